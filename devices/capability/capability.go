@@ -1,0 +1,319 @@
+// Package capability is the one list of what devices can do: the commands a
+// counsellor may send, each with its argument schema, and the telemetry a
+// device may report, each with its unit and valid range. Profiles may only
+// name capabilities from this list, and a command is checked against its
+// schema before it is sent.
+package capability
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"waystation"
+)
+
+// Type is the JSON type of a command argument.
+type Type string
+
+// Argument types.
+const (
+	String Type = "string"
+	Int    Type = "int"
+	Number Type = "number"
+	Bool   Type = "bool"
+	Object Type = "object"
+)
+
+// Arg describes one argument of a command.
+type Arg struct {
+	Name     string
+	Type     Type
+	Required bool
+	Min, Max float64 // for Int and Number
+	MaxLen   int     // for String: its largest length in bytes
+	Doc      string
+}
+
+// Command is a capability a device is sent.
+type Command struct {
+	Name string
+	Args []Arg
+	Doc  string
+}
+
+// Telemetry is a capability a device reports: a named reading.
+type Telemetry struct {
+	Name     string
+	Unit     string
+	Min, Max float64
+	Doc      string
+}
+
+// TelemetryPrefix starts the capability name of every telemetry reading.
+const TelemetryPrefix = "telemetry."
+
+var commands = []Command{
+	{Name: "scene.start", Doc: "show a relaxation scene", Args: []Arg{
+		{Name: "scene", Type: String, Required: true, MaxLen: 64, Doc: "scene id from the content catalogue"},
+		{Name: "duration_s", Type: Int, Min: 0, Max: 7200, Doc: "how long; 0 or absent runs until changed"},
+	}},
+	{Name: "scene.set", Doc: "change the running scene", Args: []Arg{
+		{Name: "brightness", Type: Number, Min: 0, Max: 1},
+		{Name: "motion", Type: Number, Min: 0, Max: 1},
+		{Name: "guide", Type: String, MaxLen: 64, Doc: "guided text: pmr, grounding or none"},
+	}},
+	{Name: "breathing.set", Doc: "pace the breathing guide", Args: []Arg{
+		{Name: "bpm", Type: Number, Required: true, Min: 2, Max: 20, Doc: "breaths per minute"},
+		{Name: "inhale_ratio", Type: Number, Min: 0.2, Max: 0.8, Doc: "share of each breath spent breathing in"},
+		{Name: "hold_s", Type: Number, Min: 0, Max: 10, Doc: "pause after breathing in"},
+	}},
+	{Name: "sandtray.open", Doc: "open the digital sandtray"},
+	{Name: "sandtray.clear", Doc: "clear the tray"},
+	{Name: "prompt.rating", Doc: "ask the client for a rating", Args: []Arg{
+		{Name: "prompt", Type: String, Required: true, MaxLen: 200},
+		{Name: "min", Type: Int, Min: 0, Max: 100},
+		{Name: "max", Type: Int, Min: 1, Max: 100},
+	}},
+	{Name: "program.launch", Doc: "start a VR program", Args: []Arg{
+		{Name: "program", Type: String, Required: true, MaxLen: 64},
+		{Name: "intensity", Type: Int, Min: 0, Max: 5},
+	}},
+	{Name: "program.intensity", Doc: "change the VR program's level", Args: []Arg{
+		{Name: "intensity", Type: Int, Required: true, Min: 0, Max: 5},
+	}},
+	{Name: "program.pause", Doc: "pause the VR program"},
+	{Name: "program.resume", Doc: "resume the VR program"},
+	{Name: "program.stop", Doc: "stop the VR program"},
+	{Name: "audio.play", Doc: "play a track or soundscape", Args: []Arg{
+		{Name: "content", Type: String, Required: true, MaxLen: 128},
+		{Name: "params", Type: Object},
+	}},
+	{Name: "audio.pause", Doc: "pause playback"},
+	{Name: "audio.resume", Doc: "resume playback"},
+	{Name: "audio.stop", Doc: "stop playback"},
+	{Name: "audio.volume", Doc: "set the volume", Args: []Arg{
+		{Name: "level", Type: Number, Required: true, Min: 0, Max: 1},
+		{Name: "ramp_ms", Type: Int, Min: 0, Max: 60000},
+	}},
+	{Name: "session.end", Doc: "end the client's part of the session on this device"},
+}
+
+var telemetry = []Telemetry{
+	{Name: "heart_rate", Unit: "bpm", Min: 20, Max: 250},
+	{Name: "gsr", Unit: "uS", Min: 0, Max: 100, Doc: "skin conductance"},
+	{Name: "hrv_rmssd", Unit: "ms", Min: 0, Max: 500},
+	{Name: "battery", Unit: "%", Min: 0, Max: 100},
+	{Name: "rr_interval", Unit: "ms", Min: 250, Max: 2500, Doc: "beat-to-beat interval"},
+}
+
+var (
+	commandByName   = map[string]*Command{}
+	telemetryByName = map[string]*Telemetry{}
+)
+
+func init() {
+	for i := range commands {
+		commandByName[commands[i].Name] = &commands[i]
+	}
+	for i := range telemetry {
+		telemetryByName[telemetry[i].Name] = &telemetry[i]
+	}
+}
+
+// Commands returns every command, in vocabulary order.
+func Commands() []Command { return append([]Command(nil), commands...) }
+
+// Telemetries returns every telemetry reading, in vocabulary order.
+func Telemetries() []Telemetry { return append([]Telemetry(nil), telemetry...) }
+
+// LookupCommand returns the named command.
+func LookupCommand(name string) (*Command, bool) {
+	c, ok := commandByName[name]
+	return c, ok
+}
+
+// LookupTelemetry returns the named reading ("heart_rate", without prefix).
+func LookupTelemetry(name string) (*Telemetry, bool) {
+	t, ok := telemetryByName[name]
+	return t, ok
+}
+
+// Known reports whether name is a capability: a command, or
+// "telemetry.<reading>".
+func Known(name string) bool {
+	if t, ok := strings.CutPrefix(name, TelemetryPrefix); ok {
+		_, ok := telemetryByName[t]
+		return ok
+	}
+	_, ok := commandByName[name]
+	return ok
+}
+
+// Names returns every capability name, sorted.
+func Names() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.Name)
+	}
+	for _, t := range telemetry {
+		names = append(names, TelemetryPrefix+t.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Suggest returns the known capability closest to name, or "" when none is
+// close enough to be a likely typo.
+func Suggest(name string) string {
+	return Closest(name, Names())
+}
+
+// Closest returns the candidate within a few edits of name, or "".
+func Closest(name string, candidates []string) string {
+	best, bestD := "", 4
+	for _, n := range candidates {
+		if d := distance(name, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein edit distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// ValidateArgs checks a command's arguments against its schema and returns
+// them re-encoded in a canonical form. Every error is an EINVALID or
+// ENOTFOUND *waystation.Error naming the command and the argument.
+func ValidateArgs(name string, args json.RawMessage) (json.RawMessage, error) {
+	c, ok := commandByName[name]
+	if !ok {
+		if Known(name) {
+			return nil, waystation.Errorf(waystation.EINVALID, "%q is telemetry a device reports, not a command", name)
+		}
+		var names []string
+		for _, c := range commands {
+			names = append(names, c.Name)
+		}
+		if s := Closest(name, names); s != "" {
+			return nil, waystation.Errorf(waystation.ENOTFOUND, "unknown command %q (did you mean %s?)", name, s)
+		}
+		return nil, waystation.Errorf(waystation.ENOTFOUND, "unknown command %q", name)
+	}
+	m := map[string]json.RawMessage{}
+	trimmed := bytes.TrimSpace(args)
+	if len(trimmed) > 0 && !bytes.Equal(trimmed, []byte("null")) {
+		if trimmed[0] != '{' {
+			return nil, waystation.Errorf(waystation.EINVALID, "%s: args must be a JSON object", name)
+		}
+		if err := json.Unmarshal(trimmed, &m); err != nil {
+			return nil, waystation.Errorf(waystation.EINVALID, "%s: args: %v", name, err)
+		}
+	}
+	known := map[string]bool{}
+	for _, a := range c.Args {
+		known[a.Name] = true
+		raw, present := m[a.Name]
+		if !present || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			if a.Required {
+				return nil, waystation.Errorf(waystation.EINVALID, "%s: argument %q is required", name, a.Name)
+			}
+			delete(m, a.Name)
+			continue
+		}
+		if err := a.check(raw); err != nil {
+			return nil, waystation.Errorf(waystation.EINVALID, "%s: argument %q %v", name, a.Name, err)
+		}
+	}
+	for k := range m {
+		if !known[k] {
+			if len(c.Args) == 0 {
+				return nil, waystation.Errorf(waystation.EINVALID, "%s: takes no arguments, got %q", name, k)
+			}
+			return nil, waystation.Errorf(waystation.EINVALID, "%s: unknown argument %q (known: %s)", name, k, c.argNames())
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode args: %w", name, err)
+	}
+	return out, nil
+}
+
+func (c *Command) argNames() string {
+	var names []string
+	for _, a := range c.Args {
+		names = append(names, a.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// check validates one present argument value.
+func (a Arg) check(raw json.RawMessage) error {
+	switch a.Type {
+	case String:
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("must be a string")
+		}
+		if a.MaxLen > 0 && len(s) > a.MaxLen {
+			return fmt.Errorf("is %d bytes long, at most %d allowed", len(s), a.MaxLen)
+		}
+	case Int, Number:
+		var f float64
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return fmt.Errorf("must be a number")
+		}
+		if a.Type == Int && f != math.Trunc(f) {
+			return fmt.Errorf("must be a whole number, got %v", f)
+		}
+		if f < a.Min || f > a.Max {
+			return fmt.Errorf("must be from %v to %v, got %v", a.Min, a.Max, f)
+		}
+	case Bool:
+		var b bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return fmt.Errorf("must be true or false")
+		}
+	case Object:
+		var o map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &o); err != nil || o == nil {
+			return fmt.Errorf("must be a JSON object")
+		}
+	}
+	return nil
+}
+
+// CheckReading validates one telemetry value against its reading's range.
+func CheckReading(name string, v float64) error {
+	t, ok := telemetryByName[name]
+	if !ok {
+		return waystation.Errorf(waystation.ENOTFOUND, "unknown telemetry %q", name)
+	}
+	if math.IsNaN(v) || v < t.Min || v > t.Max {
+		return waystation.Errorf(waystation.EINVALID, "telemetry %s = %v %s is outside its valid range %v-%v", name, v, t.Unit, t.Min, t.Max)
+	}
+	return nil
+}

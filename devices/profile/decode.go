@@ -1,0 +1,676 @@
+package profile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"waystation/devices/capability"
+	"waystation/devices/firmware"
+)
+
+// MaxFileSize bounds a profile file; real ones are a few hundred bytes.
+const MaxFileSize = 64 << 10
+
+// Error is one mistake in a profile file, with where it is.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+// Error formats as "file line N: field: message".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every mistake found in one or more files.
+type Errors []*Error
+
+// Error joins the mistakes, one a line.
+func (es Errors) Error() string {
+	var lines []string
+	for _, e := range es {
+		lines = append(lines, e.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The file's shape, decoded strictly: unknown keys are errors.
+type rawProfile struct {
+	ID           string        `yaml:"id"`
+	Vendor       string        `yaml:"vendor"`
+	Model        string        `yaml:"model"`
+	Kind         string        `yaml:"kind"`
+	Firmware     string        `yaml:"firmware"`
+	Transport    string        `yaml:"transport"`
+	Capabilities []string      `yaml:"capabilities"`
+	Heartbeat    *rawHeartbeat `yaml:"heartbeat"`
+	OSC          *rawOSC       `yaml:"osc"`
+	Serial       *rawSerial    `yaml:"serial"`
+	Notes        string        `yaml:"notes"`
+}
+
+type rawHeartbeat struct {
+	Interval string `yaml:"interval"`
+	Timeout  string `yaml:"timeout"`
+}
+
+type rawOSC struct {
+	Commands map[string]rawMessage `yaml:"commands"`
+	Inputs   []rawInput            `yaml:"inputs"`
+}
+
+type rawMessage struct {
+	Address string   `yaml:"address"`
+	Args    []string `yaml:"args"`
+}
+
+type rawInput struct {
+	Address   string   `yaml:"address"`
+	Telemetry string   `yaml:"telemetry"`
+	Event     string   `yaml:"event"`
+	Args      []string `yaml:"args"`
+}
+
+type rawSerial struct {
+	Baud     int                 `yaml:"baud"`
+	Line     string              `yaml:"line"`
+	Ranges   map[string]rawRange `yaml:"ranges"`
+	Commands map[string]string   `yaml:"commands"`
+}
+
+type rawRange struct {
+	Unit string   `yaml:"unit"`
+	Min  *float64 `yaml:"min"`
+	Max  *float64 `yaml:"max"`
+}
+
+// fieldsByType lists each raw type's YAML keys, to suggest a fix for a typo.
+var fieldsByType = map[string][]string{}
+
+func init() {
+	for _, v := range []any{rawProfile{}, rawHeartbeat{}, rawOSC{}, rawMessage{}, rawInput{}, rawSerial{}, rawRange{}} {
+		t := reflect.TypeOf(v)
+		for i := 0; i < t.NumField(); i++ {
+			fieldsByType[t.String()] = append(fieldsByType[t.String()], t.Field(i).Tag.Get("yaml"))
+		}
+	}
+}
+
+var (
+	idRE          = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	unknownRE     = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+	unmarshalRE   = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+	oscAddressRE  = regexp.MustCompile(`^/[^\s#*,?\[\]{}]+$`)
+	eventKindRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
+	yamlTypeNames = map[string]string{"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false", "seq": "a list", "map": "a mapping", "null": "nothing"}
+)
+
+// decoder gathers the mistakes of one file.
+type decoder struct {
+	file string
+	root *yaml.Node // the document's top mapping, for line numbers
+	errs Errors
+}
+
+func (d *decoder) addf(line int, field, format string, args ...any) {
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// line returns the line of the value at path (keys and list indexes), or of
+// the deepest part of it that exists.
+func (d *decoder) line(path ...any) int {
+	n := d.root
+	if n == nil {
+		return 0
+	}
+	line := n.Line
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					n, line, found = n.Content[i+1], n.Content[i].Line, true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return line
+			}
+			n = n.Content[k]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+// Decode decodes and validates one profile file's bytes. The error, if any,
+// is an Errors listing every mistake found.
+func Decode(file string, data []byte) (*Profile, error) {
+	d := &decoder{file: file}
+	p := d.decode(data)
+	if len(d.errs) > 0 {
+		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
+		return nil, d.errs
+	}
+	return p, nil
+}
+
+// Load reads and decodes one profile file.
+func Load(path string) (*Profile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, Errors{{File: path, Msg: err.Error()}}
+	}
+	return Decode(path, data)
+}
+
+// LoadDir loads every *.yaml and *.yml file in dir. Good profiles are
+// returned even when others are broken; the error lists every mistake,
+// including two files that claim the same id.
+func LoadDir(dir string) (*Set, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return NewSet(), Errors{{File: dir, Msg: fmt.Sprintf("read profile folder: %v", err)}}
+	}
+	var errs Errors
+	set := NewSet()
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		p, err := Load(path)
+		if err != nil {
+			var pe Errors
+			if errors.As(err, &pe) {
+				errs = append(errs, pe...)
+			} else {
+				errs = append(errs, &Error{File: path, Msg: err.Error()})
+			}
+			continue
+		}
+		if other, dup := set.byID[p.ID]; dup {
+			errs = append(errs, &Error{File: path, Line: 1, Field: "id", Msg: fmt.Sprintf("id %q is already used by %s", p.ID, other.File)})
+			continue
+		}
+		set.byID[p.ID] = p
+	}
+	if len(errs) > 0 {
+		return set, errs
+	}
+	return set, nil
+}
+
+func (d *decoder) decode(data []byte) *Profile {
+	if len(data) > MaxFileSize {
+		d.addf(0, "", "file is larger than %d KiB; a profile is a few hundred bytes", MaxFileSize>>10)
+		return nil
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			d.addf(0, "", "file is empty; a profile needs at least id, kind, firmware, transport and capabilities")
+		} else {
+			d.yamlError(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		d.addf(extra.Line, "", "more than one YAML document; put each profile in its own file")
+		return nil
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		d.addf(doc.Line, "", "a profile must be a mapping of fields (id: ..., kind: ...)")
+		return nil
+	}
+	d.root = doc.Content[0]
+
+	var raw rawProfile
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	if err := strict.Decode(&raw); err != nil {
+		d.yamlError(err)
+		// A type error still decodes the rest; check it too, so one run
+		// lists every mistake.
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil
+		}
+	}
+	return d.validate(&raw)
+}
+
+// yamlError turns the YAML library's messages into ours.
+func (d *decoder) yamlError(err error) {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	for _, m := range msgs {
+		line := 0
+		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
+			line, _ = strconv.Atoi(sm[1])
+			m = sm[2]
+		}
+		field := ""
+		if sm := unknownRE.FindStringSubmatch(m); sm != nil {
+			field = sm[1]
+			m = "unknown field"
+			if s := capability.Closest(sm[1], fieldsByType[sm[2]]); s != "" {
+				m += fmt.Sprintf(" (did you mean %s?)", s)
+			} else if known := fieldsByType[sm[2]]; len(known) > 0 {
+				m += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
+			}
+		} else if sm := unmarshalRE.FindStringSubmatch(m); sm != nil {
+			got := yamlTypeNames[sm[1]]
+			if got == "" {
+				got = sm[1]
+			}
+			m = fmt.Sprintf("wrong type: got %s %q, want %s", got, sm[2], goTypeName(sm[3]))
+		}
+		if field == "" && line > 0 {
+			field = d.fieldAt(d.root, "", line)
+		}
+		d.addf(line, field, "%s", m)
+	}
+}
+
+// fieldAt returns the dotted path of the deepest key in n whose value starts
+// on line, for YAML errors that give a line but no field.
+func (d *decoder) fieldAt(n *yaml.Node, prefix string, line int) string {
+	if n == nil {
+		return ""
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := k.Value
+			if prefix != "" {
+				path = prefix + "." + k.Value
+			}
+			if deeper := d.fieldAt(v, path, line); deeper != "" {
+				return deeper
+			}
+			if k.Line == line || v.Line == line {
+				return path
+			}
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			if deeper := d.fieldAt(v, fmt.Sprintf("%s[%d]", prefix, i), line); deeper != "" {
+				return deeper
+			}
+		}
+	}
+	return ""
+}
+
+// has reports whether the key path exists in the file, whatever its value.
+func (d *decoder) has(key string) bool {
+	if d.root == nil {
+		return false
+	}
+	for i := 0; i+1 < len(d.root.Content); i += 2 {
+		if d.root.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "profile.raw"):
+		return "a mapping"
+	case t == "int", t == "float64":
+		return "a number"
+	case t == "string":
+		return "text"
+	default:
+		return t
+	}
+}
+
+// typeErrorAt reports whether a type error was already reported on line.
+func (d *decoder) typeErrorAt(line int) bool {
+	for _, e := range d.errs {
+		if e.Line == line {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *decoder) required(field, value string) bool {
+	if strings.TrimSpace(value) == "" {
+		if d.has(field) && d.typeErrorAt(d.line(field)) {
+			return false // the wrong type is reported already
+		}
+		d.addf(d.line(field), field, "missing; this field is required")
+		return false
+	}
+	return true
+}
+
+func (d *decoder) validate(raw *rawProfile) *Profile {
+	p := &Profile{
+		ID: raw.ID, Vendor: raw.Vendor, Model: raw.Model, Kind: raw.Kind,
+		Transport: raw.Transport, Notes: raw.Notes, File: d.file,
+		caps: map[string]bool{},
+	}
+	if d.required("id", raw.ID) {
+		if !idRE.MatchString(raw.ID) {
+			d.addf(d.line("id"), "id", "%q: use lower case letters, digits, '.', '-' and '_', at most 64", raw.ID)
+		} else if base := strings.TrimSuffix(filepath.Base(d.file), filepath.Ext(d.file)); filepath.Ext(d.file) != "" && base != raw.ID {
+			d.addf(d.line("id"), "id", "%q does not match the file name %s; name the file %s.yaml", raw.ID, filepath.Base(d.file), raw.ID)
+		}
+	}
+	d.required("vendor", raw.Vendor)
+	d.required("model", raw.Model)
+	if d.required("kind", raw.Kind) {
+		if _, ok := kindTransports[raw.Kind]; !ok {
+			d.addf(d.line("kind"), "kind", "unknown kind %q (known: %s)", raw.Kind, strings.Join(Kinds(), ", "))
+		}
+	}
+	if d.required("firmware", raw.Firmware) {
+		r, err := firmware.ParseRange(raw.Firmware)
+		if err != nil {
+			d.addf(d.line("firmware"), "firmware", "%v", err)
+		}
+		p.Firmware = r
+	}
+	if d.required("transport", raw.Transport) {
+		if ts, ok := kindTransports[raw.Kind]; ok && !slices.Contains(ts, raw.Transport) {
+			all := []string{TransportWebsocket, TransportOSC, TransportSerial, TransportLocalAudio}
+			if !slices.Contains(all, raw.Transport) {
+				d.addf(d.line("transport"), "transport", "unknown transport %q (known: %s)", raw.Transport, strings.Join(all, ", "))
+			} else {
+				d.addf(d.line("transport"), "transport", "a %s cannot use transport %s (it can use: %s)", raw.Kind, raw.Transport, strings.Join(ts, ", "))
+			}
+		}
+	}
+	if len(raw.Capabilities) == 0 && !d.has("capabilities") {
+		d.addf(d.line("capabilities"), "capabilities", "missing; list what the device can do, such as [scene.start, telemetry.heart_rate]")
+	}
+	for i, c := range raw.Capabilities {
+		field := fmt.Sprintf("capabilities[%d]", i)
+		switch {
+		case !capability.Known(c):
+			msg := fmt.Sprintf("unknown capability %q", c)
+			if s := capability.Suggest(c); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			d.addf(d.line("capabilities", i), field, "%s", msg)
+		case p.caps[c]:
+			d.addf(d.line("capabilities", i), field, "%q is listed twice", c)
+		default:
+			p.caps[c] = true
+			p.Capabilities = append(p.Capabilities, c)
+		}
+	}
+	p.Heartbeat = d.heartbeat(raw.Heartbeat)
+	if raw.OSC != nil && raw.Transport != TransportOSC {
+		d.addf(d.line("osc"), "osc", "only profiles with transport osc have an osc section")
+	}
+	if raw.Serial != nil && raw.Transport != TransportSerial {
+		d.addf(d.line("serial"), "serial", "only profiles with transport serial have a serial section")
+	}
+	switch raw.Transport {
+	case TransportOSC:
+		p.OSC = d.osc(p, raw.OSC)
+	case TransportSerial:
+		p.Serial = d.serial(p, raw.Serial)
+	case TransportLocalAudio:
+		for _, c := range p.Capabilities {
+			if !strings.HasPrefix(c, "audio.") {
+				d.addf(d.line("capabilities"), "capabilities", "%q: a local-audio output can only take audio.* commands", c)
+			}
+		}
+	}
+	return p
+}
+
+func (d *decoder) heartbeat(raw *rawHeartbeat) Heartbeat {
+	hb := DefaultHeartbeat
+	if raw == nil {
+		return hb
+	}
+	parse := func(field, s string, dst *time.Duration) {
+		if s == "" {
+			return
+		}
+		v, err := time.ParseDuration(s)
+		if err != nil || v <= 0 {
+			d.addf(d.line("heartbeat", field), "heartbeat."+field, "%q is not a duration (write it with a unit, such as 5s)", s)
+			return
+		}
+		*dst = v
+	}
+	parse("interval", raw.Interval, &hb.Interval)
+	parse("timeout", raw.Timeout, &hb.Timeout)
+	if hb.Interval < 100*time.Millisecond || hb.Interval > 5*time.Minute {
+		d.addf(d.line("heartbeat", "interval"), "heartbeat.interval", "%v is outside 100ms-5m", hb.Interval)
+	}
+	if hb.Timeout <= hb.Interval {
+		d.addf(d.line("heartbeat", "timeout"), "heartbeat.timeout", "%v must be longer than the interval %v, or every device would time out between pings", hb.Timeout, hb.Interval)
+	}
+	return hb
+}
+
+func (d *decoder) osc(p *Profile, raw *rawOSC) *OSC {
+	types := placeholderTypes[TransportOSC]
+	o := &OSC{Commands: map[string]Message{}}
+	if raw == nil {
+		d.addf(d.line("transport"), "osc", "missing; an osc profile maps its capabilities to OSC addresses")
+		return o
+	}
+	for name, m := range raw.Commands {
+		field := "osc.commands." + name
+		line := d.line("osc", "commands", name)
+		cmd, ok := capability.LookupCommand(name)
+		if !ok {
+			d.addf(line, field, "unknown command %q", name)
+			continue
+		}
+		if !p.caps[name] {
+			d.addf(line, field, "%q is not in capabilities", name)
+		}
+		msg := Message{Address: m.Address}
+		if !oscAddressRE.MatchString(m.Address) {
+			d.addf(line, field+".address", "%q is not an OSC address (it starts with / and has no spaces or # * , ? [ ] { })", m.Address)
+		}
+		for i, a := range m.Args {
+			ph, err := parseTemplate(a, types)
+			if err != nil {
+				d.addf(d.line("osc", "commands", name, "args", i), fmt.Sprintf("%s.args[%d]", field, i), "%v", err)
+				continue
+			}
+			if ph.Name != "" && !hasArg(cmd, ph.Name) {
+				d.addf(d.line("osc", "commands", name, "args", i), fmt.Sprintf("%s.args[%d]", field, i), "%s has no argument %q", name, ph.Name)
+			}
+			msg.Args = append(msg.Args, ph)
+		}
+		o.Commands[name] = msg
+	}
+	for _, c := range p.Capabilities {
+		if _, isCmd := capability.LookupCommand(c); isCmd {
+			if _, mapped := raw.Commands[c]; !mapped {
+				d.addf(d.line("osc"), "osc.commands", "capability %q has no OSC message; add osc.commands.%s", c, c)
+			}
+		}
+	}
+	for i, in := range raw.Inputs {
+		field := fmt.Sprintf("osc.inputs[%d]", i)
+		line := d.line("osc", "inputs", i)
+		input := Input{Address: in.Address, Telemetry: in.Telemetry, Event: in.Event}
+		if !oscAddressRE.MatchString(in.Address) {
+			d.addf(line, field+".address", "%q is not an OSC address", in.Address)
+		}
+		switch {
+		case (in.Telemetry == "") == (in.Event == ""):
+			d.addf(line, field, "set exactly one of telemetry and event")
+		case in.Telemetry != "" && !p.caps[capability.TelemetryPrefix+in.Telemetry]:
+			d.addf(line, field+".telemetry", "%q: telemetry.%s is not in capabilities", in.Telemetry, in.Telemetry)
+		case in.Event != "" && !eventKindRE.MatchString(in.Event):
+			d.addf(line, field+".event", "%q is not an event kind (such as rating.answer)", in.Event)
+		}
+		for j, a := range in.Args {
+			ph, err := parseTemplate(a, types)
+			if err != nil {
+				d.addf(d.line("osc", "inputs", i, "args", j), fmt.Sprintf("%s.args[%d]", field, j), "%v", err)
+				continue
+			}
+			input.Args = append(input.Args, ph)
+		}
+		o.Inputs = append(o.Inputs, input)
+	}
+	return o
+}
+
+func (d *decoder) serial(p *Profile, raw *rawSerial) *Serial {
+	types := placeholderTypes[TransportSerial]
+	s := &Serial{Ranges: map[string]Range{}, Commands: map[string]LinePattern{}}
+	if raw == nil {
+		d.addf(d.line("transport"), "serial", "missing; a serial profile gives its baud rate and line pattern")
+		return s
+	}
+	s.Baud = raw.Baud
+	switch raw.Baud {
+	case 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400:
+	default:
+		d.addf(d.line("serial", "baud"), "serial.baud", "%d is not a standard baud rate (such as 9600 or 115200)", raw.Baud)
+	}
+	lp, err := ParseLinePattern(raw.Line, types)
+	if err != nil {
+		d.addf(d.line("serial", "line"), "serial.line", "%v", err)
+	}
+	s.Line = lp
+	seen := map[string]bool{}
+	for _, ph := range lp.Parts {
+		if ph.Name == "" {
+			continue
+		}
+		seen[ph.Name] = true
+		t, ok := capability.LookupTelemetry(ph.Name)
+		if !ok {
+			d.addf(d.line("serial", "line"), "serial.line", "{%s}: unknown telemetry reading", ph.Name)
+			continue
+		}
+		if !p.caps[capability.TelemetryPrefix+ph.Name] {
+			d.addf(d.line("serial", "line"), "serial.line", "{%s}: telemetry.%s is not in capabilities", ph.Name, ph.Name)
+		}
+		s.Ranges[ph.Name] = Range{Unit: t.Unit, Min: t.Min, Max: t.Max}
+	}
+	for _, c := range p.Capabilities {
+		if name, ok := strings.CutPrefix(c, capability.TelemetryPrefix); ok && !seen[name] {
+			d.addf(d.line("serial", "line"), "serial.line", "capability %s is not in the line pattern; add {%s:float}", c, name)
+		}
+	}
+	for name, rr := range raw.Ranges {
+		line := d.line("serial", "ranges", name)
+		field := "serial.ranges." + name
+		def, ok := s.Ranges[name]
+		if !ok {
+			d.addf(line, field, "%q is not a reading in the line pattern", name)
+			continue
+		}
+		r := def
+		if rr.Unit != "" && rr.Unit != def.Unit {
+			d.addf(line, field+".unit", "%q: %s is measured in %s", rr.Unit, name, def.Unit)
+		}
+		if rr.Min != nil {
+			r.Min = *rr.Min
+		}
+		if rr.Max != nil {
+			r.Max = *rr.Max
+		}
+		if r.Min >= r.Max || r.Min < def.Min || r.Max > def.Max {
+			d.addf(line, field, "min %v and max %v must be in order and within %v-%v %s", r.Min, r.Max, def.Min, def.Max, def.Unit)
+			continue
+		}
+		s.Ranges[name] = r
+	}
+	for name, text := range raw.Commands {
+		line := d.line("serial", "commands", name)
+		field := "serial.commands." + name
+		cmd, ok := capability.LookupCommand(name)
+		if !ok || !p.caps[name] {
+			d.addf(line, field, "%q is not a command in capabilities", name)
+			continue
+		}
+		lp, err := ParseLinePattern(text, types)
+		if err != nil {
+			d.addf(line, field, "%v", err)
+			continue
+		}
+		for _, ph := range lp.Parts {
+			if ph.Name != "" && !hasArg(cmd, ph.Name) {
+				d.addf(line, field, "%s has no argument %q", name, ph.Name)
+			}
+		}
+		s.Commands[name] = lp
+	}
+	for _, c := range p.Capabilities {
+		if _, isCmd := capability.LookupCommand(c); isCmd {
+			if _, mapped := raw.Commands[c]; !mapped {
+				d.addf(d.line("serial"), "serial.commands", "capability %q has no serial line; add serial.commands.%s", c, c)
+			}
+		}
+	}
+	return s
+}
+
+func hasArg(c *capability.Command, name string) bool {
+	for _, a := range c.Args {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
