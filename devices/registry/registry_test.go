@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"waystation"
+	"waystation/devices/profile"
+	"waystation/sqlite"
+)
+
+func setup(t *testing.T) (*Registry, *profile.Set, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	set, err := profile.LoadDir("../../firmware-profiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(db), set, dir
+}
+
+func TestAddErrors(t *testing.T) {
+	r, set, _ := setup(t)
+	ctx := context.Background()
+	if _, err := r.AddRoom(ctx, "Relaxation room"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk 1", Room: "relaxation ROOM"}); err != nil {
+		t.Fatalf("first device: %v", err)
+	}
+	cases := []struct {
+		name string
+		nd   NewDevice
+		code string
+		want string
+	}{
+		{"duplicate name in room", NewDevice{Profile: "kiosk-ws-1", Name: "kiosk 1", Room: "Relaxation room"}, waystation.ECONFLICT, `room "Relaxation room" already has a device named "kiosk 1"`},
+		{"unknown profile", NewDevice{Profile: "kiosk-9", Name: "K", Room: "Relaxation room"}, waystation.ENOTFOUND, `unknown profile "kiosk-9" (profiles: biosensor-serial-1, kiosk-ws-1,`},
+		{"unknown room", NewDevice{Profile: "kiosk-ws-1", Name: "K", Room: "Attic"}, waystation.ENOTFOUND, `unknown room "Attic" (rooms: Relaxation room)`},
+		{"empty name", NewDevice{Profile: "kiosk-ws-1", Name: "  ", Room: "Relaxation room"}, waystation.EINVALID, "device name is empty"},
+		{"control chars", NewDevice{Profile: "kiosk-ws-1", Name: "a\x1b[2Jb", Room: "Relaxation room"}, waystation.EINVALID, "control characters"},
+		{"osc without address", NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "Relaxation room"}, waystation.EINVALID, "give --address HOST:PORT"},
+		{"serial without port", NewDevice{Profile: "biosensor-serial-1", Name: "HR", Room: "Relaxation room"}, waystation.EINVALID, "give --port PATH"},
+		{"websocket with address", NewDevice{Profile: "kiosk-ws-1", Name: "K2", Room: "Relaxation room", Address: "1.2.3.4:5"}, waystation.EINVALID, "takes no address"},
+	}
+	for _, tc := range cases {
+		_, _, err := r.Add(ctx, set, tc.nd)
+		if waystation.ErrorCode(err) != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v (%s), want %s %q", tc.name, err, waystation.ErrorCode(err), tc.code, tc.want)
+		}
+	}
+	// A name may repeat in another room.
+	r.AddRoom(ctx, "Sandtray corner")
+	if _, _, err := r.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk 1", Room: "Sandtray corner"}); err != nil {
+		t.Errorf("same name in another room: %v", err)
+	}
+	if _, err := r.Get(ctx, "Kiosk 1"); waystation.ErrorCode(err) != waystation.ECONFLICT {
+		t.Errorf("ambiguous name: err = %v", err)
+	}
+	if _, err := r.AddRoom(ctx, "sandtray CORNER"); waystation.ErrorCode(err) != waystation.ECONFLICT {
+		t.Errorf("duplicate room: err = %v", err)
+	}
+}
+
+func TestTokenLifecycle(t *testing.T) {
+	r, set, _ := setup(t)
+	ctx := context.Background()
+	r.AddRoom(ctx, "VR station")
+	d, token, err := r.Add(ctx, set, NewDevice{Profile: "vrstation-ws-1", Name: "Headset A", Room: "VR station"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(token, TokenPrefix) || len(token) < len(TokenPrefix)+43 {
+		t.Errorf("token %q is not 256 bits", token)
+	}
+	// Only the hash is stored.
+	var n int
+	r.db.R.QueryRow(`SELECT count(*) FROM devices WHERE CAST(token_hash AS TEXT) LIKE ?`, "%"+token[4:]+"%").Scan(&n)
+	if n != 0 {
+		t.Error("token stored in clear")
+	}
+	got, err := r.Authenticate(ctx, token)
+	if err != nil || got.ID != d.ID {
+		t.Fatalf("authenticate: %v %v", got, err)
+	}
+	for _, bad := range []string{"", "wsd_nope", token + "x", strings.Repeat("a", 500), "Bearer " + token} {
+		if _, err := r.Authenticate(ctx, bad); waystation.ErrorCode(err) != waystation.EUNAUTHORIZED {
+			t.Errorf("authenticate %q: err = %v", bad, err)
+		}
+	}
+	gen0, _ := r.Generation(ctx)
+	_, token2, err := r.RotateToken(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen1, _ := r.Generation(ctx); gen1 == gen0 {
+		t.Error("rotation did not change the registry generation")
+	}
+	if _, err := r.Authenticate(ctx, token); err == nil {
+		t.Error("old token still works after rotation")
+	}
+	if ok, _ := r.TokenValid(ctx, d.ID, HashToken(token)); ok {
+		t.Error("TokenValid says the old token is valid")
+	}
+	if ok, _ := r.TokenValid(ctx, d.ID, HashToken(token2)); !ok {
+		t.Error("TokenValid says the new token is invalid")
+	}
+	if _, err := r.Remove(ctx, "Headset A"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Authenticate(ctx, token2); err == nil {
+		t.Error("token works after removal")
+	}
+	if _, err := r.Get(ctx, d.ID); waystation.ErrorCode(err) != waystation.ENOTFOUND {
+		t.Errorf("removed device still found: %v", err)
+	}
+	// The name is free again in that room.
+	if _, _, err := r.Add(ctx, set, NewDevice{Profile: "vrstation-ws-1", Name: "Headset A", Room: "VR station"}); err != nil {
+		t.Errorf("re-adding a removed name: %v", err)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	r, set, dir := setup(t)
+	ctx := context.Background()
+	r.AddRoom(ctx, "Room")
+	d, _, _ := r.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "K", Room: "Room"})
+	if err := r.Hello(ctx, d.ID, "0.5.0", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Another process (the CLI) sees it.
+	db2, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	got, err := New(db2).Get(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != waystation.DeviceOnline || got.Firmware != "0.5.0" || got.FirmwareOK == nil || !*got.FirmwareOK || got.LastSeen == nil {
+		t.Errorf("status after hello: %+v", got)
+	}
+	r.AllOffline(ctx)
+	got, _ = New(db2).Get(ctx, d.ID)
+	if got.Status != waystation.DeviceOffline {
+		t.Errorf("status after AllOffline: %s", got.Status)
+	}
+}
