@@ -3,6 +3,7 @@ module waystation
 go 1.26.0
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	go.yaml.in/yaml/v3 v3.0.6
 	modernc.org/sqlite v1.62.0
 )

@@ -1,0 +1,674 @@
+// Package wsdevice is the websocket transport for devices: kiosks and VR
+// companion apps connect to GET /v1/devices/ws with their token, say hello,
+// send events and telemetry, and receive commands. Events are answered with
+// "stored" only once they are on disk.
+package wsdevice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation"
+	"waystation/devices/capability"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/devices/wire"
+	"waystation/httpjson"
+	"waystation/sessions/eventlog"
+)
+
+const (
+	// writeWait is how long one frame may take to write.
+	writeWait = 10 * time.Second
+	// helloWait is how long a device may take to say hello.
+	helloWait = 10 * time.Second
+	// hardReadLimit closes the connection: a frame this large is an attack
+	// or a broken device. Frames over wire.MaxFrame but under it are refused
+	// with an error frame and the connection carries on.
+	hardReadLimit = 1 << 20
+	// sendQueue is how many frames may wait for the write pump; a device
+	// that lets it fill is not reading and is disconnected.
+	sendQueue = 256
+	// maxInflight bounds a device's events waiting for the disk; past it the
+	// read pump stops reading, and TCP pushes back on the device.
+	maxInflight = 512
+	// commandTimeout is how long Send waits for an ack when its context
+	// sets no deadline.
+	commandTimeout = 10 * time.Second
+	// watchPeriod is how often the registry is checked for revoked tokens.
+	watchPeriod = 250 * time.Millisecond
+	// seenPeriod is how often last-seen times are written to the store.
+	seenPeriod = 5 * time.Second
+)
+
+// Close codes the controller uses, beside the standard ones.
+const (
+	CloseReplaced = 4000 // a newer connection of the same device took over
+	CloseRevoked  = 4001 // the token was rotated or the device removed
+	CloseTooSlow  = 4002 // the device did not read its frames
+)
+
+// Router decides which stream a device's events and telemetry go to. The
+// sessions engine implements it.
+type Router interface {
+	// Route returns the stream for an event the device sent naming session
+	// ("" when it named none).
+	Route(ctx context.Context, d waystation.Device, session string) (string, error)
+	// TelemetryStream returns where the device's readings go now.
+	TelemetryStream(d waystation.Device) string
+}
+
+// DeviceLog is the Router used without sessions: events naming no session
+// go to the device's own log; events naming one are refused.
+type DeviceLog struct{}
+
+// Route implements Router.
+func (DeviceLog) Route(_ context.Context, d waystation.Device, session string) (string, error) {
+	if session != "" {
+		return "", waystation.Errorf(waystation.ENOTFOUND, "unknown session %q", session)
+	}
+	return d.ID, nil
+}
+
+// TelemetryStream implements Router.
+func (DeviceLog) TelemetryStream(d waystation.Device) string { return d.ID }
+
+// Server accepts device connections and sends them commands.
+type Server struct {
+	Registry *registry.Registry
+	// Profiles returns the profiles loaded now.
+	Profiles func() *profile.Set
+	Log      *eventlog.Log
+	Router   Router
+	Logger   *slog.Logger
+	// OnStatus, if set, is told when a device comes online or goes offline.
+	OnStatus func(d waystation.Device, online bool)
+
+	upgrader websocket.Upgrader
+	// statusMu orders status writes: a connection writes online or offline
+	// only while it is the device's current one, so a replaced connection
+	// ending late cannot mark its successor offline.
+	statusMu sync.Mutex
+	mu       sync.Mutex
+	conns    map[string]*conn
+	closing  bool
+	wg       sync.WaitGroup
+	cmdSeq   atomic.Int64
+	cmdBoot  string
+}
+
+// NewServer returns a server; set Router to connect it to sessions.
+func NewServer(reg *registry.Registry, profiles func() *profile.Set, log *eventlog.Log, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Server{
+		Registry: reg, Profiles: profiles, Log: log, Router: DeviceLog{}, Logger: logger,
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  4096,
+			WriteBufferSize: 4096,
+			// Devices authenticate with a bearer token, which a web page
+			// cannot make a browser send, so the Origin proves nothing.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+		conns:   map[string]*conn{},
+		cmdBoot: registry.NewID(""),
+	}
+}
+
+// ServeHTTP authenticates a device and runs its connection until it ends.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || token == "" {
+		httpjson.Errorf(w, r, waystation.EUNAUTHORIZED, "missing header Authorization: Bearer TOKEN (the device token that waystation device add printed)")
+		return
+	}
+	d, err := s.Registry.Authenticate(r.Context(), token)
+	if err != nil {
+		s.Logger.Warn("device refused", "remote", r.RemoteAddr, "err", err)
+		httpjson.Error(w, r, err)
+		return
+	}
+	p, ok := s.Profiles().Get(d.ProfileID)
+	if !ok {
+		httpjson.Errorf(w, r, waystation.ECONFLICT, "device %s has profile %q, which is not loaded; fix or restore its file in firmware-profiles", d.ID, d.ProfileID)
+		return
+	}
+	if p.Transport != profile.TransportWebsocket {
+		httpjson.Errorf(w, r, waystation.EINVALID, "device %s (profile %s) uses transport %s, not websocket", d.ID, p.ID, p.Transport)
+		return
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "the controller is shutting down")
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := &conn{
+		s: s, ws: ws, device: d, profile: p, tokenHash: registry.HashToken(token),
+		send: make(chan out, sendQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
+		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{},
+		log: s.Logger.With("device", d.ID, "remote", r.RemoteAddr),
+	}
+	c.seen.Store(time.Now().UnixNano())
+	s.mu.Lock()
+	old := s.conns[d.ID]
+	s.conns[d.ID] = c
+	s.mu.Unlock()
+	if old != nil {
+		old.shutdown(CloseReplaced, "replaced by a newer connection of this device")
+	}
+	go c.writePump()
+	c.readPump()
+}
+
+// Run watches the registry for revoked tokens and records last-seen times
+// until ctx ends, then closes every connection and waits for them.
+func (s *Server) Run(ctx context.Context) {
+	watch := time.NewTicker(watchPeriod)
+	seen := time.NewTicker(seenPeriod)
+	defer watch.Stop()
+	defer seen.Stop()
+	gen, _ := s.Registry.Generation(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			s.closeAll()
+			return
+		case <-watch.C:
+			g, err := s.Registry.Generation(ctx)
+			if err != nil || g == gen {
+				continue
+			}
+			gen = g
+			s.checkTokens(ctx)
+		case <-seen.C:
+			times := map[string]time.Time{}
+			for _, c := range s.connected() {
+				times[c.device.ID] = time.Unix(0, c.seen.Load())
+			}
+			if err := s.Registry.Seen(ctx, times); err != nil && ctx.Err() == nil {
+				s.Logger.Error("record last seen", "err", err)
+			}
+		}
+	}
+}
+
+// checkTokens disconnects devices whose token no longer holds.
+func (s *Server) checkTokens(ctx context.Context) {
+	for _, c := range s.connected() {
+		ok, err := s.Registry.TokenValid(ctx, c.device.ID, c.tokenHash)
+		if err != nil {
+			s.Logger.Error("check device token", "device", c.device.ID, "err", err)
+			continue
+		}
+		if !ok {
+			c.log.Info("device token revoked; disconnecting")
+			c.sendFrame(wire.Error{Type: wire.TypeError, Code: waystation.EUNAUTHORIZED, Message: "this device's token was revoked or the device was removed"})
+			c.shutdown(CloseRevoked, "token revoked")
+		}
+	}
+}
+
+func (s *Server) connected() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := make([]*conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// closeAll ends every connection and waits for their goroutines.
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	for _, c := range s.connected() {
+		c.shutdown(websocket.CloseGoingAway, "controller shutting down")
+	}
+	s.wg.Wait()
+}
+
+// Online reports whether a device is connected now.
+func (s *Server) Online(deviceID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.conns[deviceID]
+	return ok
+}
+
+// Count returns how many devices are connected.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Ack is a device's answer to a command.
+type Ack struct {
+	ID    string
+	OK    bool
+	Error string
+}
+
+// Send sends a command to a connected device and waits for its ack. The
+// command must be in the device's profile and its arguments must fit the
+// command's schema; otherwise nothing is sent. The returned id names the
+// command, even when waiting for its ack failed.
+func (s *Server) Send(ctx context.Context, deviceID, session, name string, args json.RawMessage) (string, Ack, error) {
+	s.mu.Lock()
+	c := s.conns[deviceID]
+	s.mu.Unlock()
+	if c == nil {
+		return "", Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
+	}
+	if !c.profile.Can(name) {
+		return "", Ack{}, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %s",
+			deviceID, c.profile.ID, name, strings.Join(c.profile.Capabilities, ", "))
+	}
+	args, err := capability.ValidateArgs(name, args)
+	if err != nil {
+		return "", Ack{}, err
+	}
+	id := fmt.Sprintf("c-%s-%d", s.cmdBoot, s.cmdSeq.Add(1))
+	ch := make(chan Ack, 1)
+	c.mu.Lock()
+	c.pending[id] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+	}()
+	if !c.sendFrame(wire.Command{Type: wire.TypeCommand, ID: id, Session: session, Name: name, Args: args}) {
+		return id, Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before the command was sent", deviceID)
+	}
+	if _, has := ctx.Deadline(); !has {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, commandTimeout)
+		defer cancel()
+	}
+	select {
+	case a := <-ch:
+		return id, a, nil
+	case <-c.done:
+		return id, Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before it acknowledged %s", deviceID, id)
+	case <-ctx.Done():
+		return id, Ack{}, waystation.Errorf(waystation.ETIMEOUT, "device %s did not acknowledge %s in time", deviceID, id)
+	}
+}
+
+// out is one frame for the write pump; a non-zero closeCode ends the
+// connection after the frames queued before it.
+type out struct {
+	data        []byte
+	closeCode   int
+	closeReason string
+}
+
+// conn is one device connection.
+type conn struct {
+	s         *Server
+	ws        *websocket.Conn
+	device    waystation.Device
+	profile   *profile.Profile
+	tokenHash []byte
+	log       *slog.Logger
+
+	send       chan out
+	done       chan struct{} // closed when the connection is to end
+	writerDone chan struct{} // closed when the write pump has closed the socket
+	closeOnce  sync.Once
+	// closeCode and closeReason are set once, before done is closed.
+	closeCode   int
+	closeReason string
+	inflight    chan struct{} // one token per event waiting for the disk
+	seen        atomic.Int64  // unix nanos of the last frame or pong
+
+	mu      sync.Mutex
+	pending map[string]chan Ack
+}
+
+// sendFrame queues a frame without blocking. A device whose queue is full is
+// not reading: it is disconnected, and it resends what was not stored after
+// it reconnects. It reports whether the frame was queued.
+func (c *conn) sendFrame(v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.log.Error("encode frame", "err", err)
+		return false
+	}
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- out{data: b}:
+		return true
+	default:
+		c.log.Warn("device is not reading its frames; disconnecting")
+		c.kill(CloseTooSlow, "send queue full")
+		return false
+	}
+}
+
+// shutdown queues a close after the frames already queued.
+func (c *conn) shutdown(code int, reason string) {
+	select {
+	case c.send <- out{closeCode: code, closeReason: reason}:
+	default:
+		c.kill(code, reason)
+	}
+}
+
+// kill ends the connection without waiting: it never blocks, so the event
+// log's writer may call it. The write pump sends the close frame and closes
+// the socket, which ends the read pump.
+func (c *conn) kill(code int, reason string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		close(c.done)
+	})
+}
+
+// writePump is the only goroutine that writes frames to the connection: the
+// queued frames, a ping every heartbeat interval, and the close frame.
+func (c *conn) writePump() {
+	ticker := time.NewTicker(c.profile.Heartbeat.Interval)
+	defer func() {
+		ticker.Stop()
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeReason), time.Now().Add(time.Second))
+		c.ws.Close()
+		close(c.writerDone)
+	}()
+	for {
+		select {
+		case o := <-c.send:
+			if o.closeCode != 0 {
+				c.kill(o.closeCode, o.closeReason)
+				return
+			}
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, o.data); err != nil {
+				c.kill(websocket.CloseAbnormalClosure, "write failed")
+				return
+			}
+		case <-ticker.C:
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				c.kill(websocket.CloseAbnormalClosure, "ping failed")
+				return
+			}
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// readPump is the only goroutine that reads from the connection. It returns
+// when the connection ends, after marking the device offline.
+func (c *conn) readPump() {
+	defer c.finish()
+	timeout := c.profile.Heartbeat.Timeout
+	c.ws.SetReadLimit(hardReadLimit)
+	c.ws.SetReadDeadline(time.Now().Add(helloWait))
+	c.ws.SetPongHandler(func(string) error {
+		c.seen.Store(time.Now().UnixNano())
+		return c.ws.SetReadDeadline(time.Now().Add(timeout))
+	})
+	helloed := false
+	for {
+		mt, r, err := c.ws.NextReader()
+		if err != nil {
+			c.logEnd(err)
+			return
+		}
+		c.seen.Store(time.Now().UnixNano())
+		if helloed {
+			c.ws.SetReadDeadline(time.Now().Add(timeout))
+		}
+		if mt != websocket.TextMessage {
+			io.Copy(io.Discard, r)
+			c.refuse(waystation.EINVALID, "binary frames are not part of the protocol; send JSON text frames", 0, "")
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(r, wire.MaxFrame+1))
+		if err != nil {
+			c.logEnd(err)
+			return
+		}
+		if len(b) > wire.MaxFrame {
+			n, err := io.Copy(io.Discard, r)
+			if err != nil {
+				c.logEnd(err)
+				return
+			}
+			c.refuse(waystation.ETOOLARGE, fmt.Sprintf("frame of %d bytes is over the %d-byte limit", int64(len(b))+n, wire.MaxFrame), 0, "")
+			continue
+		}
+		in, err := wire.Decode(b)
+		if err != nil {
+			var de *wire.DecodeError
+			errors.As(err, &de)
+			c.refuse(waystation.EINVALID, de.Msg, de.DSeq, de.ID)
+			continue
+		}
+		if !helloed && in.Type != wire.TypeHello {
+			c.refuse(waystation.EINVALID, "say hello first: {\"type\":\"hello\",\"firmware\":\"1.0.0\"}", dseqOf(in), "")
+			continue
+		}
+		switch in.Type {
+		case wire.TypeHello:
+			if helloed {
+				c.refuse(waystation.EINVALID, "hello was already received on this connection", 0, "")
+				continue
+			}
+			if err := c.hello(in.Hello); err != nil {
+				c.log.Error("hello", "err", err)
+				c.refuse(waystation.EINTERNAL, "the controller could not record the hello; reconnect", 0, "")
+				return
+			}
+			helloed = true
+			c.ws.SetReadDeadline(time.Now().Add(timeout))
+		case wire.TypeEvent:
+			c.event(in.Event)
+		case wire.TypeTelemetry:
+			c.telemetry(in.Telemetry)
+		case wire.TypeAck:
+			c.ack(in.Ack)
+		}
+	}
+}
+
+// current reports whether c is its device's connection now.
+func (c *conn) current() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.conns[c.device.ID] == c
+}
+
+func dseqOf(in wire.Inbound) int64 {
+	if in.Event != nil {
+		return in.Event.DSeq
+	}
+	return 0
+}
+
+func (c *conn) logEnd(err error) {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		c.log.Info("device disconnected", "code", ce.Code, "reason", ce.Text)
+	case errors.Is(err, websocket.ErrReadLimit):
+		c.log.Warn("device sent a frame over the hard limit; disconnected", "limit", hardReadLimit)
+	default:
+		c.log.Info("device connection ended", "err", err)
+	}
+}
+
+// refuse answers a bad frame with an error frame.
+func (c *conn) refuse(code, msg string, dseq int64, id string) {
+	c.log.Warn("frame refused", "code", code, "msg", msg, "dseq", dseq)
+	c.sendFrame(wire.Error{Type: wire.TypeError, Code: code, Message: msg, DSeq: dseq, ID: id})
+}
+
+func (c *conn) hello(h *wire.Hello) error {
+	ok, note := c.profile.Firmware.Check(h.Firmware)
+	if !ok {
+		c.log.Warn("firmware outside the profile's range", "firmware", h.Firmware, "profile", c.profile.ID, "note", note)
+	}
+	ctx := context.Background()
+	c.s.statusMu.Lock()
+	if c.current() {
+		if err := c.s.Registry.Hello(ctx, c.device.ID, h.Firmware, ok, note); err != nil {
+			c.s.statusMu.Unlock()
+			return err
+		}
+	}
+	c.s.statusMu.Unlock()
+	last, err := c.s.Log.LastDSeq(ctx, c.device.ID)
+	if err != nil {
+		return err
+	}
+	c.device.Firmware, c.device.FirmwareOK, c.device.Status = h.Firmware, &ok, waystation.DeviceOnline
+	c.log.Info("device online", "firmware", h.Firmware, "firmware_ok", ok, "last_acked", h.LastAcked, "last_stored", last)
+	c.sendFrame(wire.Welcome{
+		Type: wire.TypeWelcome, Device: c.device.ID, Name: c.device.Name, Room: c.device.Room,
+		Profile: c.profile.ID, HeartbeatMS: c.profile.Heartbeat.Interval.Milliseconds(),
+		FirmwareOK: ok, Note: note, LastDSeq: last,
+	})
+	if c.s.OnStatus != nil {
+		c.s.OnStatus(c.device, true)
+	}
+	return nil
+}
+
+func (c *conn) event(e *wire.Event) {
+	ctx := context.Background()
+	stream, err := c.s.Router.Route(ctx, c.device, e.Session)
+	if err != nil {
+		c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), e.DSeq, "")
+		return
+	}
+	select {
+	case c.inflight <- struct{}{}:
+	case <-c.done:
+		return
+	}
+	rec := eventlog.Record{
+		Stream: stream, Source: "device:" + c.device.ID, Kind: e.Kind, Data: e.Data,
+		DeviceTS: e.TS, DeviceID: c.device.ID, DSeq: e.DSeq,
+	}
+	dseq := e.DSeq
+	err = c.s.Log.AppendAsync(ctx, []eventlog.Record{rec}, func(_ []eventlog.Result, err error) {
+		<-c.inflight
+		if err != nil {
+			c.sendFrame(wire.Error{Type: wire.TypeError, Code: waystation.ErrorCode(err), Message: waystation.ErrorMessage(err), DSeq: dseq})
+			return
+		}
+		c.sendFrame(wire.Stored{Type: wire.TypeStored, DSeq: dseq})
+	})
+	if err != nil {
+		<-c.inflight
+		c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), dseq, "")
+	}
+}
+
+// telemetry stores readings the profile names and that lie in their valid
+// range; any other reading is logged as a fault in the device's own log.
+func (c *conn) telemetry(t *wire.Telemetry) {
+	stream := c.s.Router.TelemetryStream(c.device)
+	var readings []eventlog.Reading
+	for name, v := range t.Values {
+		if !c.profile.Can(capability.TelemetryPrefix + name) {
+			c.refuse(waystation.EINVALID, fmt.Sprintf("telemetry %q is not in profile %s", name, c.profile.ID), 0, "")
+			continue
+		}
+		if err := c.checkReading(name, v); err != nil {
+			c.refuse(waystation.EINVALID, err.Error(), 0, "")
+			data, _ := json.Marshal(map[string]any{"name": name, "value": v, "error": err.Error()})
+			c.s.Log.AppendAsync(context.Background(), []eventlog.Record{{
+				Stream: c.device.ID, Source: "device:" + c.device.ID, Kind: "telemetry.fault", Data: data, DeviceTS: t.TS,
+			}}, nil)
+			continue
+		}
+		readings = append(readings, eventlog.Reading{DeviceID: c.device.ID, Stream: stream, DeviceTS: t.TS, Name: name, Value: v})
+	}
+	if len(readings) > 0 {
+		if err := c.s.Log.Store(context.Background(), readings); err != nil {
+			c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), 0, "")
+		}
+	}
+}
+
+func (c *conn) checkReading(name string, v float64) error {
+	if c.profile.Serial != nil {
+		if r, ok := c.profile.Serial.Ranges[name]; ok && (v < r.Min || v > r.Max) {
+			return fmt.Errorf("telemetry %s = %v %s is outside its valid range %v-%v", name, v, r.Unit, r.Min, r.Max)
+		}
+	}
+	return capability.CheckReading(name, v)
+}
+
+func (c *conn) ack(a *wire.Ack) {
+	c.mu.Lock()
+	ch := c.pending[a.ID]
+	c.mu.Unlock()
+	if ch == nil {
+		c.refuse(waystation.ENOTFOUND, fmt.Sprintf("no command %s is waiting for an ack (it may have timed out)", a.ID), 0, a.ID)
+		return
+	}
+	select {
+	case ch <- Ack{ID: a.ID, OK: *a.OK, Error: a.Error}:
+	default: // a second ack for the same command; the first one counts
+	}
+}
+
+// finish runs when the read pump ends: the device is offline, unless a
+// newer connection of the same device has taken over.
+func (c *conn) finish() {
+	c.kill(websocket.CloseNormalClosure, "")
+	<-c.writerDone
+	c.s.statusMu.Lock()
+	c.s.mu.Lock()
+	current := c.s.conns[c.device.ID] == c
+	if current {
+		delete(c.s.conns, c.device.ID)
+	}
+	c.s.mu.Unlock()
+	if current {
+		if err := c.s.Registry.Offline(context.Background(), c.device.ID, time.Unix(0, c.seen.Load())); err != nil {
+			c.log.Error("record offline", "err", err)
+		}
+	}
+	c.s.statusMu.Unlock()
+	if !current {
+		return
+	}
+	c.device.Status = waystation.DeviceOffline
+	if c.s.OnStatus != nil {
+		c.s.OnStatus(c.device, false)
+	}
+}
