@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation/serve"
+)
+
+const profilesDir = "../firmware-profiles"
+
+// run runs the command line in-process, as a separate invocation would.
+func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(args, &Env{
+		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Getenv: func(k string) string { return env[k] },
+	})
+	return code, out.String(), errOut.String()
+}
+
+func TestCommandLine(t *testing.T) {
+	data := t.TempDir()
+	env := map[string]string{"WAYSTATION_PROFILES": profilesDir}
+	steps := []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"room", "add", "Relaxation room", "--data", data}, 0, `Added room "Relaxation room"`, ""},
+		{[]string{"room", "add", "--data", data, "VR station"}, 0, `Added room "VR station"`, ""}, // flags first
+		{[]string{"room", "add", "--data", data, "vr STATION"}, 1, "", `a room named "vr STATION" exists already`},
+		{[]string{"room", "add", "--data", data}, 2, "", "want the room's NAME"},
+		{[]string{"room", "list", "--data", data}, 0, "Relaxation room", ""},
+		{[]string{"device", "add", "--profile", "kiosk-ws-1", "--name", "Kiosk 1", "--room", "Relaxation room", "--data", data}, 0, "Device token (shown once", ""},
+		{[]string{"device", "add", "--data", data, "--name", "Kiosk 1", "--room", "Relaxation room", "--profile", "kiosk-ws-1"}, 1, "", `already has a device named "Kiosk 1"`},
+		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "Attic", "--profile", "kiosk-ws-1"}, 1, "", `unknown room "Attic" (rooms: Relaxation room, VR station)`},
+		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "VR station", "--profile", "vr-9"}, 1, "", `unknown profile "vr-9"`},
+		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "VR station"}, 2, "", "--profile is required"},
+		{[]string{"device", "add", "--data", data, "--name", "VR", "--room", "VR station", "--profile", "vr-osc-1"}, 1, "", "give --address HOST:PORT"},
+		{[]string{"device", "add", "--data", data, "--name", "VR", "--room", "VR station", "--profile", "vr-osc-1", "--address", "127.0.0.1:9000"}, 0, "Registered", ""},
+		{[]string{"device", "add", "--data", data, "--name", "HR", "--room", "VR station", "--profile", "biosensor-serial-1", "--port", "/dev/ttyUSB0"}, 0, "Registered", ""},
+		{[]string{"device", "list", "--data", data}, 0, "Kiosk 1", ""},
+		{[]string{"device", "show", "Kiosk 1", "--data", data}, 0, "status      offline", ""},
+		{[]string{"device", "show", "--data", data, "d-nope"}, 1, "", `unknown device "d-nope"`},
+		{[]string{"device", "show", "--data", data}, 2, "", "want the device's ID"},
+		{[]string{"device", "rotate-token", "--data", data, "Kiosk 1"}, 0, "New token for", ""},
+		{[]string{"device", "remove", "Kiosk 1", "--data", data}, 0, "its token no longer works", ""},
+		{[]string{"device", "remove", "Kiosk 1", "--data", data}, 1, "", `unknown device "Kiosk 1"`},
+		{[]string{"device", "frobnicate"}, 2, "", `unknown command "device frobnicate"`},
+		{[]string{"device", "list", "--data", data, "--colour"}, 2, "", "unknown flag: --colour"},
+		{[]string{"profile", "lint", profilesDir}, 0, "5 profiles in ../firmware-profiles: all good", ""},
+		{[]string{"profile", "lint"}, 0, "all good", ""}, // WAYSTATION_PROFILES
+		{[]string{"profile", "lint", "../devices/profile/testdata/bad"}, 1, "", "typo-capability.yaml line 9: capabilities[1]: unknown capability"},
+		{[]string{"profile", "lint", t.TempDir()}, 1, "", "no profiles (*.yaml)"},
+		{[]string{"version"}, 0, "0.", ""},
+		{[]string{"help"}, 0, "device rotate-token", ""},
+	}
+	for _, s := range steps {
+		code, out, errOut := run(t, env, s.args...)
+		if code != s.code || !strings.Contains(out, s.stdout) || !strings.Contains(errOut, s.stderr) {
+			t.Errorf("waystation %s\n exit %d, want %d\n stdout %q (want %q)\n stderr %q (want %q)",
+				strings.Join(s.args, " "), code, s.code, out, s.stdout, errOut, s.stderr)
+		}
+	}
+}
+
+func TestJSONOutputs(t *testing.T) {
+	data := t.TempDir()
+	env := map[string]string{"WAYSTATION_PROFILES": profilesDir, "WAYSTATION_DATA": data}
+	run(t, env, "room", "add", "Sandtray corner")
+	code, out, errOut := run(t, env, "device", "add", "--profile", "kiosk-ws-1", "--name", "Tray", "--room", "Sandtray corner", "--json")
+	if code != 0 {
+		t.Fatalf("device add: %s", errOut)
+	}
+	var added map[string]any
+	if err := json.Unmarshal([]byte(out), &added); err != nil {
+		t.Fatalf("device add --json printed %q", out)
+	}
+	id, _ := added["id"].(string)
+	if !strings.HasPrefix(id, "d-") || !strings.HasPrefix(added["token"].(string), "wsd_") {
+		t.Errorf("device add --json: %v", added)
+	}
+	var list []map[string]any
+	_, out, _ = run(t, env, "device", "list", "--json")
+	if json.Unmarshal([]byte(out), &list); len(list) != 1 || list[0]["id"] != id || list[0]["token"] != nil {
+		t.Errorf("device list --json: %s", out)
+	}
+	var shown map[string]any
+	_, out, _ = run(t, env, "device", "show", id, "--json")
+	if json.Unmarshal([]byte(out), &shown); shown["status"] != "offline" || shown["room"] != "Sandtray corner" {
+		t.Errorf("device show --json: %s", out)
+	}
+	var rotated map[string]any
+	_, out, _ = run(t, env, "device", "rotate-token", id, "--json")
+	if json.Unmarshal([]byte(out), &rotated); rotated["id"] != id || rotated["token"] == added["token"] || rotated["token"] == nil {
+		t.Errorf("rotate-token --json: %s", out)
+	}
+	var profiles []map[string]any
+	_, out, _ = run(t, env, "profile", "list", "--json")
+	if err := json.Unmarshal([]byte(out), &profiles); err != nil || len(profiles) != 5 {
+		t.Fatalf("profile list --json: %s", out)
+	}
+	for _, p := range profiles {
+		for _, k := range []string{"id", "kind", "transport", "firmware"} {
+			if s, _ := p[k].(string); s == "" {
+				t.Errorf("profile %v has no %s", p["id"], k)
+			}
+		}
+	}
+	var rooms []map[string]any
+	_, out, _ = run(t, env, "room", "list", "--json")
+	if json.Unmarshal([]byte(out), &rooms); len(rooms) != 1 || rooms[0]["name"] != "Sandtray corner" {
+		t.Errorf("room list --json: %s", out)
+	}
+}
+
+// The CLI changes the registry of a running controller: a new device can
+// connect at once, and a rotated token is cut off at once.
+func TestCommandLineBesideRunningServer(t *testing.T) {
+	data := t.TempDir()
+	env := map[string]string{"WAYSTATION_PROFILES": profilesDir, "WAYSTATION_DATA": data}
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve.Run(ctx, serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: profilesDir,
+			Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-served:
+		t.Fatalf("serve: %v", err)
+	}
+	defer func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	}()
+
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	var health map[string]any
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if health["status"] != "ok" {
+		t.Errorf("healthz: %v", health)
+	}
+	resp, err = http.Get("http://" + addr + "/v1/nothing")
+	if err != nil || resp.StatusCode != 404 {
+		t.Errorf("unknown route: %v %v", resp, err)
+	}
+
+	// A second controller on the same folder is refused (RELIABILITY F15).
+	err = serve.Run(context.Background(), serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: profilesDir, Out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "is already served by process") {
+		t.Errorf("second controller: %v", err)
+	}
+
+	run(t, env, "room", "add", "Relaxation room")
+	_, out, errOut := run(t, env, "device", "add", "--profile", "kiosk-ws-1", "--name", "Kiosk", "--room", "Relaxation room", "--json")
+	var dev map[string]string
+	if err := json.Unmarshal([]byte(out), &dev); err != nil {
+		t.Fatalf("device add: %s %s", out, errOut)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + dev["token"]}})
+	if err != nil {
+		t.Fatalf("new device refused by the running controller: %v", err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","firmware":"0.2.0"}`))
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, b, err := ws.ReadMessage(); err != nil || !strings.Contains(string(b), `"type":"welcome"`) {
+		t.Fatalf("welcome: %s %v", b, err)
+	}
+	// An event outside any session goes to the device's own log.
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"event","dseq":1,"kind":"kiosk.idle"}`))
+	if _, b, err := ws.ReadMessage(); err != nil || string(b) != `{"type":"stored","dseq":1}` {
+		t.Fatalf("stored: %s %v", b, err)
+	}
+	var shown map[string]any
+	_, out, _ = run(t, env, "device", "show", dev["id"], "--json")
+	if json.Unmarshal([]byte(out), &shown); shown["status"] != "online" || shown["firmware"] != "0.2.0" {
+		t.Errorf("device show while connected: %s", out)
+	}
+
+	if code, _, errOut := run(t, env, "device", "rotate-token", dev["id"]); code != 0 {
+		t.Fatalf("rotate-token: %s", errOut)
+	}
+	for i := 0; i < 10; i++ { // the error frame, then the close
+		if _, _, err = ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 4001 {
+		t.Errorf("after rotate-token: %v, want close 4001", err)
+	}
+}

@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"log/slog"
+
+	"waystation"
+	"waystation/serve"
+)
+
+func init() {
+	register("serve", "run the controller", runServe)
+	register("version", "print the version", func(env *Env, args []string) error {
+		fs := flags(env, "version")
+		if _, err := parse(fs, args, 0, 0, ""); err != nil {
+			return err
+		}
+		_, err := env.Stdout.Write([]byte(waystation.Version + "\n"))
+		return err
+	})
+}
+
+func runServe(env *Env, args []string) error {
+	fs := flags(env, "serve")
+	addr := fs.String("addr", envOr(env, "WAYSTATION_ADDR", defaultAddr), "listen on HOST:PORT (env WAYSTATION_ADDR)")
+	data := dataFlag(env, fs)
+	profiles := profilesFlag(env, fs)
+	demo := fs.Bool("demo", false, "create the demo site and print its device tokens")
+	if _, err := parse(fs, args, 0, 0, ""); err != nil {
+		return err
+	}
+	return serve.Run(env.Context, serve.Config{
+		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo,
+		Logger: slog.Default(), Out: env.Stdout,
+	})
+}

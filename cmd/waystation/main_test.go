@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real binary serves, answers /healthz, and shuts down cleanly on SIGTERM.
+func TestServeBinary(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "waystation")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	data := filepath.Join(t.TempDir(), "data") // the controller creates it
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data, "--profiles", "../../firmware-profiles")
+	stderr, _ := cmd.StderrPipe()
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	// Read the log on its own goroutine, so waiting for the listening line
+	// is bounded by a timer rather than by the process.
+	urlRE := regexp.MustCompile(`msg="controller listening" url=(http://127\.0\.0\.1:\d+)`)
+	found := make(chan string, 1)
+	var logged strings.Builder
+	go func() {
+		lines := bufio.NewScanner(stderr)
+		for lines.Scan() {
+			logged.WriteString(lines.Text() + "\n")
+			if m := urlRE.FindStringSubmatch(lines.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-found:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("no listening line in the log within 30s")
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var health map[string]any
+	json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || health["status"] != "ok" {
+		t.Errorf("healthz: %d %v", resp.StatusCode, health)
+	}
+	resp, err = http.Get(base + "/v1/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version map[string]any
+	json.NewDecoder(resp.Body).Decode(&version)
+	resp.Body.Close()
+	if version["version"] == "" || version["schema"] == nil {
+		t.Errorf("version: %v", version)
+	}
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not exit within 15s of SIGTERM")
+	}
+	for _, want := range []string{"Waystation demo site at " + base, "VR headset 1", "wsd_"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if info, err := os.Stat(data); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("data folder mode: %v %v", info.Mode().Perm(), err)
+	}
+}

@@ -1,0 +1,73 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"waystation"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+)
+
+// demoDevice is one device of the demo site.
+type demoDevice struct {
+	room, name, profile, address string
+}
+
+var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner"}
+
+var demoDevices = []demoDevice{
+	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", ""},
+	{"Relaxation room", "Room speakers", "speakers-local-1", ""},
+	{"VR station", "VR headset 1", "vrstation-ws-1", ""},
+	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", ""},
+}
+
+// seedDemo creates the demo site where it is missing, and gives every demo
+// device a fresh token: only hashes are stored, so the tokens printed at the
+// last start cannot be printed again.
+func seedDemo(ctx context.Context, reg *registry.Registry, profiles *profile.Set, addr string, out io.Writer) error {
+	for _, name := range demoRooms {
+		if _, err := reg.FindRoom(ctx, name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
+			if _, err := reg.AddRoom(ctx, name); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	existing, err := reg.List(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(out, "\nWaystation demo site at http://%s\n\n", addr)
+	fmt.Fprintln(tw, "ROOM\tDEVICE\tID\tPROFILE\tTOKEN")
+	for _, dd := range demoDevices {
+		var id, token string
+		for _, d := range existing {
+			if d.Name == dd.name && d.Room == dd.room {
+				id = d.ID
+			}
+		}
+		if id == "" {
+			d, t, err := reg.Add(ctx, profiles, registry.NewDevice{Profile: dd.profile, Name: dd.name, Room: dd.room, Address: dd.address})
+			if err != nil {
+				return err
+			}
+			id, token = d.ID, t
+		} else {
+			_, t, err := reg.RotateToken(ctx, id)
+			if err != nil {
+				return err
+			}
+			token = t
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "\nA device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n\n", addr)
+	return nil
+}

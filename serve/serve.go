@@ -1,0 +1,141 @@
+// Package serve runs the controller: it opens the data folder, loads the
+// profiles, starts the event log and the device transports, and serves HTTP
+// and websockets on one listener until its context ends.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"waystation"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/devices/wsdevice"
+	"waystation/httpjson"
+	"waystation/sessions/eventlog"
+	"waystation/sqlite"
+)
+
+// Config is what `waystation serve` is given.
+type Config struct {
+	Addr        string // HOST:PORT to listen on
+	DataDir     string
+	ProfilesDir string
+	Demo        bool
+	Logger      *slog.Logger
+	// Out is where the demo site's accounts, tokens and URL are printed.
+	Out io.Writer
+	// Ready, if set, is called with the bound address once the controller
+	// accepts connections (tests listen on port 0).
+	Ready func(addr string)
+}
+
+// shutdownWait bounds how long open HTTP requests may take to finish.
+const shutdownWait = 5 * time.Second
+
+// Run serves until ctx ends, then shuts down in order: stop accepting, close
+// device connections, commit what the event log holds, close the store.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Out == nil {
+		cfg.Out = os.Stdout
+	}
+	lock, err := sqlite.LockDir(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	db, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if info, err := os.Stat(cfg.DataDir); err == nil && info.Mode().Perm()&0o077 != 0 {
+		log.Warn("the data folder holds health data but other users may read it; run: chmod 700 "+cfg.DataDir, "mode", info.Mode().Perm().String())
+	}
+	log.Info("store open", "path", db.Path, "schema", sqlite.SchemaVersion())
+
+	profiles, err := profile.LoadDir(cfg.ProfilesDir)
+	var perrs profile.Errors
+	if errors.As(err, &perrs) {
+		for _, e := range perrs {
+			log.Error("profile not loaded", "err", e.Error())
+		}
+	}
+	log.Info("profiles loaded", "dir", cfg.ProfilesDir, "count", len(profiles.List()), "broken", len(perrs))
+
+	reg := registry.New(db)
+	if err := reg.AllOffline(ctx); err != nil {
+		return err
+	}
+	elog := eventlog.Open(db, eventlog.Options{Logger: log})
+	go elog.Run()
+	defer elog.Close()
+
+	devices := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
+	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
+	devicesDone := make(chan struct{})
+	go func() { devices.Run(devCtx); close(devicesDone) }()
+	defer func() { stopDevices(); <-devicesDone }()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := db.R.PingContext(r.Context()); err != nil {
+			httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "store unavailable")
+			return
+		}
+		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "version": waystation.Version, "devices_online": devices.Count()})
+	})
+	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
+	})
+	mux.Handle("GET /v1/devices/ws", devices)
+	mux.HandleFunc("/", httpjson.NotFound)
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another controller running? choose another with --addr)", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	addr := ln.Addr().String()
+	log.Info("controller listening", "url", "http://"+addr, "version", waystation.Version)
+	if cfg.Demo {
+		if err := seedDemo(ctx, reg, profiles, addr, cfg.Out); err != nil {
+			ln.Close()
+			return fmt.Errorf("demo site: %w", err)
+		}
+	}
+	if cfg.Ready != nil {
+		cfg.Ready(addr)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownWait)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	// The deferred calls run now, in reverse: devices, event log, store, lock.
+	return nil
+}
