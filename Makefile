@@ -1,0 +1,53 @@
+# Waystation. `make run` starts the demo controller; `make test` installs what
+# the tests need and runs the whole suite. See README.md.
+
+GO       ?= go
+ADDR     ?= 127.0.0.1:8080
+DATA     ?= ./data
+# A count, not a duration: Go 1.26's fuzz coordinator can fail a run with a
+# bare "context deadline exceeded" when a duration expires (golang/go#75804,
+# fixed in Go 1.27). For long runs by hand a duration is fine: FUZZTIME=5m.
+FUZZTIME ?= 20000x
+BIN      := bin
+
+# Every fuzz target, as package:Target.
+FUZZ_TARGETS := \
+	./devices/profile:FuzzDecode \
+	./devices/wire:FuzzDecode \
+	./devices/firmware:FuzzParseRange
+
+.PHONY: all build run test unit fuzz bench lint deps clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA)
+
+deps:
+	@scripts/deps.sh
+
+test: deps lint unit fuzz
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)
