@@ -435,7 +435,7 @@ func (d *decoder) validate(raw *rawProfile) *Profile {
 			}
 		}
 	}
-	if len(raw.Capabilities) == 0 && !d.has("capabilities") {
+	if len(raw.Capabilities) == 0 && !(d.has("capabilities") && d.typeErrorAt(d.line("capabilities"))) {
 		d.addf(d.line("capabilities"), "capabilities", "missing; list what the device can do, such as [scene.start, telemetry.heart_rate]")
 	}
 	for i, c := range raw.Capabilities {

@@ -102,6 +102,7 @@ func TestBrokenProfiles(t *testing.T) {
 		{"duplicate-capability.yaml", []string{`line 7: capabilities[1]: "scene.start" is listed twice`}},
 		{"two-documents.yaml", []string{"line 8: more than one YAML document"}},
 		{"local-audio-wrong-cap.yaml", []string{`"scene.start": a local-audio output can only take audio.* commands`}},
+		{"empty-capabilities.yaml", []string{"line 7: capabilities: missing; list what the device can do"}},
 		{"unknown-kind.yaml", []string{`line 4: kind: unknown kind "toaster" (known: audio-output, biofeedback, chair, kiosk, light, vr-headset)`}},
 	}
 	seen := map[string]bool{}
