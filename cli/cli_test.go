@@ -19,9 +19,15 @@ const profilesDir = "../firmware-profiles"
 // run runs the command line in-process, as a separate invocation would.
 func run(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	return runIn(t, env, "", args...)
+}
+
+// runIn is run with text on standard input.
+func runIn(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	code := Main(args, &Env{
-		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut,
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
 		Getenv: func(k string) string { return env[k] },
 	})
 	return code, out.String(), errOut.String()
@@ -207,5 +213,40 @@ func TestCommandLineBesideRunningServer(t *testing.T) {
 	}
 	if ce, ok := err.(*websocket.CloseError); !ok || ce.Code != 4001 {
 		t.Errorf("after rotate-token: %v, want close 4001", err)
+	}
+}
+
+func TestUserCommands(t *testing.T) {
+	data := t.TempDir()
+	env := map[string]string{"WAYSTATION_DATA": data}
+	steps := []struct {
+		stdin  string
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"a long enough password\n", []string{"user", "add", "chen.counsellor", "--role", "counsellor"}, 0, `Added counsellor "chen.counsellor"`, ""},
+		{"another long password\n", []string{"user", "add", "--role", "technician", "wu.tech"}, 0, `Added technician "wu.tech"`, ""},
+		{"a long enough password\n", []string{"user", "add", "x", "--role", "boss"}, 2, "", `--role: unknown role "boss"`},
+		{"short\n", []string{"user", "add", "x", "--role", "admin"}, 1, "", "password is too short"},
+		{"", []string{"user", "add", "x", "--role", "admin"}, 1, "", "no password on standard input"},
+		{"a long enough password\n", []string{"user", "add", "CHEN.counsellor", "--role", "admin"}, 1, "", "exists already"},
+		{"", []string{"user", "list"}, 0, "wu.tech", ""},
+		{"a new long password\n", []string{"user", "passwd", "chen.counsellor"}, 0, "its logins were ended", ""},
+		{"", []string{"user", "disable", "wu.tech"}, 0, `Disabled "wu.tech"`, ""},
+		{"", []string{"user", "disable", "nobody"}, 1, "", `unknown user "nobody"`},
+	}
+	for _, s := range steps {
+		code, out, errOut := runIn(t, env, s.stdin, s.args...)
+		if code != s.code || !strings.Contains(out, s.stdout) || !strings.Contains(errOut, s.stderr) {
+			t.Errorf("waystation %s\n exit %d, want %d\n stdout %q (want %q)\n stderr %q (want %q)",
+				strings.Join(s.args, " "), code, s.code, out, s.stdout, errOut, s.stderr)
+		}
+	}
+	var users []map[string]any
+	_, out, _ := run(t, env, "user", "list", "--json")
+	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 2 || users[1]["disabled"] != true {
+		t.Errorf("user list --json: %s", out)
 	}
 }

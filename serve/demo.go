@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"waystation"
+	"waystation/auth"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 )
@@ -14,6 +15,15 @@ import (
 // demoDevice is one device of the demo site.
 type demoDevice struct {
 	room, name, profile, address string
+}
+
+var demoAccounts = []struct {
+	name string
+	role auth.Role
+}{
+	{"demo-counsellor", auth.Counsellor},
+	{"demo-technician", auth.Technician},
+	{"demo-admin", auth.Admin},
 }
 
 var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner"}
@@ -28,7 +38,7 @@ var demoDevices = []demoDevice{
 // seedDemo creates the demo site where it is missing, and gives every demo
 // device a fresh token: only hashes are stored, so the tokens printed at the
 // last start cannot be printed again.
-func seedDemo(ctx context.Context, reg *registry.Registry, profiles *profile.Set, addr string, out io.Writer) error {
+func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store, profiles *profile.Set, addr string, out io.Writer) error {
 	for _, name := range demoRooms {
 		if _, err := reg.FindRoom(ctx, name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
 			if _, err := reg.AddRoom(ctx, name); err != nil {
@@ -66,6 +76,22 @@ func seedDemo(ctx context.Context, reg *registry.Registry, profiles *profile.Set
 			token = t
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
+	}
+	tw.Flush()
+	fmt.Fprintln(out, "\nDemo accounts (passwords are new at every start):")
+	fmt.Fprintln(tw, "ROLE\tUSER\tPASSWORD")
+	for _, da := range demoAccounts {
+		pw := auth.NewPassword()
+		if _, err := accounts.Get(ctx, da.name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
+			if _, err := accounts.Add(ctx, da.name, da.role, pw); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		} else if _, err := accounts.SetPassword(ctx, da.name, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", da.role, da.name, pw)
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "\nA device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n\n", addr)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/api"
+	"waystation/auth"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
@@ -100,6 +102,11 @@ func Run(ctx context.Context, cfg Config) error {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
 	})
 	mux.Handle("GET /v1/devices/ws", devices)
+	accounts := auth.NewStore(db)
+	(&api.API{
+		Auth: auth.NewHTTP(accounts, log), Registry: reg, Logger: log,
+		Profiles: func() *profile.Set { return profiles },
+	}).Routes(mux)
 	mux.HandleFunc("/", httpjson.NotFound)
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -114,7 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 	addr := ln.Addr().String()
 	log.Info("controller listening", "url", "http://"+addr, "version", waystation.Version)
 	if cfg.Demo {
-		if err := seedDemo(ctx, reg, profiles, addr, cfg.Out); err != nil {
+		if err := seedDemo(ctx, reg, accounts, profiles, addr, cfg.Out); err != nil {
 			ln.Close()
 			return fmt.Errorf("demo site: %w", err)
 		}

@@ -1,0 +1,74 @@
+// Package api is the controller's REST interface under /v1/: JSON in and
+// out, every route behind a role check, errors as {"error":{"code","message"}}.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"waystation/auth"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/httpjson"
+)
+
+// API holds what the routes need.
+type API struct {
+	Auth     *auth.HTTP
+	Registry *registry.Registry
+	Profiles func() *profile.Set
+	Logger   *slog.Logger
+}
+
+// Routes registers every REST route on mux.
+func (a *API) Routes(mux *http.ServeMux) {
+	any := []auth.Role{} // any logged-in role
+	mux.HandleFunc("POST /v1/login", a.Auth.Login)
+	mux.HandleFunc("POST /v1/logout", a.Auth.Logout)
+	mux.HandleFunc("GET /v1/me", a.Auth.Require(a.Auth.Me, any...))
+	mux.HandleFunc("GET /v1/rooms", a.Auth.Require(a.rooms, any...))
+	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
+	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
+	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
+}
+
+func (a *API) rooms(w http.ResponseWriter, r *http.Request) {
+	rooms, err := a.Registry.Rooms(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"rooms": rooms})
+}
+
+func (a *API) devices(w http.ResponseWriter, r *http.Request) {
+	devices, err := a.Registry.List(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"devices": devices})
+}
+
+func (a *API) device(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Registry.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, d)
+}
+
+// profileView adds the firmware range as text to a profile.
+type profileView struct {
+	*profile.Profile
+	Firmware string `json:"firmware"`
+}
+
+func (a *API) profiles(w http.ResponseWriter, r *http.Request) {
+	out := []profileView{}
+	for _, p := range a.Profiles().List() {
+		out = append(out, profileView{p, p.Firmware.String()})
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"profiles": out})
+}
