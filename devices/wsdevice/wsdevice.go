@@ -272,51 +272,78 @@ type Ack struct {
 	Error string
 }
 
-// Send sends a command to a connected device and waits for its ack. The
-// command must be in the device's profile and its arguments must fit the
-// command's schema; otherwise nothing is sent. The returned id names the
-// command, even when waiting for its ack failed.
-func (s *Server) Send(ctx context.Context, deviceID, session, name string, args json.RawMessage) (string, Ack, error) {
+// Check refuses a command the device cannot take now: offline, not in its
+// profile, or arguments that do not fit the command's schema. It returns the
+// arguments in canonical form.
+func (s *Server) Check(deviceID, name string, args json.RawMessage) (json.RawMessage, error) {
 	s.mu.Lock()
 	c := s.conns[deviceID]
 	s.mu.Unlock()
 	if c == nil {
-		return "", Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
+		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
 	}
 	if !c.profile.Can(name) {
-		return "", Ack{}, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %s",
+		return nil, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %s",
 			deviceID, c.profile.ID, name, strings.Join(c.profile.Capabilities, ", "))
 	}
-	args, err := capability.ValidateArgs(name, args)
+	return capability.ValidateArgs(name, args)
+}
+
+// Send checks a command, queues it to the device, and returns a wait for the
+// device's ack. Nothing is sent when the check fails.
+func (s *Server) Send(ctx context.Context, deviceID, id, session, name string, args json.RawMessage) (func(context.Context) (bool, string, error), error) {
+	args, err := s.Check(deviceID, name, args)
 	if err != nil {
-		return "", Ack{}, err
+		return nil, err
 	}
-	id := fmt.Sprintf("c-%s-%d", s.cmdBoot, s.cmdSeq.Add(1))
+	s.mu.Lock()
+	c := s.conns[deviceID]
+	s.mu.Unlock()
+	if c == nil {
+		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
+	}
 	ch := make(chan Ack, 1)
 	c.mu.Lock()
 	c.pending[id] = ch
 	c.mu.Unlock()
-	defer func() {
+	forget := func() {
 		c.mu.Lock()
 		delete(c.pending, id)
 		c.mu.Unlock()
-	}()
+	}
 	if !c.sendFrame(wire.Command{Type: wire.TypeCommand, ID: id, Session: session, Name: name, Args: args}) {
-		return id, Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before the command was sent", deviceID)
+		forget()
+		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before the command was sent", deviceID)
+	}
+	return func(ctx context.Context) (bool, string, error) {
+		defer forget()
+		select {
+		case a := <-ch:
+			return a.OK, a.Error, nil
+		case <-c.done:
+			return false, "", waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before it acknowledged %s", deviceID, id)
+		case <-ctx.Done():
+			return false, "", waystation.Errorf(waystation.ETIMEOUT, "device %s did not acknowledge %s in time", deviceID, id)
+		}
+	}, nil
+}
+
+// Call sends a command with a fresh id and waits for its ack, for callers
+// outside a session (identify, tests). Without a deadline in ctx it waits
+// commandTimeout.
+func (s *Server) Call(ctx context.Context, deviceID, session, name string, args json.RawMessage) (string, Ack, error) {
+	id := fmt.Sprintf("c-%s-%d", s.cmdBoot, s.cmdSeq.Add(1))
+	wait, err := s.Send(ctx, deviceID, id, session, name, args)
+	if err != nil {
+		return "", Ack{}, err
 	}
 	if _, has := ctx.Deadline(); !has {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, commandTimeout)
 		defer cancel()
 	}
-	select {
-	case a := <-ch:
-		return id, a, nil
-	case <-c.done:
-		return id, Ack{}, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before it acknowledged %s", deviceID, id)
-	case <-ctx.Done():
-		return id, Ack{}, waystation.Errorf(waystation.ETIMEOUT, "device %s did not acknowledge %s in time", deviceID, id)
-	}
+	ok, reason, err := wait(ctx)
+	return id, Ack{ID: id, OK: ok, Error: reason}, err
 }
 
 // out is one frame for the write pump; a non-zero closeCode ends the

@@ -399,7 +399,7 @@ func TestCommandsAndAcks(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		id, ack, sendErr = e.srv.Send(ctx, d.ID, "s-abc", "scene.start", json.RawMessage(`{"scene":"sea"}`))
+		id, ack, sendErr = e.srv.Call(ctx, d.ID, "s-abc", "scene.start", json.RawMessage(`{"scene":"sea"}`))
 	}()
 	cmd := c.expect("command")
 	if cmd["name"] != "scene.start" || cmd["session"] != "s-abc" || cmd["args"].(map[string]any)["scene"] != "sea" {
@@ -415,7 +415,7 @@ func TestCommandsAndAcks(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, ack, sendErr = e.srv.Send(ctx, d.ID, "", "breathing.set", json.RawMessage(`{"bpm":6}`))
+		_, ack, sendErr = e.srv.Call(ctx, d.ID, "", "breathing.set", json.RawMessage(`{"bpm":6}`))
 	}()
 	cmd = c.expect("command")
 	c.send(`{"type":"ack","id":"` + cmd["id"].(string) + `","ok":false,"error":"scene not installed"}`)
@@ -433,13 +433,13 @@ func TestCommandsAndAcks(t *testing.T) {
 		{"d-offline", "scene.start", `{"scene":"sea"}`, waystation.EUNAVAILABLE, "device d-offline is offline"},
 	}
 	for _, r := range refusals {
-		_, _, err := e.srv.Send(ctx, r.device, "", r.name, json.RawMessage(r.args))
+		_, _, err := e.srv.Call(ctx, r.device, "", r.name, json.RawMessage(r.args))
 		if waystation.ErrorCode(err) != r.code || !strings.Contains(err.Error(), r.want) {
 			t.Errorf("%s %s: err = %v", r.name, r.args, err)
 		}
 	}
 	// Nothing was sent for them: the next frame the device gets is a new command.
-	go e.srv.Send(ctx, d.ID, "", "sandtray.open", nil)
+	go e.srv.Call(ctx, d.ID, "", "sandtray.open", nil)
 	if m := c.expect("command"); m["name"] != "sandtray.open" {
 		t.Errorf("next frame %v", m)
 	}
@@ -447,7 +447,7 @@ func TestCommandsAndAcks(t *testing.T) {
 	// A device that never acks times out.
 	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	_, _, err := e.srv.Send(tctx, d.ID, "", "sandtray.clear", nil)
+	_, _, err := e.srv.Call(tctx, d.ID, "", "sandtray.clear", nil)
 	if waystation.ErrorCode(err) != waystation.ETIMEOUT {
 		t.Errorf("no ack: err = %v", err)
 	}

@@ -70,8 +70,14 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Mutation changes other tables in the same transaction as the records it
+// accompanies, so a state change and its event commit together or not at
+// all. An error it returns refuses the whole request.
+type Mutation func(tx *sql.Tx) error
+
 // request is one Append or Store call waiting for the writer.
 type request struct {
+	mutate   Mutation
 	records  []Record
 	readings []Reading
 	done     func([]Result, error)
@@ -197,12 +203,24 @@ func (l *Log) AppendAsync(ctx context.Context, recs []Record, done func([]Result
 
 // Append appends records and returns once they are on disk.
 func (l *Log) Append(ctx context.Context, recs ...Record) ([]Result, error) {
+	return l.AppendWith(ctx, nil, recs...)
+}
+
+// AppendWith runs mutate and appends records in one transaction and returns
+// once it is on disk. If mutate fails, nothing of the request is written and
+// its error is returned.
+func (l *Log) AppendWith(ctx context.Context, mutate Mutation, recs ...Record) ([]Result, error) {
+	for _, rec := range recs {
+		if err := check(rec); err != nil {
+			return nil, err
+		}
+	}
 	type out struct {
 		res []Result
 		err error
 	}
 	ch := make(chan out, 1)
-	err := l.AppendAsync(ctx, recs, func(res []Result, err error) { ch <- out{res, err} })
+	err := l.submit(ctx, &request{mutate: mutate, records: recs, done: func(res []Result, err error) { ch <- out{res, err} }})
 	if err != nil {
 		return nil, err
 	}
@@ -261,6 +279,15 @@ func (l *Log) commit(batch []*request) {
 }
 
 func (l *Log) fail(r *request, err error) {
+	var we *waystation.Error
+	if errors.As(err, &we) {
+		// A mutation refused the request (an illegal transition, say): the
+		// store is fine, and the caller gets the reason as it was given.
+		if r.done != nil {
+			r.done(nil, err)
+		}
+		return
+	}
 	l.statsMu.Lock()
 	l.stats.Failures += int64(len(r.records) + len(r.readings))
 	l.statsMu.Unlock()
@@ -338,6 +365,11 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 	results := make([][]Result, len(batch))
 	var dupes, readings int64
 	for i, r := range batch {
+		if r.mutate != nil {
+			if err := r.mutate(tx); err != nil {
+				return nil, nil, err
+			}
+		}
 		for _, rec := range r.records {
 			seq, err := seqOf(rec.Stream)
 			if err != nil {

@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -290,3 +291,39 @@ func TestReadPages(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A mutation commits with its events, or neither is written.
+func TestAppendWithMutation(t *testing.T) {
+	l, db := openLog(t, Options{})
+	ctx := context.Background()
+	if _, err := db.W.Exec(`CREATE TABLE state (id TEXT PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	set := func(v string, refuse bool) Mutation {
+		return func(tx *sql.Tx) error {
+			if refuse {
+				return waystation.Errorf(waystation.ECONFLICT, "cannot go to %s", v)
+			}
+			_, err := tx.Exec(`INSERT INTO state VALUES ('s', ?) ON CONFLICT (id) DO UPDATE SET v = excluded.v`, v)
+			return err
+		}
+	}
+	if _, err := l.AppendWith(ctx, set("running", false), Record{Stream: "s-m", Source: "system", Kind: "session.started"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.AppendWith(ctx, set("ended", true), Record{Stream: "s-m", Source: "system", Kind: "session.ended"})
+	if waystation.ErrorCode(err) != waystation.ECONFLICT || err.Error() != "cannot go to ended" {
+		t.Fatalf("refused mutation: %v", err)
+	}
+	var v string
+	db.R.QueryRow(`SELECT v FROM state`).Scan(&v)
+	evs, _ := l.Read(ctx, "s-m", 0, 0)
+	if v != "running" || len(evs) != 1 || l.Stats().Failures != 0 {
+		t.Errorf("state %q, %d events, stats %+v: the refused request left traces", v, len(evs), l.Stats())
+	}
+	// The stream continues without a gap after the refusal.
+	res, err := l.AppendWith(ctx, set("paused", false), Record{Stream: "s-m", Source: "system", Kind: "session.paused"})
+	if err != nil || res[0].Event.Seq != 2 {
+		t.Errorf("after refusal: %+v %v", res, err)
+	}
+}

@@ -1,0 +1,656 @@
+package sessions
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"waystation"
+	"waystation/auth"
+	"waystation/devices/registry"
+	"waystation/sessions/eventlog"
+	"waystation/sqlite"
+)
+
+// Sender delivers commands to devices; the device transports implement it.
+type Sender interface {
+	// Check refuses a command the device cannot take now (offline, not in
+	// its profile, bad arguments) and returns its arguments canonicalised.
+	Check(deviceID, name string, args json.RawMessage) (json.RawMessage, error)
+	// Send queues the command to the device and returns a wait for its
+	// ack: ok, or the device's reason for refusing; err when no ack came
+	// (timeout, disconnect).
+	Send(ctx context.Context, deviceID, id, session, name string, args json.RawMessage) (wait func(context.Context) (ok bool, reason string, err error), err error)
+}
+
+// DefaultAckTimeout is how long a device has to acknowledge a command.
+const DefaultAckTimeout = 10 * time.Second
+
+// Engine runs sessions. It is the Router of device events into sessions.
+type Engine struct {
+	db       *sqlite.DB
+	log      *eventlog.Log
+	registry *registry.Registry
+	sender   Sender
+	logger   *slog.Logger
+	now      func() time.Time
+	// AckTimeout is how long a device has to acknowledge a command.
+	AckTimeout time.Duration
+
+	mu       sync.Mutex
+	stations map[string]map[string]bool // session -> its stations; never changes once created
+	active   map[string]string          // device -> the active session it is a station of
+
+	cmdSeq  atomic.Int64
+	cmdBoot string
+	ctx     context.Context // ends the ack waiters at Close
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewEngine returns an engine. Call Load before serving.
+func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender Sender, logger *slog.Logger) *Engine {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		db: db, log: log, registry: reg, sender: sender, logger: logger, now: time.Now, AckTimeout: DefaultAckTimeout,
+		stations: map[string]map[string]bool{}, active: map[string]string{},
+		cmdBoot: registry.NewID(""), ctx: ctx, cancel: cancel,
+	}
+}
+
+// Close stops waiting for acks; commands still unacknowledged are logged as
+// failed with the reason that the controller stopped.
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+}
+
+// Load marks sessions that were running when the controller stopped as
+// interrupted, each with an event, and learns which stations are busy.
+func (e *Engine) Load(ctx context.Context) error {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT id FROM sessions WHERE state = 'running'`)
+	if err != nil {
+		return fmt.Errorf("load sessions: %w", err)
+	}
+	var running []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		running = append(running, id)
+	}
+	rows.Close()
+	for _, id := range running {
+		_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE sessions SET state = 'interrupted' WHERE id = ? AND state = 'running'`, id)
+			return err
+		}, eventlog.Record{Stream: id, Source: "system", Kind: "session.interrupted",
+			Data: mustJSON(map[string]string{"from": string(Running), "to": string(Interrupted), "reason": "the controller restarted"})})
+		if err != nil {
+			return fmt.Errorf("mark session %s interrupted: %w", id, err)
+		}
+		e.logger.Warn("session was running when the controller stopped; now interrupted", "session", id)
+	}
+	rows, err = e.db.R.QueryContext(ctx, `SELECT st.device_id, s.id FROM sessions s JOIN session_stations st ON st.session_id = s.id
+		WHERE s.state IN ('running', 'paused', 'interrupted')`)
+	if err != nil {
+		return fmt.Errorf("load stations: %w", err)
+	}
+	defer rows.Close()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for rows.Next() {
+		var dev, sess string
+		if err := rows.Scan(&dev, &sess); err != nil {
+			return fmt.Errorf("load stations: %w", err)
+		}
+		e.active[dev] = sess
+	}
+	return rows.Err()
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with plain maps and structs
+	}
+	return b
+}
+
+func source(u auth.User) string { return "user:" + u.ID }
+
+// AddClient registers a client code with a risk tier.
+func (e *Engine) AddClient(ctx context.Context, by auth.User, code string, risk Risk) (Client, error) {
+	if err := CheckCode(code); err != nil {
+		return Client{}, err
+	}
+	if _, err := ParseRisk(string(risk)); err != nil {
+		return Client{}, err
+	}
+	c := Client{Code: code, Risk: risk, Created: e.now().UTC()}
+	_, err := e.db.W.ExecContext(ctx, `INSERT INTO clients (code, risk, created, created_by) VALUES (?, ?, ?, ?)`,
+		c.Code, string(c.Risk), sqlite.FormatTime(c.Created), by.ID)
+	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+		return Client{}, waystation.Errorf(waystation.ECONFLICT, "client %q exists already", code)
+	}
+	if err != nil {
+		return Client{}, fmt.Errorf("add client: %w", err)
+	}
+	return c, nil
+}
+
+// GetClient returns a client by code.
+func (e *Engine) GetClient(ctx context.Context, code string) (Client, error) {
+	var c Client
+	var risk, created string
+	err := e.db.R.QueryRowContext(ctx, `SELECT code, risk, created FROM clients WHERE code = ?`, code).Scan(&c.Code, &risk, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q (register the code first)", code)
+	}
+	if err != nil {
+		return c, fmt.Errorf("get client: %w", err)
+	}
+	c.Risk = Risk(risk)
+	c.Created, _ = sqlite.ParseTime(created)
+	return c, nil
+}
+
+// ListClients returns every client by code.
+func (e *Engine) ListClients(ctx context.Context) ([]Client, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	defer rows.Close()
+	out := []Client{}
+	for rows.Next() {
+		var c Client
+		var risk, created string
+		if err := rows.Scan(&c.Code, &risk, &created); err != nil {
+			return nil, fmt.Errorf("list clients: %w", err)
+		}
+		c.Risk = Risk(risk)
+		c.Created, _ = sqlite.ParseTime(created)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// NewSession is what a counsellor gives to plan a session.
+type NewSession struct {
+	Room     string          `json:"room"`
+	Client   string          `json:"client"`
+	Stations []string        `json:"stations"`
+	Plan     json.RawMessage `json:"plan"`
+}
+
+// Create plans a session.
+func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Session, error) {
+	room, err := e.registry.FindRoom(ctx, ns.Room)
+	if err != nil {
+		return Session{}, err
+	}
+	client, err := e.GetClient(ctx, ns.Client)
+	if err != nil {
+		return Session{}, err
+	}
+	plan, err := DecodePlan(ns.Plan)
+	if err != nil {
+		return Session{}, err
+	}
+	if len(ns.Stations) == 0 || len(ns.Stations) > 16 {
+		return Session{}, waystation.Errorf(waystation.EINVALID, "a session needs 1 to 16 stations (device ids), got %d", len(ns.Stations))
+	}
+	var stations []string
+	seen := map[string]bool{}
+	for _, ref := range ns.Stations {
+		d, err := e.registry.Get(ctx, ref)
+		if err != nil {
+			return Session{}, err
+		}
+		if seen[d.ID] {
+			return Session{}, waystation.Errorf(waystation.EINVALID, "station %s is listed twice", d.ID)
+		}
+		seen[d.ID] = true
+		stations = append(stations, d.ID)
+	}
+	s := Session{
+		ID: registry.NewID("s-"), RoomID: room.ID, Room: room.Name, Client: client.Code, Risk: client.Risk,
+		CounsellorID: by.ID, Counsellor: by.Name, Stations: stations, Plan: plan, State: Planned, Created: e.now().UTC(),
+	}
+	planJSON := mustJSON(plan)
+	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES (?, ?, ?, ?, ?, 'planned', ?)`,
+			s.ID, s.RoomID, s.Client, s.CounsellorID, string(planJSON), sqlite.FormatTime(s.Created))
+		if err != nil {
+			return err
+		}
+		for _, d := range stations {
+			if _, err := tx.Exec(`INSERT INTO session_stations (session_id, device_id) VALUES (?, ?)`, s.ID, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, eventlog.Record{Stream: s.ID, Source: source(by), Kind: "session.planned",
+		Data: mustJSON(map[string]any{"room": room.Name, "client": client.Code, "risk": client.Risk, "stations": stations, "plan": plan})})
+	if err != nil {
+		return Session{}, err
+	}
+	e.mu.Lock()
+	e.stations[s.ID] = seen
+	e.mu.Unlock()
+	return s, nil
+}
+
+const sessionColumns = `s.id, s.room_id, r.name, s.client_code, c.risk, s.counsellor_id, u.name, s.plan, s.step, s.state, s.created, s.started, s.ended
+	FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN clients c ON c.code = s.client_code JOIN users u ON u.id = s.counsellor_id`
+
+func (e *Engine) scan(ctx context.Context, sc interface{ Scan(...any) error }) (Session, error) {
+	var s Session
+	var risk, plan, state, created string
+	var started, ended sql.NullString
+	if err := sc.Scan(&s.ID, &s.RoomID, &s.Room, &s.Client, &risk, &s.CounsellorID, &s.Counsellor, &plan, &s.Step, &state, &created, &started, &ended); err != nil {
+		return s, err
+	}
+	s.Risk, s.State = Risk(risk), State(state)
+	json.Unmarshal([]byte(plan), &s.Plan)
+	s.Created, _ = sqlite.ParseTime(created)
+	if started.Valid {
+		t, _ := sqlite.ParseTime(started.String)
+		s.Started = &t
+	}
+	if ended.Valid {
+		t, _ := sqlite.ParseTime(ended.String)
+		s.Ended = &t
+	}
+	return s, nil
+}
+
+// Get returns a session with its stations.
+func (e *Engine) Get(ctx context.Context, id string) (Session, error) {
+	s, err := e.scan(ctx, e.db.R.QueryRowContext(ctx, `SELECT `+sessionColumns+` WHERE s.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, waystation.Errorf(waystation.ENOTFOUND, "unknown session %q", id)
+	}
+	if err != nil {
+		return s, fmt.Errorf("get session %s: %w", id, err)
+	}
+	st, err := e.stationsOf(ctx, id)
+	if err != nil {
+		return s, err
+	}
+	for d := range st {
+		s.Stations = append(s.Stations, d)
+	}
+	slices.Sort(s.Stations)
+	return s, nil
+}
+
+// List returns sessions, newest first, optionally only those in one state.
+func (e *Engine) List(ctx context.Context, state string, limit int) ([]Session, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	q := `SELECT ` + sessionColumns
+	args := []any{}
+	if state != "" {
+		switch State(state) {
+		case Planned, Running, Paused, Ended, Aborted, Interrupted:
+		default:
+			return nil, waystation.Errorf(waystation.EINVALID, "unknown state %q (planned, running, paused, ended, aborted, interrupted)", state)
+		}
+		q += ` WHERE s.state = ?`
+		args = append(args, state)
+	}
+	q += ` ORDER BY s.created DESC LIMIT ?`
+	args = append(args, limit)
+	rows, err := e.db.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		s, err := e.scan(ctx, rows)
+		if err != nil {
+			return nil, fmt.Errorf("list sessions: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		st, err := e.stationsOf(ctx, out[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for d := range st {
+			out[i].Stations = append(out[i].Stations, d)
+		}
+		slices.Sort(out[i].Stations)
+	}
+	return out, nil
+}
+
+// stationsOf returns a session's stations, from the cache when it can: they
+// never change once the session exists.
+func (e *Engine) stationsOf(ctx context.Context, id string) (map[string]bool, error) {
+	e.mu.Lock()
+	st, ok := e.stations[id]
+	e.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	rows, err := e.db.R.QueryContext(ctx, `SELECT device_id FROM session_stations WHERE session_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("stations of %s: %w", id, err)
+	}
+	defer rows.Close()
+	st = map[string]bool{}
+	for rows.Next() {
+		var d string
+		rows.Scan(&d)
+		st[d] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(st) > 0 {
+		e.mu.Lock()
+		e.stations[id] = st
+		e.mu.Unlock()
+	}
+	return st, nil
+}
+
+// transition is one allowed move of the state machine.
+type transition struct {
+	from []State
+	to   State
+	kind string
+}
+
+var transitions = map[string]transition{
+	"start":  {[]State{Planned}, Running, "session.started"},
+	"pause":  {[]State{Running}, Paused, "session.paused"},
+	"resume": {[]State{Paused, Interrupted}, Running, "session.resumed"},
+	"end":    {[]State{Running, Paused, Interrupted}, Ended, "session.ended"},
+	"abort":  {[]State{Planned, Running, Paused, Interrupted}, Aborted, "session.aborted"},
+}
+
+// Transition moves a session through its state machine: start, pause,
+// resume, end or abort. An illegal move is an ECONFLICT error naming the
+// state, and changes nothing.
+func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string) (Session, error) {
+	tr, ok := transitions[action]
+	if !ok {
+		return Session{}, waystation.Errorf(waystation.ENOTFOUND, "unknown action %q (start, pause, resume, end, abort)", action)
+	}
+	s, err := e.Get(ctx, id)
+	if err != nil {
+		return s, err
+	}
+	var from State
+	now := e.now().UTC()
+	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRow(`SELECT state FROM sessions WHERE id = ?`, id).Scan(&from); err != nil {
+			return err
+		}
+		allowed := false
+		for _, f := range tr.from {
+			allowed = allowed || f == from
+		}
+		if !allowed {
+			return waystation.Errorf(waystation.ECONFLICT, "cannot %s session %s: it is %s", action, id, from)
+		}
+		if tr.to == Running {
+			if err := e.checkStations(tx, id); err != nil {
+				return err
+			}
+		}
+		switch {
+		case action == "start":
+			_, err = tx.Exec(`UPDATE sessions SET state = ?, started = ? WHERE id = ?`, string(tr.to), sqlite.FormatTime(now), id)
+		case tr.to == Ended || tr.to == Aborted:
+			_, err = tx.Exec(`UPDATE sessions SET state = ?, ended = ? WHERE id = ?`, string(tr.to), sqlite.FormatTime(now), id)
+		default:
+			_, err = tx.Exec(`UPDATE sessions SET state = ? WHERE id = ?`, string(tr.to), id)
+		}
+		return err
+	}, eventlog.Record{Stream: id, Source: source(by), Kind: tr.kind, Data: mustJSON(map[string]string{"to": string(tr.to)})})
+	if err != nil {
+		return s, err
+	}
+	e.mu.Lock()
+	for _, d := range s.Stations {
+		if tr.to.Active() {
+			e.active[d] = id
+		} else if e.active[d] == id {
+			delete(e.active, d)
+		}
+	}
+	e.mu.Unlock()
+	return e.Get(ctx, id)
+}
+
+// checkStations refuses to run a session whose station reports firmware
+// outside its profile's range, or is busy in another active session.
+func (e *Engine) checkStations(tx *sql.Tx, id string) error {
+	rows, err := tx.Query(`SELECT st.device_id, d.name, COALESCE(ds.firmware, ''), ds.firmware_ok, COALESCE(ds.firmware_note, ''), d.removed IS NOT NULL,
+			(SELECT o.id FROM session_stations ost JOIN sessions o ON o.id = ost.session_id
+			 WHERE ost.device_id = st.device_id AND o.id != st.session_id AND o.state IN ('running', 'paused', 'interrupted') LIMIT 1)
+		FROM session_stations st JOIN devices d ON d.id = st.device_id LEFT JOIN device_status ds ON ds.device_id = st.device_id
+		WHERE st.session_id = ?`, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dev, name, fw, note string
+		var fwOK sql.NullBool
+		var removed bool
+		var busy sql.NullString
+		if err := rows.Scan(&dev, &name, &fw, &fwOK, &note, &removed, &busy); err != nil {
+			return err
+		}
+		switch {
+		case removed:
+			return waystation.Errorf(waystation.ECONFLICT, "station %s (%s) has been removed from the registry", dev, name)
+		case fwOK.Valid && !fwOK.Bool:
+			return waystation.Errorf(waystation.ECONFLICT, "station %s (%s): %s; update the device or its profile before starting", dev, name, note)
+		case busy.Valid:
+			return waystation.Errorf(waystation.ECONFLICT, "station %s (%s) is in session %s, which is still open", dev, name, busy.String)
+		}
+	}
+	return rows.Err()
+}
+
+// CommandResult says a command was accepted and sent.
+type CommandResult struct {
+	ID  string `json:"command"`
+	Seq int64  `json:"seq"` // of its command.sent event
+}
+
+// Command steers a station: it is checked against the device's profile and
+// the command's schema, logged as command.sent, and sent; the device's ack
+// is logged as command.acked or command.failed when it comes.
+func (e *Engine) Command(ctx context.Context, by auth.User, id, device, name string, args json.RawMessage) (CommandResult, error) {
+	s, err := e.Get(ctx, id)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	if s.State != Running && s.State != Paused {
+		return CommandResult{}, waystation.Errorf(waystation.ECONFLICT, "session %s is %s; commands need a running or paused session", id, s.State)
+	}
+	st, err := e.stationsOf(ctx, id)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	if !st[device] {
+		return CommandResult{}, waystation.Errorf(waystation.ENOTFOUND, "device %q is not a station of session %s", device, id)
+	}
+	args, err = e.sender.Check(device, name, args)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	cmdID := fmt.Sprintf("c-%s-%d", e.cmdBoot, e.cmdSeq.Add(1))
+	res, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: source(by), Kind: "command.sent",
+		Data: mustJSON(map[string]any{"command": cmdID, "device": device, "name": name, "args": args})})
+	if err != nil {
+		return CommandResult{}, err
+	}
+	wait, err := e.sender.Send(ctx, device, cmdID, id, name, args)
+	if err != nil {
+		e.logOutcome(id, device, cmdID, name, false, waystation.ErrorMessage(err))
+		return CommandResult{}, err
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		wctx, cancel := context.WithTimeout(e.ctx, e.AckTimeout)
+		defer cancel()
+		ok, reason, err := wait(wctx)
+		if err != nil {
+			reason = waystation.ErrorMessage(err)
+			if e.ctx.Err() != nil {
+				reason = "the controller stopped before the device acknowledged"
+			}
+		}
+		e.logOutcome(id, device, cmdID, name, ok && err == nil, reason)
+	}()
+	return CommandResult{ID: cmdID, Seq: res[0].Event.Seq}, nil
+}
+
+// logOutcome records a command's ack or failure.
+func (e *Engine) logOutcome(session, device, cmdID, name string, ok bool, reason string) {
+	kind, data := "command.acked", map[string]any{"command": cmdID, "device": device, "name": name}
+	if !ok {
+		kind = "command.failed"
+		data["error"] = reason
+	}
+	_, err := e.log.Append(context.Background(), eventlog.Record{Stream: session, Source: "device:" + device, Kind: kind, Data: mustJSON(data)})
+	if err != nil {
+		e.logger.Error("record command outcome", "session", session, "command", cmdID, "err", err)
+	}
+}
+
+// MaxNote bounds a counsellor's note.
+const MaxNote = 4000
+
+// Note adds a counsellor's note to a session.
+func (e *Engine) Note(ctx context.Context, by auth.User, id, text string) (waystation.Event, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "the note is empty")
+	}
+	if len([]rune(text)) > MaxNote {
+		return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "the note is longer than %d characters", MaxNote)
+	}
+	if _, err := e.Get(ctx, id); err != nil {
+		return waystation.Event{}, err
+	}
+	res, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: source(by), Kind: "note.added", Data: mustJSON(map[string]string{"text": text, "by": by.Name})})
+	if err != nil {
+		return waystation.Event{}, err
+	}
+	return res[0].Event, nil
+}
+
+// Step moves through the plan: next, skip, repeat, or goto an index.
+func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, index int) (Session, error) {
+	s, err := e.Get(ctx, id)
+	if err != nil {
+		return s, err
+	}
+	if s.State != Running && s.State != Paused {
+		return s, waystation.Errorf(waystation.ECONFLICT, "session %s is %s; steps change in a running or paused session", id, s.State)
+	}
+	n := len(s.Plan.Steps)
+	to := s.Step
+	switch action {
+	case "next", "skip":
+		to++
+	case "repeat":
+	case "goto":
+		to = index
+	default:
+		return s, waystation.Errorf(waystation.EINVALID, "unknown step action %q (next, skip, repeat, goto)", action)
+	}
+	if to < 0 || to >= n {
+		return s, waystation.Errorf(waystation.EINVALID, "step %d is outside the plan (it has %d steps)", to+1, n)
+	}
+	from := s.Step
+	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE sessions SET step = ? WHERE id = ? AND step = ?`, to, id, from)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return waystation.Errorf(waystation.ECONFLICT, "the plan moved on meanwhile; reload and try again")
+		}
+		return nil
+	}, eventlog.Record{Stream: id, Source: source(by), Kind: "plan.step",
+		Data: mustJSON(map[string]any{"action": action, "from": from, "to": to, "step": s.Plan.Steps[to]})})
+	if err != nil {
+		return s, err
+	}
+	return e.Get(ctx, id)
+}
+
+// Events returns a page of a session's events after seq.
+func (e *Engine) Events(ctx context.Context, id string, after int64, limit int) ([]waystation.Event, error) {
+	if _, err := e.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	return e.log.Read(ctx, id, after, limit)
+}
+
+// Route implements the device transports' Router: an event naming a session
+// goes to that session's stream if the device is one of its stations; any
+// other event goes to the device's own log.
+func (e *Engine) Route(ctx context.Context, d waystation.Device, session string) (string, error) {
+	if session == "" {
+		return d.ID, nil
+	}
+	st, err := e.stationsOf(ctx, session)
+	if err != nil {
+		return "", err
+	}
+	if len(st) == 0 {
+		return "", waystation.Errorf(waystation.ENOTFOUND, "unknown session %q", session)
+	}
+	if !st[d.ID] {
+		return "", waystation.Errorf(waystation.EFORBIDDEN, "device %s is not a station of session %s", d.ID, session)
+	}
+	return session, nil
+}
+
+// TelemetryStream implements the Router: readings go to the active session
+// the device is a station of, else to the device's own log.
+func (e *Engine) TelemetryStream(d waystation.Device) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.active[d.ID]; ok {
+		return s
+	}
+	return d.ID
+}
+
+// ActiveSession returns the active session a device is a station of.
+func (e *Engine) ActiveSession(deviceID string) (string, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.active[deviceID]
+	return s, ok
+}
