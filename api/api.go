@@ -10,6 +10,7 @@ import (
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/httpjson"
+	"waystation/sessions"
 )
 
 // API holds what the routes need.
@@ -17,6 +18,7 @@ type API struct {
 	Auth     *auth.HTTP
 	Registry *registry.Registry
 	Profiles func() *profile.Set
+	Sessions *sessions.Engine
 	Logger   *slog.Logger
 }
 
@@ -30,6 +32,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
+	a.sessionRoutes(mux)
 }
 
 func (a *API) rooms(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ package serve
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,9 @@ import (
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
 	"waystation/httpjson"
+	"waystation/sessions"
 	"waystation/sessions/eventlog"
+	"waystation/sessions/hub"
 	"waystation/sqlite"
 )
 
@@ -80,31 +83,46 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := reg.AllOffline(ctx); err != nil {
 		return err
 	}
-	elog := eventlog.Open(db, eventlog.Options{Logger: log})
+	// The hub hears of every committed event from the event log's writer.
+	var live *hub.Hub
+	elog := eventlog.Open(db, eventlog.Options{Logger: log, Publisher: publisher(func(evs []waystation.Event) { live.Publish(evs) })})
+	live = hub.New(elog)
 	go elog.Run()
 	defer elog.Close()
 
 	devices := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
+	engine := sessions.NewEngine(db, elog, reg, devices, log)
+	if err := engine.Load(ctx); err != nil {
+		return err
+	}
+	defer engine.Close() // after the devices close, before the event log does
+	devices.Router = engine
 	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
 	devicesDone := make(chan struct{})
 	go func() { devices.Run(devCtx); close(devicesDone) }()
 	defer func() { stopDevices(); <-devicesDone }()
 
 	mux := http.NewServeMux()
+	mux.Handle("GET /v1/devices/ws", devices)
+	accounts := auth.NewStore(db)
+	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
+		Snapshots: map[string]func(context.Context) ([][]byte, error){"devices": deviceSnapshot(reg)}}
+	defer consoles.Close() // before the engine and the event log close
+	devices.OnStatus = func(d waystation.Device, online bool) { live.Broadcast("devices", deviceFrame(d)) }
+	mux.Handle("GET /v1/console/ws", consoles)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.R.PingContext(r.Context()); err != nil {
 			httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "store unavailable")
 			return
 		}
-		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "version": waystation.Version, "devices_online": devices.Count()})
+		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "version": waystation.Version,
+			"devices_online": devices.Count(), "consoles": consoles.Count()})
 	})
 	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
 	})
-	mux.Handle("GET /v1/devices/ws", devices)
-	accounts := auth.NewStore(db)
 	(&api.API{
-		Auth: auth.NewHTTP(accounts, log), Registry: reg, Logger: log,
+		Auth: auth.NewHTTP(accounts, log), Registry: reg, Sessions: engine, Logger: log,
 		Profiles: func() *profile.Set { return profiles },
 	}).Routes(mux)
 	mux.HandleFunc("/", httpjson.NotFound)
@@ -143,6 +161,33 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("http shutdown", "err", err)
 	}
-	// The deferred calls run now, in reverse: devices, event log, store, lock.
+	// The deferred calls run now, in reverse: devices, engine, event log,
+	// store, lock.
 	return nil
+}
+
+// publisher adapts a function to the event log's Publisher.
+type publisher func([]waystation.Event)
+
+func (p publisher) Publish(evs []waystation.Event) { p(evs) }
+
+// deviceFrame is a device's status as the "devices" topic sends it.
+func deviceFrame(d waystation.Device) []byte {
+	b, _ := json.Marshal(map[string]any{"type": hub.TypeDevice, "topic": "devices", "device": d})
+	return b
+}
+
+// deviceSnapshot sends a console joining "devices" every device's status.
+func deviceSnapshot(reg *registry.Registry) func(context.Context) ([][]byte, error) {
+	return func(ctx context.Context) ([][]byte, error) {
+		ds, err := reg.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		frames := make([][]byte, 0, len(ds))
+		for _, d := range ds {
+			frames = append(frames, deviceFrame(d))
+		}
+		return frames, nil
+	}
 }

@@ -1,0 +1,234 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation/auth"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/sqlite"
+)
+
+// controller runs a real controller on 127.0.0.1 and returns its address and data folder.
+func controller(t *testing.T) (string, string) {
+	t.Helper()
+	data := t.TempDir()
+	ctx, stop := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- Run(ctx, Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../firmware-profiles",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case addr := <-ready:
+		t.Cleanup(func() {
+			stop()
+			if err := <-served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+		return addr, data
+	case err := <-served:
+		t.Fatalf("serve: %v", err)
+	}
+	return "", ""
+}
+
+// seed adds accounts, a room and a kiosk through the store, as the CLI would.
+func seed(t *testing.T, data string) (kioskID, token string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	accounts.Add(ctx, "counsellor", auth.Counsellor, "counsellor password")
+	accounts.Add(ctx, "tech", auth.Technician, "technician password")
+	reg := registry.New(db)
+	reg.AddRoom(ctx, "Relaxation room")
+	set, _ := profile.LoadDir("../firmware-profiles")
+	d, token, err := reg.Add(ctx, set, registry.NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk", Room: "Relaxation room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.ID, token
+}
+
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func login(t *testing.T, addr, user, password string) *client {
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: "http://" + addr, http: &http.Client{Jar: jar}}
+	if status, body := c.do("POST", "/v1/login", `{"username":"`+user+`","password":"`+password+`"}`); status != 200 {
+		t.Fatalf("login %s: %d %v", user, status, body)
+	}
+	return c
+}
+
+func (c *client) do(method, path, body string) (int, map[string]any) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func errorOf(m map[string]any) (string, string) {
+	e, _ := m["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	msg, _ := e["message"].(string)
+	return code, msg
+}
+
+func TestSessionContract(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, token := seed(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+
+	// The kiosk connects and says hello.
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","firmware":"0.4.0"}`))
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	ws.ReadMessage()
+
+	if status, _ := c.do("POST", "/v1/clients", `{"code":"C-77","risk":"high"}`); status != 201 {
+		t.Fatalf("create client: %d", status)
+	}
+	if status, m := c.do("GET", "/v1/clients/C-77", ""); status != 200 || m["risk"] != "high" {
+		t.Errorf("get client: %d %v", status, m)
+	}
+	status, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-77","stations":["`+kioskID+`"],"plan":{"steps":[{"kind":"checkin"},{"kind":"relaxation","scene":"sea","bpm":6}]}}`)
+	if status != 201 || s["state"] != "planned" {
+		t.Fatalf("create session: %d %v", status, s)
+	}
+	id := s["id"].(string)
+	// The room may also be named by its id.
+	roomID := s["room_id"].(string)
+	if status, _ := c.do("POST", "/v1/sessions", `{"room":"`+roomID+`","client":"C-77","stations":["`+kioskID+`"]}`); status != 201 {
+		t.Errorf("create session by room id: %d", status)
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/commands", `{"device":"`+kioskID+`","name":"scene.start","args":{"scene":"sea"}}`); status != 409 {
+		t.Errorf("command before start: %d %v", status, m)
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 || m["state"] != "running" {
+		t.Fatalf("start: %d %v", status, m)
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 409 {
+		t.Errorf("second start: %d %v", status, m)
+	}
+	status, res := c.do("POST", "/v1/sessions/"+id+"/commands", `{"device":"`+kioskID+`","name":"scene.start","args":{"scene":"sea"}}`)
+	if status != 202 || res["command"] == nil {
+		t.Fatalf("command: %d %v", status, res)
+	}
+	_, frame, _ := ws.ReadMessage()
+	var cmd map[string]any
+	json.Unmarshal(frame, &cmd)
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ack","id":"`+cmd["id"].(string)+`","ok":true}`))
+	refused := []struct {
+		body   string
+		status int
+		code   string
+		msg    string
+	}{
+		{`{"device":"` + kioskID + `","name":"program.launch","args":{"program":"beach"}}`, 400, "invalid", "cannot do program.launch"},
+		{`{"device":"` + kioskID + `","name":"breathing.set","args":{"bpm":"slow"}}`, 400, "invalid", `argument "bpm" must be a number`},
+		{`{"device":"d-nope","name":"scene.start","args":{"scene":"sea"}}`, 404, "not_found", "is not a station"},
+		{`{"device":"` + kioskID + `"}`, 400, "invalid", `needs "device" and "name"`},
+		{`{"device":"` + kioskID + `","name":"scene.start","colour":1}`, 400, "invalid", `unknown field "colour"`},
+	}
+	for _, r := range refused {
+		status, m := c.do("POST", "/v1/sessions/"+id+"/commands", r.body)
+		code, msg := errorOf(m)
+		if status != r.status || code != r.code || !strings.Contains(msg, r.msg) {
+			t.Errorf("%s: %d %s %q, want %d %s %q", r.body, status, code, msg, r.status, r.code, r.msg)
+		}
+	}
+	// The kiosk's own event joins the session.
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"event","dseq":1,"session":"`+id+`","kind":"scene.started","data":{"scene":"sea"}}`))
+	ws.ReadMessage()
+
+	var kinds []string
+	for i := 0; i < 250; i++ {
+		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=100", "")
+		kinds = kinds[:0]
+		for _, ev := range page["events"].([]any) {
+			kinds = append(kinds, ev.(map[string]any)["kind"].(string))
+		}
+		if len(kinds) >= 5 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Join(kinds, " ") != "session.planned session.started command.sent command.acked scene.started" {
+		t.Errorf("events: %v", kinds)
+	}
+	_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=2&limit=2", "")
+	evs := page["events"].([]any)
+	first := evs[0].(map[string]any)
+	if len(evs) != 2 || page["next"] != 4.0 || first["seq"] != 3.0 || first["source"] == nil || first["ts"] == nil || first["data"] == nil {
+		t.Errorf("page after 2: %v", page)
+	}
+	if _, ok := first["type"]; ok {
+		t.Error("REST events carry a type field")
+	}
+	for _, q := range []string{"after=-1", "after=x", "limit=0", "limit=5000"} {
+		if status, _ := c.do("GET", "/v1/sessions/"+id+"/events?"+q, ""); status != 400 {
+			t.Errorf("events?%s: %d", q, status)
+		}
+	}
+	if status, m := c.do("GET", "/v1/sessions?state=running", ""); status != 200 || len(m["sessions"].([]any)) != 1 {
+		t.Errorf("running sessions: %d %v", status, m)
+	}
+	if status, _ := c.do("POST", "/v1/sessions/"+id+"/notes", `{"text":"<script>alert(1)</script> calmer"}`); status != 201 {
+		t.Errorf("note: %d", status)
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/end", ""); status != 200 || m["state"] != "ended" {
+		t.Errorf("end: %d %v", status, m)
+	}
+
+	// A technician cannot read session content; nobody unauthenticated can.
+	tech := login(t, addr, "tech", "technician password")
+	for _, path := range []string{"/v1/sessions", "/v1/sessions/" + id, "/v1/sessions/" + id + "/events", "/v1/clients/C-77"} {
+		if status, m := tech.do("GET", path, ""); status != 403 {
+			t.Errorf("technician GET %s: %d %v", path, status, m)
+		}
+	}
+	if status, _ := tech.do("GET", "/v1/devices", ""); status != 200 {
+		t.Errorf("technician GET /v1/devices: %d", status)
+	}
+	anon := &client{t: t, base: "http://" + addr, http: http.DefaultClient}
+	if status, _ := anon.do("GET", "/v1/sessions/"+id+"/events", ""); status != 401 {
+		t.Errorf("anonymous events: %d", status)
+	}
+}

@@ -1,0 +1,397 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation"
+	"waystation/auth"
+	"waystation/httpjson"
+	"waystation/sessions"
+)
+
+const (
+	// writeWait is how long one frame may take to write.
+	writeWait = 10 * time.Second
+	// pongWait is how long a console may stay silent before it counts as gone.
+	pongWait = 60 * time.Second
+	// pingPeriod must be shorter than pongWait.
+	pingPeriod = pongWait * 9 / 10
+	// maxMessageSize bounds a frame from a console.
+	maxMessageSize = 64 << 10
+	// recheckLogin is how often a connected console's login is checked again,
+	// so a logout, password change or disabled account ends it.
+	recheckLogin = 15 * time.Second
+	// DefaultQueue is how many frames may wait for a console's write pump.
+	DefaultQueue = 1024
+)
+
+// Close codes for consoles.
+const (
+	CloseLoginEnded = 4001 // logged out, expired or disabled
+	CloseTooSlow    = 4002 // fell behind; reconnect with the last seq
+)
+
+// Console serves GET /v1/console/ws.
+type Console struct {
+	Hub      *Hub
+	Auth     *auth.Store
+	Sessions *sessions.Engine
+	// Snapshots give the current state of broadcast topics ("alerts",
+	// "devices") to a console joining them.
+	Snapshots map[string]func(context.Context) ([][]byte, error)
+	Logger    *slog.Logger
+	// Queue is the per-console send queue; DefaultQueue when 0.
+	Queue int
+
+	upgrader websocket.Upgrader
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[*consoleConn]bool
+	closing  bool
+}
+
+// ServeHTTP authenticates the login cookie, checks the Origin and runs the
+// console connection until it ends.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u, err := c.Auth.Authenticate(r.Context(), auth.TokenFrom(r))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	if !auth.SameOrigin(r) {
+		c.Logger.Warn("console refused: foreign origin", "origin", r.Header.Get("Origin"), "user", u.Name)
+		httpjson.Errorf(w, r, waystation.EFORBIDDEN, "origin %q is not this controller", r.Header.Get("Origin"))
+		return
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "the controller is shutting down")
+		return
+	}
+	if c.conns == nil {
+		c.conns = map[*consoleConn]bool{}
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+	c.upgrader.CheckOrigin = func(*http.Request) bool { return true } // checked above
+	ws, err := c.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	q := c.Queue
+	if q <= 0 {
+		q = DefaultQueue
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cc := &consoleConn{
+		c: c, ws: ws, user: u, token: auth.TokenFrom(r), send: make(chan []byte, q),
+		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel,
+		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr),
+	}
+	c.mu.Lock()
+	c.conns[cc] = true
+	c.mu.Unlock()
+	go cc.writePump()
+	cc.readPump()
+	c.mu.Lock()
+	delete(c.conns, cc)
+	c.mu.Unlock()
+}
+
+// Count returns how many consoles are connected.
+func (c *Console) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.conns)
+}
+
+// Close ends every console connection and waits for them.
+func (c *Console) Close() {
+	c.mu.Lock()
+	c.closing = true
+	conns := make([]*consoleConn, 0, len(c.conns))
+	for cc := range c.conns {
+		conns = append(conns, cc)
+	}
+	c.mu.Unlock()
+	for _, cc := range conns {
+		cc.end(websocket.CloseGoingAway, "controller shutting down")
+	}
+	c.wg.Wait()
+}
+
+type consoleConn struct {
+	c     *Console
+	ws    *websocket.Conn
+	user  auth.User
+	token string
+	log   *slog.Logger
+
+	send       chan []byte
+	done       chan struct{}
+	writerDone chan struct{}
+	once       sync.Once
+	closeCode  int
+	closeText  string
+	ctx        context.Context // ends with the connection; replays use it
+	cancel     context.CancelFunc
+	replays    sync.WaitGroup
+
+	mu   sync.Mutex
+	subs map[string]*Sub
+}
+
+// Offer implements Sink.
+func (cc *consoleConn) Offer(b []byte) bool {
+	select {
+	case <-cc.done:
+		return true // ending anyway; nothing to drop
+	default:
+	}
+	select {
+	case cc.send <- b:
+		return true
+	default:
+		return false
+	}
+}
+
+// Put implements Sink.
+func (cc *consoleConn) Put(ctx context.Context, b []byte) error {
+	select {
+	case cc.send <- b:
+		return nil
+	case <-cc.done:
+		return errors.New("console disconnected")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Drop implements Sink: the slow-consumer rule.
+func (cc *consoleConn) Drop(reason string) {
+	cc.log.Warn("console disconnected: too slow", "reason", reason)
+	cc.end(CloseTooSlow, reason)
+}
+
+// end asks the write pump to close the connection; it never blocks.
+func (cc *consoleConn) end(code int, text string) {
+	cc.once.Do(func() {
+		cc.closeCode, cc.closeText = code, text
+		close(cc.done)
+		cc.cancel()
+	})
+}
+
+func (cc *consoleConn) frame(v any) {
+	b, _ := json.Marshal(v)
+	if !cc.Offer(b) {
+		cc.Drop("send queue full")
+	}
+}
+
+func (cc *consoleConn) errorFrame(code, msg, topic, req string) {
+	cc.frame(map[string]string{"type": TypeError, "code": code, "message": msg, "topic": topic, "req": req})
+}
+
+// writePump is the only writer of the connection.
+func (cc *consoleConn) writePump() {
+	ping := time.NewTicker(pingPeriod)
+	recheck := time.NewTicker(recheckLogin)
+	defer func() {
+		ping.Stop()
+		recheck.Stop()
+		cc.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(cc.closeCode, cc.closeText), time.Now().Add(time.Second))
+		cc.ws.Close()
+		close(cc.writerDone)
+	}()
+	for {
+		select {
+		case b := <-cc.send:
+			cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := cc.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				cc.end(websocket.CloseAbnormalClosure, "write failed")
+				return
+			}
+		case <-ping.C:
+			cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := cc.ws.WriteMessage(websocket.PingMessage, nil); err != nil {
+				cc.end(websocket.CloseAbnormalClosure, "ping failed")
+				return
+			}
+		case <-recheck.C:
+			if _, err := cc.c.Auth.Authenticate(context.Background(), cc.token); err != nil {
+				cc.end(CloseLoginEnded, "your login has ended; log in again")
+			}
+		case <-cc.done:
+			return
+		}
+	}
+}
+
+// inFrame is any frame a console sends.
+type inFrame struct {
+	Type    string          `json:"type"`
+	Topic   string          `json:"topic"`
+	After   int64           `json:"after"`
+	Req     string          `json:"req"`
+	Session string          `json:"session"`
+	Device  string          `json:"device"`
+	Name    string          `json:"name"`
+	Args    json.RawMessage `json:"args"`
+}
+
+// readPump is the only reader of the connection.
+func (cc *consoleConn) readPump() {
+	defer func() {
+		cc.end(websocket.CloseNormalClosure, "")
+		cc.replays.Wait()
+		cc.mu.Lock()
+		for _, s := range cc.subs {
+			s.Cancel()
+		}
+		cc.mu.Unlock()
+		<-cc.writerDone
+	}()
+	cc.ws.SetReadLimit(maxMessageSize)
+	cc.ws.SetReadDeadline(time.Now().Add(pongWait))
+	cc.ws.SetPongHandler(func(string) error { return cc.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		_, b, err := cc.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		cc.ws.SetReadDeadline(time.Now().Add(pongWait))
+		var f inFrame
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			cc.errorFrame(waystation.EINVALID, "bad frame: "+strings.TrimPrefix(err.Error(), "json: "), "", "")
+			continue
+		}
+		switch f.Type {
+		case "subscribe":
+			cc.subscribe(f.Topic, f.After)
+		case "unsubscribe":
+			cc.mu.Lock()
+			if s := cc.subs[f.Topic]; s != nil {
+				s.Cancel()
+				delete(cc.subs, f.Topic)
+			}
+			cc.mu.Unlock()
+		case "command":
+			cc.command(f)
+		default:
+			cc.errorFrame(waystation.EINVALID, fmt.Sprintf("unknown frame type %q (subscribe, unsubscribe, command)", f.Type), "", f.Req)
+		}
+	}
+}
+
+// subscribe checks the topic and the role, then replays on its own
+// goroutine so the read pump keeps reading.
+func (cc *consoleConn) subscribe(topic string, after int64) {
+	if after < 0 {
+		cc.errorFrame(waystation.EINVALID, "after must not be negative", topic, "")
+		return
+	}
+	kind, id, _ := strings.Cut(topic, "/")
+	var stream string
+	var snapshot func(context.Context) ([][]byte, error)
+	switch {
+	case kind == "session" && id != "":
+		if cc.user.Role != auth.Counsellor {
+			cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see session content", topic, "")
+			return
+		}
+		if _, err := cc.c.Sessions.Get(cc.ctx, id); err != nil {
+			cc.errorFrame(waystation.ErrorCode(err), waystation.ErrorMessage(err), topic, "")
+			return
+		}
+		stream = id
+	case kind == "device" && id != "":
+		if cc.user.Role != auth.Technician {
+			cc.errorFrame(waystation.EFORBIDDEN, "only technicians may see a device's own log", topic, "")
+			return
+		}
+		stream = id
+	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices":
+		snapshot = cc.c.Snapshots[topic]
+		if snapshot == nil {
+			snapshot = func(context.Context) ([][]byte, error) { return nil, nil }
+		}
+	case topic == "alerts":
+		cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see alerts", topic, "")
+		return
+	default:
+		cc.errorFrame(waystation.ENOTFOUND, fmt.Sprintf("unknown topic %q (session/ID, device/ID, alerts, devices)", topic), topic, "")
+		return
+	}
+	cc.mu.Lock()
+	if _, dup := cc.subs[topic]; dup {
+		cc.mu.Unlock()
+		cc.errorFrame(waystation.ECONFLICT, "already subscribed to "+topic+"; unsubscribe first", topic, "")
+		return
+	}
+	cc.subs[topic] = nil // reserved while the replay runs
+	cc.mu.Unlock()
+	cc.replays.Add(1)
+	go func() {
+		defer cc.replays.Done()
+		var s *Sub
+		var err error
+		if snapshot != nil {
+			s, err = cc.c.Hub.Join(cc.ctx, topic, cc, snapshot)
+		} else {
+			s, err = cc.c.Hub.Subscribe(cc.ctx, topic, stream, after, cc)
+		}
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		if err != nil {
+			delete(cc.subs, topic)
+			if cc.ctx.Err() == nil {
+				cc.errorFrame(waystation.ErrorCode(err), waystation.ErrorMessage(err), topic, "")
+			}
+			return
+		}
+		cc.subs[topic] = s
+	}()
+}
+
+func (cc *consoleConn) command(f inFrame) {
+	result := map[string]any{"type": TypeResult, "req": f.Req}
+	fail := func(err error) {
+		result["ok"], result["code"], result["error"] = false, waystation.ErrorCode(err), waystation.ErrorMessage(err)
+		cc.frame(result)
+	}
+	switch {
+	case f.Req == "":
+		cc.errorFrame(waystation.EINVALID, `a command frame needs "req", to match its result`, "", "")
+		return
+	case cc.user.Role != auth.Counsellor:
+		fail(waystation.Errorf(waystation.EFORBIDDEN, "only counsellors may steer sessions"))
+		return
+	case f.Session == "" || f.Device == "" || f.Name == "":
+		fail(waystation.Errorf(waystation.EINVALID, `a command needs "session", "device" and "name"`))
+		return
+	}
+	res, err := cc.c.Sessions.Command(cc.ctx, cc.user, f.Session, f.Device, f.Name, f.Args)
+	if err != nil {
+		fail(err)
+		return
+	}
+	result["ok"], result["command"], result["seq"] = true, res.ID, res.Seq
+	cc.frame(result)
+}
