@@ -28,6 +28,26 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/sessions/{id}/notes", c(a.note))
 	mux.HandleFunc("POST /v1/sessions/{id}/step", c(a.step))
 	mux.HandleFunc("GET /v1/sessions/{id}/events", c(a.events))
+	mux.HandleFunc("GET /v1/alerts", c(a.openAlerts))
+	mux.HandleFunc("POST /v1/alerts/{id}/ack", c(a.ackAlert))
+}
+
+func (a *API) openAlerts(w http.ResponseWriter, r *http.Request) {
+	open, err := a.Sessions.OpenAlerts(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"alerts": open})
+}
+
+func (a *API) ackAlert(w http.ResponseWriter, r *http.Request) {
+	al, err := a.Sessions.AckAlert(r.Context(), user(r), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, al)
 }
 
 func user(r *http.Request) auth.User {

@@ -85,13 +85,18 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// The hub hears of every committed event from the event log's writer.
 	var live *hub.Hub
-	elog := eventlog.Open(db, eventlog.Options{Logger: log, Publisher: publisher(func(evs []waystation.Event) { live.Publish(evs) })})
+	var engine *sessions.Engine
+	elog := eventlog.Open(db, eventlog.Options{Logger: log, Publisher: publisher(func(evs []waystation.Event) {
+		engine.Observe(evs)
+		live.Publish(evs)
+	})})
 	live = hub.New(elog)
 	go elog.Run()
 	defer elog.Close()
 
 	devices := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
-	engine := sessions.NewEngine(db, elog, reg, devices, log)
+	engine = sessions.NewEngine(db, elog, reg, devices, log)
+	engine.OnAlert = func(a sessions.Alert) { live.Broadcast("alerts", alertFrame(a)) }
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
@@ -106,9 +111,12 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("GET /v1/devices/ws", devices)
 	accounts := auth.NewStore(db)
 	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
-		Snapshots: map[string]func(context.Context) ([][]byte, error){"devices": deviceSnapshot(reg)}}
+		Snapshots: map[string]func(context.Context) ([][]byte, error){"devices": deviceSnapshot(reg), "alerts": alertSnapshot(engine)}}
 	defer consoles.Close() // before the engine and the event log close
-	devices.OnStatus = func(d waystation.Device, online bool) { live.Broadcast("devices", deviceFrame(d)) }
+	devices.OnStatus = func(d waystation.Device, online bool) {
+		live.Broadcast("devices", deviceFrame(d))
+		engine.DeviceStatus(d, online)
+	}
 	mux.Handle("GET /v1/console/ws", consoles)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.R.PingContext(r.Context()); err != nil {
@@ -187,6 +195,27 @@ func deviceSnapshot(reg *registry.Registry) func(context.Context) ([][]byte, err
 		frames := make([][]byte, 0, len(ds))
 		for _, d := range ds {
 			frames = append(frames, deviceFrame(d))
+		}
+		return frames, nil
+	}
+}
+
+// alertFrame is an alert's current state as the "alerts" topic sends it.
+func alertFrame(a sessions.Alert) []byte {
+	b, _ := json.Marshal(map[string]any{"type": hub.TypeAlert, "topic": "alerts", "alert": a})
+	return b
+}
+
+// alertSnapshot sends a console joining "alerts" every open alert.
+func alertSnapshot(engine *sessions.Engine) func(context.Context) ([][]byte, error) {
+	return func(ctx context.Context) ([][]byte, error) {
+		open, err := engine.OpenAlerts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		frames := make([][]byte, 0, len(open))
+		for _, a := range open {
+			frames = append(frames, alertFrame(a))
 		}
 		return frames, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -231,4 +232,70 @@ func TestSessionContract(t *testing.T) {
 	if status, _ := anon.do("GET", "/v1/sessions/"+id+"/events", ""); status != 401 {
 		t.Errorf("anonymous events: %d", status)
 	}
+}
+
+// A kiosk's help request reaches a console on the alerts topic at once, and
+// a counsellor's acknowledgement closes it for every console.
+func TestAlertReachesConsole(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, token := seed(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	cookie := c.http.Jar.Cookies(mustURL("http://" + addr))[0]
+	console, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/console/ws", http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer console.Close()
+	console.WriteMessage(websocket.TextMessage, []byte(`{"type":"subscribe","topic":"alerts"}`))
+	next := func() map[string]any {
+		console.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := console.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		return m
+	}
+	if m := next(); m["type"] != "live" {
+		t.Fatalf("first frame %v", m)
+	}
+	kiosk, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kiosk.Close()
+	kiosk.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","firmware":"0.4.0"}`))
+	kiosk.WriteMessage(websocket.TextMessage, []byte(`{"type":"event","dseq":1,"kind":"help.requested"}`))
+	m := next()
+	alert, _ := m["alert"].(map[string]any)
+	if m["type"] != "alert" || alert["kind"] != "help.requested" || alert["device"] != kioskID {
+		t.Fatalf("alert frame %v", m)
+	}
+	id := alert["id"].(string)
+	if status, body := c.do("GET", "/v1/alerts", ""); status != 200 || len(body["alerts"].([]any)) != 1 {
+		t.Errorf("open alerts: %d %v", status, body)
+	}
+	if status, body := c.do("POST", "/v1/alerts/"+id+"/ack", ""); status != 200 || body["acked_by"] != "counsellor" {
+		t.Fatalf("ack: %d %v", status, body)
+	}
+	m = next()
+	if a, _ := m["alert"].(map[string]any); a["id"] != id || a["acked"] == nil {
+		t.Errorf("ack frame %v", m)
+	}
+	if status, _ := c.do("POST", "/v1/alerts/"+id+"/ack", ""); status != 409 {
+		t.Errorf("second ack: %d", status)
+	}
+	tech := login(t, addr, "tech", "technician password")
+	if status, _ := tech.do("POST", "/v1/alerts/"+id+"/ack", ""); status != 403 {
+		t.Errorf("technician ack: %d", status)
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }

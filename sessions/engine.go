@@ -49,6 +49,12 @@ type Engine struct {
 	stations map[string]map[string]bool // session -> its stations; never changes once created
 	active   map[string]string          // device -> the active session it is a station of
 
+	// OnAlert, if set, is told of every alert raised, escalated or
+	// acknowledged, after it is stored.
+	OnAlert func(Alert)
+	alerts  alertQueue
+	stop    chan struct{} // ends the alert loop
+
 	cmdSeq  atomic.Int64
 	cmdBoot string
 	ctx     context.Context // ends the ack waiters at Close
@@ -66,13 +72,20 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		db: db, log: log, registry: reg, sender: sender, logger: logger, now: time.Now, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{},
 		cmdBoot: registry.NewID(""), ctx: ctx, cancel: cancel,
+		alerts: alertQueue{wake: make(chan struct{}, 1)}, stop: make(chan struct{}),
 	}
 }
 
-// Close stops waiting for acks; commands still unacknowledged are logged as
-// failed with the reason that the controller stopped.
+// Close stops waiting for acks (commands still unacknowledged are logged as
+// failed, with the reason that the controller stopped) and raises the alerts
+// still queued.
 func (e *Engine) Close() {
 	e.cancel()
+	select {
+	case <-e.stop:
+	default:
+		close(e.stop)
+	}
 	e.wg.Wait()
 }
 
@@ -116,7 +129,15 @@ func (e *Engine) Load(ctx context.Context) error {
 		}
 		e.active[dev] = sess
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.runAlerts(e.stop)
+	}()
+	return nil
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -23,6 +23,10 @@ import (
 	"waystation/sqlite"
 )
 
+type observer func([]waystation.Event)
+
+func (o observer) Publish(evs []waystation.Event) { o(evs) }
+
 type env struct {
 	t       *testing.T
 	db      *sqlite.DB
@@ -48,11 +52,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := eventlog.Open(db, eventlog.Options{Logger: quiet})
+	var eng *Engine
+	l := eventlog.Open(db, eventlog.Options{Logger: quiet, Publisher: observer(func(evs []waystation.Event) { eng.Observe(evs) })})
 	go l.Run()
 	reg := registry.New(db)
 	devs := wsdevice.NewServer(reg, func() *profile.Set { return set }, l, quiet)
-	eng := NewEngine(db, l, reg, devs, quiet)
+	eng = NewEngine(db, l, reg, devs, quiet)
+	devs.OnStatus = eng.DeviceStatus
 	eng.AckTimeout = 300 * time.Millisecond
 	if err := eng.Load(ctx); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,276 @@
+package sessions
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"waystation"
+	"waystation/auth"
+	"waystation/devices/registry"
+	"waystation/sessions/eventlog"
+	"waystation/sqlite"
+)
+
+// Alert is something a counsellor must see and acknowledge: a client asked
+// for help, a station was lost mid-session, a reading crossed its limit.
+type Alert struct {
+	ID      string          `json:"id"`
+	Session string          `json:"session,omitempty"`
+	Device  string          `json:"device,omitempty"`
+	Kind    string          `json:"kind"`
+	Risk    Risk            `json:"risk"`
+	Level   int             `json:"level"`
+	Raised  time.Time       `json:"raised"`
+	Acked   *time.Time      `json:"acked,omitempty"`
+	AckedBy string          `json:"acked_by,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// MaxAlertLevel is the highest escalation level.
+const MaxAlertLevel = 3
+
+// EscalateAfter is how long an alert may stay unacknowledged before it
+// escalates one level, by the client's risk tier: high-risk clients' alerts
+// escalate fastest.
+var EscalateAfter = map[Risk]time.Duration{
+	High:   30 * time.Second,
+	Medium: 60 * time.Second,
+	Low:    120 * time.Second,
+}
+
+// alertQueue holds alerts to raise. It never drops: Observe runs on the
+// event log's writer and must not block, and a help request must not be lost.
+type alertQueue struct {
+	mu    sync.Mutex
+	items []pendingAlert
+	wake  chan struct{}
+}
+
+type pendingAlert struct {
+	session, device, kind string
+	data                  json.RawMessage
+}
+
+func (q *alertQueue) push(p pendingAlert) {
+	q.mu.Lock()
+	q.items = append(q.items, p)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *alertQueue) take() []pendingAlert {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	items := q.items
+	q.items = nil
+	return items
+}
+
+// Observe implements the event log's Publisher for the engine: a committed
+// help.requested raises an alert. It never blocks.
+func (e *Engine) Observe(events []waystation.Event) {
+	for _, ev := range events {
+		if ev.Kind != "help.requested" {
+			continue
+		}
+		dev, _ := strings.CutPrefix(ev.Source, "device:")
+		p := pendingAlert{device: dev, kind: "help.requested", data: mustJSON(map[string]any{"seq": ev.Seq, "stream": ev.Stream})}
+		if strings.HasPrefix(ev.Stream, "s-") {
+			p.session = ev.Stream
+		}
+		e.alerts.push(p)
+	}
+}
+
+// DeviceStatus tells the engine a device came online or went offline; a
+// station lost from a running or paused session raises an alert.
+func (e *Engine) DeviceStatus(d waystation.Device, online bool) {
+	if online {
+		return
+	}
+	e.mu.Lock()
+	sess, ok := e.active[d.ID]
+	e.mu.Unlock()
+	if !ok {
+		return
+	}
+	e.alerts.push(pendingAlert{session: sess, device: d.ID, kind: "device.lost",
+		data: mustJSON(map[string]string{"name": d.Name, "room": d.Room})})
+}
+
+// runAlerts raises queued alerts and escalates open ones until stop closes,
+// then raises whatever is still queued.
+func (e *Engine) runAlerts(stop <-chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			e.raiseQueued()
+			return
+		case <-e.alerts.wake:
+			e.raiseQueued()
+		case <-tick.C:
+			e.escalate(context.Background())
+		}
+	}
+}
+
+func (e *Engine) raiseQueued() {
+	for _, p := range e.alerts.take() {
+		if err := e.raise(context.Background(), p); err != nil {
+			e.logger.Error("raise alert", "kind", p.kind, "session", p.session, "device", p.device, "err", err)
+		}
+	}
+}
+
+func (e *Engine) raise(ctx context.Context, p pendingAlert) error {
+	a := Alert{ID: registry.NewID("a-"), Session: p.session, Device: p.device, Kind: p.kind, Risk: Medium, Level: 1, Raised: e.now().UTC(), Data: p.data}
+	if p.session != "" {
+		if s, err := e.Get(ctx, p.session); err == nil {
+			a.Risk = s.Risk
+		}
+	}
+	stream := a.Session
+	if stream == "" {
+		stream = a.Device
+	}
+	_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec(`INSERT INTO alerts (id, session_id, device_id, kind, risk, level, raised, data) VALUES (?, NULLIF(?, ''), ?, ?, ?, 1, ?, ?)`,
+			a.ID, a.Session, a.Device, a.Kind, string(a.Risk), sqlite.FormatTime(a.Raised), string(a.Data))
+		return err
+	}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.raised", Data: mustJSON(a)})
+	if err != nil {
+		return err
+	}
+	e.logger.Warn("alert raised", "alert", a.ID, "kind", a.Kind, "session", a.Session, "device", a.Device, "risk", a.Risk)
+	e.notify(a)
+	return nil
+}
+
+func (e *Engine) notify(a Alert) {
+	if e.OnAlert != nil {
+		e.OnAlert(a)
+	}
+}
+
+// escalate raises the level of open alerts left unacknowledged too long.
+func (e *Engine) escalate(ctx context.Context) {
+	open, err := e.OpenAlerts(ctx)
+	if err != nil {
+		e.logger.Error("escalate alerts", "err", err)
+		return
+	}
+	now := e.now()
+	for _, a := range open {
+		if a.Level >= MaxAlertLevel || now.Sub(a.Raised) < time.Duration(a.Level)*EscalateAfter[a.Risk] {
+			continue
+		}
+		a.Level++
+		stream := a.Session
+		if stream == "" {
+			stream = a.Device
+		}
+		_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`UPDATE alerts SET level = ? WHERE id = ? AND acked IS NULL`, a.Level, a.ID)
+			return err
+		}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.escalated", Data: mustJSON(a)})
+		if err != nil {
+			e.logger.Error("escalate alert", "alert", a.ID, "err", err)
+			continue
+		}
+		e.logger.Warn("alert escalated", "alert", a.ID, "level", a.Level, "risk", a.Risk)
+		e.notify(a)
+	}
+}
+
+const alertColumns = `a.id, COALESCE(a.session_id, ''), COALESCE(a.device_id, ''), a.kind, a.risk, a.level, a.raised, a.acked, COALESCE(u.name, ''), a.data
+	FROM alerts a LEFT JOIN users u ON u.id = a.acked_by`
+
+func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
+	var a Alert
+	var risk, raised string
+	var acked, data sql.NullString
+	if err := sc.Scan(&a.ID, &a.Session, &a.Device, &a.Kind, &risk, &a.Level, &raised, &acked, &a.AckedBy, &data); err != nil {
+		return a, err
+	}
+	a.Risk = Risk(risk)
+	a.Raised, _ = sqlite.ParseTime(raised)
+	if acked.Valid {
+		t, _ := sqlite.ParseTime(acked.String)
+		a.Acked = &t
+	}
+	if data.Valid && data.String != "" {
+		a.Data = json.RawMessage(data.String)
+	}
+	return a, nil
+}
+
+// OpenAlerts returns the alerts not yet acknowledged, oldest first.
+func (e *Engine) OpenAlerts(ctx context.Context) ([]Alert, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT `+alertColumns+` WHERE a.acked IS NULL ORDER BY a.raised`)
+	if err != nil {
+		return nil, fmt.Errorf("open alerts: %w", err)
+	}
+	defer rows.Close()
+	out := []Alert{}
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, fmt.Errorf("open alerts: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// GetAlert returns one alert.
+func (e *Engine) GetAlert(ctx context.Context, id string) (Alert, error) {
+	a, err := scanAlert(e.db.R.QueryRowContext(ctx, `SELECT `+alertColumns+` WHERE a.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, waystation.Errorf(waystation.ENOTFOUND, "unknown alert %q", id)
+	}
+	if err != nil {
+		return a, fmt.Errorf("get alert %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// AckAlert records that a counsellor has seen to an alert; it closes it.
+func (e *Engine) AckAlert(ctx context.Context, by auth.User, id string) (Alert, error) {
+	a, err := e.GetAlert(ctx, id)
+	if err != nil {
+		return a, err
+	}
+	now := e.now().UTC()
+	stream := a.Session
+	if stream == "" {
+		stream = a.Device
+	}
+	acked := a
+	acked.Acked, acked.AckedBy = &now, by.Name
+	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		res, err := tx.Exec(`UPDATE alerts SET acked = ?, acked_by = ? WHERE id = ? AND acked IS NULL`, sqlite.FormatTime(now), by.ID, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return waystation.Errorf(waystation.ECONFLICT, "alert %s was already acknowledged", id)
+		}
+		return nil
+	}, eventlog.Record{Stream: stream, Source: source(by), Kind: "alert.acked", Data: mustJSON(acked)})
+	if err != nil {
+		return a, err
+	}
+	e.notify(acked)
+	return acked, nil
+}
