@@ -28,6 +28,7 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/sessions/{id}/notes", c(a.note))
 	mux.HandleFunc("POST /v1/sessions/{id}/step", c(a.step))
 	mux.HandleFunc("GET /v1/sessions/{id}/events", c(a.events))
+	mux.HandleFunc("GET /v1/sessions/{id}/telemetry", c(a.telemetry))
 	mux.HandleFunc("GET /v1/alerts", c(a.openAlerts))
 	mux.HandleFunc("POST /v1/alerts/{id}/ack", c(a.ackAlert))
 }
@@ -229,4 +230,18 @@ func intParam(s string, def int64) (int64, error) {
 		return 0, waystation.Errorf(waystation.EINVALID, "%q is not a whole number from 0 up", s)
 	}
 	return n, nil
+}
+
+func (a *API) telemetry(w http.ResponseWriter, r *http.Request) {
+	step, err := intParam(r.URL.Query().Get("step"), 5)
+	if err != nil || step < 1 || step > 3600 {
+		httpjson.Errorf(w, r, waystation.EINVALID, "step must be a whole number of seconds from 1 to 3600")
+		return
+	}
+	series, err := a.Sessions.Telemetry(r.Context(), r.PathValue("id"), r.URL.Query().Get("name"), int(step))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"series": series, "step": step})
 }

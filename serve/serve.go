@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"waystation"
@@ -118,6 +119,12 @@ func Run(ctx context.Context, cfg Config) error {
 		engine.DeviceStatus(d, online)
 	}
 	mux.Handle("GET /v1/console/ws", consoles)
+	throttle := &sessions.Throttle{Interval: time.Second}
+	devices.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
+		if strings.HasPrefix(stream, "s-") && throttle.Allow(stream, d.ID, time.Now()) {
+			live.Broadcast(hub.SessionTopic(stream), telemetryFrame(stream, d.ID, readings))
+		}
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.R.PingContext(r.Context()); err != nil {
 			httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "store unavailable")
@@ -219,4 +226,12 @@ func alertSnapshot(engine *sessions.Engine) func(context.Context) ([][]byte, err
 		}
 		return frames, nil
 	}
+}
+
+// telemetryFrame is a live reading on a session's topic: not a stored
+// event (readings live in the telemetry table), so it carries no seq.
+func telemetryFrame(stream, device string, readings []eventlog.Reading) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "telemetry", "topic": hub.SessionTopic(stream), "device": device,
+		"ts": time.Now().UTC(), "values": sessions.LiveReadings(readings)})
+	return b
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -441,5 +442,42 @@ func TestRoutingAndNotesAndSteps(t *testing.T) {
 	}
 	if _, err := e.engine.Events(ctx, "s-nope", 0, 10); waystation.ErrorCode(err) != waystation.ENOTFOUND {
 		t.Errorf("events of unknown session: %v", err)
+	}
+}
+
+func TestTelemetryFollowsTheSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-5", Medium)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-5", Stations: []string{hs.ID}})
+	headset.send(`{"type":"telemetry","values":{"heart_rate":60}}`) // before start: the device's own log
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	for _, hr := range []int{70, 80, 90} {
+		headset.send(`{"type":"telemetry","values":{"heart_rate":` + strconv.Itoa(hr) + `,"battery":50}}`)
+	}
+	var series []Series
+	for i := 0; i < 250; i++ {
+		series, _ = e.engine.Telemetry(ctx, s.ID, "heart_rate", 3600)
+		if len(series) == 1 && len(series[0].Points) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(series) != 1 || series[0].Device != hs.ID || series[0].Points[0][1] != 80 {
+		t.Fatalf("heart rate of the session: %+v (want the mean of 70, 80, 90 only)", series)
+	}
+	all, _ := e.engine.Telemetry(ctx, s.ID, "", 3600)
+	if len(all) != 2 {
+		t.Errorf("all readings: %+v", all)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	th := &Throttle{Interval: time.Second}
+	t0 := time.Unix(100, 0)
+	if !th.Allow("s-1", "d-1", t0) || th.Allow("s-1", "d-1", t0.Add(500*time.Millisecond)) || !th.Allow("s-1", "d-2", t0) || !th.Allow("s-1", "d-1", t0.Add(time.Second)) {
+		t.Error("throttle lets through the wrong readings")
 	}
 }

@@ -94,6 +94,9 @@ type Server struct {
 	Logger   *slog.Logger
 	// OnStatus, if set, is told when a device comes online or goes offline.
 	OnStatus func(d waystation.Device, online bool)
+	// OnTelemetry, if set, is told of readings once they are queued for
+	// the store, for live views. It must not block.
+	OnTelemetry func(d waystation.Device, stream string, readings []eventlog.Reading)
 
 	upgrader websocket.Upgrader
 	// statusMu orders status writes: a connection writes online or offline
@@ -646,6 +649,10 @@ func (c *conn) telemetry(t *wire.Telemetry) {
 	if len(readings) > 0 {
 		if err := c.s.Log.Store(context.Background(), readings); err != nil {
 			c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), 0, "")
+			return
+		}
+		if c.s.OnTelemetry != nil {
+			c.s.OnTelemetry(c.device, stream, readings)
 		}
 	}
 }
