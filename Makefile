@@ -16,7 +16,7 @@ FUZZ_TARGETS := \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange
 
-.PHONY: all build run test unit fuzz bench lint deps clean
+.PHONY: all build run test unit browser fuzz bench lint deps clean
 
 all: build
 
@@ -29,10 +29,15 @@ run: build
 deps:
 	@scripts/deps.sh
 
-test: deps lint unit fuzz
+test: deps lint unit browser fuzz
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The console in Debian's headless Chromium; screenshots land in test-output/console/.
+browser: deps
+	cd console/browsertest && npm ci --no-audit --no-fund --loglevel=error
+	WAYSTATION_BROWSER=1 $(GO) test -count=1 -run '^TestBrowser$$' -v ./console
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -10,6 +10,10 @@ while read -r pkg; do
 	[ -n "$pkg" ] || continue
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done < apt-packages.txt
+# Node.js for the browser test, from Debian only when no node is installed
+# (a machine may already have a newer one of its own).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "deps: installing ${missing[*]}"
 sudo=""

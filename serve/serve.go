@@ -19,6 +19,7 @@ import (
 	"waystation"
 	"waystation/api"
 	"waystation/auth"
+	"waystation/console"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
@@ -140,7 +141,8 @@ func Run(ctx context.Context, cfg Config) error {
 		Auth: auth.NewHTTP(accounts, log), Registry: reg, Sessions: engine, Logger: log,
 		Profiles: func() *profile.Set { return profiles },
 	}).Routes(mux)
-	mux.HandleFunc("/", httpjson.NotFound)
+	mux.HandleFunc("/v1/", httpjson.NotFound)
+	mux.Handle("/", console.Handler())
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -152,7 +154,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
-	log.Info("controller listening", "url", "http://"+addr, "version", waystation.Version)
+	log.Info("controller listening", "url", "http://"+addr, "console", "http://"+addr+"/", "version", waystation.Version)
 	if cfg.Demo {
 		if err := seedDemo(ctx, reg, accounts, profiles, addr, cfg.Out); err != nil {
 			ln.Close()

@@ -1,0 +1,111 @@
+// Drives the console in Debian's headless Chromium against a controller the
+// Go test (console/browser_test.go) started, with simulated devices behind
+// it. Environment: BASE_URL, USERNAME, PASSWORD, KIOSK_ID, OUT_DIR.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const { BASE_URL, USERNAME, PASSWORD, KIOSK_ID, OUT_DIR } = process.env;
+for (const v of ["BASE_URL", "USERNAME", "PASSWORD", "KIOSK_ID", "OUT_DIR"]) {
+  if (!process.env[v]) throw new Error(`${v} is not set; run this through go test (make browser)`);
+}
+mkdirSync(OUT_DIR, { recursive: true });
+const shot = (page, name) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
+const timeline = (page) => page.$$eval("#timeline li", (lis) => lis.map((li) => `${li.dataset.seq}:${li.dataset.kind}`));
+
+test("a counsellor runs a session from the console", { timeout: 90_000 }, async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    // The only failed loads expected are the two 401s this test causes: the
+    // login probe before logging in, and the wrong password.
+    let unauthorized = 0;
+    page.on("console", (m) => {
+      if (m.type() !== "error") return;
+      if (/status of 401/.test(m.text())) unauthorized++;
+      else problems.push(`console error: ${m.text()}`);
+    });
+    page.setDefaultTimeout(15_000);
+
+    // Log in.
+    await page.goto(BASE_URL);
+    await page.fill("#username", USERNAME);
+    await page.fill("#password", "wrong password");
+    await page.click("#login");
+    await page.waitForSelector("p.err:has-text('wrong user name or password')");
+    await page.fill("#password", PASSWORD);
+    await page.click("#login");
+    await page.waitForSelector(`li[data-device="${KIOSK_ID}"] .badge[data-status="online"]`);
+    await shot(page, "01-rooms");
+
+    // Start a session with the kiosk as its station.
+    await page.click("a[href='#/new']");
+    await page.fill("#client", "C-2001");
+    await page.selectOption("#risk", "high");
+    await page.selectOption("#plan", "relax");
+    assert.ok(await page.isChecked(`#st-${KIOSK_ID}`), "the kiosk in the room is chosen by default");
+    await shot(page, "02-new-session");
+    await page.click("#create");
+    await page.waitForSelector("#act-start");
+    const sessionURL = page.url();
+    assert.match(sessionURL, /#\/session\/s-[a-z0-9]+$/);
+    await page.click("#act-start");
+    await page.waitForSelector("#state.running");
+
+    // Steer the kiosk: the command, its ack and the kiosk's own event appear live.
+    const station = page.locator(`.station[data-device="${KIOSK_ID}"]`);
+    await station.locator("button[data-cmd='scene.start']:enabled").waitFor();
+    await station.locator("select").first().selectOption("forest");
+    await station.locator("button[data-cmd='scene.start']").click();
+    await page.waitForSelector("#timeline li[data-kind='command.acked']");
+    await page.waitForSelector("#timeline li[data-kind='scene.started']");
+    assert.match(await page.textContent("#timeline li[data-kind='scene.started']"), /forest/);
+    await shot(page, "03-session-live");
+
+    // The kiosk asked for help after the scene started: acknowledge the alert.
+    const alert = page.locator("#alerts .alert");
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Client asked for help/);
+    assert.ok(await page.isVisible("#alertbar"), "the alert banner shows");
+    await shot(page, "04-alert");
+    await alert.locator("button.ack").click();
+    await page.waitForSelector("#timeline li[data-kind='alert.acked']");
+    await page.waitForSelector("#alerts .alert", { state: "detached" });
+    assert.ok(await page.isHidden("#alertbar"), "the alert banner goes once acknowledged");
+
+    // Markup in a note is shown as text, never run.
+    await page.fill("#note", "<img src=x onerror=alert(1)> calmer now");
+    await page.click("#addnote");
+    await page.waitForSelector("#timeline li[data-kind='note.added']");
+    assert.equal(await page.$$eval("#timeline img", (imgs) => imgs.length), 0);
+    assert.match(await page.textContent("#timeline li[data-kind='note.added']"), /<img src=x onerror=alert\(1\)> calmer now/);
+
+    // A reload shows the same timeline.
+    const before = await timeline(page);
+    assert.ok(before.length >= 8, `timeline has ${before.length} entries`);
+    await page.reload();
+    await page.waitForSelector(`#timeline li[data-seq="${before[0].split(":")[0]}"]`);
+    assert.deepEqual(await timeline(page), before);
+
+    // The headset in the room streams heart rate: the chart has readings.
+    await page.waitForSelector("#hrnone", { state: "hidden" });
+
+    // Chinese: the switch changes every label.
+    await page.click("#lang");
+    await page.waitForSelector("#act-end:has-text('结束会谈')");
+    await shot(page, "05-session-zh");
+
+    assert.deepEqual(problems, [], "the page logged no errors");
+    assert.equal(unauthorized, 2, "only the expected 401s");
+  } finally {
+    await browser.close();
+  }
+});

@@ -1,0 +1,560 @@
+// The Waystation console. Plain script, no build step. Every value that
+// comes from the controller is put on the page with textContent, never as
+// HTML, so names, notes and device data cannot inject markup.
+"use strict";
+(function () {
+  const S = window.STRINGS;
+  let lang = localStorage.getItem("ws.lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en");
+  if (!S[lang]) lang = "en";
+  const t = (k) => (S[lang] && S[lang][k]) || S.en[k] || k;
+
+  // h builds an element: attributes, then children (strings become text).
+  function h(tag, attrs, ...kids) {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) {
+      if (kid === undefined || kid === null || kid === false) continue;
+      el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+    }
+    return el;
+  }
+  const $ = (sel) => document.querySelector(sel);
+  const main = () => $("#main");
+
+  async function api(method, path, body) {
+    const opts = { method, headers: {} };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const resp = await fetch(path, opts);
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (!resp.ok) {
+      const err = new Error((data && data.error && data.error.message) || resp.statusText);
+      err.code = data && data.error && data.error.code;
+      err.status = resp.status;
+      throw err;
+    }
+    return data;
+  }
+
+  function toast(msg, bad) {
+    const el = h("div", { class: "toast" + (bad ? " bad" : ""), role: "status", text: msg });
+    document.body.append(el);
+    setTimeout(() => el.remove(), bad ? 6000 : 2500);
+  }
+  const fail = (e) => {
+    if (e.status === 401) return showLogin();
+    toast(t("error") + ": " + e.message, true);
+  };
+  const fmtTime = (s) => (s ? new Date(s).toLocaleTimeString() : "");
+  const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "");
+
+  // ---- state shared by the views ----
+  const state = { user: null, devices: {}, profiles: {}, rooms: [], alerts: {}, view: null };
+
+  // ---- the live socket: one connection, topics resubscribed after a drop
+  // with the last seq seen, so nothing is missed and nothing repeats ----
+  const live = {
+    ws: null, topics: {}, handlers: {}, pending: {}, reqSeq: 0, backoff: 500, timer: null,
+    connect() {
+      if (this.ws) return;
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/v1/console/ws");
+      this.ws = ws;
+      ws.onopen = () => {
+        this.backoff = 500;
+        setConn(true);
+        for (const [topic, sub] of Object.entries(this.topics)) this.send({ type: "subscribe", topic, after: sub.after || 0 });
+      };
+      ws.onmessage = (m) => this.frame(JSON.parse(m.data));
+      ws.onclose = (ev) => {
+        this.ws = null;
+        setConn(false);
+        for (const p of Object.values(this.pending)) p.reject(new Error(t("conn.down")));
+        this.pending = {};
+        if (ev.code === 4001) return showLogin();
+        if (!state.user) return;
+        this.timer = setTimeout(() => this.connect(), this.backoff + Math.random() * 300);
+        this.backoff = Math.min(this.backoff * 2, 10000);
+      };
+    },
+    close() {
+      clearTimeout(this.timer);
+      this.topics = {};
+      if (this.ws) { const ws = this.ws; this.ws = null; ws.onclose = null; ws.close(); }
+    },
+    send(f) { if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(f)); },
+    subscribe(topic, after, handler) {
+      this.topics[topic] = { after: after || 0 };
+      this.handlers[topic] = handler;
+      this.send({ type: "subscribe", topic, after: after || 0 });
+    },
+    unsubscribe(topic) {
+      delete this.topics[topic];
+      delete this.handlers[topic];
+      this.send({ type: "unsubscribe", topic });
+    },
+    command(session, device, name, args) {
+      const req = "r-" + (++this.reqSeq);
+      return new Promise((resolve, reject) => {
+        this.pending[req] = { resolve, reject };
+        this.send({ type: "command", req, session, device, name, args: args || {} });
+        setTimeout(() => { if (this.pending[req]) { delete this.pending[req]; reject(new Error("no answer")); } }, 15000);
+      });
+    },
+    frame(f) {
+      if (f.type === "result") {
+        const p = this.pending[f.req];
+        delete this.pending[f.req];
+        if (p) f.ok ? p.resolve(f) : p.reject(Object.assign(new Error(f.error), { code: f.code }));
+        return;
+      }
+      if (f.type === "event" && this.topics[f.topic]) this.topics[f.topic].after = f.seq;
+      if (f.type === "error") { toast(t("error") + ": " + f.message, true); return; }
+      const handler = this.handlers[f.topic];
+      if (handler) handler(f);
+    },
+  };
+
+  function setConn(up) {
+    const el = $("#conn");
+    el.textContent = up ? t("conn.live") : t("conn.down");
+    el.className = "conn " + (up ? "up" : "down");
+  }
+
+  // ---- alerts: always watched by counsellors ----
+  function onAlert(f) {
+    if (f.type !== "alert") return;
+    const a = f.alert;
+    if (a.acked) delete state.alerts[a.id];
+    else state.alerts[a.id] = a;
+    renderAlertBar();
+    if (state.view && state.view.onAlerts) state.view.onAlerts();
+  }
+  function renderAlertBar() {
+    const open = Object.values(state.alerts);
+    const bar = $("#alertbar");
+    bar.hidden = open.length === 0;
+    bar.replaceChildren();
+    if (!open.length) return;
+    const top = Math.max(...open.map((a) => a.level));
+    bar.className = "level" + top;
+    bar.append(h("span", { text: open.length + " " + t("alerts.banner") }));
+    for (const a of open) bar.append(alertItem(a, true));
+  }
+  function alertItem(a, compact) {
+    const who = a.device && state.devices[a.device] ? state.devices[a.device].name : a.device;
+    return h("div", { class: "alert level" + a.level, "data-alert": a.id },
+      h("strong", { text: t("alertkind." + a.kind) }),
+      h("span", { text: " " + (who || "") + " · " + t("risk." + a.risk) + " · " + t("alerts.level") + " " + a.level + " · " + fmtTime(a.raised) }),
+      a.session && !compact ? h("a", { href: "#/session/" + a.session, text: " " + a.session }) : null,
+      h("button", { class: "ack", type: "button", onclick: () => ackAlert(a.id) }, t("alerts.ack")));
+  }
+  async function ackAlert(id) {
+    try {
+      await api("POST", "/v1/alerts/" + encodeURIComponent(id) + "/ack");
+      delete state.alerts[id];
+      renderAlertBar();
+      if (state.view && state.view.onAlerts) state.view.onAlerts();
+    } catch (e) { fail(e); }
+  }
+
+  function onDevice(f) {
+    if (f.type !== "device") return;
+    state.devices[f.device.id] = f.device;
+    if (state.view && state.view.onDevices) state.view.onDevices();
+  }
+
+  // ---- login ----
+  function showLogin() {
+    state.user = null;
+    live.close();
+    renderBar();
+    const err = h("p", { class: "err", role: "alert" });
+    const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
+    const pass = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+    const form = h("form", { class: "card narrow", onsubmit: async (ev) => {
+      ev.preventDefault();
+      try {
+        const r = await api("POST", "/v1/login", { username: user.value, password: pass.value });
+        state.user = r.user;
+        start();
+      } catch (e) { err.textContent = e.message; }
+    } },
+      h("h1", { text: t("login.title") }),
+      h("label", { for: "username", text: t("login.user") }), user,
+      h("label", { for: "password", text: t("login.password") }), pass,
+      h("button", { type: "submit", class: "primary", id: "login" }, t("login.submit")), err);
+    main().replaceChildren(form);
+    user.focus();
+  }
+
+  function renderBar() {
+    const nav = $("#nav");
+    nav.replaceChildren();
+    $("#lang").textContent = t("lang.switch");
+    $("#logout").textContent = t("logout");
+    $("#logout").hidden = !state.user;
+    $("#who").textContent = state.user ? state.user.name + " (" + state.user.role + ")" : "";
+    if (!state.user) return;
+    const links = [["#/rooms", "nav.rooms"]];
+    if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/history", "nav.history"]);
+    for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
+  }
+
+  async function loadBasics() {
+    const [rooms, devices, profiles] = await Promise.all([api("GET", "/v1/rooms"), api("GET", "/v1/devices"), api("GET", "/v1/profiles")]);
+    state.rooms = rooms.rooms;
+    state.devices = {};
+    for (const d of devices.devices) state.devices[d.id] = d;
+    state.profiles = {};
+    for (const p of profiles.profiles) state.profiles[p.id] = p;
+  }
+
+  async function start() {
+    renderBar();
+    try { await loadBasics(); } catch (e) { return fail(e); }
+    live.connect();
+    live.subscribe("devices", 0, onDevice);
+    if (state.user.role === "counsellor") live.subscribe("alerts", 0, onAlert);
+    route();
+  }
+
+  // ---- views ----
+  function route() {
+    if (!state.user) return showLogin();
+    if (state.view && state.view.leave) state.view.leave();
+    state.view = null;
+    const hash = location.hash || "#/rooms";
+    let m;
+    if ((m = hash.match(/^#\/session\/([a-z0-9-]+)$/))) return sessionView(m[1]);
+    if (hash === "#/new") return newSessionView();
+    if (hash === "#/history") return historyView();
+    return roomsView();
+  }
+
+  function deviceBadge(d) {
+    const ok = d.status === "online";
+    return h("span", { class: "badge " + (ok ? "up" : "down"), "data-status": d.status, text: ok ? t("device.online") : t("device.offline") });
+  }
+
+  function roomsView() {
+    const render = () => {
+      const list = h("div", { class: "grid" });
+      if (!state.rooms.length) list.append(h("p", { text: t("rooms.none") }));
+      for (const room of state.rooms) {
+        const devs = Object.values(state.devices).filter((d) => d.room_id === room.id);
+        list.append(h("section", { class: "card" }, h("h2", { text: room.name }),
+          h("ul", { class: "devices" }, devs.map((d) => h("li", { "data-device": d.id },
+            deviceBadge(d), " ", h("strong", { text: d.name }), " ",
+            h("span", { class: "muted", text: d.profile + (d.firmware ? " · " + d.firmware : "") }),
+            d.firmware_ok === false ? h("span", { class: "badge warn", text: t("device.firmware_bad") }) : null,
+            d.last_seen ? h("span", { class: "muted small", text: " · " + t("device.last_seen") + " " + fmtTime(d.last_seen) }) : null)))));
+      }
+      main().replaceChildren(h("h1", { text: t("rooms.title") }), list);
+    };
+    state.view = { onDevices: render };
+    render();
+  }
+
+  const planTemplates = {
+    adhoc: null,
+    relax: { steps: [{ kind: "checkin" }, { kind: "relaxation", scene: "sea", bpm: 6 }, { kind: "music", content: "rain" }, { kind: "checkout" }] },
+    sandtray: { steps: [{ kind: "checkin" }, { kind: "sandtray" }, { kind: "checkout" }] },
+    vr: { steps: [{ kind: "checkin" }, { kind: "vr", program: "beach", levels: [1, 2] }, { kind: "checkout" }] },
+  };
+
+  async function newSessionView() {
+    const code = h("input", { id: "client", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9\\-]{1,31}", autocomplete: "off" });
+    const risk = h("select", { id: "risk" }, ["low", "medium", "high"].map((r) => h("option", { value: r, text: t("risk." + r) })));
+    const room = h("select", { id: "room" }, state.rooms.map((r) => h("option", { value: r.id, text: r.name })));
+    const plan = h("select", { id: "plan" }, Object.keys(planTemplates).map((k) => h("option", { value: k, text: t("plan." + k) })));
+    const stations = h("fieldset", { id: "stations" }, h("legend", { text: t("new.stations") }));
+    const fillStations = () => {
+      stations.replaceChildren(h("legend", { text: t("new.stations") }));
+      for (const d of Object.values(state.devices)) {
+        const box = h("input", { type: "checkbox", value: d.id, id: "st-" + d.id, checked: d.room_id === room.value });
+        stations.append(h("label", { class: "check", for: "st-" + d.id }, box, " ", d.name, " ", h("span", { class: "muted", text: d.room }), " ", deviceBadge(d)));
+      }
+    };
+    room.addEventListener("change", fillStations);
+    fillStations();
+    const err = h("p", { class: "err", role: "alert" });
+    const form = h("form", { class: "card", onsubmit: async (ev) => {
+      ev.preventDefault();
+      err.textContent = "";
+      const chosen = [...stations.querySelectorAll("input:checked")].map((b) => b.value);
+      try {
+        try {
+          await api("POST", "/v1/clients", { code: code.value, risk: risk.value });
+        } catch (e) {
+          if (e.code !== "conflict") throw e; // a known client: keep its recorded risk tier
+        }
+        const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: planTemplates[plan.value] });
+        location.hash = "#/session/" + s.id;
+      } catch (e) { err.textContent = e.message; }
+    } },
+      h("h1", { text: t("new.title") }),
+      h("label", { for: "client", text: t("new.client") }), code, h("p", { class: "muted small", text: t("new.client_help") }),
+      h("label", { for: "risk", text: t("new.risk") }), risk,
+      h("label", { for: "room", text: t("new.room") }), room,
+      stations,
+      h("label", { for: "plan", text: t("new.plan") }), plan,
+      h("button", { type: "submit", class: "primary", id: "create" }, t("new.create")), err);
+    main().replaceChildren(form);
+  }
+
+  async function historyView() {
+    main().replaceChildren(h("p", { text: t("loading") }));
+    let data;
+    try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { return fail(e); }
+    const rows = data.sessions.map((s) => h("tr", {},
+      h("td", {}, h("a", { href: "#/session/" + s.id, text: s.id })),
+      h("td", { text: s.client }), h("td", { text: s.room }),
+      h("td", {}, h("span", { class: "state " + s.state, text: t("state." + s.state) })),
+      h("td", { text: s.counsellor }), h("td", { text: fmtDate(s.created) })));
+    main().replaceChildren(h("h1", { text: t("history.title") }),
+      h("table", { class: "list" }, h("thead", {}, h("tr", {}, ["session", "client", "room", "state", "counsellor", "created"].map((k) => h("th", { text: t(k) })))),
+        h("tbody", {}, rows)));
+  }
+
+  // ---- the live session view ----
+  function sessionView(id) {
+    const topic = "session/" + id;
+    const v = { id, session: null, events: [], hr: {}, leave: () => live.unsubscribe(topic) };
+    state.view = v;
+    main().replaceChildren(h("p", { text: t("loading") }));
+
+    const header = h("section", { class: "card head" });
+    const plan = h("section", { class: "card" });
+    const steer = h("section", { class: "card", id: "steer" });
+    const chart = h("canvas", { id: "hr", width: 600, height: 160 });
+    const hrCard = h("section", { class: "card" }, h("h2", { text: t("hr.title") }), chart, h("p", { class: "muted small", id: "hrnone", text: t("hr.none") }));
+    const alerts = h("section", { class: "card", id: "alerts" });
+    const noteText = h("textarea", { id: "note", rows: 3, maxlength: 4000, placeholder: t("notes.placeholder") });
+    const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText,
+      h("button", { type: "button", id: "addnote", onclick: async () => {
+        if (!noteText.value.trim()) return;
+        try { await api("POST", "/v1/sessions/" + id + "/notes", { text: noteText.value }); noteText.value = ""; } catch (e) { fail(e); }
+      } }, t("notes.add")));
+    const timeline = h("ol", { id: "timeline", class: "timeline", reversed: true });
+    const log = h("section", { class: "card wide" }, h("h2", { text: t("timeline.title") }), timeline);
+
+    const transition = (action) => async () => {
+      if ((action === "end" || action === "abort") && !confirm(t("act.confirm_" + action))) return;
+      try { v.session = await api("POST", "/v1/sessions/" + id + "/" + action); renderHead(); renderPlan(); renderSteer(); } catch (e) { fail(e); }
+    };
+    function renderHead() {
+      const s = v.session;
+      const buttons = [];
+      if (s.state === "planned") buttons.push(["start", "primary"]);
+      if (s.state === "running") buttons.push(["pause", ""]);
+      if (s.state === "paused" || s.state === "interrupted") buttons.push(["resume", "primary"]);
+      if (["running", "paused", "interrupted"].includes(s.state)) buttons.push(["end", "danger"]);
+      if (["planned", "running", "paused", "interrupted"].includes(s.state)) buttons.push(["abort", "ghost"]);
+      header.replaceChildren(
+        h("h1", {}, t("client") + " ", h("span", { id: "clientcode", text: s.client }), " ",
+          h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
+        h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
+        h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a, onclick: transition(a) }, t("act." + a)))));
+    }
+    function renderPlan() {
+      const s = v.session;
+      plan.replaceChildren(h("h2", { text: t("step.title") }));
+      if (!s.plan.steps.length) { plan.append(h("p", { class: "muted", text: t("step.none") })); return; }
+      plan.append(h("ol", { class: "steps" }, s.plan.steps.map((st, i) => h("li", { class: i === s.step ? "current" : "", text: stepLabel(st) }))));
+      const stepAct = (action) => async () => {
+        try { v.session = await api("POST", "/v1/sessions/" + id + "/step", { action }); renderPlan(); } catch (e) { fail(e); }
+      };
+      if (s.state === "running" || s.state === "paused") {
+        plan.append(h("div", { class: "actions" }, ["next", "skip", "repeat"].map((a) => h("button", { type: "button", onclick: stepAct(a) }, t("step." + a)))));
+      }
+    }
+    async function cmd(device, name, args) {
+      try { await live.command(id, device, name, args); toast(name + " " + t("cmd.sent")); } catch (e) { fail(e); }
+    }
+    // renderSteer rebuilds the controls only when what they depend on
+    // changed, so a choice the counsellor is making is not thrown away.
+    let steerKey = "";
+    function renderSteer() {
+      const active = v.session.state === "running" || v.session.state === "paused";
+      const key = lang + "|" + active + "|" + v.session.stations.map((d) => d + ":" + ((state.devices[d] || {}).status || "")).join(",");
+      if (key === steerKey) return;
+      steerKey = key;
+      steer.replaceChildren(h("h2", { text: t("stations.title") }));
+      for (const devID of v.session.stations) {
+        const d = state.devices[devID] || { id: devID, name: devID, status: "offline" };
+        const p = state.profiles[d.profile] || { capabilities: [] };
+        const can = (c) => p.capabilities.includes(c);
+        const box = h("div", { class: "station", "data-device": devID }, h("h3", {}, d.name, " ", deviceBadge(d)));
+        const disabled = !active || d.status !== "online";
+        const btn = (label, name, args, cls) => h("button", { type: "button", class: cls || "", disabled, "data-cmd": name, onclick: () => cmd(devID, name, typeof args === "function" ? args() : args) }, label);
+        if (can("scene.start")) {
+          const sel = h("select", { "aria-label": t("cmd.scene") }, ["sea", "forest", "rain", "night"].map((s) => h("option", { value: s, text: t("scene." + s) })));
+          box.append(h("div", { class: "row" }, h("label", { text: t("cmd.scene") }), sel, btn(t("cmd.scene_start"), "scene.start", () => ({ scene: sel.value }))));
+        }
+        if (can("breathing.set")) {
+          const bpm = h("input", { type: "range", min: 3, max: 12, step: 0.5, value: 6 });
+          const out = h("output", { text: "6" });
+          bpm.addEventListener("input", () => (out.textContent = bpm.value));
+          box.append(h("div", { class: "row" }, h("label", { text: t("cmd.breathing") }), bpm, out, btn(t("cmd.breathing_set"), "breathing.set", () => ({ bpm: Number(bpm.value) }))));
+        }
+        if (can("sandtray.open")) box.append(h("div", { class: "row" }, btn(t("cmd.sandtray_open"), "sandtray.open", {}), can("sandtray.clear") ? btn(t("cmd.sandtray_clear"), "sandtray.clear", {}) : null));
+        if (can("prompt.rating")) {
+          const q = h("input", { value: t("cmd.prompt_default"), maxlength: 200, "aria-label": t("cmd.prompt") });
+          box.append(h("div", { class: "row" }, q, btn(t("cmd.prompt_send"), "prompt.rating", () => ({ prompt: q.value, min: 0, max: 10 }))));
+        }
+        if (can("audio.play")) {
+          const sel = h("select", { "aria-label": t("cmd.audio") }, ["rain", "sea", "drone", "bowl", "binaural"].map((s) => h("option", { value: s, text: t("audio." + s) })));
+          const vol = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: 0.6, "aria-label": t("cmd.volume") });
+          vol.addEventListener("change", () => cmd(devID, "audio.volume", { level: Number(vol.value), ramp_ms: 800 }));
+          vol.disabled = disabled;
+          box.append(h("div", { class: "row" }, sel, btn(t("cmd.play"), "audio.play", () => ({ content: sel.value })),
+            btn(t("cmd.pause"), "audio.pause", {}), btn(t("cmd.resume"), "audio.resume", {}), btn(t("cmd.stop"), "audio.stop", {})),
+            h("div", { class: "row" }, h("label", { text: t("cmd.volume") }), vol));
+        }
+        if (can("program.launch")) {
+          const sel = h("select", { "aria-label": t("cmd.program") }, ["beach", "forest", "mountain-lake", "cue-assessment"].map((s) => h("option", { value: s, text: t("program." + s) })));
+          const lvl = h("input", { type: "number", min: 0, max: 5, value: 1, "aria-label": t("cmd.intensity") });
+          box.append(h("div", { class: "row" }, sel, h("label", { text: t("cmd.intensity") }), lvl,
+            btn(t("cmd.launch"), "program.launch", () => ({ program: sel.value, intensity: Number(lvl.value) })),
+            can("program.intensity") ? btn(t("cmd.set_intensity"), "program.intensity", () => ({ intensity: Number(lvl.value) })) : null),
+            h("div", { class: "row" }, btn(t("cmd.pause"), "program.pause", {}), btn(t("cmd.resume"), "program.resume", {}), btn(t("cmd.stop"), "program.stop", {}, "danger")));
+        }
+        if (can("session.end")) box.append(h("div", { class: "row" }, btn(t("cmd.session_end"), "session.end", {})));
+        steer.append(box);
+      }
+    }
+    function renderAlerts() {
+      const mine = Object.values(state.alerts).filter((a) => a.session === id || (!a.session && v.session.stations.includes(a.device)));
+      alerts.replaceChildren(h("h2", { text: t("alerts.title") }));
+      if (!mine.length) alerts.append(h("p", { class: "muted", text: t("alerts.none") }));
+      for (const a of mine) alerts.append(alertItem(a, false));
+    }
+    function summary(ev) {
+      const d = ev.data || {};
+      switch (ev.kind) {
+        case "note.added": return d.text;
+        case "command.sent": return (d.name || "") + " " + JSON.stringify(d.args || {}) + " → " + deviceName(d.device);
+        case "command.acked": return (d.name || "") + " ✓ " + deviceName(d.device);
+        case "command.failed": return (d.name || "") + " ✗ " + (d.error || "");
+        case "plan.step": return t("step." + (d.action === "goto" ? "next" : d.action)) + " → " + ((d.to || 0) + 1) + ". " + stepLabel(d.step || {});
+        case "session.planned": return t("client") + " " + d.client + " · " + d.room + " · " + (d.stations || []).map(deviceName).join(", ");
+        case "session.started": case "session.paused": case "session.resumed": case "session.ended": case "session.aborted": case "session.interrupted":
+          return d.reason || "";
+        case "alert.raised": case "alert.escalated": case "alert.acked":
+          return t("alertkind." + d.kind) + " · " + deviceName(d.device) + " · " + t("alerts.level") + " " + d.level + (d.acked_by ? " · " + d.acked_by : "");
+        default: return Object.keys(d).length ? JSON.stringify(d) : "";
+      }
+    }
+    function stepLabel(st) {
+      const parts = [t("stepkind." + st.kind)];
+      if (st.scene) parts.push(t("scene." + st.scene));
+      if (st.bpm) parts.push(st.bpm + "/min");
+      if (st.content) parts.push(t("audio." + st.content));
+      if (st.program) parts.push(t("program." + st.program));
+      if (st.levels && st.levels.length) parts.push(t("cmd.intensity") + " " + st.levels.join(", "));
+      return parts.join(" · ");
+    }
+    const deviceName = (id) => (state.devices[id] ? state.devices[id].name : id || "");
+    function sourceName(src) {
+      if (src.startsWith("device:")) return deviceName(src.slice(7));
+      if (src.startsWith("user:")) return v.session && src.slice(5) === v.session.counsellor_id ? v.session.counsellor : src;
+      return src;
+    }
+    function addEvent(ev) {
+      if (v.events.length && ev.seq <= v.events[v.events.length - 1].seq) return;
+      v.events.push(ev);
+      timeline.prepend(h("li", { "data-seq": ev.seq, "data-kind": ev.kind, class: "k-" + ev.kind.replace(/\./g, "-") },
+        h("time", { text: fmtTime(ev.ts) }), " ",
+        h("strong", { text: t("kind." + ev.kind) === "kind." + ev.kind ? ev.kind : t("kind." + ev.kind) }), " ",
+        h("span", { class: "muted", text: sourceName(ev.source) }), " ",
+        h("span", { class: "summary", text: summary(ev) })));
+      if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
+    }
+    let refreshing = null;
+    function refresh() {
+      clearTimeout(refreshing);
+      refreshing = setTimeout(async () => {
+        try { v.session = await api("GET", "/v1/sessions/" + id); renderHead(); renderPlan(); renderSteer(); } catch (e) { fail(e); }
+      }, 100);
+    }
+    function addReading(f) {
+      if (f.values.heart_rate === undefined) return;
+      const series = (v.hr[f.device] = v.hr[f.device] || []);
+      series.push([Date.parse(f.ts) / 1000, f.values.heart_rate]);
+      drawChart();
+    }
+    function drawChart() {
+      const ctx = chart.getContext("2d");
+      const w = chart.width, hgt = chart.height;
+      ctx.clearRect(0, 0, w, hgt);
+      const all = Object.values(v.hr).flat();
+      $("#hrnone").hidden = all.length > 0;
+      if (!all.length) return;
+      // Show the last ten minutes, or from the first reading if there are
+      // fewer, so a session that just began fills the chart.
+      const now = Math.max(...all.map((p) => p[0]));
+      const first = Math.min(...all.map((p) => p[0]));
+      const span = Math.max(now - Math.max(first, now - 600), 20);
+      const from = now - span;
+      const lo = 40, hi = 160;
+      ctx.strokeStyle = "#cfd8dc"; ctx.fillStyle = "#607d8b"; ctx.font = "12px sans-serif";
+      for (const y of [60, 90, 120, 150]) {
+        const py = hgt - ((y - lo) / (hi - lo)) * hgt;
+        ctx.beginPath(); ctx.moveTo(30, py); ctx.lineTo(w, py); ctx.stroke(); ctx.fillText(String(y), 2, py + 4);
+      }
+      const colours = ["#c62828", "#1565c0", "#2e7d32"];
+      Object.values(v.hr).forEach((pts, i) => {
+        ctx.strokeStyle = colours[i % colours.length]; ctx.lineWidth = 2; ctx.beginPath();
+        pts.filter((p) => p[0] >= from).forEach((p, j) => {
+          const x = 30 + ((p[0] - from) / span) * (w - 30), y = hgt - ((p[1] - lo) / (hi - lo)) * hgt;
+          j ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+        });
+        ctx.stroke();
+      });
+    }
+    v.onAlerts = renderAlerts;
+    v.onDevices = () => v.session && renderSteer();
+
+    (async () => {
+      try {
+        v.session = await api("GET", "/v1/sessions/" + id);
+        const tel = await api("GET", "/v1/sessions/" + id + "/telemetry?name=heart_rate&step=5");
+        for (const s of tel.series) v.hr[s.device] = s.points.slice();
+      } catch (e) { return fail(e); }
+      if (state.view !== v) return;
+      main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), log));
+      renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart();
+      live.subscribe(topic, 0, (f) => {
+        if (f.type === "event") addEvent(f);
+        else if (f.type === "telemetry") addReading(f);
+        else if (f.type === "live") timeline.dataset.live = "1";
+      });
+    })();
+  }
+
+  // ---- start ----
+  $("#lang").addEventListener("click", () => {
+    lang = lang === "en" ? "zh" : "en";
+    localStorage.setItem("ws.lang", lang);
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+    renderBar();
+    renderAlertBar();
+    route();
+  });
+  $("#logout").addEventListener("click", async () => {
+    try { await api("POST", "/v1/logout"); } catch (e) { /* the login ends either way */ }
+    showLogin();
+  });
+  window.addEventListener("hashchange", route);
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  api("GET", "/v1/me").then((r) => { state.user = r.user; start(); }).catch(() => showLogin());
+})();
