@@ -195,4 +195,3 @@ func headsetBehaviour(ctx context.Context, d *device, cmd map[string]any) {
 		}
 	}()
 }
-
