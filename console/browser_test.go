@@ -3,10 +3,8 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"waystation/auth"
+	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/serve"
@@ -84,9 +81,22 @@ func TestBrowser(t *testing.T) {
 
 	simCtx, stopSims := context.WithCancel(ctx)
 	var sims sync.WaitGroup
-	sims.Add(2)
-	go func() { defer sims.Done(); simulate(simCtx, t, addr, kioskToken, "0.3.0", kioskBehaviour) }()
-	go func() { defer sims.Done(); simulate(simCtx, t, addr, headsetToken, "1.4.0", headsetBehaviour) }()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	kioskProfile, _ := set.Get("kiosk-ws-1")
+	headsetProfile, _ := set.Get("vrstation-ws-1")
+	for _, d := range []*devsim.Device{
+		// The client presses the help button once the scene shows.
+		{Token: kioskToken, Profile: kioskProfile, After: func(d *devsim.Device, session, name string, _ map[string]any) {
+			if name == "scene.start" {
+				time.AfterFunc(300*time.Millisecond, func() { d.Event(session, "help.requested", map[string]string{"screen": "scene"}) })
+			}
+		}},
+		{Token: headsetToken, Profile: headsetProfile, TelemetryEvery: 200 * time.Millisecond},
+	} {
+		d.URL, d.Logger = "ws://"+addr+"/v1/devices/ws", quiet
+		sims.Add(1)
+		go func() { defer sims.Done(); d.Run(simCtx) }()
+	}
 	defer func() { stopSims(); sims.Wait() }()
 
 	out, _ := filepath.Abs("../test-output/console")
@@ -116,82 +126,4 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
-}
-
-// device is a simulated device's connection, shared by its behaviour.
-type device struct {
-	ws   *websocket.Conn
-	mu   sync.Mutex
-	dseq int
-}
-
-func (d *device) send(v any) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, _ := json.Marshal(v)
-	d.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-func (d *device) event(session, kind string, data any) {
-	d.mu.Lock()
-	d.dseq++
-	n := d.dseq
-	d.mu.Unlock()
-	d.send(map[string]any{"type": "event", "dseq": n, "session": session, "kind": kind, "data": data})
-}
-
-// simulate connects a device and runs behaviour on each command until ctx ends.
-func simulate(ctx context.Context, t *testing.T, addr, token, firmware string, behaviour func(ctx context.Context, d *device, cmd map[string]any)) {
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		t.Errorf("simulated device: %v", err)
-		return
-	}
-	d := &device{ws: ws}
-	go func() { <-ctx.Done(); ws.Close() }()
-	d.send(map[string]any{"type": "hello", "firmware": firmware})
-	behaviour(ctx, d, nil)
-	for {
-		_, b, err := ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		var f map[string]any
-		json.Unmarshal(b, &f)
-		if f["type"] == "command" {
-			d.send(map[string]any{"type": "ack", "id": f["id"], "ok": true})
-			behaviour(ctx, d, f)
-		}
-	}
-}
-
-// kioskBehaviour reports the scene it was told to show, then the client
-// presses the help button.
-func kioskBehaviour(ctx context.Context, d *device, cmd map[string]any) {
-	if cmd == nil || cmd["name"] != "scene.start" {
-		return
-	}
-	session, _ := cmd["session"].(string)
-	args, _ := cmd["args"].(map[string]any)
-	d.event(session, "scene.started", map[string]any{"scene": args["scene"]})
-	time.AfterFunc(300*time.Millisecond, func() { d.event(session, "help.requested", map[string]any{"screen": "scene"}) })
-}
-
-// headsetBehaviour streams a heart rate five times a second, bounded by ctx.
-func headsetBehaviour(ctx context.Context, d *device, cmd map[string]any) {
-	if cmd != nil {
-		return
-	}
-	go func() {
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				d.send(map[string]any{"type": "telemetry", "values": map[string]any{"heart_rate": 70 + i%15}})
-			}
-		}
-	}()
 }

@@ -15,6 +15,7 @@ import (
 // demoDevice is one device of the demo site.
 type demoDevice struct {
 	room, name, profile, address string
+	simulate                     bool // run a simulated device for it
 }
 
 var demoAccounts = []struct {
@@ -29,28 +30,36 @@ var demoAccounts = []struct {
 var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner"}
 
 var demoDevices = []demoDevice{
-	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", ""},
-	{"Relaxation room", "Room speakers", "speakers-local-1", ""},
-	{"VR station", "VR headset 1", "vrstation-ws-1", ""},
-	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", ""},
+	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", "", true},
+	{"Relaxation room", "Room speakers", "speakers-local-1", "", false},
+	{"VR station", "VR headset 1", "vrstation-ws-1", "", true},
+	// Left for the kiosk app (waystation-kiosk) to connect with its token.
+	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", "", false},
 }
 
 // seedDemo creates the demo site where it is missing, and gives every demo
 // device a fresh token: only hashes are stored, so the tokens printed at the
 // last start cannot be printed again.
-func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store, profiles *profile.Set, addr string, out io.Writer) error {
+// demoSim is a demo device to simulate: its profile and fresh token.
+type demoSim struct {
+	profile *profile.Profile
+	token   string
+}
+
+func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store, profiles *profile.Set, addr string, out io.Writer) ([]demoSim, error) {
+	var sims []demoSim
 	for _, name := range demoRooms {
 		if _, err := reg.FindRoom(ctx, name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
 			if _, err := reg.AddRoom(ctx, name); err != nil {
-				return err
+				return nil, err
 			}
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	existing, err := reg.List(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(out, "\nWaystation demo site at http://%s\n\n", addr)
@@ -65,17 +74,20 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		if id == "" {
 			d, t, err := reg.Add(ctx, profiles, registry.NewDevice{Profile: dd.profile, Name: dd.name, Room: dd.room, Address: dd.address})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			id, token = d.ID, t
 		} else {
 			_, t, err := reg.RotateToken(ctx, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			token = t
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
+		if p, ok := profiles.Get(dd.profile); ok && p.Transport == profile.TransportWebsocket && dd.simulate {
+			sims = append(sims, demoSim{profile: p, token: token})
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "\nDemo accounts (passwords are new at every start):")
@@ -84,16 +96,18 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		pw := auth.NewPassword()
 		if _, err := accounts.Get(ctx, da.name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
 			if _, err := accounts.Add(ctx, da.name, da.role, pw); err != nil {
-				return err
+				return nil, err
 			}
 		} else if err != nil {
-			return err
+			return nil, err
 		} else if _, err := accounts.SetPassword(ctx, da.name, pw); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", da.role, da.name, pw)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nA device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n\n", addr)
-	return nil
+	fmt.Fprintf(out, "\nThe VR headset and the relaxation kiosk are simulated by the controller itself.\n")
+	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
+	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
+	return sims, nil
 }

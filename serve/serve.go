@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"waystation"
 	"waystation/api"
 	"waystation/auth"
 	"waystation/console"
+	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
@@ -156,10 +158,21 @@ func Run(ctx context.Context, cfg Config) error {
 	addr := ln.Addr().String()
 	log.Info("controller listening", "url", "http://"+addr, "console", "http://"+addr+"/", "version", waystation.Version)
 	if cfg.Demo {
-		if err := seedDemo(ctx, reg, accounts, profiles, addr, cfg.Out); err != nil {
+		sims, err := seedDemo(ctx, reg, accounts, profiles, addr, cfg.Out)
+		if err != nil {
 			ln.Close()
 			return fmt.Errorf("demo site: %w", err)
 		}
+		simCtx, stopSims := context.WithCancel(ctx)
+		var simsDone sync.WaitGroup
+		for _, s := range sims {
+			simsDone.Add(1)
+			go func() {
+				defer simsDone.Done()
+				(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: s.token, Profile: s.profile, Logger: log.With("simulated", true)}).Run(simCtx)
+			}()
+		}
+		defer func() { stopSims(); simsDone.Wait() }() // before the device server closes
 	}
 	if cfg.Ready != nil {
 		cfg.Ready(addr)

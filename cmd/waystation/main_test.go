@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -72,6 +73,32 @@ func TestServeBinary(t *testing.T) {
 		t.Errorf("version: %v", version)
 	}
 
+	// The demo's simulated headset and kiosk come online by themselves.
+	online := 0.0
+	for i := 0; i < 100 && online < 2; i++ {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&health)
+		resp.Body.Close()
+		online, _ = health["devices_online"].(float64)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if online != 2 {
+		t.Errorf("demo devices online: %v, want 2", online)
+	}
+	// The console page is served at /.
+	resp, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<title>Waystation</title>") || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("console page: %d %q", resp.StatusCode, page)
+	}
+
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -83,7 +110,7 @@ func TestServeBinary(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("did not exit within 15s of SIGTERM")
 	}
-	for _, want := range []string{"Waystation demo site at " + base, "VR headset 1", "wsd_"} {
+	for _, want := range []string{"Waystation demo site at " + base, "VR headset 1", "wsd_", "demo-counsellor", "Console: " + base + "/"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
 		}

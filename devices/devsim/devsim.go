@@ -1,0 +1,295 @@
+// Package devsim simulates a device that speaks the device websocket
+// protocol: it says hello, acknowledges commands and answers them with the
+// events a real device would log, reports telemetry its profile lists, keeps
+// every event until the controller says it is stored, and reconnects with
+// backoff. The demo site and the tests use it.
+package devsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation/devices/profile"
+	"waystation/devices/wire"
+)
+
+// Device is one simulated device.
+type Device struct {
+	// URL is the controller's device endpoint, ws://HOST:PORT/v1/devices/ws.
+	URL     string
+	Token   string
+	Profile *profile.Profile
+	// Firmware is reported in hello; empty picks one inside the profile's range.
+	Firmware string
+	Logger   *slog.Logger
+	// TelemetryEvery is the pace of readings; 1 s when zero.
+	TelemetryEvery time.Duration
+	// After, if set, runs after the device has acknowledged and answered a
+	// command: a test's client pressing help once a scene shows, say.
+	After func(d *Device, session, name string, args map[string]any)
+
+	mu       sync.Mutex
+	ws       *websocket.Conn
+	dseq     int64
+	unstored map[int64][]byte // events sent but not yet stored, by dseq
+	session  string           // the session of the last command
+	level    int              // VR intensity, which raises the heart rate
+	running  bool             // a VR program runs
+	battery  float64
+}
+
+// Run connects, and reconnects after every drop with backoff and jitter,
+// until ctx ends.
+func (d *Device) Run(ctx context.Context) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	d.unstored = map[int64][]byte{}
+	d.battery = 100
+	backoff := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.session1(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		d.Logger.Info("simulated device disconnected; reconnecting", "profile", d.Profile.ID, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff + time.Duration(rand.Int64N(int64(backoff/2)))):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// firmware returns a version inside the profile's range.
+func (d *Device) firmware() string {
+	if d.Firmware != "" {
+		return d.Firmware
+	}
+	for _, v := range []string{"0.5.0", "1.0.0", "1.4.0", "2.1.0", "0.1.0"} {
+		if ok, _ := d.Profile.Firmware.Check(v); ok {
+			return v
+		}
+	}
+	return "1.0.0"
+}
+
+// session1 runs one connection until it ends.
+func (d *Device) session1(ctx context.Context) error {
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, d.URL, http.Header{"Authorization": {"Bearer " + d.Token}})
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-connCtx.Done(); ws.Close() }()
+	d.mu.Lock()
+	d.ws = ws
+	d.mu.Unlock()
+	if err := d.write(map[string]any{"type": wire.TypeHello, "firmware": d.firmware()}); err != nil {
+		return err
+	}
+	var welcome wire.Welcome
+	if err := ws.ReadJSON(&welcome); err != nil {
+		return err
+	}
+	if welcome.Type != wire.TypeWelcome {
+		return fmt.Errorf("expected welcome, got %q", welcome.Type)
+	}
+	// Resend what the controller never confirmed, in order.
+	d.mu.Lock()
+	var resend [][]byte
+	for seq := int64(1); seq <= d.dseq; seq++ {
+		if b, ok := d.unstored[seq]; ok {
+			resend = append(resend, b)
+		}
+	}
+	d.mu.Unlock()
+	for _, b := range resend {
+		if err := d.writeRaw(b); err != nil {
+			return err
+		}
+	}
+	if d.canTelemetry() {
+		go d.telemetry(connCtx)
+	}
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			return err
+		}
+		var f struct {
+			Type    string          `json:"type"`
+			ID      string          `json:"id"`
+			Session string          `json:"session"`
+			Name    string          `json:"name"`
+			Args    json.RawMessage `json:"args"`
+			DSeq    int64           `json:"dseq"`
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+		}
+		if json.Unmarshal(b, &f) != nil {
+			continue
+		}
+		switch f.Type {
+		case wire.TypeStored:
+			d.mu.Lock()
+			delete(d.unstored, f.DSeq)
+			d.mu.Unlock()
+		case wire.TypeError:
+			if f.DSeq != 0 && f.Code != "unavailable" {
+				d.mu.Lock()
+				delete(d.unstored, f.DSeq) // final for that event
+				d.mu.Unlock()
+			}
+			d.Logger.Warn("simulated device: controller refused a frame", "code", f.Code, "msg", f.Message)
+		case wire.TypeCommand:
+			d.write(map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": true})
+			d.react(f.Session, f.Name, f.Args)
+		}
+	}
+}
+
+func (d *Device) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return d.writeRaw(b)
+}
+
+func (d *Device) writeRaw(b []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ws == nil {
+		return errors.New("not connected")
+	}
+	d.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return d.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// Event logs an event of the device, kept until the controller stores it.
+func (d *Device) Event(session, kind string, data any) {
+	d.mu.Lock()
+	d.dseq++
+	seq := d.dseq
+	b, _ := json.Marshal(map[string]any{"type": wire.TypeEvent, "dseq": seq, "session": session,
+		"ts": time.Now().UTC().Format(time.RFC3339Nano), "kind": kind, "data": data})
+	d.unstored[seq] = b
+	d.mu.Unlock()
+	d.writeRaw(b) // on failure it is resent after reconnecting
+}
+
+// react answers a command with what the device would log doing it.
+func (d *Device) react(session, name string, raw json.RawMessage) {
+	var args map[string]any
+	json.Unmarshal(raw, &args)
+	d.mu.Lock()
+	d.session = session
+	d.mu.Unlock()
+	switch name {
+	case "scene.start":
+		d.Event(session, "scene.started", map[string]any{"scene": args["scene"]})
+	case "breathing.set":
+		d.Event(session, "breathing.changed", args)
+	case "sandtray.open":
+		d.Event(session, "sandtray.opened", nil)
+	case "sandtray.clear":
+		d.Event(session, "sandtray.cleared", nil)
+	case "prompt.rating":
+		// The client answers after a moment.
+		time.AfterFunc(2*time.Second, func() {
+			d.Event(session, "rating.answer", map[string]any{"prompt": args["prompt"], "value": rand.IntN(11)})
+		})
+	case "program.launch":
+		d.mu.Lock()
+		d.running, d.level = true, intArg(args["intensity"])
+		d.mu.Unlock()
+		d.Event(session, "program.started", args)
+	case "program.intensity":
+		d.mu.Lock()
+		d.level = intArg(args["intensity"])
+		d.mu.Unlock()
+		d.Event(session, "program.intensity_changed", args)
+	case "program.pause", "program.resume", "program.stop":
+		d.mu.Lock()
+		d.running = name != "program.stop"
+		d.mu.Unlock()
+		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
+	case "session.end":
+		d.Event(session, "session.closed_on_device", nil)
+	}
+	if d.After != nil {
+		d.After(d, session, name, args)
+	}
+}
+
+func intArg(v any) int {
+	f, _ := v.(float64)
+	return int(f)
+}
+
+func (d *Device) canTelemetry() bool {
+	for _, c := range d.Profile.Capabilities {
+		if strings.HasPrefix(c, "telemetry.") {
+			return true
+		}
+	}
+	return false
+}
+
+// telemetry reports the readings the profile lists until ctx ends: a heart
+// rate that rises with the VR intensity, and a battery that drains.
+func (d *Device) telemetry(ctx context.Context) {
+	every := d.TelemetryEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	hr := 72.0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		d.mu.Lock()
+		target := 70.0
+		if d.running {
+			target += float64(d.level) * 6
+		}
+		hr += (target-hr)*0.1 + rand.NormFloat64()
+		d.battery = max(d.battery-0.01, 5)
+		battery := d.battery
+		d.mu.Unlock()
+		values := map[string]any{}
+		if d.Profile.Can("telemetry.heart_rate") {
+			values["heart_rate"] = float64(int(hr*10)) / 10
+		}
+		if d.Profile.Can("telemetry.battery") {
+			values["battery"] = float64(int(battery*10)) / 10
+		}
+		if d.Profile.Can("telemetry.rr_interval") {
+			values["rr_interval"] = float64(int(60000 / hr))
+		}
+		if d.Profile.Can("telemetry.gsr") {
+			values["gsr"] = 4 + rand.Float64()
+		}
+		if len(values) > 0 {
+			d.write(map[string]any{"type": wire.TypeTelemetry, "values": values})
+		}
+	}
+}

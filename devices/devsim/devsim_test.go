@@ -1,0 +1,128 @@
+package devsim_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"waystation/devices/devsim"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/serve"
+	"waystation/sqlite"
+)
+
+// freeAddr returns a loopback address no one listens on, so a controller
+// can be restarted on the same one.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func start(t *testing.T, addr, data string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	return func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func count(t *testing.T, db *sqlite.DB, stream string) int {
+	var n int
+	db.R.QueryRow(`SELECT count(*) FROM events WHERE stream = ?`, stream).Scan(&n)
+	return n
+}
+
+// Events the device made while the controller was down are stored once it
+// is back, exactly once, in order.
+func TestReconnectResendsUnstored(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := registry.New(db)
+	reg.AddRoom(ctx, "Room")
+	set, _ := profile.LoadDir("../../firmware-profiles")
+	d, token, err := reg.Add(ctx, set, registry.NewDevice{Profile: "vrstation-ws-1", Name: "Headset", Room: "Room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := set.Get("vrstation-ws-1")
+	addr := freeAddr(t)
+	stop := start(t, addr, data)
+
+	sim := &devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: p, TelemetryEvery: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	simCtx, stopSim := context.WithCancel(ctx)
+	simDone := make(chan struct{})
+	go func() { sim.Run(simCtx); close(simDone) }()
+	defer func() { stopSim(); <-simDone }()
+
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for i := 0; i < 500; i++ {
+			if cond() {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("timed out waiting for %s", what)
+	}
+	waitFor("the headset online", func() bool { got, _ := reg.Get(ctx, d.ID); return got.Status == "online" })
+	sim.Event("", "device.booted", nil)
+	waitFor("the first event", func() bool { return count(t, db, d.ID) == 1 })
+	waitFor("telemetry", func() bool {
+		var n int
+		db.R.QueryRow(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate'`, d.ID).Scan(&n)
+		return n > 0
+	})
+
+	stop() // the controller goes away
+	for i := 0; i < 5; i++ {
+		sim.Event("", "kiosk.idle", map[string]int{"i": i})
+	}
+	stop = start(t, addr, data)
+	defer stop()
+	waitFor("the events made while the controller was down", func() bool { return count(t, db, d.ID) >= 6 })
+	time.Sleep(300 * time.Millisecond) // any duplicate would have arrived by now
+	if n := count(t, db, d.ID); n != 6 {
+		t.Errorf("%d events stored, want exactly 6", n)
+	}
+	var dseqs []int64
+	rows, _ := db.R.Query(`SELECT dseq FROM device_dedupe WHERE device_id = ? ORDER BY seq`, d.ID)
+	for rows.Next() {
+		var n int64
+		rows.Scan(&n)
+		dseqs = append(dseqs, n)
+	}
+	rows.Close()
+	for i, n := range dseqs {
+		if n != int64(i+1) {
+			t.Fatalf("stored dseqs %v: not in order", dseqs)
+		}
+	}
+}
