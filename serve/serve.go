@@ -124,6 +124,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("GET /v1/console/ws", consoles)
 	throttle := &sessions.Throttle{Interval: time.Second}
 	devices.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
+		engine.Readings(d.ID, stream, readings)
 		if strings.HasPrefix(stream, "s-") && throttle.Allow(stream, d.ID, time.Now()) {
 			live.Broadcast(hub.SessionTopic(stream), telemetryFrame(stream, d.ID, readings))
 		}

@@ -274,3 +274,77 @@ func (e *Engine) AckAlert(ctx context.Context, by auth.User, id string) (Alert, 
 	e.notify(acked)
 	return acked, nil
 }
+
+// Threshold is a reading limit that raises an alert when a station's
+// reading stays above it for Sustain.
+type Threshold struct {
+	Reading string
+	Above   map[Risk]float64
+	Sustain time.Duration
+}
+
+// DefaultThresholds: a heart rate held high is a sign of distress, and the
+// limit is lower for clients of higher risk.
+var DefaultThresholds = []Threshold{
+	{Reading: "heart_rate", Above: map[Risk]float64{Low: 140, Medium: 130, High: 120}, Sustain: 15 * time.Second},
+}
+
+// overKey names one reading of one station in one session.
+type overKey struct{ session, device, reading string }
+
+// overState is how long a reading has been over its limit, and whether
+// that spell has raised its alert.
+type overState struct {
+	since  time.Time
+	raised bool
+}
+
+// Readings checks a station's readings against the thresholds; a reading
+// held over its limit raises one alert per spell. It never blocks.
+func (e *Engine) Readings(deviceID, stream string, readings []eventlog.Reading) {
+	if !strings.HasPrefix(stream, "s-") {
+		return
+	}
+	now := e.now()
+	for _, r := range readings {
+		for _, th := range e.Thresholds {
+			if th.Reading != r.Name {
+				continue
+			}
+			risk := e.riskOf(stream)
+			key := overKey{stream, deviceID, r.Name}
+			e.mu.Lock()
+			st, over := e.over[key]
+			switch {
+			case r.Value <= th.Above[risk]:
+				delete(e.over, key)
+			case !over:
+				e.over[key] = &overState{since: now}
+			case !st.raised && now.Sub(st.since) >= th.Sustain:
+				st.raised = true
+				e.alerts.push(pendingAlert{session: stream, device: deviceID, kind: "telemetry.threshold",
+					data: mustJSON(map[string]any{"reading": r.Name, "value": r.Value, "limit": th.Above[risk], "for_s": int(now.Sub(st.since).Seconds())})})
+			}
+			e.mu.Unlock()
+		}
+	}
+}
+
+// riskOf returns a session's client risk tier, cached: it does not change
+// during a session.
+func (e *Engine) riskOf(session string) Risk {
+	e.mu.Lock()
+	r, ok := e.risks[session]
+	e.mu.Unlock()
+	if ok {
+		return r
+	}
+	s, err := e.Get(context.Background(), session)
+	if err != nil {
+		return Medium
+	}
+	e.mu.Lock()
+	e.risks[session] = s.Risk
+	e.mu.Unlock()
+	return s.Risk
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/sessions/eventlog"
 )
 
 func (e *env) openAlerts() []Alert {
@@ -52,21 +53,20 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	e.waitKinds(s.ID, "session.planned", "session.started", "help.requested", "alert.raised")
 
 	// Escalation follows the risk tier: high escalates after 30 s a level.
-	real := e.engine.now
-	e.engine.now = func() time.Time { return a.Raised.Add(29 * time.Second) }
+		e.engine.setClock(func() time.Time { return a.Raised.Add(29 * time.Second) })
 	e.engine.escalate(ctx)
 	if got, _ := e.engine.GetAlert(ctx, a.ID); got.Level != 1 {
 		t.Errorf("escalated early: level %d", got.Level)
 	}
 	for i, after := range []time.Duration{31 * time.Second, 61 * time.Second, 10 * time.Minute} {
-		e.engine.now = func() time.Time { return a.Raised.Add(after) }
+		e.engine.setClock(func() time.Time { return a.Raised.Add(after) })
 		e.engine.escalate(ctx)
 		want := min(i+2, MaxAlertLevel)
 		if got, _ := e.engine.GetAlert(ctx, a.ID); got.Level != want {
 			t.Errorf("after %v: level %d, want %d", after, got.Level, want)
 		}
 	}
-	e.engine.now = real
+	e.engine.setClock(time.Now)
 	acked, err := e.engine.AckAlert(ctx, e.alice, a.ID)
 	if err != nil || acked.Acked == nil || acked.AckedBy != "alice" {
 		t.Fatalf("ack: %+v %v", acked, err)
@@ -117,4 +117,43 @@ func TestHelpOutsideSessionAndLostStation(t *testing.T) {
 	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 1 {
 		t.Errorf("open alerts after an idle device left: %d", len(open))
 	}
+}
+
+func TestHeartRateThreshold(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-7", High) // limit 120 bpm
+	hs, _ := e.device("vrstation-ws-1", "Headset", "VR station")
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-7", Stations: []string{hs.ID}})
+	t0 := time.Now()
+	at := func(sec int, hr float64) {
+		e.engine.setClock(func() time.Time { return t0.Add(time.Duration(sec) * time.Second) })
+		e.engine.Readings(hs.ID, s.ID, []eventlog.Reading{{Name: "heart_rate", Value: hr}})
+	}
+	// Over, then back under before 15 s: nothing.
+	at(0, 125)
+	at(10, 130)
+	at(12, 110)
+	at(20, 125) // a new spell starts at 20 s
+	at(30, 128)
+	time.Sleep(100 * time.Millisecond)
+	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("alert before 15 s over the limit: %+v", open)
+	}
+	at(35, 131) // 15 s over: one alert
+	at(40, 140) // still the same spell: no second alert
+	e.engine.setClock(time.Now)
+	open := e.openAlerts()
+	if len(open) != 1 || open[0].Kind != "telemetry.threshold" || open[0].Risk != High {
+		t.Fatalf("alerts: %+v", open)
+	}
+	if !strings.Contains(string(open[0].Data), `"limit":120`) || !strings.Contains(string(open[0].Data), `"for_s":15`) {
+		t.Errorf("alert data %s", open[0].Data)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 1 {
+		t.Errorf("%d alerts for one spell", len(open))
+	}
+	// The device's own log (no session) raises nothing.
+	e.engine.Readings(hs.ID, hs.ID, []eventlog.Reading{{Name: "heart_rate", Value: 200}})
 }

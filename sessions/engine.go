@@ -41,7 +41,9 @@ type Engine struct {
 	registry *registry.Registry
 	sender   Sender
 	logger   *slog.Logger
-	now      func() time.Time
+	// clock is the engine's time source; tests replace it while the alert
+	// loop reads it, so it is swapped atomically.
+	clock atomic.Pointer[func() time.Time]
 	// AckTimeout is how long a device has to acknowledge a command.
 	AckTimeout time.Duration
 
@@ -54,6 +56,10 @@ type Engine struct {
 	OnAlert func(Alert)
 	alerts  alertQueue
 	stop    chan struct{} // ends the alert loop
+	// Thresholds raise alerts on readings; DefaultThresholds unless changed.
+	Thresholds []Threshold
+	over       map[overKey]*overState // guarded by mu
+	risks      map[string]Risk        // session -> client risk; guarded by mu
 
 	cmdSeq  atomic.Int64
 	cmdBoot string
@@ -68,13 +74,22 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		logger = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{
-		db: db, log: log, registry: reg, sender: sender, logger: logger, now: time.Now, AckTimeout: DefaultAckTimeout,
+	e := &Engine{
+		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{},
 		cmdBoot: registry.NewID(""), ctx: ctx, cancel: cancel,
 		alerts: alertQueue{wake: make(chan struct{}, 1)}, stop: make(chan struct{}),
+		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
+	e.setClock(time.Now)
+	return e
 }
+
+// now is the engine's current time.
+func (e *Engine) now() time.Time { return (*e.clock.Load())() }
+
+// setClock replaces the engine's time source.
+func (e *Engine) setClock(f func() time.Time) { e.clock.Store(&f) }
 
 // Close stops waiting for acks (commands still unacknowledged are logged as
 // failed, with the reason that the controller stopped) and raises the alerts

@@ -46,7 +46,7 @@ window.STRINGS = {
     "kind.alert.raised": "Alert raised", "kind.alert.escalated": "Alert escalated", "kind.alert.acked": "Alert acknowledged",
     "kind.scene.started": "Scene started", "kind.breathing.changed": "Breathing pace changed", "kind.checkin.rating": "Check-in rating",
     "kind.rating.answer": "Rating answered", "kind.telemetry.fault": "Sensor reading out of range",
-    "alertkind.help.requested": "Client asked for help", "alertkind.device.lost": "Station lost",
+    "alertkind.help.requested": "Client asked for help", "alertkind.device.lost": "Station lost", "alertkind.telemetry.threshold": "Heart rate held over its limit",
     "stepkind.checkin": "Check-in", "stepkind.relaxation": "Relaxation", "stepkind.music": "Music", "stepkind.sandtray": "Sandtray",
     "stepkind.vr": "VR program", "stepkind.checkout": "Check-out"
   },
@@ -94,7 +94,7 @@ window.STRINGS = {
     "kind.alert.raised": "警报", "kind.alert.escalated": "警报升级", "kind.alert.acked": "警报已确认",
     "kind.scene.started": "场景开始", "kind.breathing.changed": "呼吸节奏已改变", "kind.checkin.rating": "签到评分",
     "kind.rating.answer": "评分回答", "kind.telemetry.fault": "传感器读数超出范围",
-    "alertkind.help.requested": "来访者请求帮助", "alertkind.device.lost": "设备断开",
+    "alertkind.help.requested": "来访者请求帮助", "alertkind.device.lost": "设备断开", "alertkind.telemetry.threshold": "心率持续超过上限",
     "stepkind.checkin": "签到", "stepkind.relaxation": "放松", "stepkind.music": "音乐", "stepkind.sandtray": "沙盘",
     "stepkind.vr": "VR 程序", "stepkind.checkout": "签退"
   }
