@@ -53,7 +53,7 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	e.waitKinds(s.ID, "session.planned", "session.started", "help.requested", "alert.raised")
 
 	// Escalation follows the risk tier: high escalates after 30 s a level.
-		e.engine.setClock(func() time.Time { return a.Raised.Add(29 * time.Second) })
+	e.engine.setClock(func() time.Time { return a.Raised.Add(29 * time.Second) })
 	e.engine.escalate(ctx)
 	if got, _ := e.engine.GetAlert(ctx, a.ID); got.Level != 1 {
 		t.Errorf("escalated early: level %d", got.Level)
