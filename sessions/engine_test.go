@@ -457,14 +457,15 @@ func TestTelemetryFollowsTheSession(t *testing.T) {
 	for _, hr := range []int{70, 80, 90} {
 		headset.send(`{"type":"telemetry","values":{"heart_rate":` + strconv.Itoa(hr) + `,"battery":50}}`)
 	}
-	var series []Series
-	for i := 0; i < 250; i++ {
-		series, _ = e.engine.Telemetry(ctx, s.ID, "heart_rate", 3600)
-		if len(series) == 1 && len(series[0].Points) == 1 {
+	for i := 0; i < 250; i++ { // wait until all six readings of the session are stored
+		var n int
+		e.db.R.QueryRow(`SELECT count(*) FROM telemetry WHERE stream = ?`, s.ID).Scan(&n)
+		if n == 6 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	series, _ := e.engine.Telemetry(ctx, s.ID, "heart_rate", 3600)
 	if len(series) != 1 || series[0].Device != hs.ID || series[0].Points[0][1] != 80 {
 		t.Fatalf("heart rate of the session: %+v (want the mean of 70, 80, 90 only)", series)
 	}
