@@ -465,11 +465,11 @@ func TestTelemetryFollowsTheSession(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	series, _ := e.engine.Telemetry(ctx, s.ID, "heart_rate", 3600)
+	series, _ := e.engine.Telemetry(ctx, s.ID, "heart_rate", 1<<30) // one bucket for all
 	if len(series) != 1 || series[0].Device != hs.ID || series[0].Points[0][1] != 80 {
 		t.Fatalf("heart rate of the session: %+v (want the mean of 70, 80, 90 only)", series)
 	}
-	all, _ := e.engine.Telemetry(ctx, s.ID, "", 3600)
+	all, _ := e.engine.Telemetry(ctx, s.ID, "", 1<<30)
 	if len(all) != 2 {
 		t.Errorf("all readings: %+v", all)
 	}
