@@ -27,7 +27,7 @@ import (
 )
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	log      *eventlog.Log
 	reg      *registry.Registry
 	set      *profile.Set
@@ -43,7 +43,7 @@ type env struct {
 	token    string // the kiosk's
 }
 
-func newEnv(t *testing.T, queue int) *env {
+func newEnv(t testing.TB, queue int) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir())
