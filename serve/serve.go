@@ -101,6 +101,7 @@ func Run(ctx context.Context, cfg Config) error {
 	devices := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
 	engine = sessions.NewEngine(db, elog, reg, devices, log)
 	engine.OnAlert = func(a sessions.Alert) { live.Broadcast("alerts", alertFrame(a)) }
+	engine.OnSession = func(s sessions.Session) { live.Broadcast(hub.RoomTopic(s.RoomID), sessionFrame(s)) }
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
@@ -115,10 +116,12 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("GET /v1/devices/ws", devices)
 	accounts := auth.NewStore(db)
 	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
-		Snapshots: map[string]func(context.Context) ([][]byte, error){"devices": deviceSnapshot(reg), "alerts": alertSnapshot(engine)}}
+		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
+			"devices": deviceSnapshot(reg), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
 	defer consoles.Close() // before the engine and the event log close
 	devices.OnStatus = func(d waystation.Device, online bool) {
-		live.Broadcast("devices", deviceFrame(d))
+		live.Broadcast("devices", deviceFrame("devices", d))
+		live.Broadcast(hub.RoomTopic(d.RoomID), deviceFrame(hub.RoomTopic(d.RoomID), d))
 		engine.DeviceStatus(d, online)
 	}
 	mux.Handle("GET /v1/console/ws", consoles)
@@ -203,21 +206,59 @@ type publisher func([]waystation.Event)
 func (p publisher) Publish(evs []waystation.Event) { p(evs) }
 
 // deviceFrame is a device's status as the "devices" topic sends it.
-func deviceFrame(d waystation.Device) []byte {
-	b, _ := json.Marshal(map[string]any{"type": hub.TypeDevice, "topic": "devices", "device": d})
+func deviceFrame(topic string, d waystation.Device) []byte {
+	b, _ := json.Marshal(map[string]any{"type": hub.TypeDevice, "topic": topic, "device": d})
 	return b
 }
 
 // deviceSnapshot sends a console joining "devices" every device's status.
-func deviceSnapshot(reg *registry.Registry) func(context.Context) ([][]byte, error) {
-	return func(ctx context.Context) ([][]byte, error) {
+func deviceSnapshot(reg *registry.Registry) func(context.Context, string) ([][]byte, error) {
+	return func(ctx context.Context, _ string) ([][]byte, error) {
 		ds, err := reg.List(ctx)
 		if err != nil {
 			return nil, err
 		}
 		frames := make([][]byte, 0, len(ds))
 		for _, d := range ds {
-			frames = append(frames, deviceFrame(d))
+			frames = append(frames, deviceFrame("devices", d))
+		}
+		return frames, nil
+	}
+}
+
+// sessionFrame is a session's state as a room/ID topic sends it.
+func sessionFrame(s sessions.Session) []byte {
+	b, _ := json.Marshal(map[string]any{"type": hub.TypeSession, "topic": hub.RoomTopic(s.RoomID), "session": s})
+	return b
+}
+
+// roomSnapshot sends a console joining room/ID the status of the room's
+// devices and every session of the room not yet ended or aborted.
+func roomSnapshot(reg *registry.Registry, engine *sessions.Engine) func(context.Context, string) ([][]byte, error) {
+	return func(ctx context.Context, id string) ([][]byte, error) {
+		room, err := reg.FindRoom(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if room.ID != id {
+			return nil, waystation.Errorf(waystation.ENOTFOUND, "room topics take the room's id: room/%s", room.ID)
+		}
+		ds, err := reg.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ss, err := engine.InRoom(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var frames [][]byte
+		for _, d := range ds {
+			if d.RoomID == id {
+				frames = append(frames, deviceFrame(hub.RoomTopic(id), d))
+			}
+		}
+		for _, s := range ss {
+			frames = append(frames, sessionFrame(s))
 		}
 		return frames, nil
 	}
@@ -230,8 +271,8 @@ func alertFrame(a sessions.Alert) []byte {
 }
 
 // alertSnapshot sends a console joining "alerts" every open alert.
-func alertSnapshot(engine *sessions.Engine) func(context.Context) ([][]byte, error) {
-	return func(ctx context.Context) ([][]byte, error) {
+func alertSnapshot(engine *sessions.Engine) func(context.Context, string) ([][]byte, error) {
+	return func(ctx context.Context, _ string) ([][]byte, error) {
 		open, err := engine.OpenAlerts(ctx)
 		if err != nil {
 			return nil, err

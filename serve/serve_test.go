@@ -292,6 +292,114 @@ func TestAlertReachesConsole(t *testing.T) {
 	}
 }
 
+// consoleWS opens a console websocket with c's login and returns a way to
+// send a frame and to read the next one (bounded by a deadline).
+func consoleWS(t *testing.T, addr string, c *client) (send func(string), next func() map[string]any) {
+	t.Helper()
+	cookie := c.http.Jar.Cookies(mustURL("http://" + addr))[0]
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/console/ws", http.Header{"Cookie": {cookie.Name + "=" + cookie.Value}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	send = func(frame string) {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next = func() map[string]any {
+		t.Helper()
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("frame %q: %v", b, err)
+		}
+		return m
+	}
+	return send, next
+}
+
+// TestRoomTopic: a counsellor watching room/ID gets the room's devices and
+// open sessions at once, then each status change and session transition.
+func TestRoomTopic(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, token := seed(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	_, rooms := c.do("GET", "/v1/rooms", "")
+	roomID := rooms["rooms"].([]any)[0].(map[string]any)["id"].(string)
+	topic := "room/" + roomID
+	if status, _ := c.do("POST", "/v1/clients", `{"code":"C-12","risk":"low"}`); status != 201 {
+		t.Fatalf("create client: %d", status)
+	}
+	_, planned := c.do("POST", "/v1/sessions", `{"room":"`+roomID+`","client":"C-12","stations":["`+kioskID+`"]}`)
+	earlier := planned["id"].(string)
+
+	send, next := consoleWS(t, addr, c)
+	send(`{"type":"subscribe","topic":"` + topic + `"}`)
+	// The snapshot: the kiosk (offline) and the planned session, then live.
+	want := []struct{ typ, state string }{{"device", "offline"}, {"session", "planned"}, {"live", ""}}
+	for _, w := range want {
+		m := next()
+		if m["type"] != w.typ || m["topic"] != topic {
+			t.Fatalf("snapshot frame %v, want %s on %s", m, w.typ, topic)
+		}
+		switch w.typ {
+		case "device":
+			if d := m["device"].(map[string]any); d["id"] != kioskID || d["status"] != w.state {
+				t.Errorf("device %v, want %s %s", d, kioskID, w.state)
+			}
+		case "session":
+			if s := m["session"].(map[string]any); s["id"] != earlier || s["state"] != w.state {
+				t.Errorf("session %v, want %s %s", s, earlier, w.state)
+			}
+		}
+	}
+
+	kiosk, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kiosk.Close()
+	kiosk.WriteMessage(websocket.TextMessage, []byte(`{"type":"hello","firmware":"0.4.0"}`))
+	if m := next(); m["type"] != "device" || m["device"].(map[string]any)["status"] != "online" {
+		t.Fatalf("after hello: %v", m)
+	}
+	if status, body := c.do("POST", "/v1/sessions/"+earlier+"/start", ""); status != 200 {
+		t.Fatalf("start: %d %v", status, body)
+	}
+	if m := next(); m["type"] != "session" || m["session"].(map[string]any)["state"] != "running" {
+		t.Fatalf("after start: %v", m)
+	}
+	c.do("POST", "/v1/sessions/"+earlier+"/end", "")
+	if m := next(); m["type"] != "session" || m["session"].(map[string]any)["state"] != "ended" {
+		t.Fatalf("after end: %v", m)
+	}
+
+	// Who may watch a room, and which rooms exist.
+	tech := login(t, addr, "tech", "technician password")
+	tsend, tnext := consoleWS(t, addr, tech)
+	cases := []struct {
+		send        func(string)
+		next        func() map[string]any
+		topic, code string
+	}{
+		{tsend, tnext, topic, "forbidden"},
+		{send, next, "room/r-nope", "not_found"},
+		{send, next, "room/Relaxation room", "not_found"}, // by id only, so live frames match
+		{send, next, "room/", "not_found"},
+	}
+	for _, tc := range cases {
+		tc.send(`{"type":"subscribe","topic":"` + tc.topic + `"}`)
+		if m := tc.next(); m["type"] != "error" || m["code"] != tc.code {
+			t.Errorf("subscribe %q: %v, want error %s", tc.topic, m, tc.code)
+		}
+	}
+}
+
 func mustURL(s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {

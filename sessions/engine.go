@@ -54,8 +54,11 @@ type Engine struct {
 	// OnAlert, if set, is told of every alert raised, escalated or
 	// acknowledged, after it is stored.
 	OnAlert func(Alert)
-	alerts  alertQueue
-	stop    chan struct{} // ends the alert loop
+	// OnSession, if set, is told of a session's new state after every
+	// change that is stored: planned, a transition, a step.
+	OnSession func(Session)
+	alerts    alertQueue
+	stop      chan struct{} // ends the alert loop
 	// Thresholds raise alerts on readings; DefaultThresholds unless changed.
 	Thresholds []Threshold
 	over       map[overKey]*overState // guarded by mu
@@ -285,7 +288,24 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	e.mu.Lock()
 	e.stations[s.ID] = seen
 	e.mu.Unlock()
+	e.changed(s)
 	return s, nil
+}
+
+// changed tells OnSession of a session's new state.
+func (e *Engine) changed(s Session) {
+	if e.OnSession != nil {
+		e.OnSession(s)
+	}
+}
+
+// reload reads a session after a stored change and tells OnSession.
+func (e *Engine) reload(ctx context.Context, id string) (Session, error) {
+	s, err := e.Get(context.WithoutCancel(ctx), id)
+	if err == nil {
+		e.changed(s)
+	}
+	return s, err
 }
 
 const sessionColumns = `s.id, s.room_id, r.name, s.client_code, c.risk, s.counsellor_id, u.name, s.plan, s.step, s.state, s.created, s.started, s.ended
@@ -337,20 +357,26 @@ func (e *Engine) List(ctx context.Context, state string, limit int) ([]Session, 
 	if limit <= 0 || limit > 500 {
 		limit = 500
 	}
-	q := `SELECT ` + sessionColumns
-	args := []any{}
-	if state != "" {
-		switch State(state) {
-		case Planned, Running, Paused, Ended, Aborted, Interrupted:
-		default:
-			return nil, waystation.Errorf(waystation.EINVALID, "unknown state %q (planned, running, paused, ended, aborted, interrupted)", state)
-		}
-		q += ` WHERE s.state = ?`
-		args = append(args, state)
+	if state == "" {
+		return e.query(ctx, `ORDER BY s.created DESC LIMIT ?`, limit)
 	}
-	q += ` ORDER BY s.created DESC LIMIT ?`
-	args = append(args, limit)
-	rows, err := e.db.R.QueryContext(ctx, q, args...)
+	switch State(state) {
+	case Planned, Running, Paused, Ended, Aborted, Interrupted:
+	default:
+		return nil, waystation.Errorf(waystation.EINVALID, "unknown state %q (planned, running, paused, ended, aborted, interrupted)", state)
+	}
+	return e.query(ctx, `WHERE s.state = ? ORDER BY s.created DESC LIMIT ?`, state, limit)
+}
+
+// InRoom returns a room's sessions that have not ended or been aborted
+// (planned, running, paused, interrupted), oldest first.
+func (e *Engine) InRoom(ctx context.Context, roomID string) ([]Session, error) {
+	return e.query(ctx, `WHERE s.room_id = ? AND s.state NOT IN ('ended', 'aborted') ORDER BY s.created`, roomID)
+}
+
+// query reads sessions with their stations; tail is the WHERE/ORDER part.
+func (e *Engine) query(ctx context.Context, tail string, args ...any) ([]Session, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT `+sessionColumns+` `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions: %w", err)
 	}
@@ -477,7 +503,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		}
 	}
 	e.mu.Unlock()
-	return e.Get(ctx, id)
+	return e.reload(ctx, id)
 }
 
 // checkStations refuses to run a session whose station reports firmware
@@ -641,7 +667,7 @@ func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, inde
 	if err != nil {
 		return s, err
 	}
-	return e.Get(ctx, id)
+	return e.reload(ctx, id)
 }
 
 // Events returns a page of a session's events after seq.

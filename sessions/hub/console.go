@@ -47,9 +47,11 @@ type Console struct {
 	Hub      *Hub
 	Auth     *auth.Store
 	Sessions *sessions.Engine
-	// Snapshots give the current state of broadcast topics ("alerts",
-	// "devices") to a console joining them.
-	Snapshots map[string]func(context.Context) ([][]byte, error)
+	// Snapshots give the current state of a broadcast topic to a console
+	// joining it, keyed by the topic's kind: "alerts", "devices", "room".
+	// The function gets the topic's id ("" for alerts and devices, the room
+	// id for room/ID) and returns an ENOTFOUND error for an unknown one.
+	Snapshots map[string]func(ctx context.Context, id string) ([][]byte, error)
 	Logger    *slog.Logger
 	// Queue is the per-console send queue; DefaultQueue when 0.
 	Queue int
@@ -327,16 +329,20 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 			return
 		}
 		stream = id
-	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices":
-		snapshot = cc.c.Snapshots[topic]
-		if snapshot == nil {
-			snapshot = func(context.Context) ([][]byte, error) { return nil, nil }
+	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices",
+		kind == "room" && id != "" && cc.user.Role == auth.Counsellor:
+		snapshot = func(context.Context) ([][]byte, error) { return nil, nil }
+		if f := cc.c.Snapshots[kind]; f != nil {
+			snapshot = func(ctx context.Context) ([][]byte, error) { return f(ctx, id) }
 		}
 	case topic == "alerts":
 		cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see alerts", topic, "")
 		return
+	case kind == "room" && id != "":
+		cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see a room's sessions", topic, "")
+		return
 	default:
-		cc.errorFrame(waystation.ENOTFOUND, fmt.Sprintf("unknown topic %q (session/ID, device/ID, alerts, devices)", topic), topic, "")
+		cc.errorFrame(waystation.ENOTFOUND, fmt.Sprintf("unknown topic %q (session/ID, room/ID, device/ID, alerts, devices)", topic), topic, "")
 		return
 	}
 	cc.mu.Lock()

@@ -24,6 +24,8 @@ const (
 	TypeError  = "error"
 	TypeAlert  = "alert"
 	TypeDevice = "device"
+	// TypeSession carries a session's state on a room/ID topic.
+	TypeSession = "session"
 )
 
 // EventFrame is an event as consoles receive it.
@@ -39,6 +41,10 @@ type EventFrame struct {
 
 // SessionTopic is the topic of a session's events.
 func SessionTopic(id string) string { return "session/" + id }
+
+// RoomTopic is the topic of a room: its devices' status and its sessions'
+// states.
+func RoomTopic(id string) string { return "room/" + id }
 
 // Reader reads stored events; the event log implements it.
 type Reader interface {
