@@ -14,7 +14,8 @@ BIN      := bin
 FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
 	./devices/wire:FuzzDecode \
-	./devices/firmware:FuzzParseRange
+	./devices/firmware:FuzzParseRange \
+	./devices/osc:FuzzDecode
 
 .PHONY: all build run test unit browser fuzz bench lint deps clean
 

@@ -698,9 +698,9 @@ func (e *Engine) Route(ctx context.Context, d waystation.Device, session string)
 	return session, nil
 }
 
-// TelemetryStream implements the Router: readings go to the active session
+// CurrentStream implements the Router: readings go to the active session
 // the device is a station of, else to the device's own log.
-func (e *Engine) TelemetryStream(d waystation.Device) string {
+func (e *Engine) CurrentStream(d waystation.Device) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s, ok := e.active[d.ID]; ok {

@@ -20,7 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"waystation"
-	"waystation/devices/capability"
+	"waystation/devices"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
@@ -59,44 +59,13 @@ const (
 	CloseTooSlow  = 4002 // the device did not read its frames
 )
 
-// Router decides which stream a device's events and telemetry go to. The
-// sessions engine implements it.
-type Router interface {
-	// Route returns the stream for an event the device sent naming session
-	// ("" when it named none).
-	Route(ctx context.Context, d waystation.Device, session string) (string, error)
-	// TelemetryStream returns where the device's readings go now.
-	TelemetryStream(d waystation.Device) string
-}
-
-// DeviceLog is the Router used without sessions: events naming no session
-// go to the device's own log; events naming one are refused.
-type DeviceLog struct{}
-
-// Route implements Router.
-func (DeviceLog) Route(_ context.Context, d waystation.Device, session string) (string, error) {
-	if session != "" {
-		return "", waystation.Errorf(waystation.ENOTFOUND, "unknown session %q", session)
-	}
-	return d.ID, nil
-}
-
-// TelemetryStream implements Router.
-func (DeviceLog) TelemetryStream(d waystation.Device) string { return d.ID }
-
 // Server accepts device connections and sends them commands.
 type Server struct {
-	Registry *registry.Registry
+	// Intake stores what devices send and tells of their status; its
+	// Router, OnStatus and OnTelemetry are set through the Server.
+	*devices.Intake
 	// Profiles returns the profiles loaded now.
 	Profiles func() *profile.Set
-	Log      *eventlog.Log
-	Router   Router
-	Logger   *slog.Logger
-	// OnStatus, if set, is told when a device comes online or goes offline.
-	OnStatus func(d waystation.Device, online bool)
-	// OnTelemetry, if set, is told of readings once they are queued for
-	// the store, for live views. It must not block.
-	OnTelemetry func(d waystation.Device, stream string, readings []eventlog.Reading)
 
 	upgrader websocket.Upgrader
 	// statusMu orders status writes: a connection writes online or offline
@@ -117,7 +86,7 @@ func NewServer(reg *registry.Registry, profiles func() *profile.Set, log *eventl
 		logger = slog.Default()
 	}
 	return &Server{
-		Registry: reg, Profiles: profiles, Log: log, Router: DeviceLog{}, Logger: logger,
+		Intake: devices.NewIntake(reg, log, logger), Profiles: profiles,
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  4096,
 			WriteBufferSize: 4096,
@@ -285,11 +254,7 @@ func (s *Server) Check(deviceID, name string, args json.RawMessage) (json.RawMes
 	if c == nil {
 		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
 	}
-	if !c.profile.Can(name) {
-		return nil, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %s",
-			deviceID, c.profile.ID, name, strings.Join(c.profile.Capabilities, ", "))
-	}
-	return capability.ValidateArgs(name, args)
+	return devices.CheckCommand(c.device, c.profile, name, args)
 }
 
 // Send checks a command, queues it to the device, and returns a wait for the
@@ -627,43 +592,16 @@ func (c *conn) event(e *wire.Event) {
 }
 
 // telemetry stores readings the profile names and that lie in their valid
-// range; any other reading is logged as a fault in the device's own log.
+// range; each other reading is refused with an error frame and logged as a
+// fault in the device's own log.
 func (c *conn) telemetry(t *wire.Telemetry) {
-	stream := c.s.Router.TelemetryStream(c.device)
-	var readings []eventlog.Reading
-	for name, v := range t.Values {
-		if !c.profile.Can(capability.TelemetryPrefix + name) {
-			c.refuse(waystation.EINVALID, fmt.Sprintf("telemetry %q is not in profile %s", name, c.profile.ID), 0, "")
-			continue
-		}
-		if err := c.checkReading(name, v); err != nil {
-			c.refuse(waystation.EINVALID, err.Error(), 0, "")
-			data, _ := json.Marshal(map[string]any{"name": name, "value": v, "error": err.Error()})
-			c.s.Log.AppendAsync(context.Background(), []eventlog.Record{{
-				Stream: c.device.ID, Source: "device:" + c.device.ID, Kind: "telemetry.fault", Data: data, DeviceTS: t.TS,
-			}}, nil)
-			continue
-		}
-		readings = append(readings, eventlog.Reading{DeviceID: c.device.ID, Stream: stream, DeviceTS: t.TS, Name: name, Value: v})
+	refused, err := c.s.Intake.Telemetry(c.device, c.profile, t.TS, t.Values)
+	for _, r := range refused {
+		c.refuse(waystation.EINVALID, r.Error(), 0, "")
 	}
-	if len(readings) > 0 {
-		if err := c.s.Log.Store(context.Background(), readings); err != nil {
-			c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), 0, "")
-			return
-		}
-		if c.s.OnTelemetry != nil {
-			c.s.OnTelemetry(c.device, stream, readings)
-		}
+	if err != nil {
+		c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), 0, "")
 	}
-}
-
-func (c *conn) checkReading(name string, v float64) error {
-	if c.profile.Serial != nil {
-		if r, ok := c.profile.Serial.Ranges[name]; ok && (v < r.Min || v > r.Max) {
-			return fmt.Errorf("telemetry %s = %v %s is outside its valid range %v-%v", name, v, r.Unit, r.Min, r.Max)
-		}
-	}
-	return capability.CheckReading(name, v)
 }
 
 func (c *conn) ack(a *wire.Ack) {

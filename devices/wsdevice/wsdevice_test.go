@@ -368,8 +368,12 @@ func TestBadFramesRefused(t *testing.T) {
 	// Still alive and storing.
 	c.send(`{"type":"event","dseq":10,"kind":"checkin.rating","data":{"distress":4}}`)
 	c.expect("stored")
-	if n := e.count(`SELECT count(*) FROM events WHERE stream = ?`, d.ID); n != 1 {
+	if n := e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind != 'telemetry.fault'`, d.ID); n != 1 {
 		t.Errorf("%d events stored, want only the good one", n)
+	}
+	// The reading its profile does not list is a fault in the device's log.
+	if n := e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID); n != 1 {
+		t.Errorf("%d telemetry faults logged, want 1", n)
 	}
 	// A frame over the hard limit ends that connection, and only it.
 	c.ws.WriteMessage(websocket.TextMessage, make([]byte, 2<<20))

@@ -1,0 +1,238 @@
+// Package devices holds what every transport adapter shares: the Adapter
+// interface commands go through, Mux, which picks a device's adapter by its
+// profile's transport, and Intake, which turns what any device sends (events,
+// readings, coming and going) into stored events, stored readings and status.
+//
+// The adapters themselves are small packages beside this one: wsdevice
+// (websocket), osc (OSC 1.0 over UDP) and serial (line-oriented sensors).
+package devices
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"waystation"
+	"waystation/devices/capability"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/sessions/eventlog"
+)
+
+// Adapter sends commands to the devices of one transport. The sessions
+// engine uses it (through Mux) and logs what it answers.
+type Adapter interface {
+	// Check refuses a command the device cannot take now (offline, not in
+	// its profile, bad arguments) and returns its arguments canonicalised.
+	Check(deviceID, name string, args json.RawMessage) (json.RawMessage, error)
+	// Send delivers the command and returns a wait for its outcome: ok, or
+	// the device's reason for refusing; err when no answer came (timeout,
+	// disconnect). Transports without acknowledgements (OSC) answer ok once
+	// the command is on the wire, and say so in their documentation.
+	Send(ctx context.Context, deviceID, id, session, name string, args json.RawMessage) (wait func(context.Context) (ok bool, reason string, err error), err error)
+}
+
+// Mux is the Adapter of the whole site: it finds a device's profile and
+// hands the command to the adapter of that profile's transport.
+type Mux struct {
+	Registry *registry.Registry
+	// Profiles returns the profiles loaded now.
+	Profiles func() *profile.Set
+	// Adapters by transport (profile.TransportWebsocket, ...).
+	Adapters map[string]Adapter
+}
+
+// adapter returns the adapter that serves a device.
+func (m *Mux) adapter(deviceID string) (Adapter, error) {
+	d, err := m.Registry.Get(context.Background(), deviceID)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := m.Profiles().Get(d.ProfileID)
+	if !ok {
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s has profile %q, which is not loaded", d.ID, d.ProfileID)
+	}
+	a := m.Adapters[p.Transport]
+	if a == nil {
+		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s uses transport %s, which this controller does not run", d.ID, p.Transport)
+	}
+	return a, nil
+}
+
+// Check implements Adapter.
+func (m *Mux) Check(deviceID, name string, args json.RawMessage) (json.RawMessage, error) {
+	a, err := m.adapter(deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return a.Check(deviceID, name, args)
+}
+
+// Send implements Adapter.
+func (m *Mux) Send(ctx context.Context, deviceID, id, session, name string, args json.RawMessage) (func(context.Context) (bool, string, error), error) {
+	a, err := m.adapter(deviceID)
+	if err != nil {
+		return nil, err
+	}
+	return a.Send(ctx, deviceID, id, session, name, args)
+}
+
+// CheckCommand refuses a command the profile does not list or whose
+// arguments do not fit its schema, and returns the arguments canonicalised.
+func CheckCommand(d waystation.Device, p *profile.Profile, name string, args json.RawMessage) (json.RawMessage, error) {
+	if !p.Can(name) {
+		return nil, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %v",
+			d.ID, p.ID, name, p.Capabilities)
+	}
+	return capability.ValidateArgs(name, args)
+}
+
+// Router decides which stream a device's events and telemetry go to. The
+// sessions engine implements it.
+type Router interface {
+	// Route returns the stream for an event the device sent naming session
+	// ("" when it named none).
+	Route(ctx context.Context, d waystation.Device, session string) (string, error)
+	// CurrentStream returns where the device's readings, and events of
+	// transports that name no session (OSC, serial), go now: the active
+	// session the device is a station of, else its own log.
+	CurrentStream(d waystation.Device) string
+}
+
+// DeviceLog is the Router used without sessions: events naming no session
+// go to the device's own log; events naming one are refused.
+type DeviceLog struct{}
+
+// Route implements Router.
+func (DeviceLog) Route(_ context.Context, d waystation.Device, session string) (string, error) {
+	if session != "" {
+		return "", waystation.Errorf(waystation.ENOTFOUND, "unknown session %q", session)
+	}
+	return d.ID, nil
+}
+
+// CurrentStream implements Router.
+func (DeviceLog) CurrentStream(d waystation.Device) string { return d.ID }
+
+// Intake is where every adapter delivers what its devices send. One Intake
+// serves all transports, so a reading is checked, a fault logged and a
+// status change told the same way whatever the wire.
+type Intake struct {
+	Registry *registry.Registry
+	Log      *eventlog.Log
+	Router   Router
+	Logger   *slog.Logger
+	// OnStatus, if set, is told when a device comes online or goes offline.
+	OnStatus func(d waystation.Device, online bool)
+	// OnTelemetry, if set, is told of readings once they are queued for
+	// the store, for live views. It must not block.
+	OnTelemetry func(d waystation.Device, stream string, readings []eventlog.Reading)
+}
+
+// NewIntake returns an intake that routes to devices' own logs until its
+// Router is set.
+func NewIntake(reg *registry.Registry, log *eventlog.Log, logger *slog.Logger) *Intake {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Intake{Registry: reg, Log: log, Router: DeviceLog{}, Logger: logger}
+}
+
+// CheckReading refuses a reading the profile does not list or that lies
+// outside its valid range: the profile's serial range if it gives one, else
+// the vocabulary's.
+func CheckReading(p *profile.Profile, name string, v float64) error {
+	if !p.Can(capability.TelemetryPrefix + name) {
+		return fmt.Errorf("telemetry %q is not in profile %s", name, p.ID)
+	}
+	if p.Serial != nil {
+		if r, ok := p.Serial.Ranges[name]; ok && (v < r.Min || v > r.Max) {
+			return fmt.Errorf("telemetry %s = %v %s is outside its valid range %v-%v", name, v, r.Unit, r.Min, r.Max)
+		}
+	}
+	return capability.CheckReading(name, v)
+}
+
+// Telemetry stores the readings that pass CheckReading and logs each one
+// that does not as a telemetry.fault event in the device's own log. It
+// returns the refusals (nil when all passed) and any store error.
+func (in *Intake) Telemetry(d waystation.Device, p *profile.Profile, ts *time.Time, values map[string]float64) (refused []error, err error) {
+	stream := in.Router.CurrentStream(d)
+	var readings []eventlog.Reading
+	for name, v := range values {
+		if err := CheckReading(p, name, v); err != nil {
+			refused = append(refused, err)
+			in.Fault(d, "telemetry.fault", map[string]any{"name": name, "value": v, "error": err.Error()}, ts)
+			continue
+		}
+		readings = append(readings, eventlog.Reading{DeviceID: d.ID, Stream: stream, DeviceTS: ts, Name: name, Value: v})
+	}
+	if len(readings) == 0 {
+		return refused, nil
+	}
+	if err := in.Log.Store(context.Background(), readings); err != nil {
+		return refused, err
+	}
+	if in.OnTelemetry != nil {
+		in.OnTelemetry(d, stream, readings)
+	}
+	return refused, nil
+}
+
+// Fault logs something wrong a device sent (a bad packet, a bad line, a
+// reading out of range) in the device's own log, without waiting.
+func (in *Intake) Fault(d waystation.Device, kind string, data map[string]any, ts *time.Time) {
+	b, _ := json.Marshal(data)
+	err := in.Log.AppendAsync(context.Background(), []eventlog.Record{{
+		Stream: d.ID, Source: "device:" + d.ID, Kind: kind, Data: b, DeviceTS: ts,
+	}}, nil)
+	if err != nil {
+		in.Logger.Error("log device fault", "device", d.ID, "kind", kind, "err", err)
+	}
+}
+
+// Event stores an event of a transport that names no session (OSC,
+// serial) in the device's current stream, and returns once it is durable.
+// These transports have no sequence numbers and never resend, so there is
+// nothing to deduplicate (dseq 0).
+func (in *Intake) Event(ctx context.Context, d waystation.Device, kind string, data json.RawMessage, ts *time.Time) error {
+	_, err := in.Log.Append(ctx, eventlog.Record{Stream: in.Router.CurrentStream(d), Source: "device:" + d.ID, Kind: kind, Data: data, DeviceTS: ts})
+	return err
+}
+
+// Online records that a device is online with the given firmware ("" when
+// the transport does not say) and tells OnStatus.
+func (in *Intake) Online(d waystation.Device, p *profile.Profile, firmware string) waystation.Device {
+	ok, note := true, ""
+	if firmware != "" {
+		ok, note = p.Firmware.Check(firmware)
+	}
+	if err := in.Registry.Hello(context.Background(), d.ID, firmware, ok, note); err != nil {
+		in.Logger.Error("record online", "device", d.ID, "err", err)
+	}
+	d.Status, d.Firmware = waystation.DeviceOnline, firmware
+	if firmware != "" {
+		d.FirmwareOK, d.FirmwareNote = &ok, note
+	}
+	in.Logger.Info("device online", "device", d.ID, "transport", p.Transport)
+	if in.OnStatus != nil {
+		in.OnStatus(d, true)
+	}
+	return d
+}
+
+// Offline records that a device went offline, last seen at seen, and tells
+// OnStatus.
+func (in *Intake) Offline(d waystation.Device, seen time.Time, why string) waystation.Device {
+	if err := in.Registry.Offline(context.Background(), d.ID, seen); err != nil {
+		in.Logger.Error("record offline", "device", d.ID, "err", err)
+	}
+	d.Status = waystation.DeviceOffline
+	in.Logger.Info("device offline", "device", d.ID, "why", why)
+	if in.OnStatus != nil {
+		in.OnStatus(d, false)
+	}
+	return d
+}
