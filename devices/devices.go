@@ -193,13 +193,18 @@ func (in *Intake) Fault(d waystation.Device, kind string, data map[string]any, t
 	}
 }
 
-// Event stores an event of a transport that names no session (OSC,
-// serial) in the device's current stream, and returns once it is durable.
-// These transports have no sequence numbers and never resend, so there is
-// nothing to deduplicate (dseq 0).
-func (in *Intake) Event(ctx context.Context, d waystation.Device, kind string, data json.RawMessage, ts *time.Time) error {
-	_, err := in.Log.Append(ctx, eventlog.Record{Stream: in.Router.CurrentStream(d), Source: "device:" + d.ID, Kind: kind, Data: data, DeviceTS: ts})
-	return err
+// Event queues an event of a transport that names no session (OSC,
+// serial) for the device's current stream: the active session it is a
+// station of, else its own log. These transports never resend, so there is
+// nothing to deduplicate (dseq 0) and no one to tell when it is stored; a
+// store failure is logged.
+func (in *Intake) Event(d waystation.Device, kind string, data json.RawMessage, ts *time.Time) error {
+	rec := eventlog.Record{Stream: in.Router.CurrentStream(d), Source: "device:" + d.ID, Kind: kind, Data: data, DeviceTS: ts}
+	return in.Log.AppendAsync(context.Background(), []eventlog.Record{rec}, func(_ []eventlog.Result, err error) {
+		if err != nil {
+			in.Logger.Error("store device event", "device", d.ID, "kind", kind, "err", err)
+		}
+	})
 }
 
 // Online records that a device is online with the given firmware ("" when

@@ -597,9 +597,12 @@ func (e *Engine) Command(ctx context.Context, by auth.User, id, device, name str
 // logOutcome records a command's ack or failure.
 func (e *Engine) logOutcome(session, device, cmdID, name string, ok bool, reason string) {
 	kind, data := "command.acked", map[string]any{"command": cmdID, "device": device, "name": name}
-	if !ok {
+	switch {
+	case !ok:
 		kind = "command.failed"
 		data["error"] = reason
+	case reason != "":
+		data["note"] = reason // a transport without acks says so
 	}
 	_, err := e.log.Append(context.Background(), eventlog.Record{Stream: session, Source: "device:" + device, Kind: kind, Data: mustJSON(data)})
 	if err != nil {

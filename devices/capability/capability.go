@@ -35,7 +35,10 @@ type Arg struct {
 	Required bool
 	Min, Max float64 // for Int and Number
 	MaxLen   int     // for String: its largest length in bytes
-	Doc      string
+	// Default is what transports with positional arguments (OSC, serial)
+	// send when an optional argument is left out; nil when there is none.
+	Default any
+	Doc     string
 }
 
 // Command is a capability a device is sent.
@@ -59,7 +62,7 @@ const TelemetryPrefix = "telemetry."
 var commands = []Command{
 	{Name: "scene.start", Doc: "show a relaxation scene", Args: []Arg{
 		{Name: "scene", Type: String, Required: true, MaxLen: 64, Doc: "scene id from the content catalogue"},
-		{Name: "duration_s", Type: Int, Min: 0, Max: 7200, Doc: "how long; 0 or absent runs until changed"},
+		{Name: "duration_s", Type: Int, Min: 0, Max: 7200, Default: 0.0, Doc: "how long; 0 or absent runs until changed"},
 	}},
 	{Name: "scene.set", Doc: "change the running scene", Args: []Arg{
 		{Name: "brightness", Type: Number, Min: 0, Max: 1},
@@ -75,12 +78,12 @@ var commands = []Command{
 	{Name: "sandtray.clear", Doc: "clear the tray"},
 	{Name: "prompt.rating", Doc: "ask the client for a rating", Args: []Arg{
 		{Name: "prompt", Type: String, Required: true, MaxLen: 200},
-		{Name: "min", Type: Int, Min: 0, Max: 100},
-		{Name: "max", Type: Int, Min: 1, Max: 100},
+		{Name: "min", Type: Int, Min: 0, Max: 100, Default: 0.0},
+		{Name: "max", Type: Int, Min: 1, Max: 100, Default: 10.0},
 	}},
 	{Name: "program.launch", Doc: "start a VR program", Args: []Arg{
 		{Name: "program", Type: String, Required: true, MaxLen: 64},
-		{Name: "intensity", Type: Int, Min: 0, Max: 5},
+		{Name: "intensity", Type: Int, Min: 0, Max: 5, Default: 0.0},
 	}},
 	{Name: "program.intensity", Doc: "change the VR program's level", Args: []Arg{
 		{Name: "intensity", Type: Int, Required: true, Min: 0, Max: 5},
@@ -122,6 +125,21 @@ func init() {
 	for i := range telemetry {
 		telemetryByName[telemetry[i].Name] = &telemetry[i]
 	}
+}
+
+// Default returns the default of a command's optional argument, as a JSON
+// value (float64 for numbers), if it has one.
+func Default(command, arg string) (any, bool) {
+	c, ok := commandByName[command]
+	if !ok {
+		return nil, false
+	}
+	for _, a := range c.Args {
+		if a.Name == arg && a.Default != nil {
+			return a.Default, true
+		}
+	}
+	return nil, false
 }
 
 // Commands returns every command, in vocabulary order.

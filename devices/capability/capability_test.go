@@ -1,6 +1,7 @@
 package capability
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -59,5 +60,32 @@ func TestVocabulary(t *testing.T) {
 	}
 	if err := CheckReading("heart_rate", 72); err != nil {
 		t.Errorf("CheckReading(72) = %v", err)
+	}
+}
+
+// Every default is a valid value of its argument, so what a positional
+// transport sends in its place would pass the schema too.
+func TestDefaultsFitTheirArguments(t *testing.T) {
+	n := 0
+	for _, c := range Commands() {
+		for _, a := range c.Args {
+			if a.Default == nil {
+				continue
+			}
+			n++
+			raw, _ := json.Marshal(a.Default)
+			if err := a.check(raw); err != nil {
+				t.Errorf("%s %s: default %s: %v", c.Name, a.Name, raw, err)
+			}
+			if v, ok := Default(c.Name, a.Name); !ok || v != a.Default {
+				t.Errorf("Default(%s, %s) = %v %v", c.Name, a.Name, v, ok)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no command has a default")
+	}
+	if _, ok := Default("program.launch", "program"); ok {
+		t.Error("a required argument has a default")
 	}
 }
