@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"waystation"
+	"waystation/devices/osc"
 	"waystation/serve"
 )
 
@@ -25,11 +26,12 @@ func runServe(env *Env, args []string) error {
 	data := dataFlag(env, fs)
 	profiles := profilesFlag(env, fs)
 	demo := fs.Bool("demo", false, "create the demo site and print its device tokens")
+	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
 	return serve.Run(env.Context, serve.Config{
-		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo,
+		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, OSCListen: *oscListen,
 		Logger: slog.Default(), Out: env.Stdout,
 	})
 }

@@ -15,13 +15,16 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"waystation"
 	"waystation/api"
 	"waystation/auth"
 	"waystation/console"
+	"waystation/devices"
 	"waystation/devices/devsim"
+	"waystation/devices/osc"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
@@ -38,7 +41,10 @@ type Config struct {
 	DataDir     string
 	ProfilesDir string
 	Demo        bool
-	Logger      *slog.Logger
+	// OSCListen is the UDP HOST:PORT OSC devices send to; "" or "off"
+	// runs no OSC transport.
+	OSCListen string
+	Logger    *slog.Logger
 	// Out is where the demo site's accounts, tokens and URL are printed.
 	Out io.Writer
 	// Ready, if set, is called with the bound address once the controller
@@ -98,35 +104,51 @@ func Run(ctx context.Context, cfg Config) error {
 	go elog.Run()
 	defer elog.Close()
 
-	devices := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
-	engine = sessions.NewEngine(db, elog, reg, devices, log)
+	wsdev := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
+	intake := wsdev.Intake // shared by every transport
+	adapters := &devices.Mux{Registry: reg, Profiles: func() *profile.Set { return profiles },
+		Adapters: map[string]devices.Adapter{profile.TransportWebsocket: wsdev}}
+	engine = sessions.NewEngine(db, elog, reg, adapters, log)
 	engine.OnAlert = func(a sessions.Alert) { live.Broadcast("alerts", alertFrame(a)) }
 	engine.OnSession = func(s sessions.Session) { live.Broadcast(hub.RoomTopic(s.RoomID), sessionFrame(s)) }
 	if err := engine.Load(ctx); err != nil {
 		return err
 	}
 	defer engine.Close() // after the devices close, before the event log does
-	devices.Router = engine
+	intake.Router = engine
 	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
-	devicesDone := make(chan struct{})
-	go func() { devices.Run(devCtx); close(devicesDone) }()
-	defer func() { stopDevices(); <-devicesDone }()
+	var devicesDone sync.WaitGroup
+	devicesDone.Go(func() { wsdev.Run(devCtx) })
+	// Devices dropped because the controller stops are not "lost".
+	var stopping atomic.Bool
+	defer func() { stopping.Store(true); stopDevices(); devicesDone.Wait() }()
+	if cfg.OSCListen != "" && cfg.OSCListen != "off" {
+		oscAdapter, err := osc.Listen(cfg.OSCListen, intake, func() *profile.Set { return profiles })
+		if err != nil {
+			return fmt.Errorf("%w (is another controller running? choose another with --osc-listen, or --osc-listen off)", err)
+		}
+		adapters.Adapters[profile.TransportOSC] = oscAdapter
+		devicesDone.Go(func() { oscAdapter.Run(devCtx) })
+		log.Info("osc devices listening", "addr", oscAdapter.Addr().String())
+	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/devices/ws", devices)
+	mux.Handle("GET /v1/devices/ws", wsdev)
 	accounts := auth.NewStore(db)
 	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
 		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
 			"devices": deviceSnapshot(reg), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
 	defer consoles.Close() // before the engine and the event log close
-	devices.OnStatus = func(d waystation.Device, online bool) {
+	intake.OnStatus = func(d waystation.Device, online bool) {
 		live.Broadcast("devices", deviceFrame("devices", d))
 		live.Broadcast(hub.RoomTopic(d.RoomID), deviceFrame(hub.RoomTopic(d.RoomID), d))
-		engine.DeviceStatus(d, online)
+		if !stopping.Load() {
+			engine.DeviceStatus(d, online)
+		}
 	}
 	mux.Handle("GET /v1/console/ws", consoles)
 	throttle := &sessions.Throttle{Interval: time.Second}
-	devices.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
+	intake.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
 		engine.Readings(d.ID, stream, readings)
 		if strings.HasPrefix(stream, "s-") && throttle.Allow(stream, d.ID, time.Now()) {
 			live.Broadcast(hub.SessionTopic(stream), telemetryFrame(stream, d.ID, readings))
@@ -138,7 +160,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"status": "ok", "version": waystation.Version,
-			"devices_online": devices.Count(), "consoles": consoles.Count()})
+			"devices_online": wsdev.Count(), "consoles": consoles.Count()})
 	})
 	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})

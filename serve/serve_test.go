@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"waystation/auth"
+	"waystation/devices/osc"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -23,15 +27,22 @@ import (
 
 // controller runs a real controller on 127.0.0.1 and returns its address and data folder.
 func controller(t *testing.T) (string, string) {
+	return controllerWith(t, nil)
+}
+
+// controllerWith runs a controller whose config change may change first.
+func controllerWith(t *testing.T, change func(*Config)) (string, string) {
 	t.Helper()
 	data := t.TempDir()
 	ctx, stop := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	served := make(chan error, 1)
-	go func() {
-		served <- Run(ctx, Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../firmware-profiles",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
-	}()
+	cfg := Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../firmware-profiles",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }}
+	if change != nil {
+		change(&cfg)
+	}
+	go func() { served <- Run(ctx, cfg) }()
 	select {
 	case addr := <-ready:
 		t.Cleanup(func() {
@@ -402,6 +413,97 @@ func TestRoomTopic(t *testing.T) {
 			t.Errorf("subscribe %q: %v, want error %s", tc.topic, m, tc.code)
 		}
 	}
+}
+
+// TestOSCStationInSession: an OSC VR app (a UDP socket here) is a station
+// of a running session: its readings and answers land in the session, and a
+// console command reaches it as the profile maps it.
+func TestOSCStationInSession(t *testing.T) {
+	app, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	probe, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	oscAddr := probe.LocalAddr().String()
+	probe.Close()
+	addr, data := controllerWith(t, func(c *Config) { c.OSCListen = oscAddr })
+	seed(t, data)
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := profile.LoadDir("../firmware-profiles")
+	vr, _, err := registry.New(db).Add(context.Background(), set, registry.NewDevice{Profile: "vr-osc-1", Name: "VR 1", Room: "Relaxation room", Address: app.LocalAddr().String()})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl, _ := net.ResolveUDPAddr("udp", oscAddr)
+	say := func(m osc.Message) {
+		b, _ := osc.Encode(m)
+		if _, err := app.WriteToUDP(b, ctrl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"C-9","risk":"medium"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-9","stations":["`+vr.ID+`"]}`)
+	id := s["id"].(string)
+	// The app is heard from (the adapter loads new devices within 250 ms).
+	for i := 0; i < 250; i++ {
+		say(osc.Message{Address: "/vr/heart_rate", Args: []any{float32(70)}})
+		if _, d := c.do("GET", "/v1/devices/"+vr.ID, ""); d["status"] == "online" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status, body := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 {
+		t.Fatalf("start: %d %v", status, body)
+	}
+	if status, body := c.do("POST", "/v1/sessions/"+id+"/commands", `{"device":"`+vr.ID+`","name":"program.launch","args":{"program":"beach","intensity":1}}`); status != 202 {
+		t.Fatalf("command: %d %v", status, body)
+	}
+	app.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 1024)
+	n, _, err := app.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := osc.Decode(buf[:n])
+	if err != nil || len(got) != 1 || got[0].Address != "/vr/launch" || got[0].Args[0] != "beach" || got[0].Args[1] != int32(1) {
+		t.Fatalf("the app received %v %v", got, err)
+	}
+	say(osc.Message{Address: "/vr/rating", Args: []any{int32(6)}})
+	say(osc.Message{Address: "/vr/heart_rate", Args: []any{float32(91)}})
+	var kinds []string
+	var note string
+	for i := 0; i < 250; i++ {
+		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=100", "")
+		kinds = kinds[:0]
+		for _, ev := range page["events"].([]any) {
+			e := ev.(map[string]any)
+			kinds = append(kinds, e["kind"].(string))
+			if e["kind"] == "command.acked" {
+				note, _ = e["data"].(map[string]any)["note"].(string)
+			}
+		}
+		if slices.Contains(kinds, "rating.answer") && slices.Contains(kinds, "command.acked") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !slices.Contains(kinds, "rating.answer") || note != osc.SentNote {
+		t.Errorf("session events %v, ack note %q", kinds, note)
+	}
+	for i := 0; i < 250; i++ {
+		_, tel := c.do("GET", "/v1/sessions/"+id+"/telemetry?name=heart_rate", "")
+		if strings.Contains(fmt.Sprint(tel), "91") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Error("the app's heart rate never reached the session's telemetry")
 }
 
 func mustURL(s string) *url.URL {

@@ -22,7 +22,7 @@ func TestServeBinary(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	data := filepath.Join(t.TempDir(), "data") // the controller creates it
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--data", data, "--profiles", "../../firmware-profiles")
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--osc-listen", "127.0.0.1:0", "--data", data, "--profiles", "../../firmware-profiles")
 	stderr, _ := cmd.StderrPipe()
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
