@@ -15,7 +15,8 @@ FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange \
-	./devices/osc:FuzzDecode
+	./devices/osc:FuzzDecode \
+	./devices/profile:FuzzLineParse
 
 .PHONY: all build run test unit browser fuzz bench lint deps clean
 

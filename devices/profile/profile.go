@@ -6,8 +6,10 @@ package profile
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -182,6 +184,108 @@ func ParseLinePattern(s string, types []string) (LinePattern, error) {
 		lp.Parts = append(lp.Parts, Placeholder{Literal: lit})
 	}
 	return lp, nil
+}
+
+// MaxLine is the longest line a serial device may send, in bytes.
+const MaxLine = 1024
+
+// Parse splits a line by the pattern into its values: float64 for int and
+// float fields, string for string (and untyped) fields. Each error names
+// the field or the text that does not match.
+func (lp LinePattern) Parse(line string) (map[string]any, error) {
+	if len(line) > MaxLine {
+		return nil, fmt.Errorf("line of %d bytes is over the %d-byte limit", len(line), MaxLine)
+	}
+	values := map[string]any{}
+	rest := line
+	for i, part := range lp.Parts {
+		if part.Name == "" {
+			if !strings.HasPrefix(rest, part.Literal) {
+				return nil, fmt.Errorf("line %q does not match %q: expected %q at byte %d", clip(line), lp.Text, part.Literal, len(line)-len(rest))
+			}
+			rest = rest[len(part.Literal):]
+			continue
+		}
+		field := rest
+		if i+1 < len(lp.Parts) {
+			end := strings.Index(rest, lp.Parts[i+1].Literal)
+			if end < 0 {
+				return nil, fmt.Errorf("line %q does not match %q: no %q after field %s", clip(line), lp.Text, lp.Parts[i+1].Literal, part.Name)
+			}
+			field = rest[:end]
+		}
+		rest = rest[len(field):]
+		v, err := part.parse(field)
+		if err != nil {
+			return nil, err
+		}
+		values[part.Name] = v
+	}
+	if rest != "" {
+		return nil, fmt.Errorf("line %q does not match %q: %q left over", clip(line), lp.Text, clip(rest))
+	}
+	return values, nil
+}
+
+// parse converts one field's text to the placeholder's type.
+func (ph Placeholder) parse(text string) (any, error) {
+	switch ph.Type {
+	case "int":
+		n, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %q is not a whole number", ph.Name, clip(text))
+		}
+		return float64(n), nil
+	case "float":
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("field %s: %q is not a number", ph.Name, clip(text))
+		}
+		return f, nil
+	}
+	return text, nil
+}
+
+// Format fills the pattern with values, for a line the controller writes.
+// Numbers are written in their shortest form; a missing value is an error.
+func (lp LinePattern) Format(values map[string]any) (string, error) {
+	var b strings.Builder
+	for _, part := range lp.Parts {
+		if part.Name == "" {
+			b.WriteString(part.Literal)
+			continue
+		}
+		v, ok := values[part.Name]
+		if !ok || v == nil {
+			return "", fmt.Errorf("no value for field %s", part.Name)
+		}
+		switch x := v.(type) {
+		case float64:
+			if part.Type == "int" && x != math.Trunc(x) {
+				return "", fmt.Errorf("field %s: %v is not a whole number", part.Name, x)
+			}
+			b.WriteString(strconv.FormatFloat(x, 'f', -1, 64))
+		case string:
+			if part.Type == "int" || part.Type == "float" {
+				return "", fmt.Errorf("field %s: want a number, got %q", part.Name, x)
+			}
+			if strings.ContainsAny(x, "\r\n") {
+				return "", fmt.Errorf("field %s: a value may not hold a line break", part.Name)
+			}
+			b.WriteString(x)
+		default:
+			b.WriteString(fmt.Sprint(x))
+		}
+	}
+	return b.String(), nil
+}
+
+// clip shortens text quoted in an error.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
