@@ -22,8 +22,10 @@ FUZZ_TARGETS := \
 
 all: build
 
+# Each command's binary is named waystation-NAME, except the controller's.
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/waystation ./cmd/waystation
+	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA)

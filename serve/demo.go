@@ -14,8 +14,8 @@ import (
 
 // demoDevice is one device of the demo site.
 type demoDevice struct {
-	room, name, profile, address string
-	simulate                     bool // run a simulated device for it
+	room, name, profile string
+	simulate            bool // run a simulated device for it
 }
 
 var demoAccounts = []struct {
@@ -30,11 +30,14 @@ var demoAccounts = []struct {
 var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner"}
 
 var demoDevices = []demoDevice{
-	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", "", true},
-	{"Relaxation room", "Room speakers", "speakers-local-1", "", false},
-	{"VR station", "VR headset 1", "vrstation-ws-1", "", true},
+	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", true},
+	{"Relaxation room", "Room speakers", "speakers-local-1", false},
+	{"VR station", "VR headset 1", "vrstation-ws-1", true},
+	// Their addresses are where their simulators run at this start.
+	{"VR station", "VR headset 2 (OSC)", "vr-osc-1", true},
+	{"VR station", "Biofeedback sensor", "biosensor-serial-1", true},
 	// Left for the kiosk app (waystation-kiosk) to connect with its token.
-	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", "", false},
+	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", false},
 }
 
 // seedDemo creates the demo site where it is missing, and gives every demo
@@ -46,7 +49,9 @@ type demoSim struct {
 	token   string
 }
 
-func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store, profiles *profile.Set, addr string, out io.Writer) ([]demoSim, error) {
+// addresses gives the OSC and serial devices' addresses at this start, by
+// device name; a device that needs an address and has none is left out.
+func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store, profiles *profile.Set, addr string, addresses map[string]string, out io.Writer) ([]demoSim, error) {
 	var sims []demoSim
 	for _, name := range demoRooms {
 		if _, err := reg.FindRoom(ctx, name); waystation.ErrorCode(err) == waystation.ENOTFOUND {
@@ -65,6 +70,15 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 	fmt.Fprintf(out, "\nWaystation demo site at http://%s\n\n", addr)
 	fmt.Fprintln(tw, "ROOM\tDEVICE\tID\tPROFILE\tTOKEN")
 	for _, dd := range demoDevices {
+		p, ok := profiles.Get(dd.profile)
+		if !ok {
+			continue
+		}
+		address := addresses[dd.name]
+		needs := p.Transport == profile.TransportOSC || p.Transport == profile.TransportSerial
+		if needs && address == "" {
+			continue
+		}
 		var id, token string
 		for _, d := range existing {
 			if d.Name == dd.name && d.Room == dd.room {
@@ -72,7 +86,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 			}
 		}
 		if id == "" {
-			d, t, err := reg.Add(ctx, profiles, registry.NewDevice{Profile: dd.profile, Name: dd.name, Room: dd.room, Address: dd.address})
+			d, t, err := reg.Add(ctx, profiles, registry.NewDevice{Profile: dd.profile, Name: dd.name, Room: dd.room, Address: address})
 			if err != nil {
 				return nil, err
 			}
@@ -83,9 +97,17 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 				return nil, err
 			}
 			token = t
+			if needs {
+				if _, err := reg.SetAddress(ctx, profiles, id, address); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if needs {
+			token = "(" + address + ")" // these transports use no token
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
-		if p, ok := profiles.Get(dd.profile); ok && p.Transport == profile.TransportWebsocket && dd.simulate {
+		if p.Transport == profile.TransportWebsocket && dd.simulate {
 			sims = append(sims, demoSim{profile: p, token: token})
 		}
 	}
@@ -106,7 +128,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", da.role, da.name, pw)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nThe VR headset and the relaxation kiosk are simulated by the controller itself.\n")
+	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself.\n")
 	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
 	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
 	return sims, nil

@@ -27,6 +27,7 @@ import (
 	"waystation/devices/osc"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/devices/serial"
 	"waystation/devices/wsdevice"
 	"waystation/httpjson"
 	"waystation/sessions"
@@ -122,8 +123,13 @@ func Run(ctx context.Context, cfg Config) error {
 	// Devices dropped because the controller stops are not "lost".
 	var stopping atomic.Bool
 	defer func() { stopping.Store(true); stopDevices(); devicesDone.Wait() }()
+	serialAdapter := serial.New(intake, func() *profile.Set { return profiles })
+	adapters.Adapters[profile.TransportSerial] = serialAdapter
+	devicesDone.Go(func() { serialAdapter.Run(devCtx) })
+	var oscAdapter *osc.Adapter
 	if cfg.OSCListen != "" && cfg.OSCListen != "off" {
-		oscAdapter, err := osc.Listen(cfg.OSCListen, intake, func() *profile.Set { return profiles })
+		var err error
+		oscAdapter, err = osc.Listen(cfg.OSCListen, intake, func() *profile.Set { return profiles })
 		if err != nil {
 			return fmt.Errorf("%w (is another controller running? choose another with --osc-listen, or --osc-listen off)", err)
 		}
@@ -184,21 +190,50 @@ func Run(ctx context.Context, cfg Config) error {
 	addr := ln.Addr().String()
 	log.Info("controller listening", "url", "http://"+addr, "console", "http://"+addr+"/", "version", waystation.Version)
 	if cfg.Demo {
-		sims, err := seedDemo(ctx, reg, accounts, profiles, addr, cfg.Out)
+		simCtx, stopSims := context.WithCancel(ctx)
+		var simsDone sync.WaitGroup
+		defer func() { stopSims(); simsDone.Wait() }() // before the device servers close
+		simLog := log.With("simulated", true)
+		addresses := map[string]string{}
+		if p, ok := profiles.Get("biosensor-serial-1"); ok {
+			ready := make(chan string, 1)
+			simsDone.Go(func() {
+				err := (&devsim.SerialDevice{Profile: p, Logger: simLog, Ready: func(path string) { ready <- path }}).Run(simCtx)
+				if err != nil {
+					simLog.Warn("demo: no simulated serial sensor", "err", err)
+				}
+			})
+			select {
+			case addresses["Biofeedback sensor"] = <-ready:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		var oscSim *devsim.OSCDevice
+		if p, ok := profiles.Get("vr-osc-1"); ok && oscAdapter != nil {
+			if probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err == nil {
+				listen := probe.LocalAddr().String()
+				probe.Close()
+				addresses["VR headset 2 (OSC)"] = listen
+				oscSim = &devsim.OSCDevice{Profile: p, Listen: listen, Controller: oscAdapter.Addr().String(), Logger: simLog}
+			}
+		}
+		sims, err := seedDemo(ctx, reg, accounts, profiles, addr, addresses, cfg.Out)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("demo site: %w", err)
 		}
-		simCtx, stopSims := context.WithCancel(ctx)
-		var simsDone sync.WaitGroup
-		for _, s := range sims {
-			simsDone.Add(1)
-			go func() {
-				defer simsDone.Done()
-				(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: s.token, Profile: s.profile, Logger: log.With("simulated", true)}).Run(simCtx)
-			}()
+		if oscSim != nil {
+			simsDone.Go(func() {
+				if err := oscSim.Run(simCtx); err != nil {
+					simLog.Warn("demo: simulated OSC app stopped", "err", err)
+				}
+			})
 		}
-		defer func() { stopSims(); simsDone.Wait() }() // before the device server closes
+		for _, s := range sims {
+			simsDone.Go(func() {
+				(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: s.token, Profile: s.profile, Logger: simLog}).Run(simCtx)
+			})
+		}
 	}
 	if cfg.Ready != nil {
 		cfg.Ready(addr)

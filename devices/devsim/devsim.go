@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -43,9 +44,10 @@ type Device struct {
 	dseq     int64
 	unstored map[int64][]byte // events sent but not yet stored, by dseq
 	session  string           // the session of the last command
-	level    int              // VR intensity, which raises the heart rate
-	running  bool             // a VR program runs
-	battery  float64
+	body     *body            // the client's heart and the headset's battery
+
+	// Sent and Stored count events sent (resends excluded) and confirmed.
+	Sent, Stored atomic.Int64
 }
 
 // Run connects, and reconnects after every drop with backoff and jitter,
@@ -54,8 +56,12 @@ func (d *Device) Run(ctx context.Context) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	d.unstored = map[int64][]byte{}
-	d.battery = 100
+	d.mu.Lock()
+	if d.unstored == nil {
+		d.unstored = map[int64][]byte{}
+	}
+	d.body = newBody()
+	d.mu.Unlock()
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		err := d.session1(ctx)
@@ -146,6 +152,9 @@ func (d *Device) session1(ctx context.Context) error {
 		switch f.Type {
 		case wire.TypeStored:
 			d.mu.Lock()
+			if _, ok := d.unstored[f.DSeq]; ok {
+				d.Stored.Add(1)
+			}
 			delete(d.unstored, f.DSeq)
 			d.mu.Unlock()
 		case wire.TypeError:
@@ -183,12 +192,16 @@ func (d *Device) writeRaw(b []byte) error {
 // Event logs an event of the device, kept until the controller stores it.
 func (d *Device) Event(session, kind string, data any) {
 	d.mu.Lock()
+	if d.unstored == nil { // Event may come before Run
+		d.unstored = map[int64][]byte{}
+	}
 	d.dseq++
 	seq := d.dseq
 	b, _ := json.Marshal(map[string]any{"type": wire.TypeEvent, "dseq": seq, "session": session,
 		"ts": time.Now().UTC().Format(time.RFC3339Nano), "kind": kind, "data": data})
 	d.unstored[seq] = b
 	d.mu.Unlock()
+	d.Sent.Add(1)
 	d.writeRaw(b) // on failure it is resent after reconnecting
 }
 
@@ -214,19 +227,14 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 			d.Event(session, "rating.answer", map[string]any{"prompt": args["prompt"], "value": rand.IntN(11)})
 		})
 	case "program.launch":
-		d.mu.Lock()
-		d.running, d.level = true, intArg(args["intensity"])
-		d.mu.Unlock()
+		prog, _ := args["program"].(string)
+		d.body.program(prog, intArg(args["intensity"]), true)
 		d.Event(session, "program.started", args)
 	case "program.intensity":
-		d.mu.Lock()
-		d.level = intArg(args["intensity"])
-		d.mu.Unlock()
+		d.body.program("", intArg(args["intensity"]), true)
 		d.Event(session, "program.intensity_changed", args)
 	case "program.pause", "program.resume", "program.stop":
-		d.mu.Lock()
-		d.running = name != "program.stop"
-		d.mu.Unlock()
+		d.body.pause(name != "program.resume")
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
 	case "session.end":
 		d.Event(session, "session.closed_on_device", nil)
@@ -251,39 +259,20 @@ func (d *Device) canTelemetry() bool {
 }
 
 // telemetry reports the readings the profile lists until ctx ends: a heart
-// rate that rises with the VR intensity, and a battery that drains.
+// rate that rises with cue intensity and falls during relaxation, and a
+// battery that drains.
 func (d *Device) telemetry(ctx context.Context) {
-	every := d.TelemetryEvery
-	if every <= 0 {
-		every = time.Second
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	hr := 72.0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		d.mu.Lock()
-		target := 70.0
-		if d.running {
-			target += float64(d.level) * 6
-		}
-		hr += (target-hr)*0.1 + rand.NormFloat64()
-		d.battery = max(d.battery-0.01, 5)
-		battery := d.battery
-		d.mu.Unlock()
+	every(ctx, d.TelemetryEvery, func() {
+		hr, rr, battery := d.body.step()
 		values := map[string]any{}
 		if d.Profile.Can("telemetry.heart_rate") {
-			values["heart_rate"] = float64(int(hr*10)) / 10
+			values["heart_rate"] = hr
 		}
 		if d.Profile.Can("telemetry.battery") {
-			values["battery"] = float64(int(battery*10)) / 10
+			values["battery"] = battery
 		}
 		if d.Profile.Can("telemetry.rr_interval") {
-			values["rr_interval"] = float64(int(60000 / hr))
+			values["rr_interval"] = rr
 		}
 		if d.Profile.Can("telemetry.gsr") {
 			values["gsr"] = 4 + rand.Float64()
@@ -291,5 +280,5 @@ func (d *Device) telemetry(ctx context.Context) {
 		if len(values) > 0 {
 			d.write(map[string]any{"type": wire.TypeTelemetry, "values": values})
 		}
-	}
+	})
 }

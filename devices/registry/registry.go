@@ -304,6 +304,27 @@ func (r *Registry) Remove(ctx context.Context, ref string) (waystation.Device, e
 	return d, nil
 }
 
+// SetAddress changes where the controller reaches an OSC device (HOST:PORT)
+// or a serial device's port (PATH), checked as at registration.
+func (r *Registry) SetAddress(ctx context.Context, profiles *profile.Set, ref, addr string) (waystation.Device, error) {
+	d, err := r.Get(ctx, ref)
+	if err != nil {
+		return d, err
+	}
+	p, ok := profiles.Get(d.ProfileID)
+	if !ok {
+		return d, waystation.Errorf(waystation.ECONFLICT, "device %s has profile %q, which is not loaded", d.ID, d.ProfileID)
+	}
+	if err := checkAddress(p, addr); err != nil {
+		return d, err
+	}
+	if _, err := r.db.W.ExecContext(ctx, `UPDATE devices SET address = ? WHERE id = ?`, addr, d.ID); err != nil {
+		return d, fmt.Errorf("set address of %s: %w", d.ID, err)
+	}
+	d.Address = addr
+	return d, nil
+}
+
 // RotateToken issues a new token for a device; the old one stops working at
 // once, and a device connected with it is disconnected by the controller.
 func (r *Registry) RotateToken(ctx context.Context, ref string) (waystation.Device, string, error) {

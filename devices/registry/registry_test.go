@@ -153,3 +153,37 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status after AllOffline: %s", got.Status)
 	}
 }
+
+// SetAddress moves an OSC device or a serial port, checked as at
+// registration, and bumps the generation so adapters reload.
+func TestSetAddress(t *testing.T) {
+	r, set, _ := setup(t)
+	ctx := context.Background()
+	if _, err := r.AddRoom(ctx, "VR room"); err != nil {
+		t.Fatal(err)
+	}
+	vr, _, err := r.Add(ctx, set, NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "VR room", Address: "127.0.0.1:9100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kiosk, _, _ := r.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk", Room: "VR room"})
+	gen, _ := r.Generation(ctx)
+	if d, err := r.SetAddress(ctx, set, vr.ID, "127.0.0.1:9200"); err != nil || d.Address != "127.0.0.1:9200" {
+		t.Fatalf("set: %v %v", d, err)
+	}
+	if got, _ := r.Get(ctx, vr.ID); got.Address != "127.0.0.1:9200" {
+		t.Errorf("stored address %q", got.Address)
+	}
+	if g, _ := r.Generation(ctx); g == gen {
+		t.Error("generation did not move")
+	}
+	for _, tc := range []struct{ ref, addr, want string }{
+		{vr.ID, "nowhere", "give --address HOST:PORT"},
+		{kiosk.ID, "127.0.0.1:1", "takes no address"},
+		{"d-nope", "127.0.0.1:1", "unknown device"},
+	} {
+		if _, err := r.SetAddress(ctx, set, tc.ref, tc.addr); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SetAddress(%s, %q) = %v, want %q", tc.ref, tc.addr, err, tc.want)
+		}
+	}
+}
