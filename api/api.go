@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"waystation/auth"
+	"waystation/content"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/httpjson"
@@ -32,7 +33,13 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
+	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
 	a.sessionRoutes(mux)
+}
+
+// content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program.
+func (a *API) content(w http.ResponseWriter, r *http.Request) {
+	httpjson.Write(w, http.StatusOK, map[string]any{"items": content.List(r.URL.Query().Get("kind"))})
 }
 
 func (a *API) rooms(w http.ResponseWriter, r *http.Request) {

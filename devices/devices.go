@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/content"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -86,7 +87,21 @@ func CheckCommand(d waystation.Device, p *profile.Profile, name string, args jso
 		return nil, waystation.Errorf(waystation.EINVALID, "device %s (profile %s) cannot do %s; it can: %v",
 			d.ID, p.ID, name, p.Capabilities)
 	}
-	return capability.ValidateArgs(name, args)
+	args, err := capability.ValidateArgs(name, args)
+	if err != nil || name != "program.launch" {
+		return args, err
+	}
+	// A program must be in the catalogue, runnable on this kind of device,
+	// at a level it has.
+	var launch struct {
+		Program   string `json:"program"`
+		Intensity int    `json:"intensity"`
+	}
+	json.Unmarshal(args, &launch)
+	if err := content.CheckProgram(launch.Program, p.Kind, launch.Intensity); err != nil {
+		return nil, waystation.Errorf(waystation.EINVALID, "program.launch: %v", err)
+	}
+	return args, nil
 }
 
 // Router decides which stream a device's events and telemetry go to. The

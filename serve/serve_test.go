@@ -506,6 +506,50 @@ func TestOSCStationInSession(t *testing.T) {
 	t.Error("the app's heart rate never reached the session's telemetry")
 }
 
+// GET /v1/content lists the VR programs with their levels and the device
+// kinds that run them; a launch of a program not in it is refused.
+func TestContentCatalogue(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, _ := seed(t, data)
+	c := login(t, addr, "tech", "technician password")
+	status, body := c.do("GET", "/v1/content?kind=vr-program", "")
+	if status != 200 {
+		t.Fatalf("content: %d %v", status, body)
+	}
+	items := body["items"].([]any)
+	byID := map[string]map[string]any{}
+	for _, it := range items {
+		m := it.(map[string]any)
+		if m["kind"] != "vr-program" || m["title_en"] == "" || m["title_zh"] == "" {
+			t.Errorf("item %v", m)
+		}
+		byID[m["id"].(string)] = m
+	}
+	for _, id := range []string{"beach", "forest", "mountain-lake", "cue-assessment"} {
+		m := byID[id]
+		if m == nil || fmt.Sprint(m["device_kinds"]) != "[vr-headset]" || len(m["levels"].([]any)) == 0 {
+			t.Errorf("%s: %v", id, m)
+		}
+	}
+	if n := len(byID["cue-assessment"]["levels"].([]any)); n != 6 {
+		t.Errorf("cue assessment has %d levels, want baseline and 5 cue levels", n)
+	}
+	if _, all := c.do("GET", "/v1/content", ""); len(all["items"].([]any)) < len(items) {
+		t.Errorf("unfiltered list shorter than the VR programs: %v", all)
+	}
+	anon := &client{t: t, base: "http://" + addr, http: &http.Client{}}
+	if status, _ := anon.do("GET", "/v1/content", ""); status != 401 {
+		t.Errorf("content without login: %d", status)
+	}
+	// A plan naming a program the catalogue lacks is refused.
+	cs := login(t, addr, "counsellor", "counsellor password")
+	cs.do("POST", "/v1/clients", `{"code":"C-5","risk":"low"}`)
+	status, body = cs.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-5","stations":["`+kioskID+`"],"plan":{"steps":[{"kind":"vr","program":"moon"}]}}`)
+	if _, msg := errorOf(body); status != 400 || !strings.Contains(msg, `no VR program "moon"`) {
+		t.Errorf("plan with an unknown program: %d %v", status, body)
+	}
+}
+
 func mustURL(s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {

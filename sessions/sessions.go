@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/content"
 )
 
 // State is where a session is in its life.
@@ -174,9 +175,14 @@ func (s Step) check() error {
 		if !idRE.MatchString(s.Program) {
 			return fmt.Errorf("program %q is not a content id", s.Program)
 		}
+		if len(s.Levels) == 0 {
+			if err := content.CheckProgram(s.Program, "", 0); err != nil {
+				return err
+			}
+		}
 		for _, l := range s.Levels {
-			if l < 0 || l > 5 {
-				return fmt.Errorf("level %d is outside 0-5", l)
+			if err := content.CheckProgram(s.Program, "", l); err != nil {
+				return err
 			}
 		}
 	default:

@@ -58,7 +58,9 @@
   const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "");
 
   // ---- state shared by the views ----
-  const state = { user: null, devices: {}, profiles: {}, rooms: [], alerts: {}, view: null };
+  const state = { user: null, devices: {}, profiles: {}, rooms: [], alerts: {}, content: {}, view: null };
+  // A catalogue item's title in the chosen language.
+  const titleOf = (item) => (item ? (lang === "zh" ? item.title_zh : item.title_en) : "");
 
   // ---- the live socket: one connection, topics resubscribed after a drop
   // with the last seq seen, so nothing is missed and nothing repeats ----
@@ -210,7 +212,9 @@
   }
 
   async function loadBasics() {
-    const [rooms, devices, profiles] = await Promise.all([api("GET", "/v1/rooms"), api("GET", "/v1/devices"), api("GET", "/v1/profiles")]);
+    const [rooms, devices, profiles, content] = await Promise.all([api("GET", "/v1/rooms"), api("GET", "/v1/devices"), api("GET", "/v1/profiles"), api("GET", "/v1/content")]);
+    state.content = {};
+    for (const c of content.items) state.content[c.id] = c;
     state.rooms = rooms.rooms;
     state.devices = {};
     for (const d of devices.devices) state.devices[d.id] = d;
@@ -421,8 +425,16 @@
             h("div", { class: "row" }, h("label", { text: t("cmd.volume") }), vol));
         }
         if (can("program.launch")) {
-          const sel = h("select", { "aria-label": t("cmd.program") }, ["beach", "forest", "mountain-lake", "cue-assessment"].map((s) => h("option", { value: s, text: t("program." + s) })));
-          const lvl = h("input", { type: "number", min: 0, max: 5, value: 1, "aria-label": t("cmd.intensity") });
+          const kind = (state.profiles[(state.devices[devID] || {}).profile] || {}).kind;
+          const programs = Object.values(state.content).filter((c) => c.kind === "vr-program" && (c.device_kinds || []).includes(kind));
+          const sel = h("select", { "aria-label": t("cmd.program") }, programs.map((c) => h("option", { value: c.id, text: titleOf(c) })));
+          const lvl = h("select", { "aria-label": t("cmd.intensity") });
+          // The levels are the chosen program's own.
+          const levels = () => {
+            lvl.replaceChildren(...((state.content[sel.value] || {}).levels || []).map((l) => h("option", { value: l.level, text: l.level + " · " + titleOf(l) })));
+          };
+          sel.addEventListener("change", levels);
+          levels();
           box.append(h("div", { class: "row" }, sel, h("label", { text: t("cmd.intensity") }), lvl,
             btn(t("cmd.launch"), "program.launch", () => ({ program: sel.value, intensity: Number(lvl.value) })),
             can("program.intensity") ? btn(t("cmd.set_intensity"), "program.intensity", () => ({ intensity: Number(lvl.value) })) : null),
@@ -459,7 +471,7 @@
       if (st.scene) parts.push(t("scene." + st.scene));
       if (st.bpm) parts.push(st.bpm + "/min");
       if (st.content) parts.push(t("audio." + st.content));
-      if (st.program) parts.push(t("program." + st.program));
+      if (st.program) parts.push(titleOf(state.content[st.program]) || st.program);
       if (st.levels && st.levels.length) parts.push(t("cmd.intensity") + " " + st.levels.join(", "));
       return parts.join(" · ");
     }

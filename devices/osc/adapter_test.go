@@ -228,6 +228,8 @@ func TestShippedProfileWithLiblo(t *testing.T) {
 		{"scene.start", `{}`, "cannot do scene.start"},
 		{"program.intensity", `{"intensity":9}`, "intensity"},
 		{"program.launch", `{}`, `"program" is required`},
+		{"program.launch", `{"program":"moon"}`, `no VR program "moon"`},
+		{"program.launch", `{"program":"beach","intensity":4}`, "VR program beach has no level 4"},
 	} {
 		if _, err := e.adapter.Send(context.Background(), d.ID, "c-2", "", tc.name, json.RawMessage(tc.args)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %s: %v, want %q", tc.name, tc.args, err, tc.want)
@@ -310,12 +312,12 @@ func TestNewModelFromTestdata(t *testing.T) {
 		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND value = 88`, d.ID) == 1 &&
 			e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'rating.answer' AND json_extract(data, '$.prompt') = 'craving'`, d.ID) == 1
 	})
-	wait, err := e.adapter.Send(context.Background(), d.ID, "c-1", "", "program.launch", json.RawMessage(`{"program":"lake","intensity":3}`))
+	wait, err := e.adapter.Send(context.Background(), d.ID, "c-1", "", "program.launch", json.RawMessage(`{"program":"mountain-lake","intensity":2}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wait(context.Background())
-	expect(t, lines, `/calm/scene/play sfs "lake" 3.000000 "loop"`)
+	expect(t, lines, `/calm/scene/play sfs "mountain-lake" 2.000000 "loop"`)
 	// Silent past its 500 ms timeout: offline, and commands are refused.
 	e.wait("offline", func() bool {
 		e.mu.Lock()

@@ -1,0 +1,126 @@
+// Package content is the catalogue of what the rooms play and show: VR
+// programs now; scenes, music, soundscapes and sandtray figures as their
+// issues land. Everything is described here in Go, with titles in Chinese
+// and English; nothing is downloaded at run time.
+package content
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Kinds of catalogue item.
+const (
+	KindVRProgram = "vr-program"
+)
+
+// Purposes of a VR program.
+const (
+	PurposeRelaxation = "relaxation"
+	PurposeAssessment = "assessment"
+)
+
+// Item is one entry of the catalogue, as GET /v1/content lists it.
+type Item struct {
+	ID      string   `json:"id"`
+	Kind    string   `json:"kind"`
+	TitleEN string   `json:"title_en"`
+	TitleZH string   `json:"title_zh"`
+	Tags    []string `json:"tags,omitempty"`
+	// Purpose, DeviceKinds and Levels describe VR programs.
+	Purpose     string   `json:"purpose,omitempty"`
+	DeviceKinds []string `json:"device_kinds,omitempty"`
+	Levels      []Level  `json:"levels,omitempty"`
+	// DurationS is the item's usual length in seconds.
+	DurationS int `json:"duration_s,omitempty"`
+}
+
+// Level is one intensity level of a VR program.
+type Level struct {
+	Level   int    `json:"level"`
+	TitleEN string `json:"title_en"`
+	TitleZH string `json:"title_zh"`
+	// Rating names the rating the client is asked for at the end of the
+	// level ("" for none), answered on Scale.
+	Rating string `json:"rating,omitempty"`
+	Scale  [2]int `json:"scale,omitzero"`
+}
+
+// vrKinds are the device kinds that run VR programs.
+var vrKinds = []string{"vr-headset"}
+
+// relaxLevels are the levels of a relaxation program: how much moves and
+// sounds around the client.
+var relaxLevels = []Level{
+	{Level: 0, TitleEN: "Still scene, guided breathing", TitleZH: "静止场景，引导呼吸"},
+	{Level: 1, TitleEN: "Gentle motion", TitleZH: "轻柔动态"},
+	{Level: 2, TitleEN: "Full immersion", TitleZH: "完全沉浸"},
+}
+
+// craving is the rating asked at each level of a cue-exposure program: a
+// 0-10 visual analogue scale.
+func craving(level int, en, zh string) Level {
+	return Level{Level: level, TitleEN: en, TitleZH: zh, Rating: "craving", Scale: [2]int{0, 10}}
+}
+
+var catalogue = []Item{
+	{ID: "beach", Kind: KindVRProgram, TitleEN: "Beach at sunset", TitleZH: "日落海滩", Tags: []string{"calming"},
+		Purpose: PurposeRelaxation, DeviceKinds: vrKinds, Levels: relaxLevels, DurationS: 600},
+	{ID: "forest", Kind: KindVRProgram, TitleEN: "Forest walk", TitleZH: "林间漫步", Tags: []string{"calming"},
+		Purpose: PurposeRelaxation, DeviceKinds: vrKinds, Levels: relaxLevels, DurationS: 600},
+	{ID: "mountain-lake", Kind: KindVRProgram, TitleEN: "Mountain lake", TitleZH: "山间湖泊", Tags: []string{"calming", "sleep"},
+		Purpose: PurposeRelaxation, DeviceKinds: vrKinds, Levels: relaxLevels, DurationS: 600},
+	{ID: "cue-assessment", Kind: KindVRProgram, TitleEN: "Cue-reactivity assessment", TitleZH: "线索反应评估", Tags: []string{"assessment"},
+		Purpose: PurposeAssessment, DeviceKinds: vrKinds, DurationS: 1200, Levels: []Level{
+			craving(0, "Neutral baseline", "中性基线"),
+			craving(1, "Cue level 1: reminders at a distance", "线索1级：远处的提示物"),
+			craving(2, "Cue level 2: paraphernalia", "线索2级：相关用具"),
+			craving(3, "Cue level 3: a place of use", "线索3级：使用场所"),
+			craving(4, "Cue level 4: others using", "线索4级：他人使用"),
+			craving(5, "Cue level 5: an offer", "线索5级：被邀请使用"),
+		}},
+}
+
+// List returns the catalogue, optionally only items of one kind.
+func List(kind string) []Item {
+	out := []Item{}
+	for _, it := range catalogue {
+		if kind == "" || it.Kind == kind {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Get returns one item.
+func Get(id string) (Item, bool) {
+	for _, it := range catalogue {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+// CheckProgram refuses a VR program that is not in the catalogue, that a
+// device of deviceKind cannot run ("" skips that check), or whose level
+// does not exist.
+func CheckProgram(id, deviceKind string, level int) error {
+	it, ok := Get(id)
+	if !ok || it.Kind != KindVRProgram {
+		var ids []string
+		for _, p := range List(KindVRProgram) {
+			ids = append(ids, p.ID)
+		}
+		return fmt.Errorf("no VR program %q (known: %v)", id, ids)
+	}
+	if deviceKind != "" && !slices.Contains(it.DeviceKinds, deviceKind) {
+		return fmt.Errorf("VR program %s runs on %v, not on a %s", id, it.DeviceKinds, deviceKind)
+	}
+	for _, l := range it.Levels {
+		if l.Level == level {
+			return nil
+		}
+	}
+	return fmt.Errorf("VR program %s has no level %d (levels %d-%d)", id, level, it.Levels[0].Level, it.Levels[len(it.Levels)-1].Level)
+}
