@@ -421,7 +421,8 @@
           vol.addEventListener("change", () => cmd(devID, "audio.volume", { level: Number(vol.value), ramp_ms: 800 }));
           vol.disabled = disabled;
           box.append(h("div", { class: "row" }, sel, btn(t("cmd.play"), "audio.play", () => ({ content: sel.value })),
-            btn(t("cmd.pause"), "audio.pause", {}), btn(t("cmd.resume"), "audio.resume", {}), btn(t("cmd.stop"), "audio.stop", {})),
+            btn(t("cmd.pause"), "audio.pause", {}), btn(t("cmd.resume"), "audio.resume", {}),
+              can("audio.next") ? btn(t("cmd.next"), "audio.next", {}) : null, btn(t("cmd.stop"), "audio.stop", {})),
             h("div", { class: "row" }, h("label", { text: t("cmd.volume") }), vol));
         }
         if (can("program.launch")) {

@@ -98,6 +98,7 @@ var commands = []Command{
 	{Name: "audio.pause", Doc: "pause playback"},
 	{Name: "audio.resume", Doc: "resume playback"},
 	{Name: "audio.stop", Doc: "stop playback"},
+	{Name: "audio.next", Doc: "skip to the next track of the playlist"},
 	{Name: "audio.volume", Doc: "set the volume", Args: []Arg{
 		{Name: "level", Type: Number, Required: true, Min: 0, Max: 1},
 		{Name: "ramp_ms", Type: Int, Min: 0, Max: 60000},
