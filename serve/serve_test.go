@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"waystation/auth"
+	"waystation/devices/devicetest"
 	"waystation/devices/osc"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -424,9 +425,7 @@ func TestOSCStationInSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer app.Close()
-	probe, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	oscAddr := probe.LocalAddr().String()
-	probe.Close()
+	oscAddr := devicetest.FreeUDPAddr(t).String()
 	addr, data := controllerWith(t, func(c *Config) { c.OSCListen = oscAddr })
 	seed(t, data)
 	db, err := sqlite.Open(context.Background(), data)

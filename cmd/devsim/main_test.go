@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/serve"
@@ -31,12 +31,7 @@ type site struct {
 
 func startSite(t *testing.T) *site {
 	t.Helper()
-	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	oscAddr := probe.LocalAddr().String()
-	probe.Close()
+	oscAddr := devicetest.FreeUDPAddr(t).String()
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -115,17 +110,6 @@ func runDevsim(t *testing.T, args ...string) (lines <-chan string, done <-chan i
 	return out, exit
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // Each transport's simulator reaches the controller, as a technician would
 // run it.
 func TestEveryTransport(t *testing.T) {
@@ -134,9 +118,7 @@ func TestEveryTransport(t *testing.T) {
 	ws, token := s.add(t, "vrstation-ws-1", "")
 	runDevsim(t, "--profile", "vrstation-ws-1", "--controller", s.url, "--token", token, "--duration", "30s")
 
-	probe, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	appAddr := probe.LocalAddr().String()
-	probe.Close()
+	appAddr := devicetest.FreeUDPAddr(t).String()
 	vr, _ := s.add(t, "vr-osc-1", appAddr)
 	runDevsim(t, "--profile", "vr-osc-1", "--osc", appAddr, "--osc-controller", s.osc, "--duration", "30s")
 
@@ -153,7 +135,7 @@ func TestEveryTransport(t *testing.T) {
 	}
 	sensor, _ := s.add(t, "biosensor-serial-1", port)
 
-	waitFor(t, "heart rate from all three", func() bool {
+	devicetest.Wait(t, "heart rate from all three", func() bool {
 		return s.readings(ws, "heart_rate") > 0 && s.readings(vr, "heart_rate") > 0 && s.readings(sensor, "heart_rate") > 0
 	})
 	if s.readings(ws, "battery") == 0 || s.readings(sensor, "gsr") == 0 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"waystation/devices/devicetest"
 	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -82,20 +83,10 @@ func TestReconnectResendsUnstored(t *testing.T) {
 	go func() { sim.Run(simCtx); close(simDone) }()
 	defer func() { stopSim(); <-simDone }()
 
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for i := 0; i < 500; i++ {
-			if cond() {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatalf("timed out waiting for %s", what)
-	}
-	waitFor("the headset online", func() bool { got, _ := reg.Get(ctx, d.ID); return got.Status == "online" })
+	devicetest.Wait(t, "the headset online", func() bool { got, _ := reg.Get(ctx, d.ID); return got.Status == "online" })
 	sim.Event("", "device.booted", nil)
-	waitFor("the first event", func() bool { return count(t, db, d.ID) == 1 })
-	waitFor("telemetry", func() bool {
+	devicetest.Wait(t, "the first event", func() bool { return count(t, db, d.ID) == 1 })
+	devicetest.Wait(t, "telemetry", func() bool {
 		var n int
 		db.R.QueryRow(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate'`, d.ID).Scan(&n)
 		return n > 0
@@ -107,7 +98,7 @@ func TestReconnectResendsUnstored(t *testing.T) {
 	}
 	stop = start(t, addr, data)
 	defer stop()
-	waitFor("the events made while the controller was down", func() bool { return count(t, db, d.ID) >= 6 })
+	devicetest.Wait(t, "the events made while the controller was down", func() bool { return count(t, db, d.ID) >= 6 })
 	time.Sleep(300 * time.Millisecond) // any duplicate would have arrived by now
 	if n := count(t, db, d.ID); n != 6 {
 		t.Errorf("%d events stored, want exactly 6", n)

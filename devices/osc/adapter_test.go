@@ -5,32 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"waystation"
-	"waystation/devices"
+	"waystation/devices/devicetest"
 	"waystation/devices/profile"
-	"waystation/devices/registry"
-	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 type env struct {
-	t       *testing.T
-	db      *sqlite.DB
-	reg     *registry.Registry
-	set     *profile.Set
+	*devicetest.Site
 	adapter *Adapter
-
-	mu     sync.Mutex
-	status []string // "DEVICE online|offline", as OnStatus heard them
 }
 
 func newEnv(t *testing.T) *env {
@@ -40,59 +28,20 @@ func newEnv(t *testing.T) *env {
 			t.Fatalf("%s not found: make test installs liblo-tools (scripts/apt-packages.txt)", tool)
 		}
 	}
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	shipped, err := profile.LoadDir("../../firmware-profiles")
-	if err != nil {
-		t.Fatal(err)
-	}
 	extra, err := profile.LoadDir("testdata")
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := profile.NewSet(append(shipped.List(), extra.List()...)...)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := eventlog.Open(db, eventlog.Options{Logger: logger})
-	go l.Run()
-	reg := registry.New(db)
-	if _, err := reg.AddRoom(ctx, "VR room"); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, db: db, reg: reg, set: set}
-	in := devices.NewIntake(reg, l, logger)
-	in.OnStatus = func(d waystation.Device, online bool) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.status = append(e.status, fmt.Sprintf("%s %v", d.ID, map[bool]string{true: "online", false: "offline"}[online]))
-	}
-	a, err := Listen("127.0.0.1:0", in, func() *profile.Set { return set })
+	site := devicetest.New(t, "../../firmware-profiles", extra.List()...)
+	a, err := Listen("127.0.0.1:0", site.Intake, site.Set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.adapter = a
-	runCtx, stop := context.WithCancel(ctx)
+	runCtx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { a.Run(runCtx); close(ran) }()
-	t.Cleanup(func() {
-		stop()
-		<-ran
-		l.Close()
-		db.Close()
-	})
-	return e
-}
-
-// freeUDPPort returns a loopback UDP port nothing listens on now.
-func freeUDPPort(t *testing.T) int {
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
+	t.Cleanup(func() { stop(); <-ran })
+	return &env{Site: site, adapter: a}
 }
 
 // dump runs liblo's oscdump as the device's OSC server and returns its
@@ -121,41 +70,18 @@ func dump(t *testing.T, port int) <-chan string {
 
 // send runs liblo's oscsend to the adapter.
 func (e *env) send(args ...string) {
-	e.t.Helper()
+	e.T.Helper()
 	port := e.adapter.Addr().Port
 	cmd := exec.Command("oscsend", append([]string{"127.0.0.1", fmt.Sprint(port)}, args...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		e.t.Fatalf("oscsend %v: %v %s", args, err, out)
+		e.T.Fatalf("oscsend %v: %v %s", args, err, out)
 	}
-}
-
-// wait polls cond for up to 10 s.
-func (e *env) wait(what string, cond func() bool) {
-	e.t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("timed out waiting for %s", what)
-}
-
-func (e *env) count(q string, args ...any) int {
-	var n int
-	if err := e.db.R.QueryRow(q, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
 }
 
 func (e *env) add(profileID string, port int) waystation.Device {
-	d, _, err := e.reg.Add(context.Background(), e.set, registry.NewDevice{Profile: profileID, Name: profileID, Room: "VR room", Address: fmt.Sprintf("127.0.0.1:%d", port)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	d := e.Add(profileID, fmt.Sprintf("127.0.0.1:%d", port))
 	// The adapter sees it within its watch period.
-	e.wait("the adapter to load "+d.ID, func() bool { _, err := e.adapter.peerOf(d.ID); return err == nil })
+	devicetest.Wait(e.T, "the adapter to load "+d.ID, func() bool { _, err := e.adapter.peerOf(d.ID); return err == nil })
 	return d
 }
 
@@ -178,7 +104,7 @@ func expect(t *testing.T, lines <-chan string, want string) {
 // receiving its commands.
 func TestShippedProfileWithLiblo(t *testing.T) {
 	e := newEnv(t)
-	port := freeUDPPort(t)
+	port := devicetest.FreeUDPAddr(t).Port
 	lines := dump(t, port)
 	d := e.add("vr-osc-1", port)
 	// Offline until it is heard from.
@@ -187,20 +113,20 @@ func TestShippedProfileWithLiblo(t *testing.T) {
 	}
 
 	e.send("/vr/heart_rate", "f", "72.5")
-	e.wait("the reading", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = 72.5`, d.ID) == 1
+	devicetest.Wait(e.T, "the reading", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = 72.5`, d.ID) == 1
 	})
 	e.send("/vr/rating", "i", "7")
-	e.wait("the rating event", func() bool {
-		return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'rating.answer' AND json_extract(data, '$.value') = 7`, d.ID) == 1
+	devicetest.Wait(e.T, "the rating event", func() bool {
+		return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'rating.answer' AND json_extract(data, '$.value') = 7`, d.ID) == 1
 	})
 	// Several messages in one bundle, as liblo's tools cannot send: a Go socket.
 	b, _ := EncodeBundle(time.Now(), Message{Address: "/vr/battery", Args: []any{float32(81)}},
 		Message{Address: "/vr/program/ended", Args: []any{"beach"}})
 	e.rawSend(b)
-	e.wait("the bundle", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'battery'`, d.ID) == 1 &&
-			e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'program.ended'`, d.ID) == 1
+	devicetest.Wait(e.T, "the bundle", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'battery'`, d.ID) == 1 &&
+			e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'program.ended'`, d.ID) == 1
 	})
 
 	// Commands reach the app as the profile maps them.
@@ -238,14 +164,14 @@ func TestShippedProfileWithLiblo(t *testing.T) {
 }
 
 func (e *env) rawSend(b []byte) {
-	e.t.Helper()
+	e.T.Helper()
 	c, err := net.DialUDP("udp", nil, e.adapter.Addr())
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	defer c.Close()
 	if _, err := c.Write(b); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 }
 
@@ -253,7 +179,7 @@ func (e *env) rawSend(b []byte) {
 // crash, and the device's good input still counts.
 func TestBadInputIsAFault(t *testing.T) {
 	e := newEnv(t)
-	port := freeUDPPort(t)
+	port := devicetest.FreeUDPAddr(t).Port
 	d := e.add("vr-osc-1", port)
 	bad := []struct {
 		send func()
@@ -268,33 +194,33 @@ func TestBadInputIsAFault(t *testing.T) {
 	}
 	for i, tc := range bad {
 		tc.send()
-		e.wait(tc.want, func() bool {
-			return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'osc.fault'`, d.ID) == i+1
+		devicetest.Wait(e.T, tc.want, func() bool {
+			return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'osc.fault'`, d.ID) == i+1
 		})
 		var msg string
-		e.db.R.QueryRow(`SELECT json_extract(data, '$.error') FROM events WHERE stream = ? AND kind = 'osc.fault' ORDER BY seq DESC LIMIT 1`, d.ID).Scan(&msg)
+		e.DB.R.QueryRow(`SELECT json_extract(data, '$.error') FROM events WHERE stream = ? AND kind = 'osc.fault' ORDER BY seq DESC LIMIT 1`, d.ID).Scan(&msg)
 		if !strings.Contains(msg, tc.want) {
 			t.Errorf("fault %d: %q, want %q", i, msg, tc.want)
 		}
 	}
 	// A reading outside its range is a telemetry fault, not data.
 	e.send("/vr/heart_rate", "f", "400")
-	e.wait("the range fault", func() bool {
-		return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID) == 1
+	devicetest.Wait(e.T, "the range fault", func() bool {
+		return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID) == 1
 	})
 	e.send("/vr/heart_rate", "f", "64")
-	e.wait("the good reading", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 1
+	devicetest.Wait(e.T, "the good reading", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 1
 	})
 	// A stranger's packets name no device: dropped, nothing stored.
-	before := e.count(`SELECT count(*) FROM events`)
+	before := e.Count(`SELECT count(*) FROM events`)
 	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)}, e.adapter.Addr())
 	if err == nil {
 		c.Write([]byte("garbage!"))
 		c.Close()
 	}
 	time.Sleep(100 * time.Millisecond)
-	if after := e.count(`SELECT count(*) FROM events`); after != before {
+	if after := e.Count(`SELECT count(*) FROM events`); after != before {
 		t.Errorf("a packet from an unknown source stored %d events", after-before)
 	}
 }
@@ -303,14 +229,14 @@ func TestBadInputIsAFault(t *testing.T) {
 // its device, and its heartbeat decides online and offline.
 func TestNewModelFromTestdata(t *testing.T) {
 	e := newEnv(t)
-	port := freeUDPPort(t)
+	port := devicetest.FreeUDPAddr(t).Port
 	lines := dump(t, port)
 	d := e.add("calmvr-osc-3", port)
 	e.send("/calm/bio/hr", "i", "88")
 	e.send("/calm/answer", "si", "craving", "6")
-	e.wait("the reading and the answer", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND value = 88`, d.ID) == 1 &&
-			e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'rating.answer' AND json_extract(data, '$.prompt') = 'craving'`, d.ID) == 1
+	devicetest.Wait(e.T, "the reading and the answer", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND value = 88`, d.ID) == 1 &&
+			e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'rating.answer' AND json_extract(data, '$.prompt') = 'craving'`, d.ID) == 1
 	})
 	wait, err := e.adapter.Send(context.Background(), d.ID, "c-1", "", "program.launch", json.RawMessage(`{"program":"mountain-lake","intensity":2}`))
 	if err != nil {
@@ -319,16 +245,12 @@ func TestNewModelFromTestdata(t *testing.T) {
 	wait(context.Background())
 	expect(t, lines, `/calm/scene/play sfs "mountain-lake" 2.000000 "loop"`)
 	// Silent past its 500 ms timeout: offline, and commands are refused.
-	e.wait("offline", func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		return strings.Join(e.status, ",") == d.ID+" online,"+d.ID+" offline"
-	})
+	devicetest.Wait(e.T, "offline", func() bool { return e.Statuses() == "online,offline" })
 	if _, err := e.adapter.Check(d.ID, "program.stop", nil); err == nil || !strings.Contains(err.Error(), "offline") {
 		t.Errorf("command to a timed-out device: %v", err)
 	}
 	var status string
-	e.db.R.QueryRow(`SELECT status FROM device_status WHERE device_id = ?`, d.ID).Scan(&status)
+	e.DB.R.QueryRow(`SELECT status FROM device_status WHERE device_id = ?`, d.ID).Scan(&status)
 	if status != "offline" {
 		t.Errorf("stored status %q", status)
 	}

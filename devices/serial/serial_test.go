@@ -4,22 +4,16 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"waystation"
-	"waystation/devices"
+	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/pty"
-	"waystation/devices/registry"
-	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // pacedSensor is a sensor with a fast heartbeat and a breathing-pacer
@@ -43,84 +37,43 @@ serial:
 `
 
 type env struct {
-	t       *testing.T
-	db      *sqlite.DB
-	reg     *registry.Registry
-	set     *profile.Set
-	link    string // the port path devices are registered with: a symlink to the pty
+	*devicetest.Site
 	adapter *Adapter
-
-	mu     sync.Mutex
-	status []string
+	link    string // the port path devices are registered with: a symlink to the pty
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	shipped, err := profile.LoadDir("../../firmware-profiles")
-	if err != nil {
-		t.Fatal(err)
-	}
 	paced, err := profile.Decode("paced-sensor", []byte(pacedSensor))
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := profile.NewSet(append(shipped.List(), paced)...)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := eventlog.Open(db, eventlog.Options{Logger: logger})
-	go l.Run()
-	reg := registry.New(db)
-	if _, err := reg.AddRoom(ctx, "Counselling room"); err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, db: db, reg: reg, set: set, link: filepath.Join(t.TempDir(), "ttyUSB0")}
-	in := devices.NewIntake(reg, l, logger)
-	in.OnStatus = func(d waystation.Device, online bool) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.status = append(e.status, map[bool]string{true: "online", false: "offline"}[online])
-	}
-	a := New(in, func() *profile.Set { return set })
-	runCtx, stop := context.WithCancel(ctx)
+	site := devicetest.New(t, "../../firmware-profiles", paced)
+	a := New(site.Intake, site.Set)
+	runCtx, stop := context.WithCancel(context.Background())
 	ran := make(chan struct{})
 	go func() { a.Run(runCtx); close(ran) }()
-	t.Cleanup(func() {
-		stop()
-		<-ran
-		l.Close()
-		db.Close()
-	})
-	e.adapter = a
-	return e
+	t.Cleanup(func() { stop(); <-ran })
+	return &env{Site: site, adapter: a, link: filepath.Join(t.TempDir(), "ttyUSB0")}
 }
 
 // plug creates a pty and points the registered port path at it, as a USB
 // sensor appearing at /dev/ttyUSB0 would.
 func (e *env) plug() *pty.PTY {
-	e.t.Helper()
+	e.T.Helper()
 	p, err := pty.Open()
 	if err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
-	e.t.Cleanup(func() { p.Close() })
+	e.T.Cleanup(func() { p.Close() })
 	os.Remove(e.link)
 	if err := os.Symlink(p.Path, e.link); err != nil {
-		e.t.Fatal(err)
+		e.T.Fatal(err)
 	}
 	return p
 }
 
-func (e *env) add(profileID string) waystation.Device {
-	d, _, err := e.reg.Add(context.Background(), e.set, registry.NewDevice{Profile: profileID, Name: "Sensor", Room: "Counselling room", Address: e.link})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
+func (e *env) add(profileID string) waystation.Device { return e.Add(profileID, e.link) }
 
 func write(t *testing.T, p *pty.PTY, lines ...string) {
 	t.Helper()
@@ -128,31 +81,6 @@ func write(t *testing.T, p *pty.PTY, lines ...string) {
 	if _, err := p.Master.WriteString(strings.Join(lines, "\r\n") + "\r\n"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func (e *env) wait(what string, cond func() bool) {
-	e.t.Helper()
-	for i := 0; i < 500; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("timed out waiting for %s", what)
-}
-
-func (e *env) count(q string, args ...any) int {
-	var n int
-	if err := e.db.R.QueryRow(q, args...).Scan(&n); err != nil {
-		e.t.Fatal(err)
-	}
-	return n
-}
-
-func (e *env) statuses() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return strings.Join(e.status, ",")
 }
 
 // TestSensorOverPTY: the shipped biosensor profile's lines become readings;
@@ -163,11 +91,11 @@ func TestSensorOverPTY(t *testing.T) {
 	p := e.plug()
 	d := e.add("biosensor-serial-1")
 	write(t, p, "HR=72;GSR=4.31;RR=833")
-	e.wait("the first readings", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 3
+	devicetest.Wait(e.T, "the first readings", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 3
 	})
 	var gsr float64
-	e.db.R.QueryRow(`SELECT value FROM telemetry WHERE device_id = ? AND name = 'gsr'`, d.ID).Scan(&gsr)
+	e.DB.R.QueryRow(`SELECT value FROM telemetry WHERE device_id = ? AND name = 'gsr'`, d.ID).Scan(&gsr)
 	if gsr != 4.31 {
 		t.Errorf("gsr %v, want 4.31", gsr)
 	}
@@ -179,11 +107,11 @@ func TestSensorOverPTY(t *testing.T) {
 	}
 	for i, tc := range bad {
 		write(t, p, tc.line)
-		e.wait(tc.want, func() bool {
-			return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.fault'`, d.ID) == i+1
+		devicetest.Wait(e.T, tc.want, func() bool {
+			return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.fault'`, d.ID) == i+1
 		})
 		var msg string
-		e.db.R.QueryRow(`SELECT json_extract(data, '$.error') FROM events WHERE stream = ? AND kind = 'serial.fault' ORDER BY seq DESC LIMIT 1`, d.ID).Scan(&msg)
+		e.DB.R.QueryRow(`SELECT json_extract(data, '$.error') FROM events WHERE stream = ? AND kind = 'serial.fault' ORDER BY seq DESC LIMIT 1`, d.ID).Scan(&msg)
 		if !strings.Contains(msg, tc.want) {
 			t.Errorf("line %.20q: fault %q, want %q", tc.line, msg, tc.want)
 		}
@@ -191,29 +119,29 @@ func TestSensorOverPTY(t *testing.T) {
 	// Outside the profile's range (30-220 bpm): a fault; the line's other
 	// readings still count.
 	write(t, p, "HR=250;GSR=5;RR=900")
-	e.wait("the range fault", func() bool {
-		return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID) == 1 &&
-			e.count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 5
+	devicetest.Wait(e.T, "the range fault", func() bool {
+		return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID) == 1 &&
+			e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 5
 	})
 
 	// Unplug: the port fails, the device goes offline.
 	p.Close()
-	e.wait("offline after unplugging", func() bool { return e.statuses() == "online,offline" })
+	devicetest.Wait(e.T, "offline after unplugging", func() bool { return e.Statuses() == "online,offline" })
 	// Plug back in at the same path: reopened, gap logged, readings again.
 	time.Sleep(200 * time.Millisecond)
 	p2 := e.plug()
-	e.wait("the gap event", func() bool {
-		return e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, d.ID) == 1
+	devicetest.Wait(e.T, "the gap event", func() bool {
+		return e.Count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, d.ID) == 1
 	})
 	write(t, p2, "HR=75;GSR=4.2;RR=800")
-	e.wait("readings after replugging", func() bool {
-		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = 75`, d.ID) == 1
+	devicetest.Wait(e.T, "readings after replugging", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = 75`, d.ID) == 1
 	})
-	if got := e.statuses(); got != "online,offline,online" {
+	if got := e.Statuses(); got != "online,offline,online" {
 		t.Errorf("status changes %q", got)
 	}
 	var secs float64
-	e.db.R.QueryRow(`SELECT json_extract(data, '$.seconds') FROM events WHERE kind = 'serial.gap'`).Scan(&secs)
+	e.DB.R.QueryRow(`SELECT json_extract(data, '$.seconds') FROM events WHERE kind = 'serial.gap'`).Scan(&secs)
 	if secs < 0.2 || secs > 30 {
 		t.Errorf("gap of %v s, want about the time it was unplugged", secs)
 	}
@@ -229,7 +157,7 @@ func TestHeartbeatAndCommands(t *testing.T) {
 		t.Error("a command to a sensor never heard from was accepted")
 	}
 	write(t, p, "HR=70;RR=857")
-	e.wait("online", func() bool { return e.statuses() == "online" })
+	devicetest.Wait(e.T, "online", func() bool { return e.Statuses() == "online" })
 	wait, err := e.adapter.Send(context.Background(), d.ID, "c-1", "", "breathing.set", json.RawMessage(`{"bpm":5.5,"inhale_ratio":0.4}`))
 	if err != nil {
 		t.Fatal(err)
@@ -247,10 +175,10 @@ func TestHeartbeatAndCommands(t *testing.T) {
 		t.Errorf("missing field: %v", err)
 	}
 	// Silence: offline within the 500 ms timeout, port still open.
-	e.wait("offline by silence", func() bool { return e.statuses() == "online,offline" })
+	devicetest.Wait(e.T, "offline by silence", func() bool { return e.Statuses() == "online,offline" })
 	write(t, p, "HR=71;RR=845")
-	e.wait("online again", func() bool { return e.statuses() == "online,offline,online" })
-	if n := e.count(`SELECT count(*) FROM events WHERE kind = 'serial.gap'`); n != 0 {
+	devicetest.Wait(e.T, "online again", func() bool { return e.Statuses() == "online,offline,online" })
+	if n := e.Count(`SELECT count(*) FROM events WHERE kind = 'serial.gap'`); n != 0 {
 		t.Errorf("%d gap events for a port that never closed", n)
 	}
 }
