@@ -18,6 +18,8 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/clients", c(a.addClient))
 	mux.HandleFunc("GET /v1/clients", c(a.listClients))
 	mux.HandleFunc("GET /v1/clients/{code}", c(a.getClient))
+	mux.HandleFunc("GET /v1/clients/{code}/assessments", c(a.clientAssessments))
+	mux.HandleFunc("GET /v1/plans", c(a.plans))
 	mux.HandleFunc("POST /v1/sessions", c(a.createSession))
 	mux.HandleFunc("GET /v1/sessions", c(a.listSessions))
 	mux.HandleFunc("GET /v1/sessions/{id}", c(a.getSession))
@@ -27,6 +29,8 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/sessions/{id}/commands", c(a.command))
 	mux.HandleFunc("POST /v1/sessions/{id}/notes", c(a.note))
 	mux.HandleFunc("POST /v1/sessions/{id}/step", c(a.step))
+	mux.HandleFunc("POST /v1/sessions/{id}/level", c(a.level))
+	mux.HandleFunc("GET /v1/sessions/{id}/assessment", c(a.assessment))
 	mux.HandleFunc("GET /v1/sessions/{id}/events", c(a.events))
 	mux.HandleFunc("GET /v1/sessions/{id}/telemetry", c(a.telemetry))
 	mux.HandleFunc("GET /v1/alerts", c(a.openAlerts))
@@ -244,4 +248,40 @@ func (a *API) telemetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"series": series, "step": step})
+}
+
+func (a *API) plans(w http.ResponseWriter, r *http.Request) {
+	httpjson.Write(w, http.StatusOK, map[string]any{"templates": sessions.Templates})
+}
+
+func (a *API) level(w http.ResponseWriter, r *http.Request) {
+	var req sessions.LevelRequest
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	res, err := a.Sessions.Level(r.Context(), user(r), r.PathValue("id"), req)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusAccepted, res)
+}
+
+func (a *API) assessment(w http.ResponseWriter, r *http.Request) {
+	res, err := a.Sessions.Assessment(r.Context(), r.PathValue("id"), r.URL.Query().Get("device"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, res)
+}
+
+func (a *API) clientAssessments(w http.ResponseWriter, r *http.Request) {
+	res, err := a.Sessions.ClientAssessments(r.Context(), r.PathValue("code"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"assessments": res})
 }

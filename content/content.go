@@ -18,6 +18,9 @@ const (
 const (
 	PurposeRelaxation = "relaxation"
 	PurposeAssessment = "assessment"
+	// PurposeImagery programs pair cues with imagined consequences, aversive
+	// or positive, in counter-conditioning treatment.
+	PurposeImagery = "imagery"
 )
 
 // Item is one entry of the catalogue, as GET /v1/content lists it.
@@ -78,6 +81,14 @@ var catalogue = []Item{
 			craving(3, "Cue level 3: a place of use", "线索3级：使用场所"),
 			craving(4, "Cue level 4: others using", "线索4级：他人使用"),
 			craving(5, "Cue level 5: an offer", "线索5级：被邀请使用"),
+		}},
+	{ID: "imagery-consequences", Kind: KindVRProgram, TitleEN: "Imagery: the cost of using", TitleZH: "想象：使用的代价", Tags: []string{"treatment", "aversive"},
+		Purpose: PurposeImagery, DeviceKinds: vrKinds, DurationS: 300, Levels: []Level{
+			{Level: 0, TitleEN: "Narrated scenes: health, family, custody", TitleZH: "旁白场景：健康、家庭、羁押"},
+		}},
+	{ID: "imagery-future-self", Kind: KindVRProgram, TitleEN: "Imagery: a day in a drug-free future", TitleZH: "想象：无毒未来的一天", Tags: []string{"treatment", "positive"},
+		Purpose: PurposeImagery, DeviceKinds: vrKinds, DurationS: 300, Levels: []Level{
+			{Level: 0, TitleEN: "Narrated scenes: work, family, health", TitleZH: "旁白场景：工作、家庭、健康"},
 		}},
 }
 

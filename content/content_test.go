@@ -38,7 +38,12 @@ func TestCatalogue(t *testing.T) {
 	if cue.Purpose != PurposeAssessment || len(cue.Levels) != 6 || cue.Levels[3].Rating != "craving" || cue.Levels[3].Scale != [2]int{0, 10} {
 		t.Errorf("cue assessment %+v", cue)
 	}
-	if n := len(List(KindVRProgram)); n != 4 {
+	for _, id := range []string{"imagery-consequences", "imagery-future-self"} {
+		if it, _ := Get(id); it.Purpose != PurposeImagery {
+			t.Errorf("%s: purpose %q", id, it.Purpose)
+		}
+	}
+	if n := len(List(KindVRProgram)); n != 6 {
 		t.Errorf("%d VR programs", n)
 	}
 	if n := len(List("sandtray-figure")); n != 0 {

@@ -15,6 +15,7 @@ import (
 
 	"waystation"
 	"waystation/auth"
+	"waystation/devices/capability"
 	"waystation/devices/registry"
 	"waystation/sessions/eventlog"
 	"waystation/sqlite"
@@ -503,7 +504,15 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		}
 	}
 	e.mu.Unlock()
-	return e.reload(ctx, id)
+	s, err = e.reload(ctx, id)
+	if err == nil && !s.State.Active() && s.State != Planned {
+		// The assessment is kept with the session as it ended; should this
+		// fail, it is stored the first time it is asked for.
+		if _, err := e.storeAssessment(ctx, s); err != nil {
+			e.logger.Error("store assessment", "session", id, "err", err)
+		}
+	}
+	return s, err
 }
 
 // checkStations refuses to run a session whose station reports firmware
@@ -546,8 +555,15 @@ type CommandResult struct {
 
 // Command steers a station: it is checked against the device's profile and
 // the command's schema, logged as command.sent, and sent; the device's ack
-// is logged as command.acked or command.failed when it comes.
+// is logged as command.acked or command.failed when it comes. A command that
+// changes the level of the current VR step is also logged as level.started,
+// and refused while the level before it waits for the client's rating
+// (see Level for the counsellor's override).
 func (e *Engine) Command(ctx context.Context, by auth.User, id, device, name string, args json.RawMessage) (CommandResult, error) {
+	return e.command(ctx, by, id, device, name, args, nil)
+}
+
+func (e *Engine) command(ctx context.Context, by auth.User, id, device, name string, args json.RawMessage, ov *override) (CommandResult, error) {
 	s, err := e.Get(ctx, id)
 	if err != nil {
 		return CommandResult{}, err
@@ -566,16 +582,42 @@ func (e *Engine) Command(ctx context.Context, by auth.User, id, device, name str
 	if err != nil {
 		return CommandResult{}, err
 	}
-	cmdID := fmt.Sprintf("c-%s-%d", e.cmdBoot, e.cmdSeq.Add(1))
-	res, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: source(by), Kind: "command.sent",
-		Data: mustJSON(map[string]any{"command": cmdID, "device": device, "name": name, "args": args})})
+	started, overrode, err := e.levelChange(ctx, by, s, device, name, args, ov)
 	if err != nil {
 		return CommandResult{}, err
 	}
-	wait, err := e.sender.Send(ctx, device, cmdID, id, name, args)
+	cmdID := fmt.Sprintf("c-%s-%d", e.cmdBoot, e.cmdSeq.Add(1))
+	var recs []eventlog.Record
+	if overrode != nil {
+		recs = append(recs, eventlog.Record{Stream: id, Source: source(by), Kind: KindLevelOverride, Data: mustJSON(overrode)})
+	}
+	sent := len(recs)
+	recs = append(recs, eventlog.Record{Stream: id, Source: source(by), Kind: "command.sent",
+		Data: mustJSON(map[string]any{"command": cmdID, "device": device, "name": name, "args": args})})
+	if started != nil {
+		started["command"] = cmdID
+		recs = append(recs, eventlog.Record{Stream: id, Source: source(by), Kind: KindLevelStarted, Data: mustJSON(started)})
+	}
+	var wait func(context.Context) (bool, string, error)
+	var sendErr error
+	if capability.Urgent(name) {
+		// A stop goes to the device at once, ahead of whatever waits for
+		// the disk; it is logged right after.
+		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
+	}
+	res, err := e.log.Append(ctx, recs...)
 	if err != nil {
-		e.logOutcome(id, device, cmdID, name, false, waystation.ErrorMessage(err))
+		if wait != nil {
+			return CommandResult{}, fmt.Errorf("%s reached the device but could not be logged: %w", name, err)
+		}
 		return CommandResult{}, err
+	}
+	if !(capability.Urgent(name)) {
+		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
+	}
+	if sendErr != nil {
+		e.logOutcome(id, device, cmdID, name, false, waystation.ErrorMessage(sendErr))
+		return CommandResult{}, sendErr
 	}
 	e.wg.Add(1)
 	go func() {
@@ -591,7 +633,7 @@ func (e *Engine) Command(ctx context.Context, by auth.User, id, device, name str
 		}
 		e.logOutcome(id, device, cmdID, name, ok && err == nil, reason)
 	}()
-	return CommandResult{ID: cmdID, Seq: res[0].Event.Seq}, nil
+	return CommandResult{ID: cmdID, Seq: res[sent].Event.Seq}, nil
 }
 
 // logOutcome records a command's ack or failure.

@@ -30,6 +30,7 @@ func (o observer) Publish(evs []waystation.Event) { o(evs) }
 
 type env struct {
 	t       *testing.T
+	dir     string
 	db      *sqlite.DB
 	reg     *registry.Registry
 	set     *profile.Set
@@ -83,7 +84,7 @@ func newEnv(t *testing.T) *env {
 	for _, r := range []string{"Relaxation room", "VR station"} {
 		reg.AddRoom(ctx, r)
 	}
-	return &env{t: t, db: db, reg: reg, set: set, log: l, devices: devs, engine: eng,
+	return &env{t: t, dir: dir, db: db, reg: reg, set: set, log: l, devices: devs, engine: eng,
 		wsURL: "ws" + strings.TrimPrefix(hs.URL, "http") + "/v1/devices/ws", alice: alice}
 }
 

@@ -46,6 +46,9 @@ type Command struct {
 	Name string
 	Args []Arg
 	Doc  string
+	// Urgent commands take what the client sees or hears away (stop,
+	// pause): they go to the device ahead of anything queued for it.
+	Urgent bool
 }
 
 // Telemetry is a capability a device reports: a named reading.
@@ -88,16 +91,16 @@ var commands = []Command{
 	{Name: "program.intensity", Doc: "change the VR program's level", Args: []Arg{
 		{Name: "intensity", Type: Int, Required: true, Min: 0, Max: 5},
 	}},
-	{Name: "program.pause", Doc: "pause the VR program"},
+	{Name: "program.pause", Doc: "pause the VR program", Urgent: true},
 	{Name: "program.resume", Doc: "resume the VR program"},
-	{Name: "program.stop", Doc: "stop the VR program"},
+	{Name: "program.stop", Doc: "stop the VR program", Urgent: true},
 	{Name: "audio.play", Doc: "play a track or soundscape", Args: []Arg{
 		{Name: "content", Type: String, Required: true, MaxLen: 128},
 		{Name: "params", Type: Object},
 	}},
-	{Name: "audio.pause", Doc: "pause playback"},
+	{Name: "audio.pause", Doc: "pause playback", Urgent: true},
 	{Name: "audio.resume", Doc: "resume playback"},
-	{Name: "audio.stop", Doc: "stop playback"},
+	{Name: "audio.stop", Doc: "stop playback", Urgent: true},
 	{Name: "audio.next", Doc: "skip to the next track of the playlist"},
 	{Name: "audio.volume", Doc: "set the volume", Args: []Arg{
 		{Name: "level", Type: Number, Required: true, Min: 0, Max: 1},
@@ -153,6 +156,12 @@ func Telemetries() []Telemetry { return append([]Telemetry(nil), telemetry...) }
 func LookupCommand(name string) (*Command, bool) {
 	c, ok := commandByName[name]
 	return c, ok
+}
+
+// Urgent reports whether a command is to go ahead of anything queued.
+func Urgent(name string) bool {
+	c, ok := commandByName[name]
+	return ok && c.Urgent
 }
 
 // LookupTelemetry returns the named reading ("heart_rate", without prefix).

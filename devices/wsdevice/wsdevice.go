@@ -21,6 +21,7 @@ import (
 
 	"waystation"
 	"waystation/devices"
+	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
@@ -40,6 +41,9 @@ const (
 	// sendQueue is how many frames may wait for the write pump; a device
 	// that lets it fill is not reading and is disconnected.
 	sendQueue = 256
+	// urgentQueue is how many urgent commands (stops) may wait; they are
+	// written before any frame in the send queue.
+	urgentQueue = 16
 	// maxInflight bounds a device's events waiting for the disk; past it the
 	// read pump stops reading, and TCP pushes back on the device.
 	maxInflight = 512
@@ -137,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &conn{
 		s: s, ws: ws, device: d, profile: p, tokenHash: registry.HashToken(token),
-		send: make(chan out, sendQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
+		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
 		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{},
 		log: s.Logger.With("device", d.ID, "remote", r.RemoteAddr),
 	}
@@ -279,7 +283,11 @@ func (s *Server) Send(ctx context.Context, deviceID, id, session, name string, a
 		delete(c.pending, id)
 		c.mu.Unlock()
 	}
-	if !c.sendFrame(wire.Command{Type: wire.TypeCommand, ID: id, Session: session, Name: name, Args: args}) {
+	q := c.send
+	if capability.Urgent(name) {
+		q = c.urgent
+	}
+	if !c.queue(q, wire.Command{Type: wire.TypeCommand, ID: id, Session: session, Name: name, Args: args}) {
 		forget()
 		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before the command was sent", deviceID)
 	}
@@ -332,6 +340,7 @@ type conn struct {
 	log       *slog.Logger
 
 	send       chan out
+	urgent     chan out      // urgent commands, written before anything in send
 	done       chan struct{} // closed when the connection is to end
 	writerDone chan struct{} // closed when the write pump has closed the socket
 	closeOnce  sync.Once
@@ -348,7 +357,10 @@ type conn struct {
 // sendFrame queues a frame without blocking. A device whose queue is full is
 // not reading: it is disconnected, and it resends what was not stored after
 // it reconnects. It reports whether the frame was queued.
-func (c *conn) sendFrame(v any) bool {
+func (c *conn) sendFrame(v any) bool { return c.queue(c.send, v) }
+
+// queue puts a frame on q (the send or the urgent queue) without blocking.
+func (c *conn) queue(q chan out, v any) bool {
 	b, err := json.Marshal(v)
 	if err != nil {
 		c.log.Error("encode frame", "err", err)
@@ -360,7 +372,7 @@ func (c *conn) sendFrame(v any) bool {
 	default:
 	}
 	select {
-	case c.send <- out{data: b}:
+	case q <- out{data: b}:
 		return true
 	default:
 		c.log.Warn("device is not reading its frames; disconnecting")
@@ -389,7 +401,8 @@ func (c *conn) kill(code int, reason string) {
 }
 
 // writePump is the only goroutine that writes frames to the connection: the
-// queued frames, a ping every heartbeat interval, and the close frame.
+// queued frames, urgent ones first, a ping every heartbeat interval, and the
+// close frame.
 func (c *conn) writePump() {
 	ticker := time.NewTicker(c.profile.Heartbeat.Interval)
 	defer func() {
@@ -398,16 +411,34 @@ func (c *conn) writePump() {
 		c.ws.Close()
 		close(c.writerDone)
 	}()
+	write := func(o out) bool {
+		if o.closeCode != 0 {
+			c.kill(o.closeCode, o.closeReason)
+			return false
+		}
+		c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		if err := c.ws.WriteMessage(websocket.TextMessage, o.data); err != nil {
+			c.kill(websocket.CloseAbnormalClosure, "write failed")
+			return false
+		}
+		return true
+	}
 	for {
-		select {
-		case o := <-c.send:
-			if o.closeCode != 0 {
-				c.kill(o.closeCode, o.closeReason)
+		select { // urgent frames go before anything already queued
+		case o := <-c.urgent:
+			if !write(o) {
 				return
 			}
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, o.data); err != nil {
-				c.kill(websocket.CloseAbnormalClosure, "write failed")
+			continue
+		default:
+		}
+		select {
+		case o := <-c.urgent:
+			if !write(o) {
+				return
+			}
+		case o := <-c.send:
+			if !write(o) {
 				return
 			}
 		case <-ticker.C:

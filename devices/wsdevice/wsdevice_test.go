@@ -549,3 +549,76 @@ func TestShutdownClosesDevices(t *testing.T) {
 }
 
 func pathOf(db *sqlite.DB) string { return filepath.Dir(db.Path) }
+
+// A stop goes to the device ahead of the frames already queued for it: the
+// write pump is held back until 100 stored answers and a level change wait,
+// then program.stop is sent, and it is the first frame the device reads.
+func TestUrgentCommandFirstInLine(t *testing.T) {
+	e := newEnv(t)
+	d, _ := e.add("vrstation-ws-1", "VR headset")
+	p, _ := e.profiles.Get("vrstation-ws-1")
+
+	// A real websocket pair on 127.0.0.1 whose server side is a conn whose
+	// write pump has not started yet.
+	serverWS := make(chan *websocket.Conn, 1)
+	up := websocket.Upgrader{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		serverWS <- ws
+	}))
+	defer hs.Close()
+	dev, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	c := &conn{s: e.srv, ws: <-serverWS, device: d, profile: p,
+		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
+		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{}, log: e.srv.Logger}
+	e.srv.mu.Lock()
+	e.srv.conns[d.ID] = c
+	e.srv.mu.Unlock()
+	defer func() {
+		e.srv.mu.Lock()
+		delete(e.srv.conns, d.ID)
+		e.srv.mu.Unlock()
+		c.kill(websocket.CloseNormalClosure, "")
+		<-c.writerDone
+	}()
+
+	for i := 1; i <= 100; i++ {
+		if !c.sendFrame(map[string]any{"type": "stored", "dseq": i}) {
+			t.Fatal("queue refused a frame")
+		}
+	}
+	if _, err := e.srv.Send(context.Background(), d.ID, "c-level", "", "program.intensity", json.RawMessage(`{"intensity":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Send(context.Background(), d.ID, "c-stop", "", "program.stop", nil); err != nil {
+		t.Fatal(err)
+	}
+	go c.writePump()
+
+	var order []string
+	dev.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for len(order) < 102 {
+		var f struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		if err := dev.ReadJSON(&f); err != nil {
+			t.Fatalf("after %d frames: %v", len(order), err)
+		}
+		order = append(order, f.Type+":"+f.ID)
+	}
+	if order[0] != "command:c-stop" {
+		t.Errorf("first frame %s, want the stop", order[0])
+	}
+	if order[101] != "command:c-level" {
+		t.Errorf("last frame %s, want the level change after the queued answers", order[101])
+	}
+}

@@ -1,0 +1,307 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"waystation"
+	"waystation/sqlite"
+)
+
+// nextCommand reads frames until a command comes, acknowledges it, and
+// returns its name and arguments.
+func (d *dev) nextCommand() (string, map[string]any) {
+	d.t.Helper()
+	for {
+		d.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var f struct {
+			Type string         `json:"type"`
+			ID   string         `json:"id"`
+			Name string         `json:"name"`
+			Args map[string]any `json:"args"`
+		}
+		if err := d.ws.ReadJSON(&f); err != nil {
+			d.t.Fatalf("waiting for a command: %v", err)
+		}
+		if f.Type == "command" {
+			d.send(`{"type":"ack","id":"` + f.ID + `","ok":true}`)
+			return f.Name, f.Args
+		}
+	}
+}
+
+// rr sends RR intervals, one telemetry frame each, and waits until the
+// session holds want readings of the device.
+func (e *env) rr(d *dev, session, device string, want int, values ...float64) {
+	e.t.Helper()
+	for _, v := range values {
+		d.send(fmt.Sprintf(`{"type":"telemetry","values":{"rr_interval":%v}}`, v))
+	}
+	for i := 0; ; i++ {
+		var n int
+		e.db.R.QueryRow(`SELECT count(*) FROM telemetry WHERE stream = ? AND device_id = ?`, session, device).Scan(&n)
+		if n == want {
+			return
+		}
+		if i == 250 {
+			e.t.Fatalf("%d readings stored, want %d", n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func near(got *float64, want float64) bool {
+	return got != nil && math.Abs(*got-want) < 1e-9
+}
+
+func show(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
+}
+
+// A cue-reactivity session: levels start with the commands that make them,
+// the next level waits for the client's rating unless overridden with a
+// reason, and the stored result matches figures worked out by hand from
+// the RR intervals sent.
+func TestCueAssessment(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-77", Medium)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	plan := mustJSON(Plan{Steps: []Step{{Kind: StepCheckin},
+		{Kind: StepVR, Program: "cue-assessment", Levels: []int{0, 1, 2, 3}, Rating: true},
+		{Kind: StepRelaxation, Scene: "sea"}}})
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-77", Stations: []string{hs.ID}, Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err == nil || !strings.Contains(err.Error(), "not a VR step") {
+		t.Errorf("level in the check-in step: %v", err)
+	}
+	e.engine.Step(ctx, e.alice, s.ID, "next", 0)
+
+	// Baseline.
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
+		t.Fatal(err)
+	}
+	if name, args := headset.nextCommand(); name != "program.launch" || args["program"] != "cue-assessment" || args["intensity"] != 0.0 {
+		t.Fatalf("first level sent %s %v", name, args)
+	}
+	e.rr(headset, s.ID, hs.ID, 4, 800, 820, 790, 810)
+	_, err = e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"})
+	if waystation.ErrorCode(err) != waystation.ECONFLICT || !strings.Contains(err.Error(), "level 0 of cue-assessment has no rating") {
+		t.Fatalf("next level before the rating: %v", err)
+	}
+	headset.send(`{"type":"event","dseq":1,"session":"` + s.ID + `","kind":"rating.answer","data":{"prompt":"craving","value":2}}`)
+	headset.expect("stored")
+
+	// Cue level 1, paused in the middle: what comes during the pause is
+	// left out, and no beat-to-beat difference spans the pause.
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
+		t.Fatal(err)
+	}
+	if name, args := headset.nextCommand(); name != "program.intensity" || args["intensity"] != 1.0 {
+		t.Fatalf("second level sent %s %v", name, args)
+	}
+	e.rr(headset, s.ID, hs.ID, 8, 700, 720, 690, 710)
+	e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.pause", nil)
+	headset.nextCommand()
+	e.rr(headset, s.ID, hs.ID, 9, 400)
+	e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.resume", nil)
+	headset.nextCommand()
+	e.rr(headset, s.ID, hs.ID, 10, 705)
+
+	// The counsellor moves on without the rating: only with a reason.
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next", Override: true}); waystation.ErrorCode(err) != waystation.EINVALID {
+		t.Errorf("override without a reason: %v", err)
+	}
+	if _, err := e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.intensity", json.RawMessage(`{"intensity":2}`)); waystation.ErrorCode(err) != waystation.ECONFLICT {
+		t.Errorf("raw level change before the rating: %v", err)
+	}
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "goto", Level: 5}); waystation.ErrorCode(err) != waystation.EINVALID {
+		t.Errorf("goto a level the step does not have: %v", err)
+	}
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next", Override: true, Reason: "client declined to answer"}); err != nil {
+		t.Fatal(err)
+	}
+	headset.nextCommand()
+	e.rr(headset, s.ID, hs.ID, 11, 650) // one beat: a mean, no variability
+	headset.send(`{"type":"event","dseq":2,"session":"` + s.ID + `","kind":"rating.answer","data":{"prompt":"craving","value":7}}`)
+	headset.expect("stored")
+
+	// Recovery on the kiosk's relaxation step, then the end.
+	e.engine.Step(ctx, e.alice, s.ID, "next", 0)
+	e.rr(headset, s.ID, hs.ID, 13, 900, 950)
+	live, err := e.engine.Assessment(ctx, s.ID, "")
+	if err != nil || live.Final || len(live.Levels) != 4 {
+		t.Fatalf("live assessment: %+v, %v", live, err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "end"); err != nil {
+		t.Fatal(err)
+	}
+
+	a, err := e.engine.Assessment(ctx, s.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Final || a.Device != hs.ID || a.Client != "C-77" || len(a.Levels) != 4 {
+		t.Fatalf("assessment %+v", a)
+	}
+	hr0, hr1, hr2 := 60000.0/805, 60000.0/705, 60000.0/650
+	sd0, rm0 := math.Sqrt((25+225+225+25)/3.0), math.Sqrt((400+900+400)/3.0)
+	sd1 := math.Sqrt((25 + 225 + 225 + 25 + 0) / 4.0) // 700 720 690 710 | 705, mean 705
+	want := []struct {
+		phase     string
+		level     int
+		craving   *float64
+		override  bool
+		beats     int
+		hr, dhr   float64
+		sdnn, rms *float64
+	}{
+		{PhaseBaseline, 0, ptr(2), false, 4, hr0, 0, &sd0, &rm0},
+		{PhaseCue, 1, nil, true, 5, hr1, hr1 - hr0, &sd1, &rm0},
+		{PhaseCue, 2, ptr(7), false, 1, hr2, hr2 - hr0, nil, nil},
+		{PhaseRecovery, 0, nil, false, 2, 60000.0 / 925, 60000.0/925 - hr0, ptr(math.Sqrt(2 * 625.0)), ptr(50)},
+	}
+	for i, w := range want {
+		r := a.Levels[i]
+		if r.Phase != w.phase || r.Level != w.level || r.Overridden != w.override || r.Beats != w.beats || r.HRSource != "rr" {
+			t.Errorf("row %d: %+v", i, r)
+		}
+		if (w.craving == nil) != (r.Craving == nil) || (w.craving != nil && *w.craving != *r.Craving) {
+			t.Errorf("row %d craving %s, want %s", i, show(r.Craving), show(w.craving))
+		}
+		if !near(r.MeanHR, w.hr) || !near(r.MeanHRChange, w.dhr) {
+			t.Errorf("row %d mean HR %s change %s, want %v and %v", i, show(r.MeanHR), show(r.MeanHRChange), w.hr, w.dhr)
+		}
+		if (w.sdnn == nil) != (r.SDNN == nil) || (w.sdnn != nil && !near(r.SDNN, *w.sdnn)) ||
+			(w.rms == nil) != (r.RMSSD == nil) || (w.rms != nil && !near(r.RMSSD, *w.rms)) {
+			t.Errorf("row %d SDNN %s RMSSD %s, want %s and %s", i, show(r.SDNN), show(r.RMSSD), show(w.sdnn), show(w.rms))
+		}
+	}
+	if !near(a.Levels[1].SDNNChange, sd1-sd0) || !near(a.Levels[1].RMSSDChange, 0) || a.Levels[2].SDNNChange != nil {
+		t.Errorf("variability changes: %s %s %s", show(a.Levels[1].SDNNChange), show(a.Levels[1].RMSSDChange), show(a.Levels[2].SDNNChange))
+	}
+	if a.Levels[0].TitleEN != "Neutral baseline" || a.Levels[0].Rating != "craving" {
+		t.Errorf("baseline row %+v", a.Levels[0])
+	}
+
+	// Kept with the session, logged, and listed for the client.
+	ks := strings.Join(e.kinds(s.ID), " ")
+	for _, k := range []string{"level.started", "level.override", "assessment.stored"} {
+		if !strings.Contains(ks, k) {
+			t.Errorf("no %s in %s", k, ks)
+		}
+	}
+	if strings.Count(ks, "level.started") != 3 {
+		t.Errorf("level.started %d times: %s", strings.Count(ks, "level.started"), ks)
+	}
+	list, err := e.engine.ClientAssessments(ctx, "C-77")
+	if err != nil || len(list) != 1 || list[0].Session != s.ID || !near(list[0].Levels[1].MeanHRChange, hr1-hr0) {
+		t.Fatalf("client's assessments: %+v, %v", list, err)
+	}
+	if _, err := e.engine.ClientAssessments(ctx, "C-nobody"); waystation.ErrorCode(err) != waystation.ENOTFOUND {
+		t.Errorf("unknown client: %v", err)
+	}
+	if _, err := e.engine.Assessment(ctx, s.ID, "d-nope"); waystation.ErrorCode(err) != waystation.ENOTFOUND {
+		t.Errorf("assessment from a device that is not a station: %v", err)
+	}
+	// Stored once: asking again does not store it again.
+	e.engine.Assessment(ctx, s.ID, "")
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'assessment.stored'`, s.ID).Scan(&n)
+	if n != 1 {
+		t.Errorf("assessment.stored %d times", n)
+	}
+}
+
+// An assessment the controller did not get to store (it stopped right after
+// the end) is stored the first time it is asked for.
+func TestAssessmentStoredWhenAskedAfterACrash(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-78", Low)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "cue-assessment", Levels: []int{0, 1}, Rating: true}}})
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-78", Stations: []string{hs.ID}, Plan: plan})
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"})
+	headset.nextCommand()
+	e.rr(headset, s.ID, hs.ID, 2, 800, 810)
+	e.engine.Transition(ctx, e.alice, s.ID, "end")
+	// As if the end had been stored but not the assessment.
+	if _, err := e.db.W.Exec(`DELETE FROM assessments`); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.engine.Assessment(ctx, s.ID, "")
+	if err != nil || !a.Final || len(a.Levels) != 1 || !near(a.Levels[0].MeanHR, 60000.0/805) {
+		t.Fatalf("assessment %+v, %v", a, err)
+	}
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM assessments WHERE session_id = ?`, s.ID).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d stored", n)
+	}
+}
+
+// A stop reaches the device while the event log cannot write: a level
+// change sent first waits for the disk, the stop goes ahead of it.
+func TestStopAheadOfAStalledLog(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-79", Low)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-79", Stations: []string{hs.ID}})
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+
+	// Another connection holds the write lock, so the log's writer waits.
+	other, err := sqlite.Open(ctx, e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.W.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-hold', 'hold', '2026-01-01T00:00:00.000000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	go func() {
+		_, err := e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.launch", json.RawMessage(`{"program":"beach","intensity":1}`))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the launch is waiting for the disk
+	go func() {
+		_, err := e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.stop", nil)
+		done <- err
+	}()
+	if name, _ := headset.nextCommand(); name != "program.stop" {
+		t.Errorf("first command at the device: %s, want program.stop", name)
+	}
+	tx.Rollback()
+	if name, _ := headset.nextCommand(); name != "program.launch" {
+		t.Errorf("second command: %s", name)
+	}
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.sent", "command.acked", "command.acked")
+}
