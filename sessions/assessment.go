@@ -102,29 +102,35 @@ func (e *Engine) Assessment(ctx context.Context, id, device string) (Assessment,
 	if err != nil {
 		return Assessment{}, err
 	}
-	over := s.State == Ended || s.State == Aborted
-	if over {
-		a, err := e.storedAssessment(ctx, id)
-		if err == nil && (device == "" || device == a.Device) {
-			return a, nil
+	if s.State != Ended && s.State != Aborted {
+		return e.computeAssessment(ctx, s, device)
+	}
+	a, err := e.storedAssessment(ctx, id, device)
+	if errors.Is(err, sql.ErrNoRows) {
+		var n int
+		if err := e.db.R.QueryRowContext(ctx, `SELECT count(*) FROM assessments WHERE session_id = ?`, id).Scan(&n); err != nil {
+			return a, fmt.Errorf("assessment of %s: %w", id, err)
 		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return Assessment{}, err
+		if n == 0 { // the controller stopped before storing it
+			if err := e.storeAssessment(ctx, s); err != nil {
+				return a, err
+			}
+			a, err = e.storedAssessment(ctx, id, device)
 		}
-		if errors.Is(err, sql.ErrNoRows) && device == "" {
-			return e.storeAssessment(ctx, s) // the controller stopped before storing it
+		if errors.Is(err, sql.ErrNoRows) { // a station without heart readings, or no levels
+			return e.computeAssessment(ctx, s, device)
 		}
 	}
-	return e.computeAssessment(ctx, s, device)
+	return a, err
 }
 
 // ClientAssessments returns the stored assessments of a client's sessions,
-// oldest first, to compare them over time.
+// oldest first, to compare them over time: each session's primary one.
 func (e *Engine) ClientAssessments(ctx context.Context, code string) ([]Assessment, error) {
 	if _, err := e.GetClient(ctx, code); err != nil {
 		return nil, err
 	}
-	rows, err := e.db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? ORDER BY computed LIMIT 1000`, code)
+	rows, err := e.db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? AND is_primary = 1 ORDER BY computed LIMIT 1000`, code)
 	if err != nil {
 		return nil, fmt.Errorf("assessments of %s: %w", code, err)
 	}
@@ -144,9 +150,15 @@ func (e *Engine) ClientAssessments(ctx context.Context, code string) ([]Assessme
 	return out, rows.Err()
 }
 
-func (e *Engine) storedAssessment(ctx context.Context, id string) (Assessment, error) {
+// storedAssessment reads the stored assessment of a session from device's
+// readings ("": the primary one).
+func (e *Engine) storedAssessment(ctx context.Context, id, device string) (Assessment, error) {
 	var data string
-	if err := e.db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ?`, id).Scan(&data); err != nil {
+	q, args := `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, []any{id}
+	if device != "" {
+		q, args = `SELECT data FROM assessments WHERE session_id = ? AND device_id = ?`, []any{id, device}
+	}
+	if err := e.db.R.QueryRowContext(ctx, q, args...).Scan(&data); err != nil {
 		return Assessment{}, err
 	}
 	var a Assessment
@@ -156,29 +168,54 @@ func (e *Engine) storedAssessment(ctx context.Context, id string) (Assessment, e
 	return a, nil
 }
 
-// storeAssessment computes a finished session's assessment and keeps it,
-// with an assessment.stored event in the session's log. A session in which
-// no level ran has nothing to store.
-func (e *Engine) storeAssessment(ctx context.Context, s Session) (Assessment, error) {
-	a, err := e.computeAssessment(ctx, s, "")
-	if err != nil || len(a.Levels) == 0 {
-		return a, err
+// storeAssessment computes a finished session's assessment from each
+// station that gave heart readings and keeps them, with an
+// assessment.stored event in the session's log. A session in which no
+// level ran has nothing to store; one stored already is left as it is.
+func (e *Engine) storeAssessment(ctx context.Context, s Session) error {
+	primary, err := e.computeAssessment(ctx, s, "")
+	if err != nil || len(primary.Levels) == 0 {
+		return err
 	}
-	data, err := json.Marshal(a)
-	if err != nil {
-		return a, err
+	all := []Assessment{primary}
+	for _, d := range primary.Sources {
+		if d != primary.Device {
+			a, err := e.computeAssessment(ctx, s, d)
+			if err != nil {
+				return err
+			}
+			all = append(all, a)
+		}
 	}
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO assessments (session_id, client_code, computed, data) VALUES (?, ?, ?, ?)
-			ON CONFLICT (session_id) DO NOTHING`, s.ID, s.Client, sqlite.FormatTime(a.Computed), string(data))
-		return err
+		var n int
+		if err := tx.QueryRow(`SELECT count(*) FROM assessments WHERE session_id = ?`, s.ID).Scan(&n); err != nil || n > 0 {
+			if err == nil {
+				err = errAlreadyStored
+			}
+			return err
+		}
+		for i, a := range all {
+			data, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(`INSERT INTO assessments (session_id, device_id, is_primary, client_code, computed, data) VALUES (?, ?, ?, ?, ?, ?)`,
+				s.ID, a.Device, i == 0, s.Client, sqlite.FormatTime(a.Computed), string(data)); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, eventlog.Record{Stream: s.ID, Source: "controller", Kind: "assessment.stored",
-		Data: mustJSON(map[string]any{"levels": len(a.Levels), "device": a.Device})})
-	if err != nil {
-		return a, fmt.Errorf("store the assessment of %s: %w", s.ID, err)
+		Data: mustJSON(map[string]any{"levels": len(primary.Levels), "device": primary.Device, "sources": primary.Sources})})
+	if err != nil && !errors.Is(err, errAlreadyStored) {
+		return fmt.Errorf("store the assessment of %s: %w", s.ID, err)
 	}
-	return e.storedAssessment(ctx, s.ID) // what is on disk, should another end have won
+	return nil
 }
+
+// errAlreadyStored ends a store that another one beat.
+var errAlreadyStored = waystation.Errorf(waystation.ECONFLICT, "the assessment is stored already")
 
 // computeAssessment works the assessment out from the session's log and
 // telemetry.

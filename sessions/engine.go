@@ -508,7 +508,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	if err == nil && !s.State.Active() && s.State != Planned {
 		// The assessment is kept with the session as it ended; should this
 		// fail, it is stored the first time it is asked for.
-		if _, err := e.storeAssessment(ctx, s); err != nil {
+		if err := e.storeAssessment(ctx, s); err != nil {
 			e.logger.Error("store assessment", "session", id, "err", err)
 		}
 	}

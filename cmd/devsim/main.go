@@ -53,6 +53,7 @@ type options struct {
 	profile, profiles, controller, token, firmware string
 	osc, oscController                             string
 	serial                                         bool
+	script                                         string
 	load                                           int
 	data, room                                     string
 	rate                                           float64
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&o.osc, "osc", "", "OSC devices: HOST:PORT the simulated app listens on (the address it is registered with)")
 	fs.StringVar(&o.oscController, "osc-controller", "", "OSC devices: the controller's --osc-listen address (default: the controller's host, port 9001)")
 	fs.BoolVar(&o.serial, "serial", false, "serial devices: open a pseudo-terminal and print its path (register it with --port)")
+	fs.StringVar(&o.script, "script", "", "websocket VR devices: a JSON file of RR intervals and rating answers per program level, instead of the simulated body")
 	fs.IntVar(&o.load, "load", 0, fmt.Sprintf("run N websocket devices at once (at most %d), registered in --data and removed at the end", maxLoad))
 	fs.StringVar(&o.data, "data", or("WAYSTATION_DATA", "data"), "load mode: the controller's data folder, where the devices are registered (env WAYSTATION_DATA)")
 	fs.StringVar(&o.room, "room", "Load test", "load mode: the room the devices are registered in (created if missing)")
@@ -137,6 +139,15 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 	if o.osc != "" && p.Transport != profile.TransportOSC {
 		return usagef("--osc: profile %s uses transport %s", p.ID, p.Transport)
 	}
+	var script *devsim.Script
+	if o.script != "" {
+		if p.Transport != profile.TransportWebsocket || o.load != 0 {
+			return usagef("--script drives one websocket device; profile %s uses %s", p.ID, p.Transport)
+		}
+		if script, err = devsim.LoadScript(o.script); err != nil {
+			return usagef("--script: %v", err)
+		}
+	}
 	if o.load > 0 && o.duration == 0 {
 		o.duration = time.Minute
 	}
@@ -167,7 +178,7 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 		if o.token == "" {
 			return usagef("profile %s is a websocket device: give --token (from waystation device add), or --load N", p.ID)
 		}
-		d := &devsim.Device{URL: wsURL(base), Token: o.token, Profile: p, Firmware: o.firmware, Logger: log}
+		d := &devsim.Device{URL: wsURL(base), Token: o.token, Profile: p, Firmware: o.firmware, Logger: log, Script: script}
 		d.Run(ctx)
 		return nil
 	}

@@ -110,6 +110,23 @@ func runDevsim(t *testing.T, args ...string) (lines <-chan string, done <-chan i
 	return out, exit
 }
 
+// serialPort runs a simulated serial sensor for d and returns its pty.
+func serialPort(t *testing.T, d string) string {
+	t.Helper()
+	lines, _ := runDevsim(t, "--profile", "biosensor-serial-1", "--serial", "--duration", d)
+	var port string
+	select {
+	case l := <-lines:
+		port, _ = strings.CutPrefix(l, "serial port: ")
+	case <-time.After(10 * time.Second):
+		t.Fatal("devsim --serial printed no port")
+	}
+	if !strings.HasPrefix(port, "/dev/pts/") {
+		t.Fatalf("serial port line %q", port)
+	}
+	return port
+}
+
 // Each transport's simulator reaches the controller, as a technician would
 // run it.
 func TestEveryTransport(t *testing.T) {
@@ -122,17 +139,7 @@ func TestEveryTransport(t *testing.T) {
 	vr, _ := s.add(t, "vr-osc-1", appAddr)
 	runDevsim(t, "--profile", "vr-osc-1", "--osc", appAddr, "--osc-controller", s.osc, "--duration", "30s")
 
-	lines, _ := runDevsim(t, "--profile", "biosensor-serial-1", "--serial", "--duration", "30s")
-	var port string
-	select {
-	case l := <-lines:
-		port, _ = strings.CutPrefix(l, "serial port: ")
-	case <-time.After(10 * time.Second):
-		t.Fatal("devsim --serial printed no port")
-	}
-	if !strings.HasPrefix(port, "/dev/pts/") {
-		t.Fatalf("serial port line %q", port)
-	}
+	port := serialPort(t, "30s")
 	sensor, _ := s.add(t, "biosensor-serial-1", port)
 
 	devicetest.Wait(t, "heart rate from all three", func() bool {
@@ -186,6 +193,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--profile", "kiosk-ws-1", "--load", "5000", "--duration", "1s"}, 2, "--load 5000 is outside"},
 		{[]string{"--profile", "vr-osc-1", "--load", "2", "--duration", "1s"}, 2, "--load runs websocket devices"},
 		{[]string{"--profile", "kiosk-ws-1", "--duration", "-1s"}, 2, "--duration -1s is outside"},
+		{[]string{"--profile", "vr-osc-1", "--osc", "127.0.0.1:1", "--script", "testdata/cue-script.json"}, 2, "--script drives one websocket device"},
+		{[]string{"--profile", "vrstation-ws-1", "--token", "t", "--script", "testdata/nope.json"}, 2, "--script: open testdata/nope.json"},
 		{[]string{"--bogus"}, 2, "unknown flag: --bogus"},
 	}
 	for _, tc := range cases {

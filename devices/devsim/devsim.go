@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -38,12 +39,16 @@ type Device struct {
 	// After, if set, runs after the device has acknowledged and answered a
 	// command: a test's client pressing help once a scene shows, say.
 	After func(d *Device, session, name string, args map[string]any)
+	// Script, if set, gives the client's heart and answers per level
+	// instead of the simulated body.
+	Script *Script
 
 	mu       sync.Mutex
 	ws       *websocket.Conn
 	dseq     int64
 	unstored map[int64][]byte // events sent but not yet stored, by dseq
 	session  string           // the session of the last command
+	program  string           // the program launched last
 	body     *body            // the client's heart and the headset's battery
 
 	// Sent and Stored count events sent (resends excluded) and confirmed.
@@ -223,16 +228,33 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.Event(session, "sandtray.cleared", nil)
 	case "prompt.rating":
 		// The client answers after a moment.
-		time.AfterFunc(2*time.Second, func() {
-			d.Event(session, "rating.answer", map[string]any{"prompt": args["prompt"], "value": rand.IntN(11)})
+		value, delay := rand.IntN(11), 2*time.Second
+		if d.Script != nil {
+			if d.Script.RatingDelayMS > 0 {
+				delay = time.Duration(d.Script.RatingDelayMS) * time.Millisecond
+			}
+			d.mu.Lock()
+			prog := d.program
+			d.mu.Unlock()
+			if l := d.Script.level(prog, d.body.current()); l != nil && l.Rating != nil {
+				value = *l.Rating
+			}
+		}
+		time.AfterFunc(delay, func() {
+			d.Event(session, "rating.answer", map[string]any{"prompt": args["prompt"], "value": value})
 		})
 	case "program.launch":
 		prog, _ := args["program"].(string)
+		d.mu.Lock()
+		d.program = prog
+		d.mu.Unlock()
 		d.body.program(prog, intArg(args["intensity"]), true)
 		d.Event(session, "program.started", args)
+		d.beats(intArg(args["intensity"]))
 	case "program.intensity":
 		d.body.program("", intArg(args["intensity"]), true)
 		d.Event(session, "program.intensity_changed", args)
+		d.beats(intArg(args["intensity"]))
 	case "program.pause", "program.resume", "program.stop":
 		d.body.pause(name != "program.resume")
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
@@ -241,6 +263,25 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	}
 	if d.After != nil {
 		d.After(d, session, name, args)
+	}
+}
+
+// beats sends the script's RR intervals of a level, with the heart rate
+// each gives, one reading set per beat.
+func (d *Device) beats(level int) {
+	d.mu.Lock()
+	prog := d.program
+	d.mu.Unlock()
+	l := d.Script.level(prog, level)
+	if l == nil || !d.Profile.Can("telemetry.rr_interval") {
+		return
+	}
+	for _, rr := range l.RRms {
+		values := map[string]any{"rr_interval": rr}
+		if d.Profile.Can("telemetry.heart_rate") {
+			values["heart_rate"] = math.Round(60000/rr*10) / 10
+		}
+		d.write(map[string]any{"type": wire.TypeTelemetry, "values": values})
 	}
 }
 
@@ -265,13 +306,14 @@ func (d *Device) telemetry(ctx context.Context) {
 	every(ctx, d.TelemetryEvery, func() {
 		hr, rr, battery := d.body.step()
 		values := map[string]any{}
-		if d.Profile.Can("telemetry.heart_rate") {
+		scripted := d.Script != nil // the script alone gives the heart
+		if d.Profile.Can("telemetry.heart_rate") && !scripted {
 			values["heart_rate"] = hr
 		}
 		if d.Profile.Can("telemetry.battery") {
 			values["battery"] = battery
 		}
-		if d.Profile.Can("telemetry.rr_interval") {
+		if d.Profile.Can("telemetry.rr_interval") && !scripted {
 			values["rr_interval"] = rr
 		}
 		if d.Profile.Can("telemetry.gsr") {

@@ -42,6 +42,13 @@ func (b *body) program(name string, level int, running bool) {
 	b.level, b.running = level, running
 }
 
+// current returns the program's level.
+func (b *body) current() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.level
+}
+
 // pause stops the program (stopped) or holds it (paused: false resumes).
 func (b *body) pause(stopped bool) {
 	b.mu.Lock()

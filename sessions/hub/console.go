@@ -254,6 +254,11 @@ type inFrame struct {
 	Device  string          `json:"device"`
 	Name    string          `json:"name"`
 	Args    json.RawMessage `json:"args"`
+	// A level frame: the fields of sessions.LevelRequest.
+	Action   string `json:"action"`
+	Level    int    `json:"level"`
+	Override bool   `json:"override"`
+	Reason   string `json:"reason"`
 }
 
 // readPump is the only reader of the connection.
@@ -294,10 +299,10 @@ func (cc *consoleConn) readPump() {
 				delete(cc.subs, f.Topic)
 			}
 			cc.mu.Unlock()
-		case "command":
+		case "command", "level":
 			cc.command(f)
 		default:
-			cc.errorFrame(waystation.EINVALID, fmt.Sprintf("unknown frame type %q (subscribe, unsubscribe, command)", f.Type), "", f.Req)
+			cc.errorFrame(waystation.EINVALID, fmt.Sprintf("unknown frame type %q (subscribe, unsubscribe, command, level)", f.Type), "", f.Req)
 		}
 	}
 }
@@ -376,6 +381,8 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 	}()
 }
 
+// command runs a command or a level frame and answers with a result frame
+// matching its req.
 func (cc *consoleConn) command(f inFrame) {
 	result := map[string]any{"type": TypeResult, "req": f.Req}
 	fail := func(err error) {
@@ -389,11 +396,21 @@ func (cc *consoleConn) command(f inFrame) {
 	case cc.user.Role != auth.Counsellor:
 		fail(waystation.Errorf(waystation.EFORBIDDEN, "only counsellors may steer sessions"))
 		return
-	case f.Session == "" || f.Device == "" || f.Name == "":
+	case f.Type == "level" && (f.Session == "" || f.Action == ""):
+		fail(waystation.Errorf(waystation.EINVALID, `a level frame needs "session" and "action"`))
+		return
+	case f.Type == "command" && (f.Session == "" || f.Device == "" || f.Name == ""):
 		fail(waystation.Errorf(waystation.EINVALID, `a command needs "session", "device" and "name"`))
 		return
 	}
-	res, err := cc.c.Sessions.Command(cc.ctx, cc.user, f.Session, f.Device, f.Name, f.Args)
+	var res sessions.CommandResult
+	var err error
+	if f.Type == "level" {
+		res, err = cc.c.Sessions.Level(cc.ctx, cc.user, f.Session, sessions.LevelRequest{
+			Action: f.Action, Level: f.Level, Device: f.Device, Override: f.Override, Reason: f.Reason})
+	} else {
+		res, err = cc.c.Sessions.Command(cc.ctx, cc.user, f.Session, f.Device, f.Name, f.Args)
+	}
 	if err != nil {
 		fail(err)
 		return
