@@ -58,6 +58,20 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A second headset in its own room runs the cue-reactivity assessment
+	// with a scripted heart and answers.
+	reg.AddRoom(ctx, "VR room")
+	_, vrToken, err := reg.Add(ctx, set, registry.NewDevice{Profile: "vrstation-ws-1", Name: "Headset 2", Room: "VR room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := devsim.DecodeScript([]byte(`{"rating_delay_ms": 100, "levels": [
+		{"level": 0, "rr_ms": [800, 820, 790, 810], "rating": 2},
+		{"level": 1, "rr_ms": [700, 710, 690, 700], "rating": 6},
+		{"level": 2, "rr_ms": [650, 655, 645, 650], "rating": 8}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -92,6 +106,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}},
 		{Token: headsetToken, Profile: headsetProfile, TelemetryEvery: 200 * time.Millisecond},
+		{Token: vrToken, Profile: headsetProfile, Script: script},
 	} {
 		d.URL, d.Logger = "ws://"+addr+"/v1/devices/ws", quiet
 		sims.Add(1)
@@ -109,7 +124,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

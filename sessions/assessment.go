@@ -56,6 +56,7 @@ type LevelResult struct {
 	Step    int       `json:"step"`
 	Program string    `json:"program"`
 	Level   int       `json:"level"`
+	Device  string    `json:"device,omitempty"` // the station that ran it
 	Phase   string    `json:"phase"`
 	TitleEN string    `json:"title_en"`
 	TitleZH string    `json:"title_zh"`
@@ -295,7 +296,7 @@ func (e *Engine) rows(s Session, tl []waystation.Event, a *Assessment) []span {
 			}
 			closeAt(ev.TS)
 			paused = -1
-			r := LevelResult{Step: le.Step, Program: le.Program, Level: le.Level, Started: ev.TS}
+			r := LevelResult{Step: le.Step, Program: le.Program, Level: le.Level, Device: le.Device, Started: ev.TS}
 			it, _ := content.Get(le.Program)
 			for _, l := range it.Levels {
 				if l.Level == le.Level {

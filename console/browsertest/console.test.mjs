@@ -14,7 +14,7 @@ mkdirSync(OUT_DIR, { recursive: true });
 const shot = (page, name) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
 const timeline = (page) => page.$$eval("#timeline li", (lis) => lis.map((li) => `${li.dataset.seq}:${li.dataset.kind}`));
 
-test("a counsellor runs a session from the console", { timeout: 90_000 }, async () => {
+test("a counsellor runs a session from the console", { timeout: 150_000 }, async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -102,6 +102,51 @@ test("a counsellor runs a session from the console", { timeout: 90_000 }, async 
     await page.click("#lang");
     await page.waitForSelector("#act-end:has-text('结束会谈')");
     await shot(page, "05-session-zh");
+
+    // A cue-reactivity assessment on the VR room's headset: baseline and
+    // level 1 rated, level 2 reached by an override with a reason.
+    await page.click("#lang");
+    await page.waitForSelector("#act-end:has-text('End session')");
+    page.on("dialog", (d) => d.accept());
+    await page.click("#act-end");
+    await page.waitForSelector("#state.ended");
+    await page.click("a[href='#/new']");
+    await page.fill("#client", "C-2002");
+    await page.selectOption("#room", { label: "VR room" });
+    await page.selectOption("#plan", "cue-assessment");
+    await page.click("#create");
+    await page.waitForSelector("#act-start");
+    await page.click("#act-start");
+    await page.waitForSelector("#state.running");
+    await page.click("#plancard button:has-text('Next step')");
+    await page.click("#level-next:has-text('Start first level')");
+    await page.waitForSelector("#curlevel[data-level='0']");
+    await page.click("#ask-rating");
+    await page.waitForSelector("#assessment tr[data-level='0'] td.craving:text-is('2')");
+    await page.click("#level-next");
+    await page.waitForSelector("#curlevel[data-level='1'] #waiting");
+    await page.click("#ask-rating");
+    await page.waitForSelector("#assessment tr[data-level='1'] td.craving:text-is('6')");
+    await page.click("#level-next");
+    await page.waitForSelector("#curlevel[data-level='2'] #waiting");
+    // The next level waits for the rating: moving on needs the override and a reason.
+    await page.check("#override");
+    await page.fill("#override-reason", "client removed the headset for a moment");
+    await page.click("#level-next");
+    await page.waitForSelector("#timeline li[data-kind='level.override']");
+    await page.waitForSelector("#curlevel[data-level='3']");
+    // Mean heart rate of level 1 (RR 700 710 690 700: 60000 / 700) and its
+    // change from the baseline (60000 / 805).
+    await page.waitForSelector("#assessment tr[data-level='1'] td.hr:text-is('85.7')");
+    assert.equal(await page.textContent("#assessment tr[data-level='1'] td.dhr"), "+11.2");
+    assert.equal(await page.textContent("#assessment tr[data-level='2'] td.craving"), "skipped", "level 2 was passed without its rating");
+    await shot(page, "06-assessment");
+    await page.click("#act-end");
+    await page.waitForSelector("#state.ended");
+    await page.click("#clientcode");
+    await page.waitForSelector("#compare");
+    assert.equal(await page.$$eval("section[data-session] tr[data-phase='cue']", (rows) => rows.length), 3);
+    await shot(page, "07-client-history");
 
     assert.deepEqual(problems, [], "the page logged no errors");
     assert.equal(unauthorized, 2, "only the expected 401s");

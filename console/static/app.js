@@ -104,10 +104,17 @@
       this.send({ type: "unsubscribe", topic });
     },
     command(session, device, name, args) {
+      return this.call({ type: "command", session, device, name, args: args || {} });
+    },
+    // level moves the current VR step: {action, level, device, override, reason}.
+    level(session, req) {
+      return this.call(Object.assign({ type: "level", session }, req));
+    },
+    call(frame) {
       const req = "r-" + (++this.reqSeq);
       return new Promise((resolve, reject) => {
         this.pending[req] = { resolve, reject };
-        this.send({ type: "command", req, session, device, name, args: args || {} });
+        this.send(Object.assign({ req }, frame));
         setTimeout(() => { if (this.pending[req]) { delete this.pending[req]; reject(new Error("no answer")); } }, 15000);
       });
     },
@@ -212,7 +219,9 @@
   }
 
   async function loadBasics() {
-    const [rooms, devices, profiles, content] = await Promise.all([api("GET", "/v1/rooms"), api("GET", "/v1/devices"), api("GET", "/v1/profiles"), api("GET", "/v1/content")]);
+    const [rooms, devices, profiles, content, plans] = await Promise.all([api("GET", "/v1/rooms"), api("GET", "/v1/devices"), api("GET", "/v1/profiles"), api("GET", "/v1/content"),
+      state.user.role === "counsellor" ? api("GET", "/v1/plans") : { templates: [] }]);
+    state.plans = plans.templates;
     state.content = {};
     for (const c of content.items) state.content[c.id] = c;
     state.rooms = rooms.rooms;
@@ -241,6 +250,7 @@
     if ((m = hash.match(/^#\/session\/([a-z0-9-]+)$/))) return sessionView(m[1]);
     if (hash === "#/new") return newSessionView();
     if (hash === "#/history") return historyView();
+    if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(m[1]);
     return roomsView();
   }
 
@@ -268,18 +278,13 @@
     render();
   }
 
-  const planTemplates = {
-    adhoc: null,
-    relax: { steps: [{ kind: "checkin" }, { kind: "relaxation", scene: "sea", bpm: 6 }, { kind: "music", content: "rain" }, { kind: "checkout" }] },
-    sandtray: { steps: [{ kind: "checkin" }, { kind: "sandtray" }, { kind: "checkout" }] },
-    vr: { steps: [{ kind: "checkin" }, { kind: "vr", program: "beach", levels: [1, 2] }, { kind: "checkout" }] },
-  };
-
   async function newSessionView() {
     const code = h("input", { id: "client", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9\\-]{1,31}", autocomplete: "off" });
     const risk = h("select", { id: "risk" }, ["low", "medium", "high"].map((r) => h("option", { value: r, text: t("risk." + r) })));
     const room = h("select", { id: "room" }, state.rooms.map((r) => h("option", { value: r.id, text: r.name })));
-    const plan = h("select", { id: "plan" }, Object.keys(planTemplates).map((k) => h("option", { value: k, text: t("plan." + k) })));
+    // The controller's plan templates; a course of several sessions says so.
+    const plan = h("select", { id: "plan" }, h("option", { value: "adhoc", text: t("plan.adhoc") }),
+      state.plans.map((tp) => h("option", { value: tp.id, text: titleOf(tp) + (tp.course > 1 ? " · " + t("plan.course").replace("{n}", tp.course) : "") })));
     const stations = h("fieldset", { id: "stations" }, h("legend", { text: t("new.stations") }));
     const fillStations = () => {
       stations.replaceChildren(h("legend", { text: t("new.stations") }));
@@ -301,7 +306,7 @@
         } catch (e) {
           if (e.code !== "conflict") throw e; // a known client: keep its recorded risk tier
         }
-        const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: planTemplates[plan.value] });
+        const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: (state.plans.find((tp) => tp.id === plan.value) || {}).plan || null });
         location.hash = "#/session/" + s.id;
       } catch (e) { err.textContent = e.message; }
     } },
@@ -321,7 +326,7 @@
     try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { return fail(e); }
     const rows = data.sessions.map((s) => h("tr", {},
       h("td", {}, h("a", { href: "#/session/" + s.id, text: s.id })),
-      h("td", { text: s.client }), h("td", { text: s.room }),
+      h("td", {}, h("a", { href: "#/client/" + encodeURIComponent(s.client), text: s.client })), h("td", { text: s.room }),
       h("td", {}, h("span", { class: "state " + s.state, text: t("state." + s.state) })),
       h("td", { text: s.counsellor }), h("td", { text: fmtDate(s.created) })));
     main().replaceChildren(h("h1", { text: t("history.title") }),
@@ -329,19 +334,102 @@
         h("tbody", {}, rows)));
   }
 
+  // ---- assessments: a table and a chart of the levels, shared by the
+  // session view and the client's history ----
+  const num = (v, digits = 1) => (v === null || v === undefined ? "–" : v.toFixed(digits));
+  const signed = (v) => (v === null || v === undefined ? "–" : (v > 0 ? "+" : "") + v.toFixed(1));
+  function levelLabel(r) {
+    return (r.phase === "recovery" || r.phase === "relaxation" || r.phase === "imagery" ? titleOf(state.content[r.program]) || r.program || t("phase." + r.phase) : t("assess.level") + " " + r.level) +
+      " · " + t("phase." + r.phase);
+  }
+  function assessmentTable(rows) {
+    const cols = ["assess.col_level", "assess.col_craving", "assess.col_hr", "assess.col_dhr", "assess.col_sdnn", "assess.col_rmssd", "assess.col_dsdnn", "assess.col_drmssd"];
+    return h("table", { class: "list assessment" },
+      h("thead", {}, h("tr", {}, cols.map((k) => h("th", { text: t(k) })))),
+      h("tbody", {}, rows.map((r) => h("tr", { "data-level": r.level, "data-phase": r.phase },
+        h("td", { text: levelLabel(r), title: titleOf(r) }),
+        h("td", { class: "craving", text: r.craving === null ? (r.overridden ? t("assess.skipped") : (r.rating ? "…" : "")) : String(r.craving) }),
+        h("td", { class: "hr", text: num(r.mean_hr) }), h("td", { class: "dhr", text: signed(r.mean_hr_change) }),
+        h("td", { text: num(r.sdnn_ms) }), h("td", { text: num(r.rmssd_ms) }),
+        h("td", { text: signed(r.sdnn_change_ms) }), h("td", { text: signed(r.rmssd_change_ms) })))));
+  }
+  // drawAssessment draws, per rated level, the craving (bars, 0-10) and the
+  // heart-rate change from baseline (line, -30..+30 bpm); several series
+  // (sessions) are drawn side by side in their own colours.
+  const palette = ["#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f"];
+  function drawAssessment(canvas, series) {
+    const ctx = canvas.getContext("2d");
+    const w = canvas.width, hgt = canvas.height, left = 34, right = 40, top = 10, bottom = 22;
+    ctx.clearRect(0, 0, w, hgt);
+    const levels = [...new Set(series.flatMap((s) => s.rows.filter((r) => r.rating).map((r) => r.level)))].sort((a, b) => a - b);
+    if (!levels.length) return;
+    const slot = (w - left - right) / levels.length;
+    const yC = (c) => top + (1 - c / 10) * (hgt - top - bottom);
+    const yH = (d) => top + (1 - (Math.max(-30, Math.min(30, d)) + 30) / 60) * (hgt - top - bottom);
+    ctx.font = "11px sans-serif"; ctx.strokeStyle = "#cfd8dc"; ctx.fillStyle = "#607d8b";
+    for (const c of [0, 5, 10]) { ctx.beginPath(); ctx.moveTo(left, yC(c)); ctx.lineTo(w - right, yC(c)); ctx.stroke(); ctx.fillText(String(c), 4, yC(c) + 4); }
+    for (const d of [-30, 0, 30]) ctx.fillText((d > 0 ? "+" : "") + d, w - right + 4, yH(d) + 4);
+    levels.forEach((l, i) => ctx.fillText(t("assess.level") + " " + l, left + i * slot + 4, hgt - 6));
+    const bw = (slot - 8) / series.length;
+    series.forEach((s, si) => {
+      const colour = palette[si % palette.length];
+      const byLevel = {};
+      for (const r of s.rows) if (r.rating) byLevel[r.level] = r; // the last run of a level counts
+      ctx.fillStyle = colour + "55"; ctx.strokeStyle = colour; ctx.lineWidth = 2;
+      levels.forEach((l, i) => {
+        const r = byLevel[l];
+        if (r && r.craving !== null) ctx.fillRect(left + i * slot + 4 + si * bw, yC(r.craving), bw - 2, yC(0) - yC(r.craving));
+      });
+      ctx.beginPath();
+      let started = false;
+      levels.forEach((l, i) => {
+        const r = byLevel[l];
+        if (!r || r.mean_hr_change === null) return;
+        const x = left + i * slot + slot / 2, y = yH(r.mean_hr_change);
+        started ? ctx.lineTo(x, y) : ctx.moveTo(x, y);
+        started = true;
+      });
+      ctx.stroke();
+    });
+  }
+
+  // ---- a client's history: assessments compared over time ----
+  async function clientView(code) {
+    main().replaceChildren(h("p", { text: t("loading") }));
+    let client, list;
+    try {
+      [client, list] = await Promise.all([api("GET", "/v1/clients/" + encodeURIComponent(code)), api("GET", "/v1/clients/" + encodeURIComponent(code) + "/assessments")]);
+    } catch (e) { return fail(e); }
+    const chart = h("canvas", { id: "compare", width: 720, height: 220 });
+    const series = list.assessments.map((a) => ({ rows: a.levels }));
+    const legend = h("ul", { class: "legend" }, list.assessments.map((a, i) => h("li", { class: "sw" + (i % palette.length) },
+      h("a", { href: "#/session/" + a.session, text: fmtDate(a.computed) }))));
+    main().replaceChildren(h("h1", {}, t("client") + " ", h("span", { id: "clientcode", text: client.code }), " ",
+      h("span", { class: "badge risk-" + client.risk, text: t("risk." + client.risk) })),
+      h("section", { class: "card wide" }, h("h2", { text: t("assess.compare") }),
+        list.assessments.length ? [chart, h("p", { class: "muted small", text: t("assess.chart_help") }), legend] : h("p", { class: "muted", id: "noassess", text: t("assess.none") })),
+      ...list.assessments.map((a) => h("section", { class: "card wide", "data-session": a.session },
+        h("h3", {}, h("a", { href: "#/session/" + a.session, text: fmtDate(a.computed) }), " ", h("span", { class: "muted small", text: deviceLabel(a.device) })),
+        assessmentTable(a.levels))));
+    if (list.assessments.length) drawAssessment(chart, series);
+  }
+  const deviceLabel = (id) => (id ? t("assess.from") + " " + (state.devices[id] ? state.devices[id].name : id) : "");
+
   // ---- the live session view ----
   function sessionView(id) {
     const topic = "session/" + id;
-    const v = { id, session: null, events: [], hr: {}, leave: () => live.unsubscribe(topic) };
+    const v = { id, session: null, events: [], hr: {}, assessment: null, source: "",
+      leave: () => { live.unsubscribe(topic); clearInterval(v.assessTimer); clearTimeout(v.assessSoon); } };
     state.view = v;
     main().replaceChildren(h("p", { text: t("loading") }));
 
     const header = h("section", { class: "card head" });
-    const plan = h("section", { class: "card" });
+    const plan = h("section", { class: "card", id: "plancard" });
     const steer = h("section", { class: "card", id: "steer" });
     const chart = h("canvas", { id: "hr", width: 600, height: 160 });
     const hrCard = h("section", { class: "card" }, h("h2", { text: t("hr.title") }), chart, h("p", { class: "muted small", id: "hrnone", text: t("hr.none") }));
     const alerts = h("section", { class: "card", id: "alerts" });
+    const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
     const noteText = h("textarea", { id: "note", rows: 3, maxlength: 4000, placeholder: t("notes.placeholder") });
     const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText,
       h("button", { type: "button", id: "addnote", onclick: async () => {
@@ -364,7 +452,7 @@
       if (["running", "paused", "interrupted"].includes(s.state)) buttons.push(["end", "danger"]);
       if (["planned", "running", "paused", "interrupted"].includes(s.state)) buttons.push(["abort", "ghost"]);
       header.replaceChildren(
-        h("h1", {}, t("client") + " ", h("span", { id: "clientcode", text: s.client }), " ",
+        h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
           h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
         h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
         h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a, onclick: transition(a) }, t("act." + a)))));
@@ -445,6 +533,58 @@
         steer.append(box);
       }
     }
+    // The assessment card: the current VR step's level controls (next,
+    // repeat, ask for the rating, override with a reason) and the levels so
+    // far as a table and a chart, refreshed as levels, ratings and readings
+    // come in.
+    const hasVR = () => v.session.plan.steps.some((st) => st.kind === "vr");
+    async function loadAssessment() {
+      if (!hasVR()) { assess.hidden = true; return; }
+      try {
+        v.assessment = await api("GET", "/v1/sessions/" + id + "/assessment" + (v.source ? "?device=" + encodeURIComponent(v.source) : ""));
+      } catch (e) { return fail(e); }
+      if (state.view === v) renderAssessment();
+    }
+    function assessSoon() { clearTimeout(v.assessSoon); v.assessSoon = setTimeout(loadAssessment, 300); }
+    function renderAssessment() {
+      const a = v.assessment, s = v.session;
+      const st = s.plan.steps[s.step];
+      const active = s.state === "running" || s.state === "paused";
+      assess.hidden = false;
+      const kids = [h("h2", { text: t("assess.title") })];
+      if (active && st && st.kind === "vr") {
+        const mine = a.levels.filter((r) => r.step === s.step && r.program === st.program);
+        const cur = mine[mine.length - 1];
+        const waiting = st.rating && cur && cur.craving === null && !cur.overridden;
+        kids.push(h("p", { id: "curlevel", "data-level": cur ? cur.level : "" },
+          cur ? t("assess.current") + ": " + t("assess.level") + " " + cur.level + " · " + titleOf(cur) : t("assess.notyet"),
+          waiting ? h("strong", { class: "warn", id: "waiting", text: " · " + t("assess.waiting") }) : null));
+        const ovr = h("input", { type: "checkbox", id: "override" });
+        const reason = h("input", { id: "override-reason", maxlength: 500, placeholder: t("assess.reason") });
+        const level = (action) => async () => {
+          try {
+            await live.level(id, { action, override: waiting && ovr.checked, reason: reason.value });
+            toast(t("assess.sent"));
+          } catch (e) { fail(e); }
+        };
+        kids.push(h("div", { class: "actions" },
+          h("button", { type: "button", id: "level-next", class: "primary", onclick: level("next") }, cur ? t("assess.next") : t("assess.first")),
+          cur ? h("button", { type: "button", id: "level-repeat", onclick: level("repeat") }, t("assess.repeat")) : null,
+          cur && cur.rating ? h("button", { type: "button", id: "ask-rating", onclick: () => cmd(cur.device, "prompt.rating", { prompt: t("assess.prompt_" + cur.rating), min: 0, max: 10 }) }, t("assess.ask")) : null));
+        if (waiting) kids.push(h("div", { class: "row" }, h("label", { class: "check", for: "override" }, ovr, " ", t("assess.override")), reason));
+      }
+      if (a.sources.length > 1) {
+        const sel = h("select", { id: "source", "aria-label": t("assess.source") }, a.sources.map((d) => h("option", { value: d, selected: d === a.device, text: deviceName(d) })));
+        sel.addEventListener("change", () => { v.source = sel.value; loadAssessment(); });
+        kids.push(h("div", { class: "row" }, h("label", { for: "source", text: t("assess.source") }), sel));
+      }
+      if (a.levels.length) {
+        const canvas = h("canvas", { id: "achart", width: 600, height: 180 });
+        kids.push(assessmentTable(a.levels), canvas, h("p", { class: "muted small", text: t("assess.chart_help") + (a.final ? " · " + t("assess.final") : "") }));
+        drawAssessment(canvas, [{ rows: a.levels }]);
+      } else kids.push(h("p", { class: "muted", text: t("assess.none_yet") }));
+      assess.replaceChildren(...kids);
+    }
     function renderAlerts() {
       const mine = Object.values(state.alerts).filter((a) => a.session === id || (!a.session && v.session.stations.includes(a.device)));
       alerts.replaceChildren(h("h2", { text: t("alerts.title") }));
@@ -455,6 +595,12 @@
       const d = ev.data || {};
       switch (ev.kind) {
         case "note.added": return d.text;
+        case "level.started": {
+          const prog = state.content[d.program];
+          const lv = prog && (prog.levels || []).find((l) => l.level === d.level);
+          return t("assess.level") + " " + d.level + (lv ? " · " + titleOf(lv) : "") + " → " + deviceName(d.device);
+        }
+        case "level.override": return t("assess.level") + " " + d.level + " · " + (d.reason || "") + " · " + (d.by || "");
         case "command.sent": return (d.name || "") + " " + JSON.stringify(d.args || {}) + " → " + deviceName(d.device);
         case "command.acked": return (d.name || "") + " ✓ " + deviceName(d.device);
         case "command.failed": return (d.name || "") + " ✗ " + (d.error || "");
@@ -491,6 +637,7 @@
         h("span", { class: "muted", text: sourceName(ev.source) }), " ",
         h("span", { class: "summary", text: summary(ev) })));
       if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
+      if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
     }
     let refreshing = null;
     function refresh() {
@@ -544,8 +691,14 @@
         for (const s of tel.series) v.hr[s.device] = s.points.slice();
       } catch (e) { return fail(e); }
       if (state.view !== v) return;
-      main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), log));
-      renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart();
+      main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, log));
+      renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment();
+      // Readings change the heart figures: refresh them now and then while
+      // a VR step runs.
+      v.assessTimer = setInterval(() => {
+        const st = v.session.plan.steps[v.session.step];
+        if (v.session.state === "running" && st && st.kind === "vr") loadAssessment();
+      }, 5000);
       live.subscribe(topic, 0, (f) => {
         if (f.type === "event") addEvent(f);
         else if (f.type === "telemetry") addReading(f);
