@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/sessions/eventlog"
 	"waystation/sqlite"
 )
 
@@ -304,4 +305,52 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 		}
 	}
 	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.sent", "command.acked", "command.acked")
+}
+
+// BenchmarkAssessmentSessionHour computes the assessment of an hour-long
+// cue-reactivity session while it runs (as the console asks every few
+// seconds): six levels of ten minutes, a beat every 0.8 s and a heart rate
+// every second from the sensor, 8,100 readings in all.
+func BenchmarkAssessmentSessionHour(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-B1", Low)
+	hs, _ := e.device("vrstation-ws-1", "Headset", "VR station")
+	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "cue-assessment", Levels: cueLevels, Rating: true}}})
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-B1", Stations: []string{hs.ID}, Plan: plan})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
+		b.Fatal(err)
+	}
+	readings := 0
+	for level := range 6 {
+		if _, err := e.log.Append(ctx, eventlog.Record{Stream: s.ID, Source: "user:bench", Kind: KindLevelStarted,
+			Data: mustJSON(map[string]any{"step": 0, "program": "cue-assessment", "level": level, "device": hs.ID, "command": fmt.Sprint("c-", level)})}); err != nil {
+			b.Fatal(err)
+		}
+		var batch []eventlog.Reading
+		for i := range 750 { // ten minutes of beats
+			batch = append(batch, eventlog.Reading{DeviceID: hs.ID, Stream: s.ID, Name: "rr_interval", Value: 800 - float64(level*20) + float64(i%7)})
+		}
+		for range 600 { // ten minutes of heart rate
+			batch = append(batch, eventlog.Reading{DeviceID: hs.ID, Stream: s.ID, Name: "heart_rate", Value: 75 + float64(level*2)})
+		}
+		if err := e.log.Store(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		readings += len(batch)
+		if _, err := e.log.Append(ctx, eventlog.Record{Stream: s.ID, Source: "device:" + hs.ID, Kind: KindRatingAnswer, Data: mustJSON(map[string]int{"value": level})}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		a, err := e.engine.Assessment(ctx, s.ID, "")
+		if err != nil || len(a.Levels) != 6 || a.Levels[5].Beats != 750 {
+			b.Fatalf("%+v, %v", a.Levels, err)
+		}
+	}
+	b.ReportMetric(float64(readings)*float64(b.N)/b.Elapsed().Seconds(), "readings/s")
 }

@@ -29,7 +29,7 @@ type observer func([]waystation.Event)
 func (o observer) Publish(evs []waystation.Event) { o(evs) }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	db      *sqlite.DB
 	reg     *registry.Registry
@@ -41,7 +41,7 @@ type env struct {
 	alice   auth.User // a counsellor
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -99,7 +99,7 @@ func (e *env) device(profileID, name, room string) (waystation.Device, string) {
 
 // dev is a device connected over a real websocket.
 type dev struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 

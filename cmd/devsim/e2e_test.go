@@ -165,6 +165,13 @@ func TestCueReactivitySessionEndToEnd(t *testing.T) {
 		t.Fatalf("start: %d", st)
 	}
 	r.do("POST", "/v1/sessions/"+sess.ID+"/step", map[string]string{"action": "next"}, nil)
+	var refusal struct {
+		Error struct{ Code, Message string }
+	}
+	if st := r.do("POST", "/v1/sessions/"+sess.ID+"/level", map[string]string{"action": "sideways"}, &refusal); st != 400 ||
+		!strings.Contains(refusal.Error.Message, `unknown level action "sideways"`) {
+		t.Errorf("a bad level action: %d %+v", st, refusal)
+	}
 
 	cookie := jar.Cookies(must(url.Parse(s.url)))[0]
 	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/v1/console/ws",
