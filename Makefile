@@ -16,7 +16,8 @@ FUZZ_TARGETS := \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange \
 	./devices/osc:FuzzDecode \
-	./devices/profile:FuzzLineParse
+	./devices/profile:FuzzLineParse \
+	./devices/devsim:FuzzDecodeScript
 
 .PHONY: all build run test unit browser fuzz bench lint deps clean
 

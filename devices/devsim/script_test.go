@@ -1,6 +1,7 @@
 package devsim
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -33,4 +34,26 @@ func TestDecodeScript(t *testing.T) {
 			t.Errorf("%s: %v, want %q", b.in, err, b.want)
 		}
 	}
+}
+
+// FuzzDecodeScript: any input is a script or a clear error, never a panic,
+// and a script it accepts reads back the same after encoding.
+func FuzzDecodeScript(f *testing.F) {
+	f.Add([]byte(`{"rating_delay_ms":100,"levels":[{"level":0,"rr_ms":[800,810],"rating":1},{"program":"beach","level":0}]}`))
+	f.Add([]byte(`{"levels":[{"level":6}]}`))
+	f.Add([]byte(`{"levels":[{"level":1,"rr_ms":[1e309]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := DecodeScript(b)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "script: ") {
+				t.Fatalf("error %q does not say it is the script", err)
+			}
+			return
+		}
+		again, _ := json.Marshal(s)
+		s2, err := DecodeScript(again)
+		if err != nil || len(s2.Levels) != len(s.Levels) {
+			t.Fatalf("re-encoded script %s: %v", again, err)
+		}
+	})
 }
