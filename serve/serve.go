@@ -171,8 +171,10 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
 	})
+	authHTTP := auth.NewHTTP(accounts, log)
+	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	(&api.API{
-		Auth: auth.NewHTTP(accounts, log), Registry: reg, Sessions: engine, Logger: log,
+		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
 		Profiles: func() *profile.Set { return profiles },
 	}).Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)

@@ -556,3 +556,61 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// GET /v1/health: technicians and admins see the store's size, free disk,
+// the event log's queue and lag, and what is connected; counsellors and
+// strangers do not.
+func TestHealth(t *testing.T) {
+	addr, data := controller(t)
+	_, token := seed(t, data)
+	tech := login(t, addr, "tech", "technician password")
+	health := func() map[string]any {
+		status, m := tech.do("GET", "/v1/health", "")
+		if status != 200 {
+			t.Fatalf("technician GET /v1/health: %d %v", status, m)
+		}
+		return m
+	}
+	before := health()
+	if before["database_bytes"].(float64) <= 0 || before["free_disk_bytes"].(float64) <= 0 || before["devices_registered"] != 1.0 || before["devices_connected"] != 0.0 {
+		t.Errorf("health before the kiosk connects: %v", before)
+	}
+	el, _ := before["event_log"].(map[string]any)
+	for _, k := range []string{"queued", "lag_ms", "batches", "events", "failures"} {
+		if _, ok := el[k]; !ok {
+			t.Errorf("event_log has no %s: %v", k, el)
+		}
+	}
+	kiosk, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kiosk.Close()
+	kiosk.WriteJSON(map[string]string{"type": "hello", "firmware": "0.5.0"})
+	kiosk.ReadJSON(&map[string]any{}) // welcome
+	kiosk.WriteJSON(map[string]any{"type": "event", "dseq": 1, "kind": "kiosk.idle"})
+	var stored map[string]any
+	if kiosk.ReadJSON(&stored); stored["type"] != "stored" {
+		t.Fatalf("kiosk event: %v", stored)
+	}
+	for i := 0; ; i++ {
+		if m := health(); m["devices_connected"] == 1.0 {
+			if el := m["event_log"].(map[string]any); el["events"].(float64) < 1 || el["batches"].(float64) < 1 {
+				t.Errorf("the kiosk's event is not counted: %v", m)
+			}
+			break
+		}
+		if i == 250 {
+			t.Fatal("the kiosk never counted as connected")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c := login(t, addr, "counsellor", "counsellor password")
+	if status, _ := c.do("GET", "/v1/health", ""); status != 403 {
+		t.Errorf("counsellor GET /v1/health: %d", status)
+	}
+	anon := &client{t: t, base: "http://" + addr, http: http.DefaultClient}
+	if status, _ := anon.do("GET", "/v1/health", ""); status != 401 {
+		t.Errorf("anonymous GET /v1/health: %d", status)
+	}
+}

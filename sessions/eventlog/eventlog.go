@@ -81,6 +81,7 @@ type request struct {
 	records  []Record
 	readings []Reading
 	done     func([]Result, error)
+	queued   time.Time // when it was submitted
 }
 
 // Log is the event log. Create it with Open and run its writer with Run.
@@ -108,6 +109,11 @@ type Stats struct {
 	Dupes    int64 // device events dropped as already stored
 	Readings int64
 	Failures int64 // records refused by the store
+	// Queued is how many appends wait for the writer now; LastLag is how
+	// long the oldest request of the last committed batch waited from its
+	// submission to its commit.
+	Queued  int
+	LastLag time.Duration
 }
 
 // ErrClosed is returned by appends after Close.
@@ -171,7 +177,9 @@ func (l *Log) Close() {
 func (l *Log) Stats() Stats {
 	l.statsMu.Lock()
 	defer l.statsMu.Unlock()
-	return l.stats
+	st := l.stats
+	st.Queued = len(l.reqs)
+	return st
 }
 
 // submit hands a request to the writer; it blocks while the queue is full.
@@ -181,6 +189,7 @@ func (l *Log) submit(ctx context.Context, r *request) error {
 	if l.closed {
 		return ErrClosed
 	}
+	r.queued = time.Now()
 	select {
 	case l.reqs <- r:
 		return nil
@@ -438,6 +447,9 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 // returns its events have been handed to every subscriber. Both happen only
 // after the commit.
 func (l *Log) finish(batch []*request, results [][]Result, events []waystation.Event) {
+	l.statsMu.Lock()
+	l.stats.LastLag = time.Since(batch[0].queued)
+	l.statsMu.Unlock()
 	if l.opts.Publisher != nil && len(events) > 0 {
 		l.opts.Publisher.Publish(events)
 	}
