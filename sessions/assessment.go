@@ -290,7 +290,7 @@ func (e *Engine) rows(s Session, tl []waystation.Event, a *Assessment) []span {
 	for _, ev := range tl {
 		switch ev.Kind {
 		case KindLevelStarted:
-			var le levelEntry
+			var le levelData
 			if json.Unmarshal(ev.Data, &le) != nil || failed[le.Command] {
 				continue
 			}
@@ -302,6 +302,9 @@ func (e *Engine) rows(s Session, tl []waystation.Event, a *Assessment) []span {
 				if l.Level == le.Level {
 					r.TitleEN, r.TitleZH, r.Rating = l.TitleEN, l.TitleZH, l.Rating
 				}
+			}
+			if r.Rating == "" && le.Step >= 0 && le.Step < len(s.Plan.Steps) && s.Plan.Steps[le.Step].Rating {
+				r.Rating = "rating" // the plan asks for one where the program names none
 			}
 			switch {
 			case it.Purpose == content.PurposeAssessment && le.Level == 0:

@@ -354,3 +354,33 @@ func BenchmarkAssessmentSessionHour(b *testing.B) {
 	}
 	b.ReportMetric(float64(readings)*float64(b.N)/b.Elapsed().Seconds(), "readings/s")
 }
+
+// A plan may ask for a rating at each level of a program whose catalogue
+// levels name none (a relaxation program): the gate holds the same way,
+// and the answer is kept with the level.
+func TestRatingGateOnAnyProgram(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-80", Low)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "beach", Levels: []int{0, 1}, Rating: true}}})
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-80", Stations: []string{hs.ID}, Plan: plan})
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
+		t.Fatal(err)
+	}
+	headset.nextCommand()
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); waystation.ErrorCode(err) != waystation.ECONFLICT {
+		t.Fatalf("next before the rating: %v", err)
+	}
+	headset.send(`{"type":"event","dseq":1,"session":"` + s.ID + `","kind":"rating.answer","data":{"value":4}}`)
+	headset.expect("stored")
+	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := e.engine.Assessment(ctx, s.ID, "")
+	if len(a.Levels) != 2 || a.Levels[0].Rating != "rating" || a.Levels[0].Craving == nil || *a.Levels[0].Craving != 4 || a.Levels[0].Phase != PhaseRelaxation {
+		t.Errorf("levels %+v", a.Levels)
+	}
+}

@@ -600,7 +600,8 @@ func (e *Engine) command(ctx context.Context, by auth.User, id, device, name str
 	}
 	var wait func(context.Context) (bool, string, error)
 	var sendErr error
-	if capability.Urgent(name) {
+	urgent := capability.Urgent(name)
+	if urgent {
 		// A stop goes to the device at once, ahead of whatever waits for
 		// the disk; it is logged right after.
 		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
@@ -612,7 +613,7 @@ func (e *Engine) command(ctx context.Context, by auth.User, id, device, name str
 		}
 		return CommandResult{}, err
 	}
-	if !(capability.Urgent(name)) {
+	if !urgent {
 		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
 	}
 	if sendErr != nil {

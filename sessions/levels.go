@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"waystation"
 	"waystation/auth"
@@ -50,30 +49,28 @@ type override struct {
 	reason string
 }
 
-// levelEntry is one level.started of the session's log.
-type levelEntry struct {
-	Seq      int64
-	TS       time.Time
-	Step     int    `json:"step"`
-	Program  string `json:"program"`
-	Level    int    `json:"level"`
-	Device   string `json:"device"`
-	Command  string `json:"command"`
-	rating   *float64
-	override bool
+// levelData is what a level.started event says.
+type levelData struct {
+	Step    int    `json:"step"`
+	Program string `json:"program"`
+	Level   int    `json:"level"`
+	Device  string `json:"device"`
+	Command string `json:"command"`
 }
 
-// levelLog is what the session's log says about its levels.
-type levelLog struct {
-	levels []*levelEntry // in order, without those whose command failed
-}
-
-// current returns the level running in step, or nil.
-func (l levelLog) current(step int) *levelEntry {
-	if n := len(l.levels); n > 0 && l.levels[n-1].Step == step {
-		return l.levels[n-1]
+// currentLevel returns the last level run in the session's current step,
+// or nil, from the same reading of the log the assessment makes.
+func (e *Engine) currentLevel(ctx context.Context, s Session) (*LevelResult, error) {
+	tl, err := e.timeline(ctx, s.ID)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	var a Assessment
+	e.rows(s, tl, &a)
+	if n := len(a.Levels); n > 0 && a.Levels[n-1].Step == s.Step {
+		return &a.Levels[n-1], nil
+	}
+	return nil, nil
 }
 
 // timelineKinds are the events the level machinery and the assessment read.
@@ -136,33 +133,6 @@ func ratingValue(data json.RawMessage) (float64, bool) {
 	return *d.Value, true
 }
 
-// levels folds a timeline into its levels: a rating answers the level
-// current when it came (the last answer counts), and a level whose command
-// failed never ran.
-func levels(tl []waystation.Event) levelLog {
-	failed := failedCommands(tl)
-	var l levelLog
-	for _, ev := range tl {
-		switch ev.Kind {
-		case KindLevelStarted:
-			le := &levelEntry{Seq: ev.Seq, TS: ev.TS}
-			if json.Unmarshal(ev.Data, le) != nil || failed[le.Command] {
-				continue
-			}
-			l.levels = append(l.levels, le)
-		case KindRatingAnswer:
-			if v, ok := ratingValue(ev.Data); ok && len(l.levels) > 0 {
-				l.levels[len(l.levels)-1].rating = &v
-			}
-		case KindLevelOverride:
-			if len(l.levels) > 0 {
-				l.levels[len(l.levels)-1].override = true
-			}
-		}
-	}
-	return l
-}
-
 // programArgs are the arguments of program.launch and program.intensity.
 type programArgs struct {
 	Program   string `json:"program"`
@@ -184,11 +154,10 @@ func (e *Engine) levelChange(ctx context.Context, by auth.User, s Session, devic
 	step := s.Plan.Steps[s.Step]
 	var a programArgs
 	json.Unmarshal(args, &a)
-	tl, err := e.timeline(ctx, s.ID)
+	cur, err := e.currentLevel(ctx, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	cur := levels(tl).current(s.Step)
 	program := a.Program
 	if name == "program.intensity" {
 		program = step.Program
@@ -199,7 +168,7 @@ func (e *Engine) levelChange(ctx context.Context, by auth.User, s Session, devic
 	if program != step.Program {
 		return nil, nil, nil // another program than the step's: not one of its levels
 	}
-	if step.Rating && cur != nil && cur.rating == nil && !cur.override {
+	if step.Rating && cur != nil && cur.Craving == nil && !cur.Overridden {
 		if ov == nil {
 			return nil, nil, waystation.Errorf(waystation.ECONFLICT,
 				"level %d of %s has no rating from the client yet: ask for it (prompt.rating) and wait for the answer, or override with a reason", cur.Level, program)
@@ -239,11 +208,10 @@ func (e *Engine) Level(ctx context.Context, by auth.User, id string, req LevelRe
 		}
 		ov = &override{reason: req.Reason}
 	}
-	tl, err := e.timeline(ctx, id)
+	cur, err := e.currentLevel(ctx, s)
 	if err != nil {
 		return CommandResult{}, err
 	}
-	cur := levels(tl).current(s.Step)
 	at := -1 // where the current level is in the step's order
 	if cur != nil {
 		at = slices.Index(order, cur.Level)
