@@ -56,6 +56,28 @@ func (e *env) rr(d *dev, session, device string, want int, values ...float64) {
 	}
 }
 
+// vrSession registers a connected headset in the VR station and starts a
+// session of a client with it as station and plan (nil: ad hoc).
+func (e *env) vrSession(code string, steps ...Step) (Session, string, *dev) {
+	e.t.Helper()
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, code, Low)
+	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
+	headset := e.connect(token, "1.4.0")
+	var plan json.RawMessage
+	if steps != nil {
+		plan = mustJSON(Plan{Steps: steps})
+	}
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: code, Stations: []string{hs.ID}, Plan: plan})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
+		e.t.Fatal(err)
+	}
+	return s, hs.ID, headset
+}
+
 func near(got *float64, want float64) bool {
 	return got != nil && math.Abs(*got-want) < 1e-9
 }
@@ -233,15 +255,10 @@ func TestCueAssessment(t *testing.T) {
 func TestAssessmentStoredWhenAskedAfterACrash(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-78", Low)
-	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
-	headset := e.connect(token, "1.4.0")
-	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "cue-assessment", Levels: []int{0, 1}, Rating: true}}})
-	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-78", Stations: []string{hs.ID}, Plan: plan})
-	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	s, hs, headset := e.vrSession("C-78", Step{Kind: StepVR, Program: "cue-assessment", Levels: []int{0, 1}, Rating: true})
 	e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"})
 	headset.nextCommand()
-	e.rr(headset, s.ID, hs.ID, 2, 800, 810)
+	e.rr(headset, s.ID, hs, 2, 800, 810)
 	e.engine.Transition(ctx, e.alice, s.ID, "end")
 	// As if the end had been stored but not the assessment.
 	if _, err := e.db.W.Exec(`DELETE FROM assessments`); err != nil {
@@ -263,11 +280,7 @@ func TestAssessmentStoredWhenAskedAfterACrash(t *testing.T) {
 func TestStopAheadOfAStalledLog(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-79", Low)
-	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
-	headset := e.connect(token, "1.4.0")
-	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-79", Stations: []string{hs.ID}})
-	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	s, hs, headset := e.vrSession("C-79")
 
 	// Another connection holds the write lock, so the log's writer waits.
 	other, err := sqlite.Open(ctx, e.dir)
@@ -284,12 +297,12 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 	}
 	done := make(chan error, 2)
 	go func() {
-		_, err := e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.launch", json.RawMessage(`{"program":"beach","intensity":1}`))
+		_, err := e.engine.Command(ctx, e.alice, s.ID, hs, "program.launch", json.RawMessage(`{"program":"beach","intensity":1}`))
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond) // the launch is waiting for the disk
 	go func() {
-		_, err := e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.stop", nil)
+		_, err := e.engine.Command(ctx, e.alice, s.ID, hs, "program.stop", nil)
 		done <- err
 	}()
 	if name, _ := headset.nextCommand(); name != "program.stop" {
@@ -361,12 +374,7 @@ func BenchmarkAssessmentSessionHour(b *testing.B) {
 func TestRatingGateOnAnyProgram(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-80", Low)
-	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
-	headset := e.connect(token, "1.4.0")
-	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "beach", Levels: []int{0, 1}, Rating: true}}})
-	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-80", Stations: []string{hs.ID}, Plan: plan})
-	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	s, _, headset := e.vrSession("C-80", Step{Kind: StepVR, Program: "beach", Levels: []int{0, 1}, Rating: true})
 	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
 		t.Fatal(err)
 	}
