@@ -233,10 +233,7 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 			if d.Script.RatingDelayMS > 0 {
 				delay = time.Duration(d.Script.RatingDelayMS) * time.Millisecond
 			}
-			d.mu.Lock()
-			prog := d.program
-			d.mu.Unlock()
-			if l := d.Script.level(prog, d.body.current()); l != nil && l.Rating != nil {
+			if l := d.scriptLevel(d.body.current()); l != nil && l.Rating != nil {
 				value = *l.Rating
 			}
 		}
@@ -266,13 +263,18 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	}
 }
 
-// beats sends the script's RR intervals of a level, with the heart rate
-// each gives, one reading set per beat.
-func (d *Device) beats(level int) {
+// scriptLevel returns the script of a level of the program launched last.
+func (d *Device) scriptLevel(level int) *ScriptLevel {
 	d.mu.Lock()
 	prog := d.program
 	d.mu.Unlock()
-	l := d.Script.level(prog, level)
+	return d.Script.level(prog, level)
+}
+
+// beats sends the script's RR intervals of a level, with the heart rate
+// each gives, one reading set per beat.
+func (d *Device) beats(level int) {
+	l := d.scriptLevel(level)
 	if l == nil || !d.Profile.Can("telemetry.rr_interval") {
 		return
 	}

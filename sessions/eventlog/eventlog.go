@@ -439,6 +439,7 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 	l.stats.Events += int64(len(events))
 	l.stats.Dupes += dupes
 	l.stats.Readings += readings
+	l.stats.LastLag = time.Since(batch[0].queued) // the oldest waited longest
 	l.statsMu.Unlock()
 	return results, events, nil
 }
@@ -447,9 +448,6 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 // returns its events have been handed to every subscriber. Both happen only
 // after the commit.
 func (l *Log) finish(batch []*request, results [][]Result, events []waystation.Event) {
-	l.statsMu.Lock()
-	l.stats.LastLag = time.Since(batch[0].queued)
-	l.statsMu.Unlock()
 	if l.opts.Publisher != nil && len(events) > 0 {
 		l.opts.Publisher.Publish(events)
 	}
