@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 
+	"waystation"
 	"waystation/auth"
 	"waystation/content"
+	"waystation/content/music"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/httpjson"
@@ -21,6 +23,8 @@ type API struct {
 	Profiles func() *profile.Set
 	Sessions *sessions.Engine
 	Logger   *slog.Logger
+	// Music is the music folder; nil lists no tracks.
+	Music *music.Library
 }
 
 // Routes registers every REST route on mux.
@@ -34,12 +38,45 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
 	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
+	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
 }
 
-// content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program.
+// content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program;
+// the music folder's tracks and playlists as last scanned, and the files
+// that scan skipped ("skipped": [{"file","error"}]).
 func (a *API) content(w http.ResponseWriter, r *http.Request) {
-	httpjson.Write(w, http.StatusOK, map[string]any{"items": content.List(r.URL.Query().Get("kind"))})
+	kind := r.URL.Query().Get("kind")
+	items := content.List(kind)
+	skipped := []music.Skipped{}
+	if a.Music != nil {
+		for _, it := range a.Music.Items() {
+			if kind == "" || it.Kind == kind {
+				items = append(items, it)
+			}
+		}
+		skipped = append(skipped, a.Music.Skipped()...)
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"items": items, "skipped": skipped})
+}
+
+// rescan reads the music folder again and answers what changed:
+// {"tracks","added","removed","skipped"}.
+func (a *API) rescan(w http.ResponseWriter, r *http.Request) {
+	if a.Music == nil {
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "this controller has no music folder")
+		return
+	}
+	rep, err := a.Music.Scan()
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	for _, s := range rep.Skipped {
+		a.Logger.Warn("music: file skipped", "file", s.File, "err", s.Error)
+	}
+	a.Logger.Info("music folder rescanned", "dir", a.Music.Dir(), "tracks", rep.Tracks, "added", len(rep.Added), "removed", len(rep.Removed), "skipped", len(rep.Skipped))
+	httpjson.Write(w, http.StatusOK, rep)
 }
 
 func (a *API) rooms(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"waystation"
+	"waystation/devices/localaudio/output"
 	"waystation/devices/osc"
 	"waystation/serve"
 )
@@ -27,11 +28,17 @@ func runServe(env *Env, args []string) error {
 	profiles := profilesFlag(env, fs)
 	demo := fs.Bool("demo", false, "create the demo site and print its device tokens")
 	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
+	audioOut := fs.String("audio-out", "default", "where the room speakers play: "+output.Specs+` ("default": the sound card, or the null output when there is none)`)
+	musicDir := fs.String("music", "", "the music folder (default: DATA/music)")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
+	if err := output.CheckSpec(*audioOut); err != nil {
+		return usagef("%v", err)
+	}
 	return serve.Run(env.Context, serve.Config{
 		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, OSCListen: *oscListen,
+		AudioOut: *audioOut, MusicDir: *musicDir,
 		Logger: slog.Default(), Out: env.Stdout,
 	})
 }

@@ -1,17 +1,24 @@
 // Package content is the catalogue of what the rooms play and show: VR
-// programs now; scenes, music, soundscapes and sandtray figures as their
-// issues land. Everything is described here in Go, with titles in Chinese
-// and English; nothing is downloaded at run time.
+// programs, generated soundscapes and the music folder's tracks now;
+// scenes and sandtray figures as their issues land. Everything is described
+// here in Go, with titles in Chinese and English; nothing is downloaded at
+// run time.
 package content
 
 import (
 	"fmt"
 	"slices"
+
+	"waystation/content/soundscape"
 )
 
 // Kinds of catalogue item.
 const (
-	KindVRProgram = "vr-program"
+	KindVRProgram  = "vr-program"
+	KindSoundscape = "soundscape"
+	KindTrack      = "track"
+	// KindPlaylist is every track carrying a tag, played in turn.
+	KindPlaylist = "playlist"
 )
 
 // Purposes of a VR program.
@@ -34,8 +41,13 @@ type Item struct {
 	Purpose     string   `json:"purpose,omitempty"`
 	DeviceKinds []string `json:"device_kinds,omitempty"`
 	Levels      []Level  `json:"levels,omitempty"`
-	// DurationS is the item's usual length in seconds.
-	DurationS int `json:"duration_s,omitempty"`
+	// DurationS is the item's length in seconds: a track's exact length, a
+	// program's usual one.
+	DurationS float64 `json:"duration_s,omitempty"`
+	// Params are a soundscape's parameters.
+	Params []soundscape.Param `json:"params,omitempty"`
+	// File is a track's file in the music folder.
+	File string `json:"file,omitempty"`
 }
 
 // Level is one intensity level of a VR program.
@@ -92,7 +104,16 @@ var catalogue = []Item{
 		}},
 }
 
-// List returns the catalogue, optionally only items of one kind.
+func init() {
+	for _, s := range soundscape.List() {
+		catalogue = append(catalogue, Item{ID: s.ID, Kind: KindSoundscape, TitleEN: s.TitleEN, TitleZH: s.TitleZH,
+			Tags: s.Tags, Params: s.Params})
+	}
+}
+
+// List returns the built-in catalogue (VR programs and soundscapes; the
+// music folder's tracks are listed by package music), optionally only items
+// of one kind.
 func List(kind string) []Item {
 	out := []Item{}
 	for _, it := range catalogue {

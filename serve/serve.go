@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +23,11 @@ import (
 	"waystation/api"
 	"waystation/auth"
 	"waystation/console"
+	"waystation/content/music"
 	"waystation/devices"
 	"waystation/devices/devsim"
+	"waystation/devices/localaudio"
+	"waystation/devices/localaudio/output"
 	"waystation/devices/osc"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -45,7 +49,13 @@ type Config struct {
 	// OSCListen is the UDP HOST:PORT OSC devices send to; "" or "off"
 	// runs no OSC transport.
 	OSCListen string
-	Logger    *slog.Logger
+	// AudioOut is where the room speakers play: "default" (the sound card,
+	// or the null output when there is none), "null", or "file:PATH.wav";
+	// "" is "null".
+	AudioOut string
+	// MusicDir is the music folder; "" is DataDir/music.
+	MusicDir string
+	Logger   *slog.Logger
 	// Out is where the demo site's accounts, tokens and URL are printed.
 	Out io.Writer
 	// Ready, if set, is called with the bound address once the controller
@@ -138,6 +148,40 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Info("osc devices listening", "addr", oscAdapter.Addr().String())
 	}
 
+	musicDir := cfg.MusicDir
+	if musicDir == "" {
+		musicDir = filepath.Join(cfg.DataDir, "music")
+	}
+	if cfg.Demo {
+		if n, err := music.WriteDemoTracks(musicDir); err != nil {
+			log.Warn("demo: no demo tracks", "err", err)
+		} else if n > 0 {
+			log.Info("demo: generated demo tracks", "dir", musicDir, "count", n)
+		}
+	}
+	lib := music.NewLibrary(musicDir)
+	if rep, err := lib.Scan(); err != nil {
+		log.Error("music folder not read", "err", err)
+	} else {
+		for _, sk := range rep.Skipped {
+			log.Warn("music: file skipped", "file", sk.File, "err", sk.Error)
+		}
+		log.Info("music folder scanned", "dir", musicDir, "tracks", rep.Tracks, "skipped", len(rep.Skipped))
+	}
+	audio := localaudio.New(intake, func() *profile.Set { return profiles }, lib)
+	adapters.Adapters[profile.TransportLocalAudio] = audio
+	devicesDone.Go(func() { audio.Run(devCtx) })
+	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, audio, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := speakers.Close(); err != nil {
+			log.Error("audio output did not close cleanly", "out", speakers.Name(), "err", err)
+		}
+	}()
+	log.Info("audio output", "out", speakers.Name())
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/devices/ws", wsdev)
 	accounts := auth.NewStore(db)
@@ -175,7 +219,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	(&api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
-		Profiles: func() *profile.Set { return profiles },
+		Profiles: func() *profile.Set { return profiles }, Music: lib,
 	}).Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())

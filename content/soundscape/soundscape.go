@@ -324,3 +324,9 @@ func (c *cue) add(out [][2]float64, bpm, inhale float64) {
 		out[i][1] += v
 	}
 }
+
+// Remaining reports -1: a soundscape never ends.
+func (g *Generator) Remaining() int { return -1 }
+
+// Close does nothing: a soundscape holds no resources.
+func (g *Generator) Close() error { return nil }

@@ -94,14 +94,17 @@ var commands = []Command{
 	{Name: "program.pause", Doc: "pause the VR program", Urgent: true},
 	{Name: "program.resume", Doc: "resume the VR program"},
 	{Name: "program.stop", Doc: "stop the VR program", Urgent: true},
-	{Name: "audio.play", Doc: "play a track or soundscape", Args: []Arg{
-		{Name: "content", Type: String, Required: true, MaxLen: 128},
-		{Name: "params", Type: Object},
+	{Name: "audio.play", Doc: "play a track, a playlist or a soundscape", Args: []Arg{
+		{Name: "content", Type: String, Required: true, MaxLen: 128, Doc: "track, playlist or soundscape id from the content catalogue"},
+		{Name: "params", Type: Object, Doc: "a soundscape's parameters; for tracks and playlists loop, shuffle, crossfade_ms, fade_in_ms"},
 	}},
 	{Name: "audio.pause", Doc: "pause playback", Urgent: true},
 	{Name: "audio.resume", Doc: "resume playback"},
-	{Name: "audio.stop", Doc: "stop playback", Urgent: true},
+	{Name: "audio.stop", Doc: "stop playback", Urgent: true, Args: []Arg{
+		{Name: "fade_ms", Type: Int, Min: 0, Max: 30000, Doc: "how long the fade to silence takes (default 1000)"},
+	}},
 	{Name: "audio.next", Doc: "skip to the next track of the playlist"},
+	{Name: "audio.previous", Doc: "go back to the track before in the playlist"},
 	{Name: "audio.volume", Doc: "set the volume", Args: []Arg{
 		{Name: "level", Type: Number, Required: true, Min: 0, Max: 1},
 		{Name: "ramp_ms", Type: Int, Min: 0, Max: 60000},

@@ -1,0 +1,285 @@
+// Package output is where the room speakers' sound goes: the real sound
+// card through beep/speaker, a null output that keeps real time on a
+// machine without one, or a WAV file that holds exactly what the speakers
+// would have played (for headless rooms and tests). Each pulls one
+// beep.Streamer, which must never drain.
+package output
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gopxl/beep/v2"
+	"github.com/gopxl/beep/v2/speaker"
+)
+
+// Output is a running output.
+type Output interface {
+	// Name says which output is in use: "speaker", "null" or "file:PATH".
+	Name() string
+	// Close stops pulling and, for a file, finalises it.
+	Close() error
+}
+
+// Specs are the values --audio-out takes.
+const Specs = "default, null or file:PATH.wav"
+
+// CheckSpec refuses an --audio-out value that names no output.
+func CheckSpec(spec string) error {
+	switch {
+	case spec == "default" || spec == "null" || spec == "":
+		return nil
+	case strings.HasPrefix(spec, "file:"):
+		path := strings.TrimPrefix(spec, "file:")
+		if !strings.HasSuffix(strings.ToLower(path), ".wav") {
+			return fmt.Errorf("--audio-out %s: the file must end in .wav", spec)
+		}
+		return nil
+	}
+	return fmt.Errorf("--audio-out %q: want %s", spec, Specs)
+}
+
+// Open starts the output spec names, pulling src at rate: "default" is the
+// sound card when there is one and the null output otherwise (the log says
+// which, and why); "" is "null".
+func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger) (Output, error) {
+	if err := CheckSpec(spec); err != nil {
+		return nil, err
+	}
+	switch {
+	case spec == "default":
+		if why := noSoundDevice(); why != "" {
+			log.Warn("audio: no sound device; playing to the null output, which keeps time but is silent", "why", why)
+			return startClock(rate, src, nil), nil
+		}
+		out, err := openSpeaker(rate, src)
+		if err != nil {
+			log.Warn("audio: the sound device did not open; playing to the null output", "err", err)
+			return startClock(rate, src, nil), nil
+		}
+		return out, nil
+	case spec == "null" || spec == "":
+		return startClock(rate, src, nil), nil
+	}
+	path := strings.TrimPrefix(spec, "file:")
+	w, err := CreateWAV(path, rate)
+	if err != nil {
+		return nil, err
+	}
+	return startClock(rate, src, w), nil
+}
+
+// noSoundDevice says why there is certainly no sound device ("" when there
+// may be one): no ALSA device nodes and no PulseAudio or PipeWire socket.
+func noSoundDevice() string {
+	if _, err := os.Stat("/dev/snd"); err == nil {
+		return ""
+	}
+	if os.Getenv("PULSE_SERVER") != "" {
+		return ""
+	}
+	if run := os.Getenv("XDG_RUNTIME_DIR"); run != "" {
+		for _, s := range []string{"pulse/native", "pipewire-0"} {
+			if _, err := os.Stat(filepath.Join(run, s)); err == nil {
+				return ""
+			}
+		}
+	}
+	return "no /dev/snd and no PulseAudio or PipeWire socket"
+}
+
+// speakerOut is the sound card. beep/speaker is process-wide and can be
+// initialised once.
+type speakerOut struct{}
+
+var speakerOnce struct {
+	sync.Mutex
+	done bool
+	err  error
+}
+
+func openSpeaker(rate beep.SampleRate, src beep.Streamer) (Output, error) {
+	speakerOnce.Lock()
+	defer speakerOnce.Unlock()
+	if !speakerOnce.done {
+		speakerOnce.done = true
+		speakerOnce.err = speaker.Init(rate, rate.N(100*time.Millisecond))
+	}
+	if speakerOnce.err != nil {
+		return nil, speakerOnce.err
+	}
+	speaker.Play(src)
+	return speakerOut{}, nil
+}
+
+func (speakerOut) Name() string { return "speaker" }
+func (speakerOut) Close() error { speaker.Clear(); return nil }
+
+// clock pulls src in real time, every tick, as a sound card would, and
+// writes what it pulls to w (nil: nowhere).
+type clock struct {
+	rate beep.SampleRate
+	src  beep.Streamer
+	w    *WAVWriter
+	stop context.CancelFunc
+	done chan error
+}
+
+// tick is how often the clocked outputs pull.
+const tick = 10 * time.Millisecond
+
+func startClock(rate beep.SampleRate, src beep.Streamer, w *WAVWriter) *clock {
+	ctx, stop := context.WithCancel(context.Background())
+	c := &clock{rate: rate, src: src, w: w, stop: stop, done: make(chan error, 1)}
+	go func() { c.done <- c.run(ctx) }()
+	return c
+}
+
+func (c *clock) Name() string {
+	if c.w != nil {
+		return "file:" + c.w.Path()
+	}
+	return "null"
+}
+
+func (c *clock) run(ctx context.Context) error {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	start, pulled := time.Now(), 0
+	buf := make([][2]float64, c.rate.N(time.Second))
+	lastHeader := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		due := c.rate.N(time.Since(start)) - pulled
+		if due > len(buf) {
+			// Stalled for over a second (a suspended machine): a sound card
+			// would have skipped, so start counting again from now.
+			start, pulled, due = time.Now(), 0, 0
+		}
+		if due <= 0 {
+			continue
+		}
+		c.src.Stream(buf[:due])
+		pulled += due
+		if c.w == nil {
+			continue
+		}
+		if err := c.w.Write(buf[:due]); err != nil {
+			return err
+		}
+		if time.Since(lastHeader) >= time.Second {
+			lastHeader = time.Now()
+			if err := c.w.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Close stops the clock and finalises the file.
+func (c *clock) Close() error {
+	c.stop()
+	err := <-c.done
+	if c.w != nil {
+		err = errors.Join(err, c.w.Close())
+	}
+	return err
+}
+
+// WAVWriter writes 16-bit stereo PCM to a WAV file as it comes. Flush makes
+// the header match what has been written, so the file is a valid WAV while
+// it grows; Close finalises it.
+type WAVWriter struct {
+	f    *os.File
+	path string
+	n    int64 // data bytes written
+	buf  []byte
+}
+
+// wavHeader is the size of the canonical 44-byte header.
+const wavHeader = 44
+
+// CreateWAV creates (or truncates) a WAV file at rate.
+func CreateWAV(path string, rate beep.SampleRate) (*WAVWriter, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audio output file: %w", err)
+	}
+	h := make([]byte, wavHeader)
+	copy(h[0:], "RIFF")
+	copy(h[8:], "WAVE")
+	copy(h[12:], "fmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1) // PCM
+	binary.LittleEndian.PutUint16(h[22:], 2)
+	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(h[28:], uint32(rate)*4)
+	binary.LittleEndian.PutUint16(h[32:], 4)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	w := &WAVWriter{f: f, path: path}
+	if _, err := f.Write(h); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audio output file: %w", err)
+	}
+	return w, w.Flush()
+}
+
+// Path returns the file's path.
+func (w *WAVWriter) Path() string { return w.path }
+
+// Quantize turns a sample into the 16-bit value written: clipped to
+// [-1, 1], scaled by 32767 and rounded.
+func Quantize(v float64) int16 {
+	return int16(math.Round(max(-1, min(1, v)) * 32767))
+}
+
+// Write appends samples.
+func (w *WAVWriter) Write(samples [][2]float64) error {
+	w.buf = w.buf[:0]
+	for _, s := range samples {
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(Quantize(s[0])))
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, uint16(Quantize(s[1])))
+	}
+	if _, err := w.f.Write(w.buf); err != nil {
+		return fmt.Errorf("audio output file %s: %w", w.path, err)
+	}
+	w.n += int64(len(w.buf))
+	return nil
+}
+
+// Flush writes the sizes of what has been written into the header.
+func (w *WAVWriter) Flush() error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(min(w.n+wavHeader-8, math.MaxUint32)))
+	if _, err := w.f.WriteAt(b[:], 4); err != nil {
+		return fmt.Errorf("audio output file %s: %w", w.path, err)
+	}
+	binary.LittleEndian.PutUint32(b[:], uint32(min(w.n, math.MaxUint32)))
+	if _, err := w.f.WriteAt(b[:], 40); err != nil {
+		return fmt.Errorf("audio output file %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// Close finalises the header, syncs and closes the file.
+func (w *WAVWriter) Close() error {
+	err := w.Flush()
+	if err == nil {
+		err = w.f.Sync()
+	}
+	return errors.Join(err, w.f.Close())
+}
