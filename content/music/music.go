@@ -292,13 +292,18 @@ func safeDecode(dec func(*os.File) (beep.StreamSeekCloser, beep.Format, error), 
 	return dec(f)
 }
 
-// Stream is an open track, resampled to the player's rate.
+// Stream is an open track, resampled to the player's rate. It plays
+// exactly Len × (output rate / file rate) samples, so Remaining is exact
+// and the player can end a fade on the track's last sample: the resampler
+// reads ahead of what it gives and may stop a few samples short, so the
+// end is padded with silence or cut to that length.
 type Stream struct {
-	file  string
-	dec   beep.StreamSeekCloser
-	s     beep.Streamer
-	ratio float64 // output samples per file sample
-	err   error
+	file     string
+	dec      beep.StreamSeekCloser
+	s        beep.Streamer
+	total    int // samples it plays, at the output rate
+	produced int
+	err      error
 }
 
 // Open decodes a track of the library for playing at rate. The file is read
@@ -317,10 +322,10 @@ func OpenFile(path string, rate beep.SampleRate) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Stream{file: filepath.Base(path), dec: dec, s: dec, ratio: 1}
+	st := &Stream{file: filepath.Base(path), dec: dec, s: dec, total: dec.Len()}
 	if format.SampleRate != rate {
 		st.s = beep.Resample(4, format.SampleRate, rate, dec)
-		st.ratio = float64(rate) / float64(format.SampleRate)
+		st.total = int(float64(dec.Len()) * float64(rate) / float64(format.SampleRate))
 	}
 	return st, nil
 }
@@ -337,20 +342,39 @@ func (s *Stream) Stream(samples [][2]float64) (n int, ok bool) {
 			n, ok = 0, false
 		}
 	}()
-	n, ok = s.s.Stream(samples)
+	want := min(len(samples), s.total-s.produced)
+	if want <= 0 {
+		return 0, false
+	}
+	n, _ = s.s.Stream(samples[:want])
 	if err := s.s.Err(); err != nil {
 		s.err = fmt.Errorf("%s: %w", s.file, err)
+		s.produced += n
+		return n, n > 0
 	}
-	return n, ok
+	if n < want {
+		if s.total-s.produced-n > maxShortEnd {
+			// Far shorter than its header said (a truncated file): it
+			// ends here.
+			s.total = s.produced + n
+			s.produced = s.total
+			return n, n > 0
+		}
+		clear(samples[n:want]) // the resampler's short end
+		n = want
+	}
+	s.produced += n
+	return n, true
 }
+
+// maxShortEnd is the most silence a track's end is padded with.
+const maxShortEnd = 4096
 
 // Err implements beep.Streamer.
 func (s *Stream) Err() error { return s.err }
 
 // Remaining returns how many samples are left at the output rate.
-func (s *Stream) Remaining() int {
-	return int(float64(s.dec.Len()-s.dec.Position()) * s.ratio)
-}
+func (s *Stream) Remaining() int { return s.total - s.produced }
 
 // Close closes the file.
 func (s *Stream) Close() error { return s.dec.Close() }
