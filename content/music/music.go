@@ -396,6 +396,12 @@ func readSidecar(path string) (map[string]meta, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSidecar(b)
+}
+
+// parseSidecar decodes tracks.yaml strictly: unknown fields and tags are
+// errors naming the line or the file entry.
+func parseSidecar(b []byte) (map[string]meta, error) {
 	var m map[string]meta
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

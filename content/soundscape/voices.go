@@ -25,9 +25,10 @@ func newRain(rate float64, seed uint64) voice {
 }
 
 func (r *rain) render(out [][2]float64, p map[string]float64) {
+	intensity, brightness := p["intensity"], p["brightness"]
 	for i := range out {
-		in := r.intensity.next(p["intensity"])
-		cut := r.cut.next(600 + 7000*p["brightness"])
+		in := r.intensity.next(intensity)
+		cut := r.cut.next(600 + 7000*brightness)
 		if r.rng.Float64() < in*30/r.rate {
 			r.drop, r.dropPan = 0.3*(0.3+0.7*r.rng.Float64()), r.rng.Float64()
 		}
@@ -54,12 +55,16 @@ func newSea(rate float64, seed uint64) voice {
 }
 
 func (s *sea) render(out [][2]float64, p map[string]float64) {
+	swell, intensity := p["swell_s"], p["intensity"]
 	for i := range out {
-		period := s.period.next(p["swell_s"])
-		in := s.strength.next(p["intensity"])
+		period := s.period.next(swell)
+		in := s.strength.next(intensity)
 		for ch := range 2 {
 			ph := s.phase + float64(ch)*0.04
-			w := 0.5 - 0.5*math.Cos(2*math.Pi*ph)
+			if ph >= 1 {
+				ph -= 1
+			}
+			w := 0.5 - 0.5*cos1(ph)
 			env := 0.12 + 0.88*w*w
 			out[i][ch] = (0.3 + 0.6*in) * env * 1.6 * s.lp[ch].next(s.noise[ch].next(), 250+2200*env, s.rate)
 		}
@@ -88,9 +93,10 @@ func newDrone(rate float64, _ uint64) voice {
 }
 
 func (d *drone) render(out [][2]float64, p map[string]float64) {
+	rootHz, warmth := p["root_hz"], p["warmth"]
 	for i := range out {
-		root := d.root.next(p["root_hz"])
-		warm := d.warm.next(p["warmth"])
+		root := d.root.next(rootHz)
+		warm := d.warm.next(warmth)
 		swell := 0.8 + 0.2*d.lfo.next(0.05, d.rate)
 		var l, r float64
 		for k, ratio := range droneRatios {
@@ -120,6 +126,9 @@ type bowl struct {
 	pitch   glide
 	decay   glide
 	started bool
+	// factor is each partial's decay per sample at the ring time factorFor.
+	factor    [4]float64
+	factorFor float64
 }
 
 var (
@@ -137,18 +146,25 @@ func newBowl(rate float64, _ uint64) voice {
 
 func (b *bowl) render(out [][2]float64, p map[string]float64) {
 	dt := 1 / b.rate
+	pitchHz, decayS, interval := p["pitch_hz"], p["decay_s"], p["interval_s"]
 	for i := range out {
-		pitch := b.pitch.next(p["pitch_hz"])
-		decay := b.decay.next(p["decay_s"])
-		if !b.started || b.since >= p["interval_s"] {
+		pitch := b.pitch.next(pitchHz)
+		decay := b.decay.next(decayS)
+		if !b.started || b.since >= interval {
 			b.started, b.since, b.from = true, 0, b.level
+		}
+		if math.Abs(decay-b.factorFor) > 1e-3 {
+			b.factorFor = decay
+			for k := range b.factor {
+				b.factor[k] = math.Exp(-dt * bowlDecays[k] * 3 / decay)
+			}
 		}
 		var l, r float64
 		for k := range bowlRatios {
 			if b.since < bowlAttack {
 				b.level[k] = b.from[k] + (bowlLevels[k]-b.from[k])*b.since/bowlAttack
 			} else {
-				b.level[k] = bowlLevels[k] * math.Exp(-(b.since-bowlAttack)*bowlDecays[k]*3/decay)
+				b.level[k] *= b.factor[k]
 			}
 			f := pitch * bowlRatios[k]
 			l += b.level[k] * b.osc[k][0].next(f, b.rate)
@@ -176,11 +192,16 @@ func newBinaural(rate float64, seed uint64) voice {
 }
 
 func (b *binaural) render(out [][2]float64, p map[string]float64) {
+	carrier, beatHz, noise := p["carrier_hz"], p["beat_hz"], p["noise"]
 	for i := range out {
-		c := b.carrier.next(p["carrier_hz"])
-		beat := b.beat.next(p["beat_hz"])
-		n := b.noise.next(p["noise"])
-		out[i][0] = 0.25*b.left.next(c, b.rate) + 0.3*n*b.bed[0].next()
-		out[i][1] = 0.25*b.right.next(c+beat, b.rate) + 0.3*n*b.bed[1].next()
+		c := b.carrier.next(carrier)
+		beat := b.beat.next(beatHz)
+		n := b.noise.next(noise)
+		out[i][0] = 0.25 * b.left.next(c, b.rate)
+		out[i][1] = 0.25 * b.right.next(c+beat, b.rate)
+		if n > 1e-4 {
+			out[i][0] += 0.3 * n * b.bed[0].next()
+			out[i][1] += 0.3 * n * b.bed[1].next()
+		}
 	}
 }
