@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"waystation/auth"
+	"waystation/content/music"
 	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -56,6 +57,15 @@ func TestBrowser(t *testing.T) {
 	}
 	_, headsetToken, err := reg.Add(ctx, set, registry.NewDevice{Profile: "vrstation-ws-1", Name: "Headset 1", Room: "Relaxation room"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The room speakers play on the controller's null output, with the demo
+	// tracks in the music folder.
+	speakers, _, err := reg.Add(ctx, set, registry.NewDevice{Profile: "speakers-local-1", Name: "Room speakers", Room: "Relaxation room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := music.WriteDemoTracks(filepath.Join(data, "music")); err != nil {
 		t.Fatal(err)
 	}
 	// A second headset in its own room runs the cue-reactivity assessment
@@ -118,13 +128,13 @@ func TestBrowser(t *testing.T) {
 	cmd := exec.Command("node", "--test", "--test-reporter=spec", "console.test.mjs")
 	cmd.Dir = "browsertest"
 	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
-		"KIOSK_ID="+kiosk.ID, "OUT_DIR="+out)
+		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out)
 	output, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", output)
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -1,13 +1,13 @@
 // Drives the console in Debian's headless Chromium against a controller the
 // Go test (console/browser_test.go) started, with simulated devices behind
-// it. Environment: BASE_URL, USERNAME, PASSWORD, KIOSK_ID, OUT_DIR.
+// it. Environment: BASE_URL, USERNAME, PASSWORD, KIOSK_ID, SPEAKERS_ID, OUT_DIR.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 
-const { BASE_URL, USERNAME, PASSWORD, KIOSK_ID, OUT_DIR } = process.env;
-for (const v of ["BASE_URL", "USERNAME", "PASSWORD", "KIOSK_ID", "OUT_DIR"]) {
+const { BASE_URL, USERNAME, PASSWORD, KIOSK_ID, SPEAKERS_ID, OUT_DIR } = process.env;
+for (const v of ["BASE_URL", "USERNAME", "PASSWORD", "KIOSK_ID", "SPEAKERS_ID", "OUT_DIR"]) {
   if (!process.env[v]) throw new Error(`${v} is not set; run this through go test (make browser)`);
 }
 mkdirSync(OUT_DIR, { recursive: true });
@@ -80,6 +80,32 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector("#timeline li[data-kind='alert.acked']");
     await page.waitForSelector("#alerts .alert", { state: "detached" });
     assert.ok(await page.isHidden("#alertbar"), "the alert banner goes once acknowledged");
+
+    // The room speakers: binaural beats with the beat set before playing,
+    // then moved while they play (no restart), the volume, pause and stop.
+    const speakers = page.locator(`.station[data-device="${SPEAKERS_ID}"]`);
+    await speakers.locator("button[data-cmd='audio.play']:enabled").waitFor();
+    assert.ok(await speakers.locator("select.audio-content option[value='track-evening-piano']").count(), "the music folder's tracks are offered");
+    await speakers.locator("select.audio-content").selectOption("binaural");
+    await speakers.locator("input[data-param='beat_hz']").fill("6");
+    await speakers.locator("button[data-cmd='audio.play']").click();
+    await page.waitForSelector("#timeline li[data-kind='audio.started']");
+    assert.match(await page.textContent("#timeline li[data-kind='audio.started']"), /Binaural beats/);
+    await page.waitForSelector(`#nowplaying-${SPEAKERS_ID}:has-text('Playing Binaural beats')`);
+    const sent = (text) => page.waitForFunction((x) => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => li.textContent.includes(x)), text);
+    await sent('"beat_hz":6,');
+    await speakers.locator("input[data-param='beat_hz']").fill("4");
+    await sent('"beat_hz":4,');
+    await speakers.locator("input.audio-volume").fill("0.5");
+    await sent('"level":0.5,');
+    await speakers.locator("button[data-cmd='audio.pause']").click();
+    await page.waitForSelector("#timeline li[data-kind='audio.paused']");
+    await page.waitForSelector(`#nowplaying-${SPEAKERS_ID}:has-text('Paused at')`);
+    await shot(page, "08-audio");
+    await speakers.locator("button[data-cmd='audio.stop']").click();
+    await page.waitForSelector("#timeline li[data-kind='audio.ended']");
+    assert.match(await page.textContent("#timeline li[data-kind='audio.ended']"), /stopped/);
+    assert.equal(await page.locator("#timeline li[data-kind='audio.started']").count(), 1, "moving a parameter does not restart the soundscape");
 
     // Markup in a note is shown as text, never run.
     await page.fill("#note", "<img src=x onerror=alert(1)> calmer now");

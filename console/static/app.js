@@ -55,6 +55,7 @@
     toast(t("error") + ": " + e.message, true);
   };
   const fmtTime = (s) => (s ? new Date(s).toLocaleTimeString() : "");
+  const fmtDuration = (secs) => { const m = Math.floor(secs / 60), x = Math.floor(secs % 60); return m + ":" + String(x).padStart(2, "0"); };
   const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "");
 
   // ---- state shared by the views ----
@@ -418,7 +419,7 @@
   // ---- the live session view ----
   function sessionView(id) {
     const topic = "session/" + id;
-    const v = { id, session: null, events: [], hr: {}, assessment: null, source: "",
+    const v = { id, session: null, events: [], hr: {}, assessment: null, source: "", audioNow: {},
       leave: () => { live.unsubscribe(topic); clearInterval(v.assessTimer); clearTimeout(v.assessSoon); } };
     state.view = v;
     main().replaceChildren(h("p", { text: t("loading") }));
@@ -503,16 +504,7 @@
           const q = h("input", { value: t("cmd.prompt_default"), maxlength: 200, "aria-label": t("cmd.prompt") });
           box.append(h("div", { class: "row" }, q, btn(t("cmd.prompt_send"), "prompt.rating", () => ({ prompt: q.value, min: 0, max: 10 }))));
         }
-        if (can("audio.play")) {
-          const sel = h("select", { "aria-label": t("cmd.audio") }, ["rain", "sea", "drone", "bowl", "binaural"].map((s) => h("option", { value: s, text: t("audio." + s) })));
-          const vol = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: 0.6, "aria-label": t("cmd.volume") });
-          vol.addEventListener("change", () => cmd(devID, "audio.volume", { level: Number(vol.value), ramp_ms: 800 }));
-          vol.disabled = disabled;
-          box.append(h("div", { class: "row" }, sel, btn(t("cmd.play"), "audio.play", () => ({ content: sel.value })),
-            btn(t("cmd.pause"), "audio.pause", {}), btn(t("cmd.resume"), "audio.resume", {}),
-              can("audio.next") ? btn(t("cmd.next"), "audio.next", {}) : null, btn(t("cmd.stop"), "audio.stop", {})),
-            h("div", { class: "row" }, h("label", { text: t("cmd.volume") }), vol));
-        }
+        if (can("audio.play")) box.append(...audioControls(devID, btn, disabled, can));
         if (can("program.launch")) {
           const kind = (state.profiles[(state.devices[devID] || {}).profile] || {}).kind;
           const programs = Object.values(state.content).filter((c) => c.kind === "vr-program" && (c.device_kinds || []).includes(kind));
@@ -532,6 +524,87 @@
         if (can("session.end")) box.append(h("div", { class: "row" }, btn(t("cmd.session_end"), "session.end", {})));
         steer.append(box);
       }
+    }
+    // The room speakers: what to play (soundscapes with their parameters,
+    // playlists by tag, the music folder's tracks), the transport buttons,
+    // the volume, and what is playing now. A parameter moved while its
+    // soundscape plays is sent at once and glides in without a restart.
+    function audioControls(devID, btn, disabled, can) {
+      const items = Object.values(state.content);
+      const group = (kind, label) => {
+        const list = items.filter((c) => c.kind === kind);
+        return list.length ? h("optgroup", { label: t(label) }, list.map((c) => h("option", { value: c.id,
+          text: titleOf(c) + (c.kind === "track" && c.duration_s ? " · " + fmtDuration(c.duration_s) : "") }))) : null;
+      };
+      const sel = h("select", { class: "audio-content", "aria-label": t("cmd.audio") },
+        group("soundscape", "audio.soundscapes"), group("playlist", "audio.playlists"), group("track", "audio.tracks"));
+      const params = h("div", { class: "params" });
+      const loop = h("input", { type: "checkbox", class: "audio-loop" });
+      const shuffle = h("input", { type: "checkbox", class: "audio-shuffle" });
+      const listOpts = h("div", { class: "row list-opts" }, h("label", {}, loop, " " + t("cmd.loop")), h("label", {}, shuffle, " " + t("cmd.shuffle")));
+      const chosen = () => state.content[sel.value] || {};
+      const args = () => {
+        const c = chosen();
+        const p = {};
+        if (c.kind === "soundscape") {
+          for (const input of params.querySelectorAll("input[data-param]")) p[input.dataset.param] = Number(input.value);
+        } else {
+          p.loop = loop.checked;
+          p.shuffle = shuffle.checked;
+        }
+        return { content: sel.value, params: p };
+      };
+      const renderParams = () => {
+        const c = chosen();
+        listOpts.hidden = c.kind === "soundscape";
+        params.replaceChildren(...(c.params || []).map((pm) => {
+          const input = h("input", { type: "range", min: pm.min, max: pm.max, step: pm.step, value: pm.default, "data-param": pm.name, "aria-label": titleOf(pm) });
+          const out = h("output", { text: String(pm.default) + (pm.unit ? " " + pm.unit : "") });
+          input.addEventListener("input", () => (out.textContent = input.value + (pm.unit ? " " + pm.unit : "")));
+          input.addEventListener("change", () => {
+            if ((v.audioNow[devID] || {}).content === sel.value) cmd(devID, "audio.play", args());
+          });
+          input.disabled = disabled;
+          return h("div", { class: "row param" }, h("label", { text: titleOf(pm) }), input, out);
+        }));
+      };
+      sel.addEventListener("change", renderParams);
+      renderParams();
+      const vol = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: 1, class: "audio-volume", "aria-label": t("cmd.volume") });
+      vol.addEventListener("change", () => cmd(devID, "audio.volume", { level: Number(vol.value), ramp_ms: 800 }));
+      vol.disabled = disabled;
+      const now = h("p", { class: "muted nowplaying", id: "nowplaying-" + devID });
+      nowPlaying(devID, now);
+      return [h("div", { class: "row" }, sel), params, listOpts,
+        h("div", { class: "row" }, btn(t("cmd.play"), "audio.play", args, "primary"),
+          btn(t("cmd.pause"), "audio.pause", {}), btn(t("cmd.resume"), "audio.resume", {}),
+          can("audio.previous") ? btn(t("cmd.previous"), "audio.previous", {}) : null,
+          can("audio.next") ? btn(t("cmd.next"), "audio.next", {}) : null,
+          btn(t("cmd.stop"), "audio.stop", {}, "danger")),
+        h("div", { class: "row" }, h("label", { text: t("cmd.volume") }), vol), now];
+    }
+    // nowPlaying shows what a speakers station plays, from its audio events.
+    function nowPlaying(devID, el) {
+      el = el || document.getElementById("nowplaying-" + devID);
+      if (!el) return;
+      const n = v.audioNow[devID];
+      if (!n || !n.content) { el.textContent = t("audio.idle"); return; }
+      const title = titleOf(state.content[n.content]) || n.title || n.content;
+      el.textContent = t(n.paused ? "audio.paused_at" : "audio.playing") + " " + title + " · " + fmtDuration(n.position_s || 0) +
+        " · " + t("cmd.volume") + " " + Math.round((n.level || 0) * 100) + "%";
+    }
+    function trackAudio(ev) {
+      const dev = (ev.source || "").startsWith("device:") ? ev.source.slice(7) : "";
+      if (!dev || !/^audio\./.test(ev.kind)) return;
+      const d = ev.data || {};
+      const n = v.audioNow[dev] || {};
+      switch (ev.kind) {
+        case "audio.started": v.audioNow[dev] = { content: d.content, title: d.title, position_s: 0, level: d.level }; break;
+        case "audio.ended": case "audio.failed": if (n.content === d.content) v.audioNow[dev] = {}; break;
+        case "audio.paused": v.audioNow[dev] = { ...n, paused: true, position_s: d.position_s, level: d.level }; break;
+        case "audio.resumed": case "audio.position": v.audioNow[dev] = { ...n, paused: false, position_s: d.position_s, level: d.level }; break;
+      }
+      nowPlaying(dev);
     }
     // The assessment card: the current VR step's level controls (next,
     // repeat, ask for the rating, override with a reason) and the levels so
@@ -601,6 +674,9 @@
           return t("assess.level") + " " + d.level + (lv ? " · " + titleOf(lv) : "") + " → " + deviceName(d.device);
         }
         case "level.override": return t("assess.level") + " " + d.level + " · " + (d.reason || "") + " · " + (d.by || "");
+        case "audio.started": case "audio.ended": case "audio.paused": case "audio.resumed": case "audio.position": case "audio.failed":
+          return [titleOf(state.content[d.content]) || d.title || d.content, fmtDuration(d.position_s || 0),
+            t("cmd.volume") + " " + Math.round((d.level || 0) * 100) + "%", d.reason ? t("audio.reason." + d.reason) : "", d.error || ""].filter(Boolean).join(" · ");
         case "command.sent": return (d.name || "") + " " + JSON.stringify(d.args || {}) + " → " + deviceName(d.device);
         case "command.acked": return (d.name || "") + " ✓ " + deviceName(d.device);
         case "command.failed": return (d.name || "") + " ✗ " + (d.error || "");
@@ -617,7 +693,7 @@
       const parts = [t("stepkind." + st.kind)];
       if (st.scene) parts.push(t("scene." + st.scene));
       if (st.bpm) parts.push(st.bpm + "/min");
-      if (st.content) parts.push(t("audio." + st.content));
+      if (st.content) parts.push(titleOf(state.content[st.content]) || st.content);
       if (st.program) parts.push(titleOf(state.content[st.program]) || st.program);
       if (st.levels && st.levels.length) parts.push(t("cmd.intensity") + " " + st.levels.join(", "));
       return parts.join(" · ");
@@ -636,6 +712,7 @@
         h("strong", { text: t("kind." + ev.kind) === "kind." + ev.kind ? ev.kind : t("kind." + ev.kind) }), " ",
         h("span", { class: "muted", text: sourceName(ev.source) }), " ",
         h("span", { class: "summary", text: summary(ev) })));
+      trackAudio(ev);
       if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
       if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
     }

@@ -274,6 +274,12 @@ func decode(path string) (beep.StreamSeekCloser, beep.Format, string, error) {
 	if err != nil {
 		return nil, beep.Format{}, ext, err
 	}
+	if ext == ".flac" {
+		if err := checkFLAC(f); err != nil {
+			f.Close()
+			return nil, beep.Format{}, ext, fmt.Errorf("%s: not a readable FLAC file: %v", filepath.Base(path), err)
+		}
+	}
 	s, format, err := safeDecode(dec, f)
 	if err != nil {
 		f.Close()

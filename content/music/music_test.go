@@ -1,6 +1,7 @@
 package music
 
 import (
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -280,10 +281,44 @@ func FuzzOpenFile(f *testing.F) {
 		}
 		defer s.Close()
 		buf := make([][2]float64, 4096)
-		for range 1000 { // bounded: at most about 93 s of audio
+		for range 100 { // bounded: at most about 9 s of audio
 			if _, ok := s.Stream(buf); !ok {
 				break
 			}
 		}
 	})
+}
+
+// A FLAC whose metadata claims more than the file holds is refused before
+// the decoder allocates what it claims (gigabytes, for these).
+func TestDamagedFLACMetadataRefused(t *testing.T) {
+	good, err := os.ReadFile("testdata/tone-440.flac")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Find the VORBIS_COMMENT block (type 4).
+	at := 4
+	for good[at]&0x7f != 4 {
+		at += 4 + int(good[at+1])<<16 | int(good[at+2])<<8 | int(good[at+3])
+	}
+	body := at + 4
+	vendor := int(binary.LittleEndian.Uint32(good[body:]))
+	for _, tc := range []struct {
+		name  string
+		patch func(b []byte)
+		want  string
+	}{
+		{"comment count", func(b []byte) { binary.LittleEndian.PutUint32(b[body+4+vendor:], 0x7fffffff) }, "comment count 2147483647 cannot fit"},
+		{"vendor length", func(b []byte) { binary.LittleEndian.PutUint32(b[body:], 0xfffffff0) }, "vendor length 4294967280 is more than"},
+		{"block length", func(b []byte) { b[at+1] = 0xff }, "claims 16"},
+	} {
+		b := slices.Clone(good)
+		tc.patch(b)
+		path := filepath.Join(t.TempDir(), "damaged.flac")
+		os.WriteFile(path, b, 0o644)
+		_, err := OpenFile(path, 44100)
+		if err == nil || !strings.Contains(err.Error(), "damaged.flac: not a readable FLAC file") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -29,6 +29,8 @@ type Param struct {
 	Min     float64 `json:"min"`
 	Max     float64 `json:"max"`
 	Default float64 `json:"default"`
+	// Step is the finest change worth offering on a slider.
+	Step    float64 `json:"step"`
 	Unit    string  `json:"unit,omitempty"`
 	TitleEN string  `json:"title_en"`
 	TitleZH string  `json:"title_zh"`
@@ -53,32 +55,32 @@ type voice interface {
 
 // Cue parameters, shared by every soundscape.
 var cueParams = []Param{
-	{Name: "cue_bpm", Min: 0, Max: 20, Default: 0, Unit: "breaths/min", TitleEN: "Breathing cue (0 = off)", TitleZH: "呼吸提示音（0为关闭）"},
-	{Name: "cue_inhale", Min: 0.2, Max: 0.8, Default: 0.4, TitleEN: "Share of each breath spent breathing in", TitleZH: "吸气占比"},
+	{Name: "cue_bpm", Min: 0, Max: 20, Default: 0, Step: 0.5, Unit: "breaths/min", TitleEN: "Breathing cue (0 = off)", TitleZH: "呼吸提示音（0为关闭）"},
+	{Name: "cue_inhale", Min: 0.2, Max: 0.8, Default: 0.4, Step: 0.05, TitleEN: "Share of each breath spent breathing in", TitleZH: "吸气占比"},
 }
 
 var all = []Soundscape{
 	{ID: "rain", TitleEN: "Rain", TitleZH: "雨声", Tags: []string{"calming", "sleep"}, Params: []Param{
-		{Name: "intensity", Min: 0, Max: 1, Default: 0.6, TitleEN: "Intensity", TitleZH: "雨量"},
-		{Name: "brightness", Min: 0, Max: 1, Default: 0.4, TitleEN: "Brightness", TitleZH: "明亮度"},
+		{Name: "intensity", Min: 0, Max: 1, Default: 0.6, Step: 0.05, TitleEN: "Intensity", TitleZH: "雨量"},
+		{Name: "brightness", Min: 0, Max: 1, Default: 0.4, Step: 0.05, TitleEN: "Brightness", TitleZH: "明亮度"},
 	}, newGen: newRain},
 	{ID: "sea", TitleEN: "Sea waves", TitleZH: "海浪", Tags: []string{"calming", "sleep"}, Params: []Param{
-		{Name: "swell_s", Min: 4, Max: 20, Default: 9, Unit: "s", TitleEN: "Seconds per wave", TitleZH: "每道浪的秒数"},
-		{Name: "intensity", Min: 0, Max: 1, Default: 0.6, TitleEN: "Intensity", TitleZH: "浪的强度"},
+		{Name: "swell_s", Min: 4, Max: 20, Default: 9, Step: 0.5, Unit: "s", TitleEN: "Seconds per wave", TitleZH: "每道浪的秒数"},
+		{Name: "intensity", Min: 0, Max: 1, Default: 0.6, Step: 0.05, TitleEN: "Intensity", TitleZH: "浪的强度"},
 	}, newGen: newSea},
 	{ID: "drone", TitleEN: "Drone pad", TitleZH: "持续音", Tags: []string{"calming", "focus"}, Params: []Param{
-		{Name: "root_hz", Min: 40, Max: 220, Default: 110, Unit: "Hz", TitleEN: "Root pitch", TitleZH: "根音音高"},
-		{Name: "warmth", Min: 0, Max: 1, Default: 0.5, TitleEN: "Warmth (upper partials)", TitleZH: "温暖度（泛音）"},
+		{Name: "root_hz", Min: 40, Max: 220, Default: 110, Step: 1, Unit: "Hz", TitleEN: "Root pitch", TitleZH: "根音音高"},
+		{Name: "warmth", Min: 0, Max: 1, Default: 0.5, Step: 0.05, TitleEN: "Warmth (upper partials)", TitleZH: "温暖度（泛音）"},
 	}, newGen: newDrone},
 	{ID: "bowl", TitleEN: "Singing bowl", TitleZH: "颂钵", Tags: []string{"calming", "focus"}, Params: []Param{
-		{Name: "pitch_hz", Min: 100, Max: 600, Default: 220, Unit: "Hz", TitleEN: "Pitch", TitleZH: "音高"},
-		{Name: "interval_s", Min: 4, Max: 60, Default: 15, Unit: "s", TitleEN: "Seconds between strikes", TitleZH: "敲击间隔（秒）"},
-		{Name: "decay_s", Min: 2, Max: 30, Default: 10, Unit: "s", TitleEN: "Ring time", TitleZH: "余音时长"},
+		{Name: "pitch_hz", Min: 100, Max: 600, Default: 220, Step: 1, Unit: "Hz", TitleEN: "Pitch", TitleZH: "音高"},
+		{Name: "interval_s", Min: 4, Max: 60, Default: 15, Step: 1, Unit: "s", TitleEN: "Seconds between strikes", TitleZH: "敲击间隔（秒）"},
+		{Name: "decay_s", Min: 2, Max: 30, Default: 10, Step: 0.5, Unit: "s", TitleEN: "Ring time", TitleZH: "余音时长"},
 	}, newGen: newBowl},
 	{ID: "binaural", TitleEN: "Binaural beats", TitleZH: "双耳节拍", Tags: []string{"focus", "sleep"}, Params: []Param{
-		{Name: "carrier_hz", Min: 60, Max: 600, Default: 200, Unit: "Hz", TitleEN: "Carrier (left ear)", TitleZH: "载波（左耳）"},
-		{Name: "beat_hz", Min: 0.5, Max: 40, Default: 10, Unit: "Hz", TitleEN: "Beat (right ear is higher by this)", TitleZH: "拍频（右耳高出的频率）"},
-		{Name: "noise", Min: 0, Max: 1, Default: 0, TitleEN: "Pink-noise bed", TitleZH: "粉红噪声底"},
+		{Name: "carrier_hz", Min: 60, Max: 600, Default: 200, Step: 1, Unit: "Hz", TitleEN: "Carrier (left ear)", TitleZH: "载波（左耳）"},
+		{Name: "beat_hz", Min: 0.5, Max: 40, Default: 10, Step: 0.5, Unit: "Hz", TitleEN: "Beat (right ear is higher by this)", TitleZH: "拍频（右耳高出的频率）"},
+		{Name: "noise", Min: 0, Max: 1, Default: 0, Step: 0.05, TitleEN: "Pink-noise bed", TitleZH: "粉红噪声底"},
 	}, newGen: newBinaural},
 }
 
