@@ -15,6 +15,7 @@ import (
 
 	"github.com/gopxl/beep/v2/wav"
 
+	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -265,4 +266,116 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// GET /v1/content lists the soundscapes with their parameters and the
+// music folder's tracks and playlists; a technician's rescan adds a file
+// dropped into the folder and reports a bad one by name; a counsellor may
+// not rescan.
+func TestContentListsAudio(t *testing.T) {
+	musicDir := t.TempDir()
+	tone, _ := os.ReadFile("../content/music/testdata/tone-440.ogg")
+	os.WriteFile(filepath.Join(musicDir, "calm.ogg"), tone, 0o644)
+	os.WriteFile(filepath.Join(musicDir, "tracks.yaml"), []byte("calm.ogg: {title_en: Calm, title_zh: 平静, tags: [calming]}\n"), 0o644)
+	addr, data := controllerWith(t, func(c *Config) { c.MusicDir = musicDir })
+	seed(t, data)
+	tech := login(t, addr, "tech", "technician password")
+	_, body := tech.do("GET", "/v1/content", "")
+	byID := map[string]map[string]any{}
+	for _, it := range body["items"].([]any) {
+		m := it.(map[string]any)
+		byID[m["id"].(string)] = m
+	}
+	for _, id := range []string{"rain", "sea", "drone", "bowl", "binaural"} {
+		m := byID[id]
+		if m == nil || m["kind"] != "soundscape" || m["title_zh"] == "" || len(m["params"].([]any)) < 3 {
+			t.Errorf("soundscape %s: %v", id, m)
+		}
+	}
+	beat := byID["binaural"]["params"].([]any)[1].(map[string]any)
+	if beat["name"] != "beat_hz" || beat["min"] != 0.5 || beat["max"] != 40.0 || beat["default"] != 10.0 || beat["unit"] != "Hz" {
+		t.Errorf("binaural beat parameter %v", beat)
+	}
+	calm := byID["track-calm"]
+	if calm == nil || calm["kind"] != "track" || calm["title_zh"] != "平静" || calm["duration_s"] != 0.5 || fmt.Sprint(calm["tags"]) != "[calming]" {
+		t.Errorf("track: %v", calm)
+	}
+	if byID["playlist-calming"] == nil || byID["playlist-all"] == nil {
+		t.Errorf("playlists missing: %v", body["items"])
+	}
+
+	os.WriteFile(filepath.Join(musicDir, "new.ogg"), tone, 0o644)
+	os.WriteFile(filepath.Join(musicDir, "broken.flac"), []byte("fLaC nonsense"), 0o644)
+	status, rep := tech.do("POST", "/v1/content/rescan", "")
+	if status != 200 || fmt.Sprint(rep["added"]) != "[track-new]" || rep["tracks"] != 2.0 {
+		t.Errorf("rescan: %d %v", status, rep)
+	}
+	skipped := fmt.Sprint(rep["skipped"])
+	if !bytes.Contains([]byte(skipped), []byte("broken.flac: not a readable FLAC file")) {
+		t.Errorf("rescan skipped %s", skipped)
+	}
+	if _, body := tech.do("GET", "/v1/content?kind=track", ""); len(body["items"].([]any)) != 2 || len(body["skipped"].([]any)) != 1 {
+		t.Errorf("tracks after rescan: %v", body)
+	}
+	c := login(t, addr, "counsellor", "counsellor password")
+	if status, _ := c.do("POST", "/v1/content/rescan", ""); status != 403 {
+		t.Errorf("counsellor rescan: %d", status)
+	}
+}
+
+// The breathing cue follows the kiosk: when the kiosk of a session shows a
+// new pace (breathing.changed), the speakers of that session, playing a
+// soundscape with its cue on, take the pace and log audio.cue.
+func TestBreathingCueFollowsTheKiosk(t *testing.T) {
+	addr, data := controllerWith(t, func(c *Config) { c.AudioOut = "null" })
+	kioskID, token := seed(t, data)
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := profile.LoadDir("../firmware-profiles")
+	spk, _, err := registry.New(db).Add(context.Background(), set, registry.NewDevice{Profile: "speakers-local-1", Name: "Room speakers", Room: "Relaxation room"})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, _ := set.Get("kiosk-ws-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	c := login(t, addr, "counsellor", "counsellor password")
+	online := func(id string) bool { _, d := c.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" }
+	for i := 0; i < 250 && !(online(kioskID) && online(spk.ID)); i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.do("POST", "/v1/clients", `{"code":"C-8","risk":"low"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-8","stations":["`+kioskID+`","`+spk.ID+`"]}`)
+	id := s["id"].(string)
+	c.do("POST", "/v1/sessions/"+id+"/start", "")
+	for _, cmd := range []string{
+		`{"device":"` + spk.ID + `","name":"audio.play","args":{"content":"sea","params":{"cue_bpm":6}}}`,
+		`{"device":"` + kioskID + `","name":"breathing.set","args":{"bpm":8,"inhale_ratio":0.5}}`,
+	} {
+		if status, body := c.do("POST", "/v1/sessions/"+id+"/commands", cmd); status != 202 {
+			t.Fatalf("command %s: %d %v", cmd, status, body)
+		}
+	}
+	var cue map[string]any
+	for i := 0; i < 250 && cue == nil; i++ {
+		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=200", "")
+		for _, ev := range page["events"].([]any) {
+			if e := ev.(map[string]any); e["kind"] == "audio.cue" {
+				cue = e["data"].(map[string]any)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if cue == nil || cue["cue_bpm"] != 8.0 || cue["cue_inhale"] != 0.5 || cue["follows"] != kioskID || cue["content"] != "sea" {
+		t.Errorf("audio.cue %v; want the sea's cue at 8/min, half inhale, following %s", cue, kioskID)
+	}
 }

@@ -107,9 +107,13 @@ func Run(ctx context.Context, cfg Config) error {
 	// The hub hears of every committed event from the event log's writer.
 	var live *hub.Hub
 	var engine *sessions.Engine
+	var audio atomic.Pointer[localaudio.Adapter]
 	elog := eventlog.Open(db, eventlog.Options{Logger: log, Publisher: publisher(func(evs []waystation.Event) {
 		engine.Observe(evs)
 		live.Publish(evs)
+		if a := audio.Load(); a != nil {
+			a.Observe(evs)
+		}
 	})})
 	live = hub.New(elog)
 	go elog.Run()
@@ -168,10 +172,11 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		log.Info("music folder scanned", "dir", musicDir, "tracks", rep.Tracks, "skipped", len(rep.Skipped))
 	}
-	audio := localaudio.New(intake, func() *profile.Set { return profiles }, lib)
-	adapters.Adapters[profile.TransportLocalAudio] = audio
-	devicesDone.Go(func() { audio.Run(devCtx) })
-	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, audio, log)
+	speakerAdapter := localaudio.New(intake, func() *profile.Set { return profiles }, lib)
+	adapters.Adapters[profile.TransportLocalAudio] = speakerAdapter
+	audio.Store(speakerAdapter)
+	devicesDone.Go(func() { speakerAdapter.Run(devCtx) })
+	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, speakerAdapter, log)
 	if err != nil {
 		return err
 	}

@@ -677,6 +677,7 @@
         case "audio.started": case "audio.ended": case "audio.paused": case "audio.resumed": case "audio.position": case "audio.failed":
           return [titleOf(state.content[d.content]) || d.title || d.content, fmtDuration(d.position_s || 0),
             t("cmd.volume") + " " + Math.round((d.level || 0) * 100) + "%", d.reason ? t("audio.reason." + d.reason) : "", d.error || ""].filter(Boolean).join(" · ");
+        case "audio.cue": return (titleOf(state.content[d.content]) || d.content) + " · " + d.cue_bpm + "/min · " + t("audio.follows") + " " + deviceName(d.follows);
         case "command.sent": return (d.name || "") + " " + JSON.stringify(d.args || {}) + " → " + deviceName(d.device);
         case "command.acked": return (d.name || "") + " ✓ " + deviceName(d.device);
         case "command.failed": return (d.name || "") + " ✗ " + (d.error || "");

@@ -201,11 +201,18 @@ func (g *Generator) Set(params map[string]float64) error {
 	if err != nil {
 		return err
 	}
+	restart := (checked["cue_bpm"] > 0 && checked["cue_bpm"] != g.target["cue_bpm"]) ||
+		(hasKey(checked, "cue_inhale") && checked["cue_inhale"] != g.target["cue_inhale"])
 	for k, v := range checked {
 		g.target[k] = v
 	}
+	if restart {
+		g.cue.restart = true
+	}
 	return nil
 }
+
+func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
 
 // Stream implements beep.Streamer; it never drains.
 func (g *Generator) Stream(samples [][2]float64) (int, bool) {
@@ -316,14 +323,18 @@ func (l *lowpass) next(x, cutoff, rate float64) float64 {
 }
 
 // cue is the soft breathing tone: it swells while the client breathes in
-// and ebbs while they breathe out.
+// and ebbs while they breathe out. A change of pace starts a new breath, as
+// the kiosk's pacer does: the tone fades out over a few tens of
+// milliseconds, the breath starts again from the beginning of an inhale
+// (where the tone is silent anyway), and it fades back in.
 type cue struct {
-	rate   float64
-	phase  float64 // position in the breath, 0-1
-	tone   [2]osc
-	amp    glide
-	bpm    glide
-	inhale glide
+	rate    float64
+	restart bool    // a new breath is to start once the tone has faded
+	phase   float64 // position in the breath, 0-1
+	tone    [2]osc
+	amp     glide
+	bpm     glide
+	inhale  glide
 }
 
 func newCue(rate float64) cue {
@@ -336,10 +347,13 @@ const cueLevel = 0.08
 func (c *cue) add(out [][2]float64, bpm, inhale float64) {
 	for i := range out {
 		on := 0.0
-		if bpm > 0 {
+		if bpm > 0 && !c.restart {
 			on = 1
 		}
 		a := c.amp.next(on)
+		if c.restart && a < 1e-3 {
+			c.restart, c.phase = false, 0
+		}
 		if a < 1e-6 && on == 0 {
 			continue
 		}

@@ -3,6 +3,7 @@ package soundscape
 import (
 	"math"
 	"math/cmplx"
+	"slices"
 	"strings"
 	"testing"
 
@@ -260,5 +261,37 @@ func TestSameSeedSameSound(t *testing.T) {
 				t.Fatalf("%s: sample %d differs between two generators with one seed", id, i)
 			}
 		}
+	}
+}
+
+// A new pace starts a new breath, as the kiosk's pacer does: the tone
+// fades out within 0.2 s (no click), and the next inhale peaks where the
+// new pace puts it.
+func TestCuePaceChangeStartsANewBreath(t *testing.T) {
+	with, _ := New("drone", rate, map[string]float64{"cue_bpm": 6, "cue_inhale": 0.4}, 5)
+	without, _ := New("drone", rate, nil, 5)
+	a1, b1 := render(with, 3*44100), render(without, 3*44100) // 3 s into a 4 s inhale: loud
+	with.Set(map[string]float64{"cue_bpm": 10, "cue_inhale": 0.5})
+	a2, b2 := render(with, 8*44100), render(without, 8*44100)
+	a, b := slices.Concat(a1, a2), slices.Concat(b1, b2)
+	cueRMS := func(at float64) float64 {
+		i0 := int(at * 44100)
+		var sum float64
+		for i := i0 - 2205; i < i0+2205; i++ {
+			d := a[i][0] - b[i][0]
+			sum += d * d
+		}
+		return math.Sqrt(sum / 4410)
+	}
+	before, gone, peak := cueRMS(2.9), cueRMS(3.25), cueRMS(3+3)
+	if before < 0.03 || gone > before/20 || peak < 0.03 {
+		t.Errorf("cue RMS %.4f before the change, %.4f 0.25 s after, %.4f at the new inhale's top (3 s in at 10/min, half inhale)", before, gone, peak)
+	}
+	cue := make([][2]float64, len(a))
+	for i := range a {
+		cue[i] = [2]float64{a[i][0] - b[i][0], 0}
+	}
+	if j := maxJump(cue[3*44100-100 : 3*44100+44100]); j > 0.01 {
+		t.Errorf("the cue jumps by %.4f across the change", j)
 	}
 }

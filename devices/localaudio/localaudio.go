@@ -58,6 +58,7 @@ type Adapter struct {
 	wg       sync.WaitGroup
 	mix      [][2]float64
 	seed     uint64
+	paces    chan paceChange
 }
 
 // speakers is one local-audio device and its player.
@@ -70,7 +71,8 @@ type speakers struct {
 
 // New returns an adapter; call Run, and have an output pull it.
 func New(in *devices.Intake, profiles func() *profile.Set, lib *music.Library) *Adapter {
-	return &Adapter{Intake: in, Profiles: profiles, Music: lib, speakers: map[string]*speakers{}, gen: -1}
+	return &Adapter{Intake: in, Profiles: profiles, Music: lib, speakers: map[string]*speakers{}, gen: -1,
+		paces: make(chan paceChange, 64)}
 }
 
 // Stream implements beep.Streamer: the sum of every player; silence when
@@ -107,6 +109,8 @@ func (a *Adapter) Run(ctx context.Context) {
 			a.Intake.Logger.Error("local audio: reload devices", "err", err)
 		}
 		select {
+		case pc := <-a.paces:
+			a.follow(pc)
 		case <-ctx.Done():
 			a.mu.Lock()
 			for id, s := range a.speakers {
@@ -231,6 +235,67 @@ func EventData(e player.Event) json.RawMessage {
 }
 
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// Observe follows the breathing pace the kiosks show. When a station logs
+// breathing.changed in a session, every speakers device of that session
+// whose soundscape has its breathing cue on (cue_bpm > 0) takes the new
+// pace and starts a new breath with the kiosk; the change is logged as
+// audio.cue in the session. Observe is called by the event log's writer
+// with every committed batch, so it only hands the pace on to Run.
+func (a *Adapter) Observe(evs []waystation.Event) {
+	for _, ev := range evs {
+		if ev.Kind != "breathing.changed" || !strings.HasPrefix(ev.Stream, "s-") {
+			continue
+		}
+		var pace struct {
+			BPM    float64  `json:"bpm"`
+			Inhale *float64 `json:"inhale_ratio"`
+		}
+		if json.Unmarshal(ev.Data, &pace) != nil || pace.BPM <= 0 {
+			continue
+		}
+		params := map[string]float64{"cue_bpm": min(max(pace.BPM, 2), 20)}
+		if pace.Inhale != nil {
+			params["cue_inhale"] = min(max(*pace.Inhale, 0.2), 0.8)
+		}
+		select {
+		case a.paces <- paceChange{stream: ev.Stream, source: strings.TrimPrefix(ev.Source, "device:"), params: params}:
+		default:
+			a.Intake.Logger.Warn("local audio: breathing pace changes are coming faster than they can be followed; one skipped", "session", ev.Stream)
+		}
+	}
+}
+
+// paceChange is a kiosk's new breathing pace, for the speakers of its
+// session.
+type paceChange struct {
+	stream, source string
+	params         map[string]float64
+}
+
+// follow applies a pace change.
+func (a *Adapter) follow(pc paceChange) {
+	a.mu.Lock()
+	var in []*speakers
+	for _, s := range a.speakers {
+		if a.Intake.Router.CurrentStream(s.device) == pc.stream {
+			in = append(in, s)
+		}
+	}
+	a.mu.Unlock()
+	for _, s := range in {
+		st := s.player.State()
+		if st.Kind != player.KindSoundscape || st.Params["cue_bpm"] <= 0 {
+			continue
+		}
+		if ok, err := s.player.Update(st.Content, pc.params); !ok || err != nil {
+			continue
+		}
+		data, _ := json.Marshal(map[string]any{"content": st.Content, "cue_bpm": pc.params["cue_bpm"],
+			"cue_inhale": s.player.State().Params["cue_inhale"], "follows": pc.source})
+		a.Intake.Event(s.device, "audio.cue", data, nil)
+	}
+}
 
 // speakersOf returns a running device.
 func (a *Adapter) speakersOf(deviceID string) (*speakers, error) {

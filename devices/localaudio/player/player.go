@@ -131,6 +131,8 @@ type State struct {
 	Paused    bool    `json:"paused"`
 	Index     int     `json:"index"`
 	Entries   int     `json:"entries"`
+	// Params are a soundscape's parameters now.
+	Params map[string]float64 `json:"params,omitempty"`
 }
 
 // ErrNothingPlaying refuses next and previous when there is no playlist.
@@ -425,6 +427,12 @@ func (p *Player) State() State {
 	s := State{Level: p.master.to, Paused: p.holding, Index: p.at, Entries: len(p.list)}
 	if p.cur != nil {
 		s.Content, s.Kind, s.Title = p.cur.e.ID, p.cur.e.Kind, p.cur.e.Title
+		if len(p.cur.e.Params) > 0 {
+			s.Params = make(map[string]float64, len(p.cur.e.Params))
+			for k, v := range p.cur.e.Params {
+				s.Params[k] = v
+			}
+		}
 		s.PositionS = round3(float64(p.cur.pos) / float64(p.rate))
 	}
 	return s
