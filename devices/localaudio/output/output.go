@@ -15,11 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gopxl/beep/v2"
-	"github.com/gopxl/beep/v2/speaker"
 )
 
 // Output is a running output.
@@ -79,9 +77,11 @@ func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger
 }
 
 // noSoundDevice says why there is certainly no sound device ("" when there
-// may be one): no ALSA device nodes and no PulseAudio or PipeWire socket.
+// may be one): no sound card in /proc/asound/cards and no PulseAudio or
+// PipeWire socket. (beep's speaker.Init succeeds without a card; ALSA
+// only complains on stderr.)
 func noSoundDevice() string {
-	if _, err := os.Stat("/dev/snd"); err == nil {
+	if b, err := os.ReadFile("/proc/asound/cards"); err == nil && !strings.Contains(string(b), "no soundcards") && strings.TrimSpace(string(b)) != "" {
 		return ""
 	}
 	if os.Getenv("PULSE_SERVER") != "" {
@@ -94,35 +94,8 @@ func noSoundDevice() string {
 			}
 		}
 	}
-	return "no /dev/snd and no PulseAudio or PipeWire socket"
+	return "no card in /proc/asound/cards and no PulseAudio or PipeWire socket"
 }
-
-// speakerOut is the sound card. beep/speaker is process-wide and can be
-// initialised once.
-type speakerOut struct{}
-
-var speakerOnce struct {
-	sync.Mutex
-	done bool
-	err  error
-}
-
-func openSpeaker(rate beep.SampleRate, src beep.Streamer) (Output, error) {
-	speakerOnce.Lock()
-	defer speakerOnce.Unlock()
-	if !speakerOnce.done {
-		speakerOnce.done = true
-		speakerOnce.err = speaker.Init(rate, rate.N(100*time.Millisecond))
-	}
-	if speakerOnce.err != nil {
-		return nil, speakerOnce.err
-	}
-	speaker.Play(src)
-	return speakerOut{}, nil
-}
-
-func (speakerOut) Name() string { return "speaker" }
-func (speakerOut) Close() error { speaker.Clear(); return nil }
 
 // clock pulls src in real time, every tick, as a sound card would, and
 // writes what it pulls to w (nil: nowhere).

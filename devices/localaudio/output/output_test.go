@@ -125,3 +125,26 @@ func TestNullOutputPulls(t *testing.T) {
 		t.Errorf("null output %q pulled %d samples", out.Name(), src.pulled.Load())
 	}
 }
+
+// "default" opens the sound card when there is one and the null output
+// otherwise, and the log says which and why.
+func TestDefaultFallsBackToNull(t *testing.T) {
+	var logs strings.Builder
+	out, err := Open("default", 44100, &ramp{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	switch out.Name() {
+	case "speaker":
+	case "null":
+		if !strings.Contains(logs.String(), "playing to the null output") {
+			t.Errorf("fell back to null without saying why: %q", logs.String())
+		}
+	default:
+		t.Errorf("default opened %q", out.Name())
+	}
+	if why := noSoundDevice(); why != "" && out.Name() != "null" {
+		t.Errorf("no sound device (%s) yet opened %s", why, out.Name())
+	}
+}
