@@ -106,6 +106,9 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		if needs {
 			token = "(" + address + ")" // these transports use no token
 		}
+		if p.Transport == profile.TransportLocalAudio {
+			token = "(played by this controller: --audio-out)"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
 		if p.Transport == profile.TransportWebsocket && dd.simulate {
 			sims = append(sims, demoSim{profile: p, token: token})
@@ -128,7 +131,8 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", da.role, da.name, pw)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself.\n")
+	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself;\n")
+	fmt.Fprintf(out, "the room speakers play on this machine's sound output (the log says which), with generated demo tracks.\n")
 	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
 	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
 	return sims, nil
