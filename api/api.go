@@ -3,13 +3,16 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"waystation"
 	"waystation/auth"
 	"waystation/content"
 	"waystation/content/music"
+	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/httpjson"
@@ -25,6 +28,8 @@ type API struct {
 	Logger   *slog.Logger
 	// Music is the music folder; nil lists no tracks.
 	Music *music.Library
+	// Pairing is where devices wait to be paired.
+	Pairing *pairing.Store
 }
 
 // Routes registers every REST route on mux.
@@ -36,6 +41,8 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/rooms", a.Auth.Require(a.rooms, any...))
 	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
+	mux.HandleFunc("GET /v1/devices/pairing", a.Auth.Require(a.pairingList, auth.Admin, auth.Technician))
+	mux.HandleFunc("POST /v1/devices/pair", a.Auth.Require(a.pair, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
 	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
@@ -118,4 +125,47 @@ func (a *API) profiles(w http.ResponseWriter, r *http.Request) {
 		out = append(out, profileView{p, p.Firmware.String()})
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"profiles": out})
+}
+
+// pairingList lists the devices waiting to be paired: {"requests":[...]}.
+func (a *API) pairingList(w http.ResponseWriter, r *http.Request) {
+	waiting, err := a.Pairing.Waiting(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"requests": waiting})
+}
+
+// pair completes a pairing, {"code","name","room"}, and answers the device
+// once the controller has handed it its token.
+func (a *API) pair(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+		Room string `json:"room"`
+	}
+	if err := httpjson.Decode(w, r, &body); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	u := user(r)
+	req, err := a.Pairing.Approve(r.Context(), body.Code, body.Name, body.Room, "user:"+u.Name)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	if req, err = a.Pairing.Wait(ctx, req.ID); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	d, err := a.Registry.Get(r.Context(), req.DeviceID)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	a.Logger.Info("device paired", "device", d.ID, "name", d.Name, "room", d.Room, "by", u.Name)
+	httpjson.Write(w, http.StatusCreated, d)
 }

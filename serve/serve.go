@@ -29,6 +29,7 @@ import (
 	"waystation/devices/localaudio"
 	"waystation/devices/localaudio/output"
 	"waystation/devices/osc"
+	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/serial"
@@ -187,8 +188,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 	log.Info("audio output", "out", speakers.Name())
 
+	pairings := pairing.NewStore(db, reg)
+	if err := pairings.AbandonAll(ctx); err != nil {
+		return err
+	}
+	pairServer := pairing.NewServer(pairings, reg, func() *profile.Set { return profiles }, log)
+	defer pairServer.Close()
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/devices/ws", wsdev)
+	mux.Handle("GET /v1/devices/pair", pairServer)
 	accounts := auth.NewStore(db)
 	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
 		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
@@ -224,7 +233,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	(&api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
-		Profiles: func() *profile.Set { return profiles }, Music: lib,
+		Profiles: func() *profile.Set { return profiles }, Music: lib, Pairing: pairings,
 	}).Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())

@@ -21,6 +21,7 @@ import (
 	"waystation/auth"
 	"waystation/devices/devicetest"
 	"waystation/devices/osc"
+	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -612,5 +613,56 @@ func TestHealth(t *testing.T) {
 	anon := &client{t: t, base: "http://" + addr, http: http.DefaultClient}
 	if status, _ := anon.do("GET", "/v1/health", ""); status != 401 {
 		t.Errorf("anonymous GET /v1/health: %d", status)
+	}
+}
+
+// POST /v1/devices/pair completes a pairing for a technician (201, the
+// device); a counsellor may neither pair nor list the devices waiting.
+func TestPairOverREST(t *testing.T) {
+	addr, data := controller(t)
+	seed(t, data)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	codes := make(chan string, 1)
+	paired := make(chan pairing.Done, 1)
+	go func() {
+		d, err := pairing.Pair(ctx, "ws://"+addr+"/v1/devices/pair", "vrstation-ws-1", "1.0.0", func(c string, _ time.Time) { codes <- c })
+		if err == nil {
+			paired <- d
+		}
+	}()
+	var code string
+	select {
+	case code = <-codes:
+	case <-ctx.Done():
+		t.Fatal("no code")
+	}
+	c := login(t, addr, "counsellor", "counsellor password")
+	if status, _ := c.do("GET", "/v1/devices/pairing", ""); status != 403 {
+		t.Errorf("counsellor lists pairing: %d", status)
+	}
+	if status, _ := c.do("POST", "/v1/devices/pair", `{"code":"`+code+`","name":"VR 7","room":"Relaxation room"}`); status != 403 {
+		t.Errorf("counsellor pairs: %d", status)
+	}
+	tech := login(t, addr, "tech", "technician password")
+	_, list := tech.do("GET", "/v1/devices/pairing", "")
+	if reqs := list["requests"].([]any); len(reqs) != 1 || reqs[0].(map[string]any)["profile"] != "vrstation-ws-1" {
+		t.Errorf("waiting: %v", list)
+	}
+	status, d := tech.do("POST", "/v1/devices/pair", `{"code":"`+code+`","name":"VR 7","room":"Relaxation room"}`)
+	if status != 201 || d["name"] != "VR 7" || d["profile"] != "vrstation-ws-1" {
+		t.Fatalf("pair: %d %v", status, d)
+	}
+	select {
+	case got := <-paired:
+		if got.Device != d["id"] || got.Token == "" {
+			t.Errorf("the device got %+v", got)
+		}
+	case <-ctx.Done():
+		t.Fatal("the device never got its token")
+	}
+	status, body := tech.do("POST", "/v1/devices/pair", `{"code":"`+code+`","name":"VR 8","room":"Relaxation room"}`)
+	if code, msg := errorOf(body); status != 409 || code != "conflict" || !strings.Contains(msg, "already used") {
+		t.Errorf("reused code: %d %v", status, body)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"waystation/devices/devsim"
+	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -52,7 +54,7 @@ func main() {
 type options struct {
 	profile, profiles, controller, token, firmware string
 	osc, oscController                             string
-	serial                                         bool
+	serial, pair                                   bool
 	script                                         string
 	load                                           int
 	data, room                                     string
@@ -77,6 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&o.profiles, "profiles", or("WAYSTATION_PROFILES", "firmware-profiles"), "firmware profile folder (env WAYSTATION_PROFILES)")
 	fs.StringVar(&o.controller, "controller", or("WAYSTATION_CONTROLLER", "http://127.0.0.1:8080"), "the controller's URL (env WAYSTATION_CONTROLLER)")
 	fs.StringVar(&o.token, "token", or("WAYSTATION_DEVICE_TOKEN", ""), "websocket devices: the token `device add` printed (env WAYSTATION_DEVICE_TOKEN)")
+	fs.BoolVar(&o.pair, "pair", false, "websocket devices: start unpaired, print a pairing code for `waystation device pair`, and run once paired")
 	fs.StringVar(&o.firmware, "firmware", "", "firmware version to report (default: one inside the profile's range)")
 	fs.StringVar(&o.osc, "osc", "", "OSC devices: HOST:PORT the simulated app listens on (the address it is registered with)")
 	fs.StringVar(&o.oscController, "osc-controller", "", "OSC devices: the controller's --osc-listen address (default: the controller's host, port 9001)")
@@ -136,6 +139,9 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 	if o.serial && p.Transport != profile.TransportSerial {
 		return usagef("--serial: profile %s uses transport %s", p.ID, p.Transport)
 	}
+	if o.pair && (p.Transport != profile.TransportWebsocket || o.load != 0) {
+		return usagef("--pair: profile %s uses transport %s; only one websocket device pairs", p.ID, p.Transport)
+	}
 	if o.osc != "" && p.Transport != profile.TransportOSC {
 		return usagef("--osc: profile %s uses transport %s", p.ID, p.Transport)
 	}
@@ -174,6 +180,26 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 		return (&devsim.SerialDevice{Profile: p, Logger: log, Ready: func(path string) {
 			fmt.Fprintf(stdout, "serial port: %s\n", path)
 		}}).Run(ctx)
+	case p.Transport == profile.TransportWebsocket && o.pair:
+		if o.token != "" {
+			return usagef("--pair and --token: a paired device gets its token by pairing")
+		}
+		fw := o.firmware
+		if fw == "" {
+			fw = devsim.FirmwareFor(p)
+		}
+		done, err := pairing.Pair(ctx, pairURL(base), p.ID, fw, func(code string, expires time.Time) {
+			fmt.Fprintf(stdout, "pairing code: %s (valid until %s)\n", code, expires.Local().Format("15:04:05"))
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "paired as %s %q in %s\n", done.Device, done.Name, done.Room)
+		(&devsim.Device{URL: wsURL(base), Token: done.Token, Profile: p, Firmware: o.firmware, Logger: log, Script: script}).Run(ctx)
+		return nil
 	case p.Transport == profile.TransportWebsocket:
 		if o.token == "" {
 			return usagef("profile %s is a websocket device: give --token (from waystation device add), or --load N", p.ID)
@@ -183,6 +209,11 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 		return nil
 	}
 	return usagef("profile %s uses transport %s, which devsim does not simulate", p.ID, p.Transport)
+}
+
+// pairURL is the pairing endpoint of a controller.
+func pairURL(base *url.URL) string {
+	return strings.TrimSuffix(wsURL(base), "/ws") + "/pair"
 }
 
 // wsURL is the device endpoint of a controller.

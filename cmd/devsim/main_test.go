@@ -195,6 +195,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"--profile", "kiosk-ws-1", "--duration", "-1s"}, 2, "--duration -1s is outside"},
 		{[]string{"--profile", "vr-osc-1", "--osc", "127.0.0.1:1", "--script", "testdata/cue-script.json"}, 2, "--script drives one websocket device"},
 		{[]string{"--profile", "vrstation-ws-1", "--token", "t", "--script", "testdata/nope.json"}, 2, "--script: open testdata/nope.json"},
+		{[]string{"--profile", "vr-osc-1", "--pair"}, 2, "--pair: profile vr-osc-1 uses transport osc"},
+		{[]string{"--profile", "kiosk-ws-1", "--pair", "--token", "t"}, 2, "--pair and --token"},
 		{[]string{"--bogus"}, 2, "unknown flag: --bogus"},
 	}
 	for _, tc := range cases {

@@ -88,8 +88,13 @@ func (d *Device) firmware() string {
 	if d.Firmware != "" {
 		return d.Firmware
 	}
+	return FirmwareFor(d.Profile)
+}
+
+// FirmwareFor returns a firmware version inside a profile's range.
+func FirmwareFor(p *profile.Profile) string {
 	for _, v := range []string{"0.5.0", "1.0.0", "1.4.0", "2.1.0", "0.1.0"} {
-		if ok, _ := d.Profile.Firmware.Check(v); ok {
+		if ok, _ := p.Firmware.Check(v); ok {
 			return v
 		}
 	}
