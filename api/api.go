@@ -30,6 +30,10 @@ type API struct {
 	Music *music.Library
 	// Pairing is where devices wait to be paired.
 	Pairing *pairing.Store
+	// ProfileFolder is the profile folder; ReloadProfiles reads it again
+	// and tells the adapters.
+	ProfileFolder  *profile.Folder
+	ReloadProfiles func() profile.ReloadReport
 }
 
 // Routes registers every REST route on mux.
@@ -44,6 +48,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/devices/pairing", a.Auth.Require(a.pairingList, auth.Admin, auth.Technician))
 	mux.HandleFunc("POST /v1/devices/pair", a.Auth.Require(a.pair, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
+	mux.HandleFunc("POST /v1/profiles/reload", a.Auth.Require(a.reloadProfiles, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
@@ -101,7 +106,16 @@ func (a *API) devices(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
+	for i := range devices {
+		a.markProfile(&devices[i])
+	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"devices": devices})
+}
+
+// markProfile marks a device whose profile is not loaded now.
+func (a *API) markProfile(d *waystation.Device) {
+	_, ok := a.Profiles().Get(d.ProfileID)
+	d.ProfileMissing = !ok
 }
 
 func (a *API) device(w http.ResponseWriter, r *http.Request) {
@@ -110,6 +124,7 @@ func (a *API) device(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
+	a.markProfile(&d)
 	httpjson.Write(w, http.StatusOK, d)
 }
 
@@ -124,7 +139,23 @@ func (a *API) profiles(w http.ResponseWriter, r *http.Request) {
 	for _, p := range a.Profiles().List() {
 		out = append(out, profileView{p, p.Firmware.String()})
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"profiles": out})
+	body := map[string]any{"profiles": out, "errors": []profile.Problem{}}
+	if a.ProfileFolder != nil {
+		body["errors"], body["dir"], body["loaded"] = a.ProfileFolder.Problems(), a.ProfileFolder.Dir(), a.ProfileFolder.Loaded()
+	}
+	httpjson.Write(w, http.StatusOK, body)
+}
+
+// reloadProfiles reads the profile folder again and answers what changed:
+// {"profiles","added","removed","changed","errors":[{"file","line","field","message","text"}]}.
+func (a *API) reloadProfiles(w http.ResponseWriter, r *http.Request) {
+	if a.ReloadProfiles == nil {
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "this controller cannot reload its profiles")
+		return
+	}
+	rep := a.ReloadProfiles()
+	a.Logger.Info("profiles reloaded", "by", user(r).Name, "profiles", rep.Profiles, "errors", len(rep.Errors))
+	httpjson.Write(w, http.StatusOK, rep)
 }
 
 // pairingList lists the devices waiting to be paired: {"requests":[...]}.

@@ -6,17 +6,18 @@ package serve
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"waystation"
@@ -92,14 +93,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("store open", "path", db.Path, "schema", sqlite.SchemaVersion())
 
-	profiles, err := profile.LoadDir(cfg.ProfilesDir)
-	var perrs profile.Errors
-	if errors.As(err, &perrs) {
-		for _, e := range perrs {
-			log.Error("profile not loaded", "err", e.Error())
+	folder := profile.NewFolder(cfg.ProfilesDir)
+	reloadProfiles := func() profile.ReloadReport {
+		rep := folder.Reload()
+		for _, e := range rep.Errors {
+			log.Error("profile not loaded", "err", e.Text)
 		}
+		log.Info("profiles loaded", "dir", cfg.ProfilesDir, "count", rep.Profiles, "broken", len(rep.Errors),
+			"added", rep.Added, "removed", rep.Removed, "changed", rep.Changed)
+		return rep
 	}
-	log.Info("profiles loaded", "dir", cfg.ProfilesDir, "count", len(profiles.List()), "broken", len(perrs))
+	reloadProfiles()
+	profiles := folder.Set
+	// SIGHUP reloads the profiles, as POST /v1/profiles/reload does.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	reg := registry.New(db)
 	if err := reg.AllOffline(ctx); err != nil {
@@ -120,9 +129,9 @@ func Run(ctx context.Context, cfg Config) error {
 	go elog.Run()
 	defer elog.Close()
 
-	wsdev := wsdevice.NewServer(reg, func() *profile.Set { return profiles }, elog, log)
+	wsdev := wsdevice.NewServer(reg, profiles, elog, log)
 	intake := wsdev.Intake // shared by every transport
-	adapters := &devices.Mux{Registry: reg, Profiles: func() *profile.Set { return profiles },
+	adapters := &devices.Mux{Registry: reg, Profiles: profiles,
 		Adapters: map[string]devices.Adapter{profile.TransportWebsocket: wsdev}}
 	engine = sessions.NewEngine(db, elog, reg, adapters, log)
 	engine.OnAlert = func(a sessions.Alert) { live.Broadcast("alerts", alertFrame(a)) }
@@ -138,13 +147,13 @@ func Run(ctx context.Context, cfg Config) error {
 	// Devices dropped because the controller stops are not "lost".
 	var stopping atomic.Bool
 	defer func() { stopping.Store(true); stopDevices(); devicesDone.Wait() }()
-	serialAdapter := serial.New(intake, func() *profile.Set { return profiles })
+	serialAdapter := serial.New(intake, profiles)
 	adapters.Adapters[profile.TransportSerial] = serialAdapter
 	devicesDone.Go(func() { serialAdapter.Run(devCtx) })
 	var oscAdapter *osc.Adapter
 	if cfg.OSCListen != "" && cfg.OSCListen != "off" {
 		var err error
-		oscAdapter, err = osc.Listen(cfg.OSCListen, intake, func() *profile.Set { return profiles })
+		oscAdapter, err = osc.Listen(cfg.OSCListen, intake, profiles)
 		if err != nil {
 			return fmt.Errorf("%w (is another controller running? choose another with --osc-listen, or --osc-listen off)", err)
 		}
@@ -173,7 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		log.Info("music folder scanned", "dir", musicDir, "tracks", rep.Tracks, "skipped", len(rep.Skipped))
 	}
-	speakerAdapter := localaudio.New(intake, func() *profile.Set { return profiles }, lib)
+	speakerAdapter := localaudio.New(intake, profiles, lib)
 	adapters.Adapters[profile.TransportLocalAudio] = speakerAdapter
 	audio.Store(speakerAdapter)
 	devicesDone.Go(func() { speakerAdapter.Run(devCtx) })
@@ -192,8 +201,28 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := pairings.AbandonAll(ctx); err != nil {
 		return err
 	}
-	pairServer := pairing.NewServer(pairings, reg, func() *profile.Set { return profiles }, log)
+	pairServer := pairing.NewServer(pairings, reg, profiles, log)
 	defer pairServer.Close()
+
+	reloadAndTell := func() profile.ReloadReport {
+		rep := reloadProfiles()
+		// Adapters look at their devices again when the registry
+		// generation moves.
+		if err := reg.Touch(context.WithoutCancel(ctx)); err != nil {
+			log.Error("profiles reloaded, but the adapters were not told", "err", err)
+		}
+		return rep
+	}
+	go func() {
+		for {
+			select {
+			case <-hup:
+				reloadAndTell()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/devices/ws", wsdev)
@@ -233,7 +262,8 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	(&api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
-		Profiles: func() *profile.Set { return profiles }, Music: lib, Pairing: pairings,
+		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder,
+		ReloadProfiles: reloadAndTell,
 	}).Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())
@@ -255,7 +285,7 @@ func Run(ctx context.Context, cfg Config) error {
 		defer func() { stopSims(); simsDone.Wait() }() // before the device servers close
 		simLog := log.With("simulated", true)
 		addresses := map[string]string{}
-		if p, ok := profiles.Get("biosensor-serial-1"); ok {
+		if p, ok := profiles().Get("biosensor-serial-1"); ok {
 			ready := make(chan string, 1)
 			simsDone.Go(func() {
 				err := (&devsim.SerialDevice{Profile: p, Logger: simLog, Ready: func(path string) { ready <- path }}).Run(simCtx)
@@ -269,7 +299,7 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}
 		var oscSim *devsim.OSCDevice
-		if p, ok := profiles.Get("vr-osc-1"); ok && oscAdapter != nil {
+		if p, ok := profiles().Get("vr-osc-1"); ok && oscAdapter != nil {
 			if probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err == nil {
 				listen := probe.LocalAddr().String()
 				probe.Close()
@@ -277,7 +307,7 @@ func Run(ctx context.Context, cfg Config) error {
 				oscSim = &devsim.OSCDevice{Profile: p, Listen: listen, Controller: oscAdapter.Addr().String(), Logger: simLog}
 			}
 		}
-		sims, err := seedDemo(ctx, reg, accounts, profiles, addr, addresses, cfg.Out)
+		sims, err := seedDemo(ctx, reg, accounts, profiles(), addr, addresses, cfg.Out)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("demo site: %w", err)

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -664,5 +666,72 @@ func TestPairOverREST(t *testing.T) {
 	status, body := tech.do("POST", "/v1/devices/pair", `{"code":"`+code+`","name":"VR 8","room":"Relaxation room"}`)
 	if code, msg := errorOf(body); status != 409 || code != "conflict" || !strings.Contains(msg, "already used") {
 		t.Errorf("reused code: %d %v", status, body)
+	}
+}
+
+// Profiles reload while the controller runs: a new file is loaded, a
+// broken one is reported with its file and line, and a device whose
+// profile went is marked, not dropped. Only technicians and admins reload.
+func TestProfileReload(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"kiosk-ws-1.yaml", "vrstation-ws-1.yaml"} {
+		b, err := os.ReadFile(filepath.Join("../firmware-profiles", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	addr, data := controllerWith(t, func(c *Config) { c.ProfilesDir = dir })
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	accounts.Add(context.Background(), "tech", auth.Technician, "technician password")
+	accounts.Add(context.Background(), "counsellor", auth.Counsellor, "counsellor password")
+	reg := registry.New(db)
+	reg.AddRoom(context.Background(), "VR room")
+	set, _ := profile.LoadDir(dir)
+	vr, _, err := reg.Add(context.Background(), set, registry.NewDevice{Profile: "vrstation-ws-1", Name: "VR 1", Room: "VR room"})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The VR profile goes, a new model arrives, and a broken file is added.
+	os.Remove(filepath.Join(dir, "vrstation-ws-1.yaml"))
+	b, _ := os.ReadFile(filepath.Join(dir, "kiosk-ws-1.yaml"))
+	os.WriteFile(filepath.Join(dir, "kiosk-ws-2.yaml"), bytes.Replace(b, []byte("id: kiosk-ws-1"), []byte("id: kiosk-ws-2"), 1), 0o644)
+	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("id: broken\nvendor: X\nmodel: Y\nkind: kiosk\nfirmware: \">=1.0\"\ntransport: websocket\ncapabilities: [scene.start, teleport]\n"), 0o644)
+
+	c := login(t, addr, "counsellor", "counsellor password")
+	if status, _ := c.do("POST", "/v1/profiles/reload", ""); status != 403 {
+		t.Errorf("counsellor reload: %d", status)
+	}
+	tech := login(t, addr, "tech", "technician password")
+	status, rep := tech.do("POST", "/v1/profiles/reload", "")
+	if status != 200 || fmt.Sprint(rep["added"]) != "[kiosk-ws-2]" || fmt.Sprint(rep["removed"]) != "[vrstation-ws-1]" || rep["profiles"] != 2.0 {
+		t.Fatalf("reload: %d %v", status, rep)
+	}
+	errs := rep["errors"].([]any)
+	if len(errs) != 1 {
+		t.Fatalf("errors %v", errs)
+	}
+	e := errs[0].(map[string]any)
+	if !strings.HasSuffix(e["file"].(string), "broken.yaml") || e["line"] != 7.0 || !strings.Contains(e["message"].(string), "teleport") {
+		t.Errorf("broken file reported as %v", e)
+	}
+	_, profiles := tech.do("GET", "/v1/profiles", "")
+	if len(profiles["errors"].([]any)) != 1 || len(profiles["profiles"].([]any)) != 2 {
+		t.Errorf("GET /v1/profiles after reload: %v", profiles)
+	}
+	_, d := tech.do("GET", "/v1/devices/"+vr.ID, "")
+	if d["profile_missing"] != true || d["name"] != "VR 1" {
+		t.Errorf("the device whose profile went: %v", d)
+	}
+	_, list := tech.do("GET", "/v1/devices", "")
+	if n := len(list["devices"].([]any)); n != 1 {
+		t.Errorf("%d devices listed; the one whose profile went must stay", n)
 	}
 }
