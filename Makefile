@@ -35,6 +35,7 @@ all: build
 build:
 	$(GO) build -o $(BIN)/waystation ./cmd/waystation
 	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
+	$(GO) build -o $(BIN)/waystation-displays ./cmd/displays
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA)
