@@ -15,6 +15,7 @@ import (
 	"waystation/auth"
 	"waystation/content/music"
 	"waystation/devices/devsim"
+	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/serve"
@@ -46,6 +47,9 @@ func TestBrowser(t *testing.T) {
 	accounts := auth.NewStore(db)
 	accounts.Cost = 4
 	if _, err := accounts.Add(ctx, "counsellor", auth.Counsellor, "counsellor password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := accounts.Add(ctx, "tech", auth.Technician, "technician password"); err != nil {
 		t.Fatal(err)
 	}
 	reg := registry.New(db)
@@ -122,19 +126,43 @@ func TestBrowser(t *testing.T) {
 		sims.Add(1)
 		go func() { defer sims.Done(); d.Run(simCtx) }()
 	}
+	// A new kiosk waits unpaired; the technician's part of the browser test
+	// pairs it with the code it shows.
+	codes := make(chan string, 1)
+	sims.Add(1)
+	go func() {
+		defer sims.Done()
+		done, err := pairing.Pair(simCtx, "ws://"+addr+"/v1/devices/pair", "kiosk-ws-1", "1.0.0", func(code string, _ time.Time) {
+			select {
+			case codes <- code:
+			default:
+			}
+		})
+		if err != nil {
+			return
+		}
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: done.Token, Profile: kioskProfile, Logger: quiet}).Run(simCtx)
+	}()
 	defer func() { stopSims(); sims.Wait() }()
+	var pairCode string
+	select {
+	case pairCode = <-codes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the unpaired kiosk got no pairing code")
+	}
 
 	out, _ := filepath.Abs("../test-output/console")
 	cmd := exec.Command("node", "--test", "--test-reporter=spec", "console.test.mjs")
 	cmd.Dir = "browsertest"
 	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
-		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out)
+		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out,
+		"TECH_USER=tech", "TECH_PASSWORD=technician password", "PAIR_CODE="+pairCode)
 	output, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", output)
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -180,3 +180,69 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await browser.close();
   }
 });
+
+// A technician pairs a device that is waiting with a code (the Go test
+// started it unpaired and passes the code it shows), sees it come online,
+// and sees the profiles and the controller's health; a counsellor cannot
+// open the devices page.
+test("a technician pairs a device from the devices page", { timeout: 90_000 }, async () => {
+  const { TECH_USER, TECH_PASSWORD, PAIR_CODE } = process.env;
+  assert.ok(TECH_USER && TECH_PASSWORD && PAIR_CODE, "TECH_USER, TECH_PASSWORD and PAIR_CODE are set by the Go test");
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const login = async (user, password) => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+      const page = await context.newPage();
+      const problems = [];
+      const refused = { 401: 0, 404: 0 };
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      page.on("console", (m) => {
+        if (m.type() !== "error") return;
+        const s = /status of (401|404)/.exec(m.text());
+        if (s) refused[s[1]]++;
+        else problems.push(`console error: ${m.text()}`);
+      });
+      page.setDefaultTimeout(15_000);
+      await page.goto(BASE_URL);
+      await page.fill("#username", user);
+      await page.fill("#password", password);
+      await page.click("#login");
+      await page.waitForSelector("#logout:visible");
+      return { page, problems, refused };
+    };
+
+    const { page, problems, refused } = await login(TECH_USER, TECH_PASSWORD);
+    await page.click("a[href='#/devices']");
+    await page.waitForSelector("#pair-waiting li[data-request]");
+    assert.match(await page.textContent("#pair-waiting"), /kiosk-ws-1/);
+    // A wrong code is refused with the reason; the right one pairs.
+    const wrong = PAIR_CODE === "00000000" ? "00000001" : "00000000";
+    await page.fill("#pair-code", wrong);
+    await page.fill("#pair-name", "Kiosk 7");
+    await page.selectOption("#pair-room", { label: "Relaxation room" });
+    await page.click("#pair-go");
+    await page.waitForSelector(`p.err:has-text('no device is waiting with pairing code ${wrong}')`);
+    await page.fill("#pair-code", PAIR_CODE.slice(0, 4) + " " + PAIR_CODE.slice(4));
+    await page.click("#pair-go");
+    const row = page.locator("#devtable tr", { hasText: "Kiosk 7" });
+    await row.locator(".badge[data-status='online']").waitFor();
+    await page.waitForSelector("#pair-waiting li:has-text('No device is waiting')");
+    await page.waitForSelector("#prof-list li[data-profile='kiosk-ws-1']");
+    await page.waitForSelector("#health dd[data-fact='health.consoles']");
+    await shot(page, "09-devices");
+    assert.deepEqual(problems, [], "the technician's page logged no errors");
+    assert.equal(refused[404], 1, "the one 404 is the wrong code's");
+
+    const counsellor = await login(USERNAME, PASSWORD);
+    assert.equal(await counsellor.page.locator("a[href='#/devices']").count(), 0, "no devices link for a counsellor");
+    await counsellor.page.goto(BASE_URL + "#/devices");
+    await counsellor.page.waitForSelector("#forbidden");
+    assert.equal(await counsellor.page.locator("#pair-code").count(), 0);
+  } finally {
+    await browser.close();
+  }
+});

@@ -216,6 +216,7 @@
     if (!state.user) return;
     const links = [["#/rooms", "nav.rooms"]];
     if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/history", "nav.history"]);
+    if (state.user.role === "technician" || state.user.role === "admin") links.push(["#/devices", "nav.devices"]);
     for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
   }
 
@@ -251,6 +252,7 @@
     if ((m = hash.match(/^#\/session\/([a-z0-9-]+)$/))) return sessionView(m[1]);
     if (hash === "#/new") return newSessionView();
     if (hash === "#/history") return historyView();
+    if (hash === "#/devices") return devicesView();
     if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(m[1]);
     return roomsView();
   }
@@ -277,6 +279,108 @@
     };
     state.view = { onDevices: render };
     render();
+  }
+
+  // ---- the technicians' devices page: every device and its state,
+  // pairing new devices by the code they show, the profiles with the
+  // errors of broken files (and a reload), and the controller's health ----
+  function devicesView() {
+    if (state.user.role !== "technician" && state.user.role !== "admin") {
+      main().replaceChildren(h("section", { class: "card narrow", id: "forbidden" },
+        h("h1", { text: t("devices.title") }), h("p", { class: "err", text: t("devices.forbidden") })));
+      return;
+    }
+    const v = { timers: [], leave: () => v.timers.forEach(clearInterval) };
+    state.view = v;
+    const table = h("table", { class: "list", id: "devtable" });
+    const renderDevices = () => {
+      const rows = Object.values(state.devices).sort((a, b) => (a.room + a.name).localeCompare(b.room + b.name));
+      table.replaceChildren(h("tr", {}, ["devices.name", "devices.room", "devices.status", "devices.profile", "devices.firmware", "devices.last_seen"].map((k) => h("th", { text: t(k) }))),
+        ...rows.map((d) => h("tr", { "data-device": d.id },
+          h("td", {}, h("strong", { text: d.name }), h("div", { class: "muted small", text: d.id })),
+          h("td", { text: d.room }),
+          h("td", {}, deviceBadge(d)),
+          h("td", {}, d.profile, d.profile_missing ? h("span", { class: "badge warn", text: t("devices.profile_missing") }) : null),
+          h("td", {}, d.firmware || "–", d.firmware_ok === false ? h("span", { class: "badge warn", title: d.firmware_note || "", text: t("device.firmware_bad") }) : null),
+          h("td", { text: d.last_seen ? fmtTime(d.last_seen) : t("devices.never") }))));
+    };
+    v.onDevices = renderDevices;
+
+    // Pairing.
+    const code = h("input", { id: "pair-code", inputmode: "numeric", autocomplete: "off", required: true, pattern: "[0-9 \\-]{8,11}", "aria-label": t("pair.code") });
+    const name = h("input", { id: "pair-name", required: true, maxlength: 64, "aria-label": t("pair.name") });
+    const room = h("select", { id: "pair-room", "aria-label": t("pair.room") }, state.rooms.map((r) => h("option", { value: r.id, text: r.name })));
+    const waiting = h("ul", { id: "pair-waiting", class: "devices" });
+    const perr = h("p", { class: "err", role: "alert" });
+    const pairForm = h("form", { class: "row", onsubmit: async (ev) => {
+      ev.preventDefault();
+      perr.textContent = "";
+      try {
+        const d = await api("POST", "/v1/devices/pair", { code: code.value, name: name.value, room: room.value });
+        state.devices[d.id] = state.devices[d.id] || d;
+        renderDevices();
+        toast(t("pair.done").replace("{name}", d.name));
+        code.value = ""; name.value = "";
+        refreshPairing();
+      } catch (e) { perr.textContent = e.message; }
+    } }, h("label", { text: t("pair.code") }), code, h("label", { text: t("pair.name") }), name, h("label", { text: t("pair.room") }), room,
+      h("button", { type: "submit", class: "primary", id: "pair-go" }, t("pair.submit")));
+    async function refreshPairing() {
+      try {
+        const r = await api("GET", "/v1/devices/pairing");
+        waiting.replaceChildren(...(r.requests.length ? r.requests.map((q) => h("li", { "data-request": q.id },
+          h("strong", { text: q.profile }), " ", h("span", { class: "muted", text: t("devices.firmware") + " " + (q.firmware || "–") + " · " + q.remote + " · " + t("pair.until") + " " + fmtTime(q.expires) })))
+          : [h("li", { class: "muted", text: t("pair.none") })]));
+      } catch (e) { /* shown by the next try */ }
+    }
+
+    // Profiles.
+    const profList = h("ul", { id: "prof-list", class: "devices" });
+    const profErrors = h("ul", { id: "prof-errors", class: "errors" });
+    async function loadProfiles() {
+      const r = await api("GET", "/v1/profiles");
+      state.profiles = {};
+      for (const p of r.profiles) state.profiles[p.id] = p;
+      profList.replaceChildren(...r.profiles.map((p) => h("li", { "data-profile": p.id }, h("strong", { text: p.id }), " ",
+        h("span", { class: "muted", text: p.kind + " · " + p.transport + " · " + t("devices.firmware") + " " + p.firmware + " · " + p.capabilities.length + " " + t("prof.capabilities") }))));
+      profErrors.replaceChildren(...(r.errors.length ? r.errors.map((e) => h("li", { class: "err", text: e.text })) : [h("li", { class: "muted", text: t("prof.no_errors") })]));
+    }
+    const reload = h("button", { type: "button", id: "prof-reload", onclick: async () => {
+      try {
+        const r = await api("POST", "/v1/profiles/reload");
+        toast(t("prof.reloaded").replace("{n}", r.profiles).replace("{e}", r.errors.length));
+        await loadProfiles();
+        const devices = await api("GET", "/v1/devices");
+        for (const d of devices.devices) state.devices[d.id] = d;
+        renderDevices();
+      } catch (e) { fail(e); }
+    } }, t("prof.reload"));
+
+    // Health.
+    const health = h("dl", { id: "health", class: "facts" });
+    async function refreshHealth() {
+      try {
+        const r = await api("GET", "/v1/health");
+        const mb = (b) => (b / 1048576).toFixed(1) + " MB";
+        const facts = [["health.version", r.version], ["health.db", mb(r.database_bytes)], ["health.disk", mb(r.free_disk_bytes)],
+          ["health.queue", String(r.event_log.queued)], ["health.lag", Number(r.event_log.lag_ms).toFixed(1) + " ms"],
+          ["health.devices", r.devices_connected + " / " + r.devices_registered], ["health.consoles", String(r.consoles)]];
+        health.replaceChildren(...facts.flatMap(([k, val]) => [h("dt", { text: t(k) }), h("dd", { "data-fact": k, text: val })]));
+      } catch (e) { /* shown by the next try */ }
+    }
+
+    main().replaceChildren(h("h1", { text: t("devices.title") }),
+      h("section", { class: "card wide" }, h("h2", { text: t("pair.title") }), h("p", { class: "muted", text: t("pair.help") }), pairForm, perr,
+        h("h3", { text: t("pair.waiting") }), waiting),
+      h("section", { class: "card wide" }, h("h2", { text: t("devices.list") }), table),
+      h("div", { class: "grid" },
+        h("section", { class: "card" }, h("h2", { text: t("prof.title") }), reload, profList, h("h3", { text: t("prof.errors") }), profErrors),
+        h("section", { class: "card" }, h("h2", { text: t("health.title") }), health)));
+    renderDevices();
+    refreshPairing();
+    loadProfiles().catch(fail);
+    refreshHealth();
+    v.timers.push(setInterval(refreshPairing, 2000), setInterval(refreshHealth, 5000));
   }
 
   async function newSessionView() {
