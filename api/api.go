@@ -4,6 +4,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"waystation/auth"
 	"waystation/content"
 	"waystation/content/music"
+	"waystation/devices"
 	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -30,6 +32,8 @@ type API struct {
 	Music *music.Library
 	// Pairing is where devices wait to be paired.
 	Pairing *pairing.Store
+	// Devices sends commands to devices (identify).
+	Devices devices.Adapter
 	// ProfileFolder is the profile folder; ReloadProfiles reads it again
 	// and tells the adapters.
 	ProfileFolder  *profile.Folder
@@ -45,6 +49,12 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/rooms", a.Auth.Require(a.rooms, any...))
 	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))
+	tech := []auth.Role{auth.Admin, auth.Technician}
+	mux.HandleFunc("POST /v1/devices", a.Auth.Require(a.addDevice, tech...))
+	mux.HandleFunc("PATCH /v1/devices/{id}", a.Auth.Require(a.changeDevice, tech...))
+	mux.HandleFunc("DELETE /v1/devices/{id}", a.Auth.Require(a.removeDevice, tech...))
+	mux.HandleFunc("POST /v1/devices/{id}/rotate-token", a.Auth.Require(a.rotateToken, tech...))
+	mux.HandleFunc("POST /v1/devices/{id}/identify", a.Auth.Require(a.identify, tech...))
 	mux.HandleFunc("GET /v1/devices/pairing", a.Auth.Require(a.pairingList, auth.Admin, auth.Technician))
 	mux.HandleFunc("POST /v1/devices/pair", a.Auth.Require(a.pair, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
@@ -199,4 +209,137 @@ func (a *API) pair(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Logger.Info("device paired", "device", d.ID, "name", d.Name, "room", d.Room, "by", u.Name)
 	httpjson.Write(w, http.StatusCreated, d)
+}
+
+// addDevice registers a device by hand, for devices that cannot show a
+// pairing code: {"profile","name","room","address"} -> 201 {"device","token"};
+// the token is shown this once.
+func (a *API) addDevice(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Profile string `json:"profile"`
+		Name    string `json:"name"`
+		Room    string `json:"room"`
+		Address string `json:"address"`
+	}
+	if err := httpjson.Decode(w, r, &body); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	d, token, err := a.Registry.Add(r.Context(), a.Profiles(), registry.NewDevice{Profile: body.Profile, Name: body.Name, Room: body.Room, Address: body.Address})
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	a.Logger.Info("device added", "device", d.ID, "name", d.Name, "room", d.Room, "by", user(r).Name)
+	out := map[string]any{"device": d}
+	if p, ok := a.Profiles().Get(d.ProfileID); ok && p.Transport == profile.TransportWebsocket {
+		out["token"] = token
+	}
+	httpjson.Write(w, http.StatusCreated, out)
+}
+
+// changeDevice renames a device, moves it to another room or changes its
+// address: {"name"?, "room"?, "address"?}.
+func (a *API) changeDevice(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name    *string `json:"name"`
+		Room    *string `json:"room"`
+		Address *string `json:"address"`
+	}
+	if err := httpjson.Decode(w, r, &body); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	d, err := a.Registry.Get(r.Context(), id)
+	if err == nil && body.Name == nil && body.Room == nil && body.Address == nil {
+		err = waystation.Errorf(waystation.EINVALID, `give what changes: "name", "room" or "address"`)
+	}
+	if err == nil && body.Room != nil {
+		d, err = a.Registry.Move(r.Context(), id, *body.Room)
+	}
+	if err == nil && body.Name != nil {
+		d, err = a.Registry.Rename(r.Context(), id, *body.Name)
+	}
+	if err == nil && body.Address != nil {
+		d, err = a.Registry.SetAddress(r.Context(), a.Profiles(), id, *body.Address)
+	}
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	if d, err = a.Registry.Get(r.Context(), id); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	a.Logger.Info("device changed", "device", d.ID, "name", d.Name, "room", d.Room, "by", user(r).Name)
+	a.markProfile(&d)
+	httpjson.Write(w, http.StatusOK, d)
+}
+
+// removeDevice unregisters a device; its token stops working at once.
+func (a *API) removeDevice(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Registry.Remove(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	a.Logger.Info("device removed", "device", d.ID, "name", d.Name, "by", user(r).Name)
+	httpjson.Write(w, http.StatusOK, d)
+}
+
+// rotateToken issues a device a new token, shown once: {"device","token"}.
+func (a *API) rotateToken(w http.ResponseWriter, r *http.Request) {
+	d, token, err := a.Registry.RotateToken(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	a.Logger.Info("device token rotated", "device", d.ID, "by", user(r).Name)
+	httpjson.Write(w, http.StatusOK, map[string]any{"device": d, "token": token})
+}
+
+// identify makes a device show or sound itself (device.identify), for a
+// technician looking for it; refused while the device is a station of a
+// session, which only the counsellor steers. {"seconds"?} -> {"ok","reason"}.
+func (a *API) identify(w http.ResponseWriter, r *http.Request) {
+	d, err := a.Registry.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	if s, busy := a.Sessions.ActiveSession(d.ID); busy {
+		httpjson.Errorf(w, r, waystation.ECONFLICT, "%s is a station of session %s, which its counsellor steers; identify it when the session is over", d.Name, s)
+		return
+	}
+	args := json.RawMessage(`{}`)
+	if r.ContentLength != 0 {
+		var body struct {
+			Seconds int `json:"seconds"`
+		}
+		if err := httpjson.Decode(w, r, &body); err != nil {
+			httpjson.Error(w, r, err)
+			return
+		}
+		args, _ = json.Marshal(body)
+	}
+	args, err = a.Devices.Check(d.ID, "device.identify", args)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	wait, err := a.Devices.Send(ctx, d.ID, registry.NewID("c-"), "", "device.identify", args)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	ok, reason, err := wait(ctx)
+	if err != nil {
+		httpjson.Error(w, r, waystation.Errorf(waystation.ETIMEOUT, "%s did not answer: %v", d.Name, err))
+		return
+	}
+	a.Logger.Info("device identify", "device", d.ID, "ok", ok, "reason", reason, "by", user(r).Name)
+	httpjson.Write(w, http.StatusOK, map[string]any{"ok": ok, "reason": reason})
 }

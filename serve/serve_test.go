@@ -22,6 +22,7 @@ import (
 
 	"waystation/auth"
 	"waystation/devices/devicetest"
+	"waystation/devices/devsim"
 	"waystation/devices/osc"
 	"waystation/devices/pairing"
 	"waystation/devices/profile"
@@ -733,5 +734,89 @@ func TestProfileReload(t *testing.T) {
 	_, list := tech.do("GET", "/v1/devices", "")
 	if n := len(list["devices"].([]any)); n != 1 {
 		t.Errorf("%d devices listed; the one whose profile went must stay", n)
+	}
+}
+
+// Technicians manage devices over REST: add (token shown once), identify
+// (outside sessions only), rename and move, rotate the token, remove.
+// Counsellors may do none of it.
+func TestDeviceManagement(t *testing.T) {
+	addr, data := controller(t)
+	seed(t, data)
+	tech := login(t, addr, "tech", "technician password")
+	c := login(t, addr, "counsellor", "counsellor password")
+	if status, _ := c.do("POST", "/v1/devices", `{"profile":"kiosk-ws-1","name":"K2","room":"Relaxation room"}`); status != 403 {
+		t.Errorf("counsellor adds a device: %d", status)
+	}
+	status, body := tech.do("POST", "/v1/devices", `{"profile":"kiosk-ws-1","name":"K2","room":"Relaxation room"}`)
+	if status != 201 || body["token"] == nil {
+		t.Fatalf("add: %d %v", status, body)
+	}
+	id := body["device"].(map[string]any)["id"].(string)
+	token := body["token"].(string)
+	if status, body := tech.do("POST", "/v1/devices", `{"profile":"kiosk-ws-1","name":"K2","room":"Relaxation room"}`); status != 409 {
+		t.Errorf("the same name twice: %d %v", status, body)
+	}
+
+	set, _ := profile.LoadDir("../firmware-profiles")
+	kp, _ := set.Get("kiosk-ws-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	for i := 0; i < 250; i++ {
+		if _, d := tech.do("GET", "/v1/devices/"+id, ""); d["status"] == "online" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", `{"seconds":3}`); status != 200 || body["ok"] != true {
+		t.Errorf("identify: %d %v", status, body)
+	}
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var identified int
+	for i := 0; i < 250 && identified == 0; i++ {
+		db.R.QueryRow(`SELECT COUNT(*) FROM events WHERE stream = ? AND kind = 'device.identified'`, id).Scan(&identified)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if identified != 1 {
+		t.Error("the kiosk never logged device.identified in its own log")
+	}
+	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", `{"seconds":600}`); status != 400 {
+		t.Errorf("identify for 600 s: %d %v", status, body)
+	}
+	// In a running session the counsellor steers it, not the technician.
+	c.do("POST", "/v1/clients", `{"code":"C-3","risk":"low"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-3","stations":["`+id+`"]}`)
+	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/start", "")
+	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", ""); status != 409 || !strings.Contains(fmt.Sprint(body), "which its counsellor steers") {
+		t.Errorf("identify in a session: %d %v", status, body)
+	}
+
+	if status, d := tech.do("PATCH", "/v1/devices/"+id, `{"name":"Front kiosk","room":"Relaxation room"}`); status != 200 || d["name"] != "Front kiosk" {
+		t.Errorf("rename: %d %v", status, d)
+	}
+	if status, _ := tech.do("PATCH", "/v1/devices/"+id, `{}`); status != 400 {
+		t.Errorf("a change of nothing: %d", status)
+	}
+	status, body = tech.do("POST", "/v1/devices/"+id+"/rotate-token", "")
+	if status != 200 || body["token"] == nil || body["token"] == token {
+		t.Errorf("rotate: %d %v", status, body)
+	}
+	if status, _ := c.do("DELETE", "/v1/devices/"+id, ""); status != 403 {
+		t.Errorf("counsellor removes: %d", status)
+	}
+	if status, _ := tech.do("DELETE", "/v1/devices/"+id, ""); status != 200 {
+		t.Errorf("remove: %d", status)
+	}
+	if status, _ := tech.do("GET", "/v1/devices/"+id, ""); status != 404 {
+		t.Errorf("a removed device: %d", status)
 	}
 }

@@ -110,6 +110,9 @@ var commands = []Command{
 		{Name: "ramp_ms", Type: Int, Min: 0, Max: 60000},
 	}},
 	{Name: "session.end", Doc: "end the client's part of the session on this device"},
+	{Name: "device.identify", Doc: "show or sound the device so a technician can find it (outside sessions)", Args: []Arg{
+		{Name: "seconds", Type: Int, Min: 1, Max: 60, Default: 10.0},
+	}},
 }
 
 var telemetry = []Telemetry{

@@ -262,6 +262,8 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
 	case "session.end":
 		d.Event(session, "session.closed_on_device", nil)
+	case "device.identify":
+		d.Event(session, "device.identified", args)
 	}
 	if d.After != nil {
 		d.After(d, session, name, args)

@@ -325,6 +325,49 @@ func (r *Registry) SetAddress(ctx context.Context, profiles *profile.Set, ref, a
 	return d, nil
 }
 
+// Rename gives a device a new name, unique in its room.
+func (r *Registry) Rename(ctx context.Context, ref, name string) (waystation.Device, error) {
+	d, err := r.Get(ctx, ref)
+	if err != nil {
+		return d, err
+	}
+	name, err = checkName("device", name)
+	if err != nil {
+		return d, err
+	}
+	_, err = r.db.W.ExecContext(ctx, `UPDATE devices SET name = ? WHERE id = ?`, name, d.ID)
+	if isUnique(err) {
+		return d, waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", d.Room, name)
+	}
+	if err != nil {
+		return d, fmt.Errorf("rename %s: %w", d.ID, err)
+	}
+	d.Name = name
+	return d, nil
+}
+
+// Move puts a device in another room (by id or name); its name must be
+// free there.
+func (r *Registry) Move(ctx context.Context, ref, room string) (waystation.Device, error) {
+	d, err := r.Get(ctx, ref)
+	if err != nil {
+		return d, err
+	}
+	rm, err := r.FindRoom(ctx, room)
+	if err != nil {
+		return d, err
+	}
+	_, err = r.db.W.ExecContext(ctx, `UPDATE devices SET room_id = ? WHERE id = ?`, rm.ID, d.ID)
+	if isUnique(err) {
+		return d, waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", rm.Name, d.Name)
+	}
+	if err != nil {
+		return d, fmt.Errorf("move %s: %w", d.ID, err)
+	}
+	d.RoomID, d.Room = rm.ID, rm.Name
+	return d, nil
+}
+
 // RotateToken issues a new token for a device; the old one stops working at
 // once, and a device connected with it is disconnected by the controller.
 func (r *Registry) RotateToken(ctx context.Context, ref string) (waystation.Device, string, error) {

@@ -187,3 +187,40 @@ func TestSetAddress(t *testing.T) {
 		}
 	}
 }
+
+func TestRenameAndMove(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := New(db)
+	set, _ := profile.LoadDir("../../firmware-profiles")
+	reg.AddRoom(ctx, "A")
+	reg.AddRoom(ctx, "B")
+	k1, _, _ := reg.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk", Room: "A"})
+	reg.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk", Room: "B"})
+	gen, _ := reg.Generation(ctx)
+	if d, err := reg.Rename(ctx, k1.ID, "Front kiosk"); err != nil || d.Name != "Front kiosk" {
+		t.Fatalf("rename: %+v %v", d, err)
+	}
+	if g, _ := reg.Generation(ctx); g == gen {
+		t.Error("a rename did not move the registry generation")
+	}
+	if _, err := reg.Rename(ctx, k1.ID, " "); waystation.ErrorCode(err) != waystation.EINVALID {
+		t.Errorf("blank name: %v", err)
+	}
+	if d, err := reg.Move(ctx, k1.ID, "B"); err != nil || d.Room != "B" {
+		t.Fatalf("move: %+v %v", d, err)
+	}
+	if _, err := reg.Rename(ctx, k1.ID, "Kiosk"); waystation.ErrorCode(err) != waystation.ECONFLICT || !strings.Contains(err.Error(), `room "B" already has a device named "Kiosk"`) {
+		t.Errorf("rename onto a taken name: %v", err)
+	}
+	if _, err := reg.Move(ctx, k1.ID, "Nowhere"); waystation.ErrorCode(err) != waystation.ENOTFOUND {
+		t.Errorf("move to a missing room: %v", err)
+	}
+	if d, _ := reg.Get(ctx, k1.ID); d.Name != "Front kiosk" || d.Room != "B" {
+		t.Errorf("stored: %+v", d)
+	}
+}
