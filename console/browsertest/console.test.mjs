@@ -232,6 +232,19 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await row.locator(".badge[data-status='online']").waitFor();
     await page.waitForSelector("#pair-waiting li:has-text('No device is waiting')");
     await page.waitForSelector("#prof-list li[data-profile='kiosk-ws-1']");
+    // The paired kiosk can be made to show itself, and renamed.
+    await row.locator("button[data-act='identify']:enabled").click();
+    await page.waitForSelector(".toast:has-text('Kiosk 7 is showing itself.')");
+    page.once("dialog", (d) => d.accept("Kiosk 8"));
+    await row.locator("button[data-act='rename']").click();
+    await page.locator("#devtable tr", { hasText: "Kiosk 8" }).waitFor();
+    // A device that cannot show a code is registered by hand; its token is
+    // shown once.
+    await page.selectOption("#add-profile", "vrstation-ws-1");
+    await page.fill("#add-name", "Headset 9");
+    await page.click("#add-go");
+    await page.waitForSelector("#token-box:has-text('New token for Headset 9')");
+    assert.match(await page.textContent("#token"), /^wsd_/);
     await page.waitForSelector("#health dd[data-fact='health.consoles']");
     await shot(page, "09-devices");
     assert.deepEqual(problems, [], "the technician's page logged no errors");

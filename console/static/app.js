@@ -295,16 +295,84 @@
     const table = h("table", { class: "list", id: "devtable" });
     const renderDevices = () => {
       const rows = Object.values(state.devices).sort((a, b) => (a.room + a.name).localeCompare(b.room + b.name));
-      table.replaceChildren(h("tr", {}, ["devices.name", "devices.room", "devices.status", "devices.profile", "devices.firmware", "devices.last_seen"].map((k) => h("th", { text: t(k) }))),
+      table.replaceChildren(h("tr", {}, ["devices.name", "devices.room", "devices.status", "devices.profile", "devices.firmware", "devices.last_seen", "devices.actions"].map((k) => h("th", { text: t(k) }))),
         ...rows.map((d) => h("tr", { "data-device": d.id },
           h("td", {}, h("strong", { text: d.name }), h("div", { class: "muted small", text: d.id })),
           h("td", { text: d.room }),
           h("td", {}, deviceBadge(d)),
           h("td", {}, d.profile, d.profile_missing ? h("span", { class: "badge warn", text: t("devices.profile_missing") }) : null),
           h("td", {}, d.firmware || "–", d.firmware_ok === false ? h("span", { class: "badge warn", title: d.firmware_note || "", text: t("device.firmware_bad") }) : null),
-          h("td", { text: d.last_seen ? fmtTime(d.last_seen) : t("devices.never") }))));
+          h("td", { text: d.last_seen ? fmtTime(d.last_seen) : t("devices.never") }),
+          h("td", { class: "actions" }, deviceActions(d)))));
     };
-    v.onDevices = renderDevices;
+    // The actions on one device; each answers with a toast or an error.
+    const act = (fn) => async () => { try { await fn(); } catch (e) { fail(e); } };
+    const refreshDevice = async (id) => {
+      try { state.devices[id] = await api("GET", "/v1/devices/" + id); } catch (e) { delete state.devices[id]; }
+      renderDevices();
+    };
+    function deviceActions(d) {
+      const p = state.profiles[d.profile] || { capabilities: [] };
+      const out = [];
+      if (p.capabilities.includes("device.identify")) {
+        out.push(h("button", { type: "button", "data-act": "identify", disabled: d.status !== "online", onclick: act(async () => {
+          const r = await api("POST", "/v1/devices/" + d.id + "/identify", { seconds: 10 });
+          toast(r.ok ? t("devices.identified").replace("{name}", d.name) : r.reason, !r.ok);
+        }) }, t("devices.identify")));
+      }
+      out.push(h("button", { type: "button", "data-act": "rename", onclick: act(async () => {
+        const name = prompt(t("devices.rename_to"), d.name);
+        if (!name || name === d.name) return;
+        await api("PATCH", "/v1/devices/" + d.id, { name });
+        await refreshDevice(d.id);
+      }) }, t("devices.rename")));
+      const move = h("select", { "data-act": "move", "aria-label": t("devices.move") }, state.rooms.map((r) => h("option", { value: r.id, text: r.name, selected: r.id === d.room_id })));
+      move.addEventListener("change", act(async () => {
+        await api("PATCH", "/v1/devices/" + d.id, { room: move.value });
+        await refreshDevice(d.id);
+      }));
+      out.push(move);
+      if (p.transport === "websocket") {
+        out.push(h("button", { type: "button", "data-act": "rotate", onclick: act(async () => {
+          if (!confirm(t("devices.rotate_confirm").replace("{name}", d.name))) return;
+          const r = await api("POST", "/v1/devices/" + d.id + "/rotate-token");
+          showToken(r.device, r.token);
+        }) }, t("devices.rotate")));
+      }
+      out.push(h("button", { type: "button", class: "danger", "data-act": "remove", onclick: act(async () => {
+        if (!confirm(t("devices.remove_confirm").replace("{name}", d.name))) return;
+        await api("DELETE", "/v1/devices/" + d.id);
+        delete state.devices[d.id];
+        renderDevices();
+      }) }, t("devices.remove")));
+      return out;
+    }
+    // A new token is shown once, here, until the page is left.
+    const tokenBox = h("div", { id: "token-box", class: "card wide", hidden: true });
+    function showToken(d, token) {
+      tokenBox.hidden = false;
+      tokenBox.replaceChildren(h("h2", { text: t("devices.token_for").replace("{name}", d.name) }),
+        h("p", { class: "muted", text: t("devices.token_once") }), h("code", { id: "token", text: token }));
+    }
+    // Registering by hand, for devices that cannot show a code.
+    const addProfile = h("select", { id: "add-profile", "aria-label": t("devices.profile") }, Object.values(state.profiles).map((p) => h("option", { value: p.id, text: p.id })));
+    const addName = h("input", { id: "add-name", required: true, maxlength: 64, "aria-label": t("devices.name") });
+    const addRoom = h("select", { id: "add-room", "aria-label": t("devices.room") }, state.rooms.map((r) => h("option", { value: r.id, text: r.name })));
+    const addAddress = h("input", { id: "add-address", placeholder: t("devices.address_hint"), "aria-label": t("devices.address") });
+    const addErr = h("p", { class: "err", role: "alert" });
+    const addForm = h("form", { class: "row", onsubmit: async (ev) => {
+      ev.preventDefault();
+      addErr.textContent = "";
+      try {
+        const r = await api("POST", "/v1/devices", { profile: addProfile.value, name: addName.value, room: addRoom.value, address: addAddress.value });
+        state.devices[r.device.id] = r.device;
+        renderDevices();
+        if (r.token) showToken(r.device, r.token);
+        else toast(t("devices.added").replace("{name}", r.device.name));
+        addName.value = ""; addAddress.value = "";
+      } catch (e) { addErr.textContent = e.message; }
+    } }, addProfile, addName, addRoom, addAddress, h("button", { type: "submit", id: "add-go" }, t("devices.add")));
+    v.onDevices = () => { renderDevices(); refreshHealth(); };
 
     // Pairing.
     const code = h("input", { id: "pair-code", inputmode: "numeric", autocomplete: "off", required: true, pattern: "[0-9 \\-]{8,11}", "aria-label": t("pair.code") });
@@ -372,7 +440,9 @@
     main().replaceChildren(h("h1", { text: t("devices.title") }),
       h("section", { class: "card wide" }, h("h2", { text: t("pair.title") }), h("p", { class: "muted", text: t("pair.help") }), pairForm, perr,
         h("h3", { text: t("pair.waiting") }), waiting),
-      h("section", { class: "card wide" }, h("h2", { text: t("devices.list") }), table),
+      tokenBox,
+      h("section", { class: "card wide" }, h("h2", { text: t("devices.list") }), table,
+        h("h3", { text: t("devices.add_title") }), addForm, addErr),
       h("div", { class: "grid" },
         h("section", { class: "card" }, h("h2", { text: t("prof.title") }), reload, profList, h("h3", { text: t("prof.errors") }), profErrors),
         h("section", { class: "card" }, h("h2", { text: t("health.title") }), health)));
