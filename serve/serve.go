@@ -141,6 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer engine.Close() // after the devices close, before the event log does
 	intake.Router = engine
+	wsdev.Tap = frameTap(live, engine)
 	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
 	var devicesDone sync.WaitGroup
 	devicesDone.Go(func() { wsdev.Run(devCtx) })

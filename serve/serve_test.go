@@ -820,3 +820,63 @@ func TestDeviceManagement(t *testing.T) {
 		t.Errorf("a removed device: %d", status)
 	}
 }
+
+// A technician watches a device's traffic live: frames with their bodies
+// outside sessions, and only their shape (type, kind, size) while the
+// device serves a session. A counsellor may not watch.
+func TestDeviceTraffic(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, token := seed(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	csend, cnext := consoleWS(t, addr, c)
+	csend(`{"type":"subscribe","topic":"frames/` + kioskID + `"}`)
+	if m := cnext(); m["type"] != "error" || m["code"] != "forbidden" {
+		t.Errorf("counsellor subscribing to traffic: %v", m)
+	}
+	tech := login(t, addr, "tech", "technician password")
+	send, next := consoleWS(t, addr, tech)
+	send(`{"type":"subscribe","topic":"frames/` + kioskID + `"}`)
+	for m := next(); m["type"] != "live"; m = next() {
+	}
+	set, _ := profile.LoadDir("../firmware-profiles")
+	kp, _ := set.Get("kiosk-ws-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	// Outside a session: the hello and the welcome, with their bodies.
+	seen := map[string]map[string]any{}
+	for len(seen) < 2 {
+		m := next()
+		if m["type"] == "frame" {
+			seen[m["dir"].(string)+" "+m["frame_type"].(string)] = m
+		}
+	}
+	hello, welcome := seen["in hello"], seen["out welcome"]
+	if hello == nil || welcome == nil || !strings.Contains(fmt.Sprint(hello["body"]), `"firmware"`) || hello["bytes"].(float64) < 10 {
+		t.Fatalf("frames outside a session: %v", seen)
+	}
+	// In a session: the command and the kiosk's event, without bodies.
+	c.do("POST", "/v1/clients", `{"code":"C-4","risk":"low"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-4","stations":["`+kioskID+`"]}`)
+	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/start", "")
+	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/commands", `{"device":"`+kioskID+`","name":"scene.start","args":{"scene":"sea"}}`)
+	var cmd, ev map[string]any
+	for i := 0; i < 100 && (cmd == nil || ev == nil); i++ {
+		m := next()
+		switch {
+		case m["frame_type"] == "command" && m["name"] == "scene.start":
+			cmd = m
+		case m["frame_type"] == "event" && m["kind"] == "scene.started":
+			ev = m
+		}
+	}
+	for what, m := range map[string]map[string]any{"command": cmd, "event": ev} {
+		if m == nil || m["redacted"] != true || m["body"] != nil {
+			t.Errorf("%s frame in a session: %v", what, m)
+		}
+	}
+}

@@ -237,7 +237,14 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await page.waitForSelector(".toast:has-text('Kiosk 7 is showing itself.')");
     page.once("dialog", (d) => d.accept("Kiosk 8"));
     await row.locator("button[data-act='rename']").click();
-    await page.locator("#devtable tr", { hasText: "Kiosk 8" }).waitFor();
+    const row8 = page.locator("#devtable tr", { hasText: "Kiosk 8" });
+    await row8.waitFor();
+    // Its traffic, live: the identify command goes out with its body.
+    await row8.locator("button[data-act='traffic']").click();
+    await page.waitForSelector("#traffic:visible");
+    await row8.locator("button[data-act='identify']").click();
+    await page.waitForSelector("#frames li[data-frame-type='command'] code.body:has-text('device.identify')");
+    await page.click("#traffic-close");
     // A device that cannot show a code is registered by hand; its token is
     // shown once.
     await page.selectOption("#add-profile", "vrstation-ws-1");

@@ -290,9 +290,28 @@
         h("h1", { text: t("devices.title") }), h("p", { class: "err", text: t("devices.forbidden") })));
       return;
     }
-    const v = { timers: [], leave: () => v.timers.forEach(clearInterval) };
+    const v = { timers: [], traffic: "", leave: () => { v.timers.forEach(clearInterval); if (v.traffic) live.unsubscribe(v.traffic); } };
     state.view = v;
     const table = h("table", { class: "list", id: "devtable" });
+    // The live view of one device's traffic: what it sends and is sent,
+    // newest first; bodies only outside sessions (the controller redacts).
+    const trafficBox = h("section", { class: "card wide", id: "traffic", hidden: true });
+    function watchTraffic(d) {
+      if (v.traffic) live.unsubscribe(v.traffic);
+      v.traffic = "frames/" + d.id;
+      const list = h("ol", { class: "frames", id: "frames" });
+      trafficBox.hidden = false;
+      trafficBox.replaceChildren(h("h2", { text: t("traffic.title").replace("{name}", d.name) }), h("p", { class: "muted", text: t("traffic.help") }),
+        h("button", { type: "button", id: "traffic-close", onclick: () => { live.unsubscribe(v.traffic); v.traffic = ""; trafficBox.hidden = true; } }, t("traffic.close")), list);
+      live.subscribe(v.traffic, 0, (f) => {
+        if (f.type !== "frame") return;
+        list.prepend(h("li", { class: "dir-" + f.dir, "data-frame-type": f.frame_type || "" },
+          h("time", { text: fmtTime(f.ts) }), " ", h("strong", { text: (f.dir === "in" ? "← " : "→ ") + (f.frame_type || "?") }),
+          " ", h("span", { text: [f.kind, f.name, f.dseq ? "dseq " + f.dseq : "", f.bytes + " B"].filter(Boolean).join(" · ") }),
+          f.redacted ? h("span", { class: "badge", text: t("traffic.redacted") }) : h("code", { class: "body", text: f.body || "" })));
+        while (list.children.length > 200) list.lastChild.remove();
+      });
+    }
     const renderDevices = () => {
       const rows = Object.values(state.devices).sort((a, b) => (a.room + a.name).localeCompare(b.room + b.name));
       table.replaceChildren(h("tr", {}, ["devices.name", "devices.room", "devices.status", "devices.profile", "devices.firmware", "devices.last_seen", "devices.actions"].map((k) => h("th", { text: t(k) }))),
@@ -339,6 +358,7 @@
           showToken(r.device, r.token);
         }) }, t("devices.rotate")));
       }
+      if (p.transport === "websocket") out.push(h("button", { type: "button", "data-act": "traffic", onclick: () => watchTraffic(d) }, t("traffic.watch")));
       out.push(h("button", { type: "button", class: "danger", "data-act": "remove", onclick: act(async () => {
         if (!confirm(t("devices.remove_confirm").replace("{name}", d.name))) return;
         await api("DELETE", "/v1/devices/" + d.id);
@@ -440,7 +460,7 @@
     main().replaceChildren(h("h1", { text: t("devices.title") }),
       h("section", { class: "card wide" }, h("h2", { text: t("pair.title") }), h("p", { class: "muted", text: t("pair.help") }), pairForm, perr,
         h("h3", { text: t("pair.waiting") }), waiting),
-      tokenBox,
+      tokenBox, trafficBox,
       h("section", { class: "card wide" }, h("h2", { text: t("devices.list") }), table,
         h("h3", { text: t("devices.add_title") }), addForm, addErr),
       h("div", { class: "grid" },

@@ -70,6 +70,10 @@ type Server struct {
 	*devices.Intake
 	// Profiles returns the profiles loaded now.
 	Profiles func() *profile.Set
+	// Tap, if set, is shown every text frame a device sends ("in") and is
+	// sent ("out"), for the technicians' live view of its traffic. It must
+	// not block and must not keep frame.
+	Tap func(deviceID, dir string, frame []byte)
 
 	upgrader websocket.Upgrader
 	// statusMu orders status writes: a connection writes online or offline
@@ -421,6 +425,9 @@ func (c *conn) writePump() {
 			c.kill(websocket.CloseAbnormalClosure, "write failed")
 			return false
 		}
+		if tap := c.s.Tap; tap != nil {
+			tap(c.device.ID, "out", o.data)
+		}
 		return true
 	}
 	for {
@@ -484,6 +491,9 @@ func (c *conn) readPump() {
 		if err != nil {
 			c.logEnd(err)
 			return
+		}
+		if tap := c.s.Tap; tap != nil {
+			tap(c.device.ID, "in", b[:min(len(b), wire.MaxFrame)])
 		}
 		if len(b) > wire.MaxFrame {
 			n, err := io.Copy(io.Discard, r)

@@ -334,7 +334,10 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 			return
 		}
 		stream = id
-	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices",
+	case kind == "frames" && id != "" && cc.user.Role != auth.Technician && cc.user.Role != auth.Admin:
+		cc.errorFrame(waystation.EFORBIDDEN, "only technicians and admins may see a device's traffic", topic, "")
+		return
+	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices", kind == "frames" && id != "",
 		kind == "room" && id != "" && cc.user.Role == auth.Counsellor:
 		snapshot = func(context.Context) ([][]byte, error) { return nil, nil }
 		if f := cc.c.Snapshots[kind]; f != nil {
@@ -347,7 +350,7 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 		cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see a room's sessions", topic, "")
 		return
 	default:
-		cc.errorFrame(waystation.ENOTFOUND, fmt.Sprintf("unknown topic %q (session/ID, room/ID, device/ID, alerts, devices)", topic), topic, "")
+		cc.errorFrame(waystation.ENOTFOUND, fmt.Sprintf("unknown topic %q (session/ID, room/ID, device/ID, frames/ID, alerts, devices)", topic), topic, "")
 		return
 	}
 	cc.mu.Lock()
