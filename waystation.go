@@ -45,6 +45,11 @@ type Device struct {
 	FirmwareOK *bool        `json:"firmware_ok,omitempty"`
 	// ProfileMissing is set when the device's profile is no longer loaded.
 	ProfileMissing bool `json:"profile_missing,omitempty"`
+	// HeartbeatMisses counts the times it went silent past its heartbeat
+	// timeout since the controller started; Battery is its last battery
+	// reading (percent), when it reports one.
+	HeartbeatMisses int      `json:"heartbeat_misses,omitempty"`
+	Battery         *float64 `json:"battery,omitempty"`
 	// FirmwareNote says why the reported firmware is out of range, if it is.
 	FirmwareNote string `json:"firmware_note,omitempty"`
 }

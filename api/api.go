@@ -34,6 +34,9 @@ type API struct {
 	Pairing *pairing.Store
 	// Devices sends commands to devices (identify).
 	Devices devices.Adapter
+	// Health returns what the adapters saw of a device (heartbeat misses,
+	// battery); nil reports nothing.
+	Health func(deviceID string) devices.DeviceHealth
 	// ProfileFolder is the profile folder; ReloadProfiles reads it again
 	// and tells the adapters.
 	ProfileFolder  *profile.Folder
@@ -122,10 +125,15 @@ func (a *API) devices(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]any{"devices": devices})
 }
 
-// markProfile marks a device whose profile is not loaded now.
+// markProfile marks a device whose profile is not loaded now, and adds
+// its heartbeat misses and battery.
 func (a *API) markProfile(d *waystation.Device) {
 	_, ok := a.Profiles().Get(d.ProfileID)
 	d.ProfileMissing = !ok
+	if a.Health != nil {
+		h := a.Health(d.ID)
+		d.HeartbeatMisses, d.Battery = h.HeartbeatMisses, h.Battery
+	}
 }
 
 func (a *API) device(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"waystation"
@@ -144,6 +145,49 @@ type Intake struct {
 	// OnTelemetry, if set, is told of readings once they are queued for
 	// the store, for live views. It must not block.
 	OnTelemetry func(d waystation.Device, stream string, readings []eventlog.Reading)
+
+	healthMu sync.Mutex
+	health   map[string]*DeviceHealth
+}
+
+// DeviceHealth is what the adapters saw of a device since the controller
+// started: how often it went silent past its heartbeat timeout, and its
+// last battery reading.
+type DeviceHealth struct {
+	HeartbeatMisses int
+	Battery         *float64
+	BatteryAt       time.Time
+}
+
+// healthOf returns the device's record; healthMu must be held.
+func (in *Intake) healthOf(id string) *DeviceHealth {
+	if in.health == nil {
+		in.health = map[string]*DeviceHealth{}
+	}
+	h := in.health[id]
+	if h == nil {
+		h = &DeviceHealth{}
+		in.health[id] = h
+	}
+	return h
+}
+
+// MissedHeartbeat records that a device went silent past its heartbeat
+// timeout (its transport marks it offline).
+func (in *Intake) MissedHeartbeat(deviceID string) {
+	in.healthMu.Lock()
+	defer in.healthMu.Unlock()
+	in.healthOf(deviceID).HeartbeatMisses++
+}
+
+// Health returns a device's heartbeat misses and last battery reading.
+func (in *Intake) Health(deviceID string) DeviceHealth {
+	in.healthMu.Lock()
+	defer in.healthMu.Unlock()
+	if h := in.health[deviceID]; h != nil {
+		return *h
+	}
+	return DeviceHealth{}
 }
 
 // NewIntake returns an intake that routes to devices' own logs until its
@@ -183,6 +227,13 @@ func (in *Intake) Telemetry(d waystation.Device, p *profile.Profile, ts *time.Ti
 			continue
 		}
 		readings = append(readings, eventlog.Reading{DeviceID: d.ID, Stream: stream, DeviceTS: ts, Name: name, Value: v})
+		if name == "battery" {
+			in.healthMu.Lock()
+			h := in.healthOf(d.ID)
+			b := v
+			h.Battery, h.BatteryAt = &b, time.Now()
+			in.healthMu.Unlock()
+		}
 	}
 	if len(readings) == 0 {
 		return refused, nil

@@ -263,7 +263,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	(&api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
-		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters,
+		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters, Health: intake.Health,
 		ReloadProfiles: reloadAndTell,
 	}).Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)

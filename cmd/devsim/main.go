@@ -189,7 +189,8 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 			fw = devsim.FirmwareFor(p)
 		}
 		done, err := pairing.Pair(ctx, pairURL(base), p.ID, fw, func(code string, expires time.Time) {
-			fmt.Fprintf(stdout, "pairing code: %s (valid until %s)\n", code, expires.Local().Format("15:04:05"))
+			fmt.Fprintf(stdout, "pairing code: %s\n", code)
+			fmt.Fprintf(stdout, "the code is valid until %s; pair it with: waystation device pair %s --name NAME --room ROOM\n", expires.Local().Format("15:04:05"), code)
 		})
 		if err != nil {
 			if ctx.Err() != nil {

@@ -232,6 +232,9 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await row.locator(".badge[data-status='online']").waitFor();
     await page.waitForSelector("#pair-waiting li:has-text('No device is waiting')");
     await page.waitForSelector("#prof-list li[data-profile='kiosk-ws-1']");
+    // The headsets report their battery.
+    await page.reload();
+    await page.waitForSelector("#devtable tr:has-text('Headset 1') [data-battery]");
     // The paired kiosk can be made to show itself, and renamed.
     await row.locator("button[data-act='identify']:enabled").click();
     await page.waitForSelector(".toast:has-text('Kiosk 7 is showing itself.')");

@@ -156,6 +156,7 @@ func (a *Adapter) expire(now time.Time) {
 	for _, p := range a.peers {
 		if p.online && now.Sub(p.seen) > p.profile.Heartbeat.Timeout {
 			p.online = false
+			a.Intake.MissedHeartbeat(p.device.ID)
 			p.device = a.Intake.Offline(p.device, p.seen, fmt.Sprintf("nothing heard for %v", p.profile.Heartbeat.Timeout))
 		}
 	}

@@ -223,6 +223,7 @@ func (a *Adapter) read(ctx context.Context, s *sensor, port Port) error {
 		now := time.Now()
 		if n == 0 {
 			if now.Sub(last) > hb.Timeout && s.setOnline(false) {
+				a.Intake.MissedHeartbeat(s.device.ID)
 				a.Intake.Offline(s.device, last, fmt.Sprintf("no line for %v", hb.Timeout))
 			}
 			continue

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -475,6 +476,11 @@ func (c *conn) readPump() {
 	for {
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() && helloed {
+				c.s.Intake.MissedHeartbeat(c.device.ID)
+				c.log.Warn("device silent past its heartbeat timeout", "timeout", timeout)
+			}
 			c.logEnd(err)
 			return
 		}

@@ -494,6 +494,9 @@ func TestHeartbeatTimeoutMarksOffline(t *testing.T) {
 		got, _ := e.reg.Get(ctx, d.ID)
 		return got.Status == waystation.DeviceOffline && !e.srv.Online(d.ID)
 	})
+	if h := e.srv.Intake.Health(d.ID); h.HeartbeatMisses != 1 {
+		t.Errorf("heartbeat misses %d, want 1", h.HeartbeatMisses)
+	}
 }
 
 func TestNewConnectionReplacesOld(t *testing.T) {
@@ -517,6 +520,11 @@ func TestTelemetry(t *testing.T) {
 	d, token := e.add("vrstation-ws-1", "Headset")
 	c, _ := e.connect(token, "1.5.0")
 	c.send(`{"type":"telemetry","ts":"2026-11-24T08:30:00Z","values":{"heart_rate":72,"battery":80}}`)
+	defer func() {
+		if h := e.srv.Intake.Health(d.ID); h.Battery == nil || *h.Battery != 80 {
+			t.Errorf("last battery %v, want 80", h.Battery)
+		}
+	}()
 	c.send(`{"type":"telemetry","values":{"heart_rate":400}}`)
 	m := c.expect("error")
 	if !strings.Contains(m["message"].(string), "heart_rate = 400 bpm is outside its valid range 20-250") {
