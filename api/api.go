@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/audit"
 	"waystation/auth"
 	"waystation/content"
 	"waystation/content/music"
@@ -32,6 +33,8 @@ type API struct {
 	Music *music.Library
 	// Pairing is where devices wait to be paired.
 	Pairing *pairing.Store
+	// Audit is the audit log; nil records nothing.
+	Audit *audit.Log
 	// Devices sends commands to devices (identify).
 	Devices devices.Adapter
 	// Health returns what the adapters saw of a device (heartbeat misses,
@@ -63,6 +66,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
 	mux.HandleFunc("POST /v1/profiles/reload", a.Auth.Require(a.reloadProfiles, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
+	mux.HandleFunc("GET /v1/audit", a.Auth.Require(a.auditList, auth.Admin))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
 }

@@ -83,6 +83,10 @@ type HTTP struct {
 	ByName *Limiter // failures per user name
 	ByAddr *Limiter // failures per client address
 	Logger *slog.Logger
+	// Audit, if set, is told how every request of a logged-in user ended
+	// (r.Pattern names the route), and of every login, failed login and
+	// logout. It runs on the request's goroutine after the answer.
+	Audit func(r *http.Request, u User, status int)
 }
 
 // NewHTTP returns the handlers with the default limits: 5 failures per name
@@ -114,6 +118,7 @@ func (h *HTTP) Login(w http.ResponseWriter, r *http.Request) {
 		secs := int(wait.Seconds()) + 1
 		w.Header().Set("Retry-After", fmt.Sprint(secs))
 		h.Logger.Warn("login rate-limited", "user", name, "addr", addr)
+		h.audit(r, User{Name: name}, http.StatusTooManyRequests)
 		httpjson.Errorf(w, r, waystation.ERATELIMIT, "too many failed logins; try again in %d seconds", secs)
 		return
 	}
@@ -123,10 +128,12 @@ func (h *HTTP) Login(w http.ResponseWriter, r *http.Request) {
 			h.ByName.Fail(name)
 			h.ByAddr.Fail(addr)
 			h.Logger.Warn("login failed", "user", name, "addr", addr)
+			h.audit(r, User{Name: name}, http.StatusUnauthorized)
 		}
 		httpjson.Error(w, r, err)
 		return
 	}
+	h.audit(r, u, http.StatusOK)
 	h.ByName.Reset(name)
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: token, Path: "/", MaxAge: int(LoginTTL.Seconds()),
@@ -143,9 +150,13 @@ func (h *HTTP) Logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t := TokenFrom(r); t != "" {
+		u, _ := h.Store.Authenticate(r.Context(), t)
 		if err := h.Store.Logout(r.Context(), t); err != nil {
 			httpjson.Error(w, r, err)
 			return
+		}
+		if u.Name != "" {
+			h.audit(r, u, http.StatusOK)
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
@@ -160,7 +171,8 @@ func (h *HTTP) Me(w http.ResponseWriter, r *http.Request) {
 
 // Require wraps next so that only a logged-in user with one of roles gets
 // through (any role when none is named). A write with a cookie must also come
-// from the controller's own pages.
+// from the controller's own pages. Audit, if set, is told how each request
+// by a logged-in user ended, refusals included.
 func (h *HTTP) Require(next http.HandlerFunc, roles ...Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, err := h.Store.Authenticate(r.Context(), TokenFrom(r))
@@ -171,15 +183,39 @@ func (h *HTTP) Require(next http.HandlerFunc, roles ...Role) http.HandlerFunc {
 		if !Allowed(u, roles...) {
 			h.Logger.Warn("forbidden", "user", u.Name, "role", u.Role, "method", r.Method, "path", r.URL.Path)
 			httpjson.Errorf(w, r, waystation.EFORBIDDEN, "a %s may not do this (%s %s)", u.Role, r.Method, r.URL.Path)
+			h.audit(r, u, http.StatusForbidden)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !SameOrigin(r) {
 			httpjson.Errorf(w, r, waystation.EFORBIDDEN, "cross-site request refused")
+			h.audit(r, u, http.StatusForbidden)
 			return
 		}
-		next(w, r.WithContext(WithUser(r.Context(), u)))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next(rec, r.WithContext(WithUser(r.Context(), u)))
+		h.audit(r, u, rec.status)
 	}
 }
+
+func (h *HTTP) audit(r *http.Request, u User, status int) {
+	if h.Audit != nil {
+		h.Audit(r, u, status)
+	}
+}
+
+// statusRecorder keeps the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Allowed reports whether u has one of roles (any role if none named).
 func Allowed(u User, roles ...Role) bool {

@@ -81,6 +81,7 @@ func Main(args []string, env *Env) int {
 		return 2
 	}
 	err := cmd.run(env, rest)
+	auditRun(env, cmd.name, rest, err)
 	var ue *usageError
 	switch {
 	case err == nil:

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +251,48 @@ func TestUserCommands(t *testing.T) {
 	_, out, _ := run(t, env, "user", "list", "--json")
 	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 2 || users[1]["disabled"] != true {
 		t.Errorf("user list --json: %s", out)
+	}
+}
+
+// The audit chain through the CLI: account and device commands are
+// recorded as cli:USER, `audit verify` holds, and after a row is changed
+// with the sqlite3 tool it exits 1 naming that row.
+func TestAuditThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(append(args, "--data", dir), &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String(), errOut.String()
+	}
+	run("secret password\n", "user", "add", "ana", "--role", "counsellor")
+	run("", "room", "add", "Room A")
+	run("", "room", "add", "Room A")
+	run("", "device", "add", "--profile", "kiosk-ws-1", "--name", "K", "--room", "Nowhere", "--profiles", "../firmware-profiles")
+	code, out, _ := run("", "audit", "list", "--json")
+	var es []map[string]any
+	if err := json.Unmarshal([]byte(out), &es); code != 0 || err != nil {
+		t.Fatalf("audit list: %d %q", code, out)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, fmt.Sprint(e["action"], " ", e["target"], " ", e["outcome"]))
+	}
+	want := []string{"cli device add K failed", "cli room add Room A failed", "cli room add Room A ok", "cli user add ana ok"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("audit rows %q, want %q", got, want)
+	}
+	if !strings.HasPrefix(fmt.Sprint(es[0]["actor"]), "cli:") {
+		t.Errorf("actor %v", es[0]["actor"])
+	}
+	if code, out, _ := run("", "audit", "verify"); code != 0 || !strings.Contains(out, "The audit chain holds: 4 rows.") {
+		t.Errorf("verify: %d %q", code, out)
+	}
+	tamper := exec.Command("sqlite3", filepath.Join(dir, "waystation.db"), "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'cli:nobody' WHERE seq = 2;")
+	if out, err := tamper.CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3: %v %s", err, out)
+	}
+	code, _, errOut := run("", "audit", "verify")
+	if code != 1 || !strings.Contains(errOut, "the audit chain is broken at row 2: row 2 was changed after it was written") {
+		t.Errorf("verify after tampering: %d %q", code, errOut)
 	}
 }

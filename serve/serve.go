@@ -22,6 +22,7 @@ import (
 
 	"waystation"
 	"waystation/api"
+	"waystation/audit"
 	"waystation/auth"
 	"waystation/console"
 	"waystation/content/music"
@@ -260,12 +261,21 @@ func Run(ctx context.Context, cfg Config) error {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
 	})
 	authHTTP := auth.NewHTTP(accounts, log)
+	auditLog := audit.New(db)
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
-	(&api.API{
-		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log,
+	restAPI := &api.API{
+		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log, Audit: auditLog,
 		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters, Health: intake.Health,
 		ReloadProfiles: reloadAndTell,
-	}).Routes(mux)
+	}
+	authHTTP.Audit = restAPI.AuditRequest
+	consoles.Audit = func(u auth.User, topic, outcome string) {
+		if _, err := auditLog.Record(context.WithoutCancel(ctx), audit.Entry{Actor: "user:" + u.Name, Role: string(u.Role),
+			Action: "watch " + topic, Target: topic, Outcome: outcome}); err != nil {
+			log.Error("audit not recorded", "topic", topic, "err", err)
+		}
+	}
+	restAPI.Routes(mux)
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())
 

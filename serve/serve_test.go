@@ -880,3 +880,82 @@ func TestDeviceTraffic(t *testing.T) {
 		}
 	}
 }
+
+// Reads of session content, changes, logins and every refusal reach the
+// hash-chained audit log; only admins read it.
+func TestAuditOfReadsAndRefusals(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, _ := seed(t, data)
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
+	db.Close()
+
+	anon := &client{t: t, base: "http://" + addr, http: &http.Client{}}
+	anon.do("POST", "/v1/login", `{"username":"counsellor","password":"wrong"}`)
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"C-6","risk":"low"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-6","stations":["`+kioskID+`"]}`)
+	id := s["id"].(string)
+	c.do("GET", "/v1/sessions/"+id, "")
+	c.do("GET", "/v1/rooms", "") // not content: not audited
+	tech := login(t, addr, "tech", "technician password")
+	if status, _ := tech.do("GET", "/v1/sessions/"+id+"/events", ""); status != 403 {
+		t.Errorf("technician reads events: %d", status)
+	}
+	tsend, tnext := consoleWS(t, addr, tech)
+	tsend(`{"type":"subscribe","topic":"session/` + id + `"}`)
+	tnext()
+	csend, cnext := consoleWS(t, addr, c)
+	csend(`{"type":"subscribe","topic":"session/` + id + `"}`)
+	cnext()
+	if status, _ := c.do("GET", "/v1/audit", ""); status != 403 {
+		t.Errorf("counsellor reads the audit log: %d", status)
+	}
+
+	admin := login(t, addr, "boss", "admin password")
+	var rows []string
+	for i := 0; i < 100; i++ {
+		_, body := admin.do("GET", "/v1/audit?limit=100", "")
+		rows = rows[:0]
+		for _, e := range body["entries"].([]any) {
+			m := e.(map[string]any)
+			target, _ := m["target"].(string)
+			rows = append(rows, fmt.Sprint(m["actor"], " ", m["action"], " ", target, " ", m["outcome"]))
+		}
+		if len(rows) >= 10 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		"user:counsellor POST /v1/login user:counsellor refused",
+		"user:counsellor POST /v1/login user:counsellor ok",
+		"user:counsellor POST /v1/clients  ok",
+		"user:counsellor GET /v1/sessions/{id} " + id + " ok",
+		"user:tech GET /v1/sessions/{id}/events " + id + " refused",
+		"user:tech watch session/" + id + " session/" + id + " refused",
+		"user:counsellor watch session/" + id + " session/" + id + " ok",
+		"user:counsellor GET /v1/audit  refused",
+	} {
+		if !slices.Contains(rows, want) {
+			t.Errorf("audit lacks %q; it has:\n%s", want, strings.Join(rows, "\n"))
+		}
+	}
+	for _, r := range rows {
+		if strings.Contains(r, "/v1/rooms") {
+			t.Errorf("a read of the rooms was audited: %s", r)
+		}
+	}
+	_, body := admin.do("GET", "/v1/audit?actor=user:tech&outcome=refused", "")
+	if n := len(body["entries"].([]any)); n != 2 {
+		t.Errorf("the technician's refusals: %d rows, want 2: %v", n, body)
+	}
+	if status, body := admin.do("GET", "/v1/audit?since=yesterday", ""); status != 400 {
+		t.Errorf("a bad since: %d %v", status, body)
+	}
+}

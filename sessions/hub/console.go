@@ -55,6 +55,10 @@ type Console struct {
 	Logger    *slog.Logger
 	// Queue is the per-console send queue; DefaultQueue when 0.
 	Queue int
+	// Audit, if set, is told of every subscription to a session's content
+	// ("ok") and of every topic refused to a role ("refused"). It must not
+	// block for long: it runs on the connection's reader.
+	Audit func(u auth.User, topic, outcome string)
 
 	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
@@ -206,6 +210,9 @@ func (cc *consoleConn) frame(v any) {
 }
 
 func (cc *consoleConn) errorFrame(code, msg, topic, req string) {
+	if code == waystation.EFORBIDDEN && topic != "" && cc.c.Audit != nil {
+		cc.c.Audit(cc.user, topic, "refused")
+	}
 	cc.frame(map[string]string{"type": TypeError, "code": code, "message": msg, "topic": topic, "req": req})
 }
 
@@ -326,6 +333,9 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 		if _, err := cc.c.Sessions.Get(cc.ctx, id); err != nil {
 			cc.errorFrame(waystation.ErrorCode(err), waystation.ErrorMessage(err), topic, "")
 			return
+		}
+		if cc.c.Audit != nil {
+			cc.c.Audit(cc.user, topic, "ok")
 		}
 		stream = id
 	case kind == "device" && id != "":
