@@ -296,3 +296,34 @@ func TestAuditThroughTheCLI(t *testing.T) {
 		t.Errorf("verify after tampering: %d %q", code, errOut)
 	}
 }
+
+func TestBackupAndRestoreCLI(t *testing.T) {
+	dir, dest, into := t.TempDir(), filepath.Join(t.TempDir(), "b"), filepath.Join(t.TempDir(), "r")
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(args, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String(), errOut.String()
+	}
+	run("room", "add", "Room A", "--data", dir)
+	code, out, errOut := run("backup", dest, "--data", dir)
+	if code != 0 || !strings.Contains(out, "Backed up") || !strings.Contains(errOut, "100%") {
+		t.Fatalf("backup: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := run("restore", dest, "--data", dir); code != 1 || !strings.Contains(errOut, "already holds a database") {
+		t.Errorf("restore over a database: %d %q", code, errOut)
+	}
+	if code, _, errOut := run("restore", dest); code != 2 || !strings.Contains(errOut, "--data DIR") {
+		t.Errorf("restore without --data: %d %q", code, errOut)
+	}
+	if code, out, errOut := run("restore", dest, "--data", into); code != 0 || !strings.Contains(out, "every file matched its checksum") {
+		t.Fatalf("restore: %d %q %q", code, out, errOut)
+	}
+	_, out, _ = run("room", "list", "--json", "--data", into)
+	if !strings.Contains(out, "Room A") {
+		t.Errorf("restored rooms: %q", out)
+	}
+	_, out, _ = run("audit", "list", "--json", "--data", into)
+	if !strings.Contains(out, `"cli restore"`) || !strings.Contains(out, `"cli room add"`) {
+		t.Errorf("the restored folder's audit log: %s", out)
+	}
+}
