@@ -19,6 +19,9 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/clients", c(a.listClients))
 	mux.HandleFunc("GET /v1/clients/{code}", c(a.getClient))
 	mux.HandleFunc("GET /v1/clients/{code}/assessments", c(a.clientAssessments))
+	mux.HandleFunc("GET /v1/clients/{code}/consents", c(a.consents))
+	mux.HandleFunc("POST /v1/clients/{code}/consents", c(a.addConsent))
+	mux.HandleFunc("DELETE /v1/clients/{code}/consents/{id}", c(a.withdrawConsent))
 	mux.HandleFunc("GET /v1/plans", c(a.plans))
 	mux.HandleFunc("POST /v1/sessions", c(a.createSession))
 	mux.HandleFunc("GET /v1/sessions", c(a.listSessions))
@@ -62,14 +65,18 @@ func user(r *http.Request) auth.User {
 
 func (a *API) addClient(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Code string `json:"code"`
-		Risk string `json:"risk"`
+		Code  string `json:"code"`
+		Risk  string `json:"risk"`
+		Minor bool   `json:"minor"` // under 14: a guardian consents
 	}
 	if err := httpjson.Decode(w, r, &req); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
 	cl, err := a.Sessions.AddClient(r.Context(), user(r), req.Code, sessions.Risk(req.Risk))
+	if err == nil && req.Minor {
+		err = a.Sessions.SetMinor(r.Context(), cl.Code, true)
+	}
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -125,7 +132,62 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, s)
+	// What the session records, and what of it the client has not
+	// consented to (the console asks for it before the start).
+	missing, err := a.Sessions.MissingConsent(r.Context(), s)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, struct {
+		sessions.Session
+		Records        []string `json:"records"`
+		ConsentMissing []string `json:"consent_missing"`
+	}{s, a.Sessions.RequiredScopes(r.Context(), s), missing})
+}
+
+// consents lists a client's consents, withdrawn ones too: {"consents":[...]}.
+func (a *API) consents(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if _, err := a.Sessions.GetClient(r.Context(), code); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	cs, err := a.Sessions.Consents(r.Context(), code)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"consents": cs, "scopes": sessions.Scopes})
+}
+
+// addConsent records a consent: {"scopes":[...],"by":"client|guardian","guardian"?}.
+func (a *API) addConsent(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Scopes   []string `json:"scopes"`
+		By       string   `json:"by"`
+		Guardian string   `json:"guardian"`
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	c, err := a.Sessions.AddConsent(r.Context(), user(r), r.PathValue("code"), req.Scopes, req.By, req.Guardian)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, c)
+}
+
+// withdrawConsent records a consent's withdrawal; it is never erased.
+func (a *API) withdrawConsent(w http.ResponseWriter, r *http.Request) {
+	c, err := a.Sessions.WithdrawConsent(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, c)
 }
 
 func (a *API) transition(action string) http.HandlerFunc {

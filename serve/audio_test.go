@@ -114,6 +114,7 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.do("POST", "/v1/clients", `{"code":"C-7","risk":"low"}`)
+	c.do("POST", "/v1/clients/C-7/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-7","stations":["`+spk.ID+`"]}`)
 	id := s["id"].(string)
 	if status, body := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 {
@@ -354,6 +355,7 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	c.do("POST", "/v1/clients", `{"code":"C-8","risk":"low"}`)
+	c.do("POST", "/v1/clients/C-8/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-8","stations":["`+kioskID+`","`+spk.ID+`"]}`)
 	id := s["id"].(string)
 	c.do("POST", "/v1/sessions/"+id+"/start", "")

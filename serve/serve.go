@@ -135,6 +135,7 @@ func Run(ctx context.Context, cfg Config) error {
 	adapters := &devices.Mux{Registry: reg, Profiles: profiles,
 		Adapters: map[string]devices.Adapter{profile.TransportWebsocket: wsdev}}
 	engine = sessions.NewEngine(db, elog, reg, adapters, log)
+	engine.RequireConsent, engine.Profiles = true, profiles
 	engine.OnAlert = func(a sessions.Alert) { live.Broadcast("alerts", alertFrame(a)) }
 	engine.OnSession = func(s sessions.Session) { live.Broadcast(hub.RoomTopic(s.RoomID), sessionFrame(s)) }
 	if err := engine.Load(ctx); err != nil {

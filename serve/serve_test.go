@@ -158,8 +158,30 @@ func TestSessionContract(t *testing.T) {
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/commands", `{"device":"`+kioskID+`","name":"scene.start","args":{"scene":"sea"}}`); status != 409 {
 		t.Errorf("command before start: %d %v", status, m)
 	}
+	// The consent gate: the session records the kiosk; without consent on
+	// file it does not start, and the session says what is missing.
+	if _, m := c.do("GET", "/v1/sessions/"+id, ""); fmt.Sprint(m["records"]) != "[kiosk]" || fmt.Sprint(m["consent_missing"]) != "[kiosk]" {
+		t.Errorf("session before consent: records %v, missing %v", m["records"], m["consent_missing"])
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 409 || !strings.Contains(fmt.Sprint(m), "no consent on file for what this session records: kiosk") {
+		t.Errorf("start without consent: %d %v", status, m)
+	}
+	status, consent := c.do("POST", "/v1/clients/C-77/consents", `{"scopes":["kiosk","audio"],"by":"client"}`)
+	if status != 201 || consent["id"] == nil {
+		t.Fatalf("consent: %d %v", status, consent)
+	}
+	if status, m := c.do("POST", "/v1/clients/C-77/consents", `{"scopes":["telepathy"],"by":"client"}`); status != 400 {
+		t.Errorf("unknown scope: %d %v", status, m)
+	}
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 || m["state"] != "running" {
 		t.Fatalf("start: %d %v", status, m)
+	}
+	// Withdrawn: recorded, not erased, and the next session does not start.
+	if status, m := c.do("DELETE", "/v1/clients/C-77/consents/"+consent["id"].(string), ""); status != 200 || m["withdrawn"] == nil {
+		t.Errorf("withdraw: %d %v", status, m)
+	}
+	if _, m := c.do("GET", "/v1/clients/C-77/consents", ""); len(m["consents"].([]any)) != 1 {
+		t.Errorf("consents after withdrawal: %v", m)
 	}
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 409 {
 		t.Errorf("second start: %d %v", status, m)
@@ -355,6 +377,7 @@ func TestRoomTopic(t *testing.T) {
 	if status, _ := c.do("POST", "/v1/clients", `{"code":"C-12","risk":"low"}`); status != 201 {
 		t.Fatalf("create client: %d", status)
 	}
+	c.do("POST", "/v1/clients/C-12/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, planned := c.do("POST", "/v1/sessions", `{"room":"`+roomID+`","client":"C-12","stations":["`+kioskID+`"]}`)
 	earlier := planned["id"].(string)
 
@@ -451,6 +474,7 @@ func TestOSCStationInSession(t *testing.T) {
 	}
 	c := login(t, addr, "counsellor", "counsellor password")
 	c.do("POST", "/v1/clients", `{"code":"C-9","risk":"medium"}`)
+	c.do("POST", "/v1/clients/C-9/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-9","stations":["`+vr.ID+`"]}`)
 	id := s["id"].(string)
 	// The app is heard from (the adapter loads new devices within 250 ms).
@@ -547,6 +571,7 @@ func TestContentCatalogue(t *testing.T) {
 	// A plan naming a program the catalogue lacks is refused.
 	cs := login(t, addr, "counsellor", "counsellor password")
 	cs.do("POST", "/v1/clients", `{"code":"C-5","risk":"low"}`)
+	cs.do("POST", "/v1/clients/C-5/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	status, body = cs.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-5","stations":["`+kioskID+`"],"plan":{"steps":[{"kind":"vr","program":"moon"}]}}`)
 	if _, msg := errorOf(body); status != 400 || !strings.Contains(msg, `no VR program "moon"`) {
 		t.Errorf("plan with an unknown program: %d %v", status, body)
@@ -794,6 +819,7 @@ func TestDeviceManagement(t *testing.T) {
 	}
 	// In a running session the counsellor steers it, not the technician.
 	c.do("POST", "/v1/clients", `{"code":"C-3","risk":"low"}`)
+	c.do("POST", "/v1/clients/C-3/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-3","stations":["`+id+`"]}`)
 	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/start", "")
 	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", ""); status != 409 || !strings.Contains(fmt.Sprint(body), "which its counsellor steers") {
@@ -861,6 +887,7 @@ func TestDeviceTraffic(t *testing.T) {
 	}
 	// In a session: the command and the kiosk's event, without bodies.
 	c.do("POST", "/v1/clients", `{"code":"C-4","risk":"low"}`)
+	c.do("POST", "/v1/clients/C-4/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-4","stations":["`+kioskID+`"]}`)
 	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/start", "")
 	c.do("POST", "/v1/sessions/"+s["id"].(string)+"/commands", `{"device":"`+kioskID+`","name":"scene.start","args":{"scene":"sea"}}`)
@@ -899,6 +926,7 @@ func TestAuditOfReadsAndRefusals(t *testing.T) {
 	anon.do("POST", "/v1/login", `{"username":"counsellor","password":"wrong"}`)
 	c := login(t, addr, "counsellor", "counsellor password")
 	c.do("POST", "/v1/clients", `{"code":"C-6","risk":"low"}`)
+	c.do("POST", "/v1/clients/C-6/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-6","stations":["`+kioskID+`"]}`)
 	id := s["id"].(string)
 	c.do("GET", "/v1/sessions/"+id, "")

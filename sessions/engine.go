@@ -16,6 +16,7 @@ import (
 	"waystation"
 	"waystation/auth"
 	"waystation/devices/capability"
+	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sessions/eventlog"
 	"waystation/sqlite"
@@ -47,6 +48,12 @@ type Engine struct {
 	clock atomic.Pointer[func() time.Time]
 	// AckTimeout is how long a device has to acknowledge a command.
 	AckTimeout time.Duration
+	// RequireConsent refuses to start a session whose client has no
+	// consent on file for what it will record. The controller sets it.
+	RequireConsent bool
+	// Profiles returns the loaded profiles, to know what each station
+	// records; nil counts only the plan's steps.
+	Profiles func() *profile.Set
 
 	mu       sync.Mutex
 	stations map[string]map[string]bool // session -> its stations; never changes once created
@@ -463,6 +470,16 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	s, err := e.Get(ctx, id)
 	if err != nil {
 		return s, err
+	}
+	if action == "start" && e.RequireConsent {
+		missing, err := e.MissingConsent(ctx, s)
+		if err != nil {
+			return s, err
+		}
+		if len(missing) > 0 {
+			return s, waystation.Errorf(waystation.ECONFLICT, "client %s has no consent on file for what this session records: %s (record it with POST /v1/clients/%s/consents)",
+				s.Client, strings.Join(missing, ", "), s.Client)
+		}
 	}
 	var from State
 	now := e.now().UTC()

@@ -156,6 +156,7 @@ func TestCueReactivitySessionEndToEnd(t *testing.T) {
 		t.Fatalf("no cue-assessment template in %+v", plans)
 	}
 	r.do("POST", "/v1/clients", map[string]string{"code": "C-2001", "risk": "medium"}, nil)
+	r.do("POST", "/v1/clients/C-2001/consents", map[string]any{"scopes": []string{"vr", "biofeedback"}, "by": "client"}, nil)
 	var sess sessions.Session
 	if st := r.do("POST", "/v1/sessions", map[string]any{"room": "VR room", "client": "C-2001",
 		"stations": []string{headset, app, sensor}, "plan": plan}, &sess); st != 201 {

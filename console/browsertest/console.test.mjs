@@ -57,6 +57,12 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector("#act-start");
     const sessionURL = page.url();
     assert.match(sessionURL, /#\/session\/s-[a-z0-9]+$/);
+    // The client has not consented yet: the start waits for it.
+    await page.waitForSelector("#consent");
+    assert.ok(await page.isDisabled("#act-start"), "no start before consent");
+    assert.match(await page.textContent("#consent"), /kiosk use.*VR.*heart and skin readings/);
+    await page.click("#consent-record");
+    await page.waitForSelector("#consent", { state: "detached" });
     await page.click("#act-start");
     await page.waitForSelector("#state.running");
 
@@ -142,6 +148,8 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.selectOption("#plan", "cue-assessment");
     await page.click("#create");
     await page.waitForSelector("#act-start");
+    await page.click("#consent-record");
+    await page.waitForSelector("#consent", { state: "detached" });
     await page.click("#act-start");
     await page.waitForSelector("#state.running");
     await page.click("#plancard button:has-text('Next step')");

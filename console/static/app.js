@@ -652,7 +652,31 @@
         h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
           h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
         h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
-        h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a, onclick: transition(a) }, t("act." + a)))));
+        h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a,
+          disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a)))));
+      if (s.state === "planned" && (s.consent_missing || []).length) header.append(consentBox(s));
+    }
+    // A planned session whose client has not consented to all it records:
+    // the counsellor records the consent given (by the client, or for a
+    // minor by a guardian) before the start.
+    function consentBox(s) {
+      const boxes = s.consent_missing.map((sc) => h("label", {}, h("input", { type: "checkbox", value: sc, checked: true, "data-scope": sc }), " " + t("scope." + sc)));
+      const by = h("select", { id: "consent-by" }, ["client", "guardian"].map((b) => h("option", { value: b, text: t("consent.by_" + b) })));
+      const guardian = h("input", { id: "consent-guardian", placeholder: t("consent.guardian"), maxlength: 100, hidden: true });
+      by.addEventListener("change", () => (guardian.hidden = by.value !== "guardian"));
+      const record = h("button", { type: "button", class: "primary", id: "consent-record", onclick: async () => {
+        const scopes = boxes.map((l) => l.firstChild).filter((b) => b.checked).map((b) => b.value);
+        try {
+          await api("POST", "/v1/clients/" + encodeURIComponent(s.client) + "/consents", { scopes, by: by.value, guardian: guardian.value });
+          v.session = await api("GET", "/v1/sessions/" + id);
+          renderHead();
+          toast(t("consent.recorded"));
+        } catch (e) { fail(e); }
+      } }, t("consent.record"));
+      return h("div", { class: "consent", id: "consent" },
+        h("p", {}, h("strong", { text: t("consent.missing") + " " }), s.consent_missing.map((sc) => t("scope." + sc)).join(", ")),
+        h("p", { class: "muted", text: t("consent.help") }),
+        h("div", { class: "row" }, ...boxes, by, guardian, record));
     }
     function renderPlan() {
       const s = v.session;

@@ -5,6 +5,10 @@ window.STRINGS = {
   en: {
     "lang.switch": "中文",
     "nav.rooms": "Rooms", "nav.new": "New session", "nav.history": "History", "nav.devices": "Devices",
+    "scope.kiosk": "kiosk use", "scope.sandtray": "sandtray", "scope.audio": "music and audio", "scope.vr": "VR", "scope.biofeedback": "heart and skin readings",
+    "consent.missing": "No consent on file for:", "consent.help": "The session cannot start until the client (or, for a minor, a guardian) has consented to everything it records.",
+    "consent.by_client": "given by the client", "consent.by_guardian": "given by a guardian", "consent.guardian": "guardian's name",
+    "consent.record": "Record consent", "consent.recorded": "Consent recorded.",
     "devices.title": "Devices", "devices.forbidden": "Only technicians and administrators may see this page.", "devices.list": "Registered devices",
     "devices.name": "Name", "devices.room": "Room", "devices.status": "Status", "devices.profile": "Profile", "devices.firmware": "Firmware",
     "devices.last_seen": "Last seen", "devices.never": "never", "devices.profile_missing": "profile not loaded",
@@ -92,6 +96,10 @@ window.STRINGS = {
   zh: {
     "lang.switch": "English",
     "nav.rooms": "房间", "nav.new": "新建会谈", "nav.history": "历史", "nav.devices": "设备",
+    "scope.kiosk": "终端使用", "scope.sandtray": "沙盘", "scope.audio": "音乐与音频", "scope.vr": "VR", "scope.biofeedback": "心率与皮电数据",
+    "consent.missing": "尚无以下内容的知情同意：", "consent.help": "在来访者（未成年人须由监护人）同意会谈记录的全部内容之前，会谈不能开始。",
+    "consent.by_client": "由来访者本人同意", "consent.by_guardian": "由监护人同意", "consent.guardian": "监护人姓名",
+    "consent.record": "记录知情同意", "consent.recorded": "知情同意已记录。",
     "devices.title": "设备", "devices.forbidden": "只有技术人员和管理员可以查看此页面。", "devices.list": "已登记的设备",
     "devices.name": "名称", "devices.room": "房间", "devices.status": "状态", "devices.profile": "型号配置", "devices.firmware": "固件",
     "devices.last_seen": "最后在线", "devices.never": "从未", "devices.profile_missing": "配置未加载",
