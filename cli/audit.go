@@ -26,6 +26,7 @@ var audited = map[string]bool{
 	"user add": true, "user passwd": true, "user disable": true, "user enable": true,
 	"device add": true, "device remove": true, "device rotate-token": true, "device pair": true,
 	"room add": true, "backup": true, "restore": true, "export": true, "retention run": true,
+	"retention set": true, "client hold": true, "client release": true,
 }
 
 // auditRun records a CLI command in the data folder's audit log, if the

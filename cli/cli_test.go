@@ -327,3 +327,34 @@ func TestBackupAndRestoreCLI(t *testing.T) {
 		t.Errorf("the restored folder's audit log: %s", out)
 	}
 }
+
+func TestRetentionCLI(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(append(args, "--data", dir), &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String(), errOut.String()
+	}
+	if code, out, _ := run("retention", "run", "--dry-run"); code != 0 || !strings.Contains(out, "No retention period is set") {
+		t.Errorf("without a period: %d %q", code, out)
+	}
+	if code, _, errOut := run("retention", "set"); code != 2 || !strings.Contains(errOut, "--days N is required") {
+		t.Errorf("set without days: %d %q", code, errOut)
+	}
+	if code, _, _ := run("retention", "set", "--days", "180"); code != 0 {
+		t.Errorf("set: %d", code)
+	}
+	if _, out, _ := run("retention", "show"); strings.TrimSpace(out) != "180" {
+		t.Errorf("show: %q", out)
+	}
+	if code, out, _ := run("retention", "run", "--dry-run"); code != 0 || !strings.Contains(out, "Would purge the content of 0 sessions") {
+		t.Errorf("dry run: %d %q", code, out)
+	}
+	if code, _, errOut := run("client", "hold", "C-404", "--reason", "court"); code != 1 || !strings.Contains(errOut, `unknown client "C-404"`) {
+		t.Errorf("hold of an unknown client: %d %q", code, errOut)
+	}
+	_, out, _ := run("audit", "list", "--json")
+	if !strings.Contains(out, `"cli retention set"`) || !strings.Contains(out, `"cli retention run"`) {
+		t.Errorf("retention commands not audited: %s", out)
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"waystation/devices/serial"
 	"waystation/devices/wsdevice"
 	"waystation/httpjson"
+	"waystation/retention"
 	"waystation/sessions"
 	"waystation/sessions/eventlog"
 	"waystation/sessions/hub"
@@ -277,6 +278,26 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	restAPI.Routes(mux)
+	// The daily retention job: a minute after start, then every day.
+	go func() {
+		wait := time.Minute
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = 24 * time.Hour
+			r, err := retention.Run(ctx, db, auditLog, time.Now(), false, "system")
+			if err != nil {
+				log.Error("retention run failed", "err", err)
+				continue
+			}
+			if len(r.Sessions) > 0 {
+				log.Info("retention: session content purged", "sessions", len(r.Sessions), "events", r.Events, "readings", r.Readings, "held", len(r.Held), "days", r.Days)
+			}
+		}
+	}()
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())
 
