@@ -20,6 +20,7 @@ import (
 	"waystation/devices/registry"
 	"waystation/httpjson"
 	"waystation/sessions"
+	"waystation/sqlite"
 )
 
 // API holds what the routes need.
@@ -35,6 +36,9 @@ type API struct {
 	Pairing *pairing.Store
 	// Audit is the audit log; nil records nothing.
 	Audit *audit.Log
+	// DB is the store, for the routes that read it directly (e-file,
+	// retention).
+	DB *sqlite.DB
 	// Devices sends commands to devices (identify).
 	Devices devices.Adapter
 	// Health returns what the adapters saw of a device (heartbeat misses,
@@ -69,6 +73,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/audit", a.Auth.Require(a.auditList, auth.Admin))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
+	a.efileRoutes(mux)
 }
 
 // content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program;

@@ -5,16 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/gorilla/websocket"
 
+	"waystation/auth"
+	"waystation/devices/registry"
 	"waystation/serve"
+	"waystation/sqlite"
 )
 
 const profilesDir = "../firmware-profiles"
@@ -356,5 +362,73 @@ func TestRetentionCLI(t *testing.T) {
 	_, out, _ := run("audit", "list", "--json")
 	if !strings.Contains(out, `"cli retention set"`) || !strings.Contains(out, `"cli retention run"`) {
 		t.Errorf("retention commands not audited: %s", out)
+	}
+}
+
+// export --client writes the client's records (consents, sessions with
+// their events, notes) as JSON, encrypted with a passphrase when asked,
+// owner-only, and is audited.
+func TestExportClient(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	u, _ := accounts.Add(ctx, "ana", auth.Counsellor, "a password here")
+	room, _ := registry.New(db).AddRoom(ctx, "Room")
+	now := sqlite.FormatTime(time.Now())
+	db.W.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES ('C-1', 'high', ?, ?)`, now, u.ID)
+	db.W.Exec(`INSERT INTO consents (id, client_code, scopes, given_by, recorded, recorded_by) VALUES ('cn-1', 'C-1', '["kiosk"]', 'client', ?, ?)`, now, u.ID)
+	db.W.Exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES ('s-1', ?, 'C-1', ?, '{"steps":[]}', 'ended', ?)`, room.ID, u.ID, now)
+	db.W.Exec(`INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-1', 1, ?, 'system', 'note.added', '{"text":"calmer","by":"ana"}'),
+		('s-1', 2, ?, 'device:d-1', 'checkin.rating', '{"value":7,"mood":"anxious"}')`, now, now)
+	db.Close()
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := Main(append(args, "--data", dir), &Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+		return code, out.String(), errOut.String()
+	}
+	code, out, errOut := run("", "export", "--client", "C-1")
+	var exp Export
+	if err := json.Unmarshal([]byte(out), &exp); code != 0 || err != nil {
+		t.Fatalf("export: %d %q %v", code, errOut, err)
+	}
+	f := exp.File
+	if f.Client.Risk != "high" || len(f.Consents) != 1 || len(f.Sessions) != 1 || len(f.Sessions[0].Events) != 2 ||
+		f.Sessions[0].Notes[0].Text != "calmer" || len(f.Distress) != 1 || f.Distress[0].Value != 7 {
+		t.Errorf("exported %+v", f)
+	}
+	file := filepath.Join(t.TempDir(), "c1.json.age")
+	if code, _, errOut := run("a long passphrase here\n", "export", "--client", "C-1", "--out", file, "--encrypt"); code != 0 {
+		t.Fatalf("encrypted export: %d %q", code, errOut)
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+		t.Errorf("export file mode %v", fi.Mode().Perm())
+	}
+	enc, _ := os.ReadFile(file)
+	if bytes.Contains(enc, []byte("calmer")) {
+		t.Fatal("the encrypted export holds the note in clear")
+	}
+	id, _ := age.NewScryptIdentity("a long passphrase here")
+	rd, err := age.Decrypt(bytes.NewReader(enc), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := io.ReadAll(rd)
+	if !bytes.Contains(plain, []byte(`"calmer"`)) {
+		t.Errorf("decrypted export lacks the note")
+	}
+	if code, _, errOut := run("a long passphrase here\n", "export", "--client", "C-1", "--out", file, "--encrypt"); code == 0 || !strings.Contains(errOut, "never overwrites") {
+		t.Errorf("export over a file: %d %q", code, errOut)
+	}
+	if code, _, errOut := run("", "export", "--client", "C-404"); code != 1 || !strings.Contains(errOut, `unknown client "C-404"`) {
+		t.Errorf("unknown client: %d %q", code, errOut)
+	}
+	_, out, _ = run("", "audit", "list", "--json", "--action", "cli export")
+	if strings.Count(out, `"cli export"`) < 2 {
+		t.Errorf("exports not audited: %s", out)
 	}
 }

@@ -266,7 +266,7 @@ func Run(ctx context.Context, cfg Config) error {
 	auditLog := audit.New(db)
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	restAPI := &api.API{
-		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log, Audit: auditLog,
+		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log, Audit: auditLog, DB: db,
 		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters, Health: intake.Health,
 		ReloadProfiles: reloadAndTell,
 	}

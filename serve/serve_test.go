@@ -987,3 +987,67 @@ func TestAuditOfReadsAndRefusals(t *testing.T) {
 		t.Errorf("a bad since: %d %v", status, body)
 	}
 }
+
+// The client e-file over REST: risk tier changes with their reasons,
+// follow-ups, consents and sessions in GET /v1/clients/{code}/file; legal
+// hold and retention are the admins'; a technician may open none of it.
+func TestClientFile(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, _ := seed(t, data)
+	db, _ := sqlite.Open(context.Background(), data)
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
+	db.Close()
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"C-21","risk":"low","minor":true}`)
+	if status, body := c.do("POST", "/v1/clients/C-21/consents", `{"scopes":["kiosk"],"by":"client"}`); status != 400 || !strings.Contains(fmt.Sprint(body), "under 14") {
+		t.Errorf("a minor's own consent: %d %v", status, body)
+	}
+	c.do("POST", "/v1/clients/C-21/consents", `{"scopes":["kiosk"],"by":"guardian","guardian":"Mother"}`)
+	c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-21","stations":["`+kioskID+`"]}`)
+	if status, _ := c.do("PUT", "/v1/clients/C-21/risk", `{"risk":"high"}`); status != 400 {
+		t.Errorf("risk change without a reason: %d", status)
+	}
+	if status, body := c.do("PUT", "/v1/clients/C-21/risk", `{"risk":"high","reason":"talked of self-harm"}`); status != 200 || body["risk"] != "high" {
+		t.Errorf("risk change: %d %v", status, body)
+	}
+	status, f := c.do("POST", "/v1/clients/C-21/followups", `{"due":"2026-12-24","what":"call after release"}`)
+	if status != 201 {
+		t.Fatalf("follow-up: %d %v", status, f)
+	}
+	if status, body := c.do("POST", "/v1/clients/C-21/followups/"+f["id"].(string), `{"state":"done","note":"reached by phone"}`); status != 200 || body["state"] != "done" {
+		t.Errorf("close follow-up: %d %v", status, body)
+	}
+	_, file := c.do("GET", "/v1/clients/C-21/file", "")
+	client := file["client"].(map[string]any)
+	hist := file["risk_history"].([]any)
+	if client["risk"] != "high" || client["minor"] != true || len(hist) != 1 || hist[0].(map[string]any)["reason"] != "talked of self-harm" ||
+		len(file["consents"].([]any)) != 1 || len(file["followups"].([]any)) != 1 || len(file["sessions"].([]any)) != 1 {
+		t.Errorf("file %v", file)
+	}
+	tech := login(t, addr, "tech", "technician password")
+	if status, _ := tech.do("GET", "/v1/clients/C-21/file", ""); status != 403 {
+		t.Errorf("technician opens the file: %d", status)
+	}
+	if status, _ := c.do("POST", "/v1/clients/C-21/legal-hold", `{"hold":true,"reason":"court"}`); status != 403 {
+		t.Errorf("counsellor sets a legal hold: %d", status)
+	}
+	admin := login(t, addr, "boss", "admin password")
+	if status, _ := admin.do("POST", "/v1/clients/C-21/legal-hold", `{"hold":true,"reason":"court order 117"}`); status != 200 {
+		t.Errorf("legal hold: %d", status)
+	}
+	if status, body := admin.do("PUT", "/v1/retention", `{"days":180}`); status != 200 || body["days"] != 180.0 {
+		t.Errorf("set retention: %d %v", status, body)
+	}
+	if _, body := admin.do("GET", "/v1/retention", ""); body["days"] != 180.0 {
+		t.Errorf("retention: %v", body)
+	}
+	if _, f := c.do("GET", "/v1/clients/C-21/file", ""); f["client"].(map[string]any)["legal_hold"] != true {
+		t.Errorf("the hold is not in the file: %v", f["client"])
+	}
+	_, body := admin.do("GET", "/v1/audit?actor=user:tech&outcome=refused", "")
+	if len(body["entries"].([]any)) != 1 {
+		t.Errorf("the technician's refusal is not audited: %v", body)
+	}
+}

@@ -132,7 +132,12 @@ func (e *Engine) WithdrawConsent(ctx context.Context, by auth.User, code, id str
 
 // Consents returns a client's consents, oldest first, withdrawn ones too.
 func (e *Engine) Consents(ctx context.Context, code string) ([]Consent, error) {
-	rows, err := e.db.R.QueryContext(ctx, `SELECT c.id, c.client_code, c.scopes, c.given_by, c.guardian, c.recorded, u.name, c.withdrawn, COALESCE(w.name, '')
+	return Consents(ctx, e.db.R, code)
+}
+
+// Consents reads a client's consents from a store.
+func Consents(ctx context.Context, db *sql.DB, code string) ([]Consent, error) {
+	rows, err := db.QueryContext(ctx, `SELECT c.id, c.client_code, c.scopes, c.given_by, c.guardian, c.recorded, u.name, c.withdrawn, COALESCE(w.name, '')
 		FROM consents c JOIN users u ON u.id = c.recorded_by LEFT JOIN users w ON w.id = c.withdrawn_by
 		WHERE c.client_code = ? ORDER BY c.recorded, c.id`, code)
 	if err != nil {
