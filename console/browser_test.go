@@ -52,6 +52,9 @@ func TestBrowser(t *testing.T) {
 	if _, err := accounts.Add(ctx, "tech", auth.Technician, "technician password"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := accounts.Add(ctx, "boss", auth.Admin, "admin password"); err != nil {
+		t.Fatal(err)
+	}
 	reg := registry.New(db)
 	reg.AddRoom(ctx, "Relaxation room")
 	set, _ := profile.LoadDir("../firmware-profiles")
@@ -156,13 +159,14 @@ func TestBrowser(t *testing.T) {
 	cmd.Dir = "browsertest"
 	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
 		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out,
-		"TECH_USER=tech", "TECH_PASSWORD=technician password", "PAIR_CODE="+pairCode)
+		"TECH_USER=tech", "TECH_PASSWORD=technician password", "PAIR_CODE="+pairCode,
+		"ADMIN_USER=boss", "ADMIN_PASSWORD=admin password")
 	output, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", output)
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

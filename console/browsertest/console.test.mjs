@@ -180,6 +180,17 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.click("#clientcode");
     await page.waitForSelector("#compare");
     assert.equal(await page.$$eval("section[data-session] tr[data-phase='cue']", (rows) => rows.length), 3);
+    // The e-file: the consent given, a risk change with its reason, a
+    // follow-up for after release.
+    assert.match(await page.textContent("#consentcard"), /VR/);
+    await page.selectOption("#risk-new", "high");
+    await page.fill("#risk-reason", "craving rose at every level");
+    await page.click("#risk-save");
+    await page.waitForSelector("#riskcard li:has-text('craving rose at every level')");
+    await page.fill("#followup-due", "2026-12-24");
+    await page.fill("#followup-what", "call after release");
+    await page.click("#followup-add");
+    await page.waitForSelector("#followcard li[data-state='open']:has-text('call after release')");
     await shot(page, "07-client-history");
 
     assert.deepEqual(problems, [], "the page logged no errors");
@@ -273,6 +284,17 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await counsellor.page.goto(BASE_URL + "#/devices");
     await counsellor.page.waitForSelector("#forbidden");
     assert.equal(await counsellor.page.locator("#pair-code").count(), 0);
+
+    // The admin reads the audit log: the technician's wrong pairing code is there.
+    const admin = await login(process.env.ADMIN_USER, process.env.ADMIN_PASSWORD);
+    await admin.page.click("a[href='#/audit']");
+    await admin.page.waitForSelector("#audit-table tr[data-seq]");
+    await admin.page.fill("#audit-actor", "user:" + TECH_USER);
+    await admin.page.selectOption("#audit-outcome", "failed");
+    await admin.page.click("#audit-filter");
+    await admin.page.waitForSelector("#audit-table tr.o-failed:has-text('POST /v1/devices/pair')");
+    await shot(admin.page, "10-audit");
+    assert.deepEqual(admin.problems, [], "the admin's page logged no errors");
   } finally {
     await browser.close();
   }
