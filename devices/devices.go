@@ -307,3 +307,45 @@ func (in *Intake) Offline(d waystation.Device, seen time.Time, why string) wayst
 	}
 	return d
 }
+
+// Watch tells an adapter which registered devices are its own: those whose
+// loaded profile has its transport, each with that profile. Changed answers
+// only when the registry generation has moved since the last answer, so
+// that an adapter polling it costs one small query while nothing changes.
+// A Watch is used by one goroutine.
+type Watch struct {
+	Registry  *registry.Registry
+	Profiles  func() *profile.Set
+	Transport string
+
+	gen     int64
+	started bool
+}
+
+// Watched is a device of the transport and its profile.
+type Watched struct {
+	Device  waystation.Device
+	Profile *profile.Profile
+}
+
+// Changed returns the transport's devices by id, and true, when the
+// registry changed since the last call that returned them.
+func (w *Watch) Changed(ctx context.Context) (map[string]Watched, bool, error) {
+	gen, err := w.Registry.Generation(ctx)
+	if err != nil || (w.started && gen == w.gen) {
+		return nil, false, err
+	}
+	list, err := w.Registry.List(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	set := w.Profiles()
+	out := map[string]Watched{}
+	for _, d := range list {
+		if p, ok := set.Get(d.ProfileID); ok && p.Transport == w.Transport {
+			out[d.ID] = Watched{Device: d, Profile: p}
+		}
+	}
+	w.gen, w.started = gen, true
+	return out, true, nil
+}

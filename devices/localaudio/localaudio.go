@@ -54,7 +54,7 @@ type Adapter struct {
 
 	mu       sync.Mutex
 	speakers map[string]*speakers // by device id
-	gen      int64
+	watch    devices.Watch
 	wg       sync.WaitGroup
 	mix      [][2]float64
 	seed     uint64
@@ -71,8 +71,9 @@ type speakers struct {
 
 // New returns an adapter; call Run, and have an output pull it.
 func New(in *devices.Intake, profiles func() *profile.Set, lib *music.Library) *Adapter {
-	return &Adapter{Intake: in, Profiles: profiles, Music: lib, speakers: map[string]*speakers{}, gen: -1,
-		paces: make(chan paceChange, 64)}
+	a := &Adapter{Intake: in, Profiles: profiles, Music: lib, speakers: map[string]*speakers{}, paces: make(chan paceChange, 64)}
+	a.watch = devices.Watch{Registry: in.Registry, Profiles: func() *profile.Set { return a.Profiles() }, Transport: profile.TransportLocalAudio}
+	return a
 }
 
 // Stream implements beep.Streamer: the sum of every player; silence when
@@ -128,39 +129,27 @@ func (a *Adapter) Run(ctx context.Context) {
 // reload starts players for new local-audio devices and retires those of
 // devices removed or given another profile.
 func (a *Adapter) reload(ctx context.Context) error {
-	gen, err := a.Intake.Registry.Generation(ctx)
-	if err != nil || gen == a.gen {
+	want, changed, err := a.watch.Changed(ctx)
+	if err != nil || !changed {
 		return err
-	}
-	list, err := a.Intake.Registry.List(ctx)
-	if err != nil {
-		return err
-	}
-	set := a.Profiles()
-	want := map[string]waystation.Device{}
-	profiles := map[string]*profile.Profile{}
-	for _, d := range list {
-		if p, ok := set.Get(d.ProfileID); ok && p.Transport == profile.TransportLocalAudio {
-			want[d.ID], profiles[d.ID] = d, p
-		}
 	}
 	// The registry is written outside the lock the output's mixing takes.
 	var gone, added []*speakers
 	a.mu.Lock()
 	for id, s := range a.speakers {
-		if d, ok := want[id]; !ok || d.ProfileID != s.device.ProfileID {
+		if w, ok := want[id]; !ok || w.Device.ProfileID != s.device.ProfileID {
 			a.retire(s, "device removed")
 			delete(a.speakers, id)
 			gone = append(gone, s)
 		}
 	}
-	for id, d := range want {
+	for id, w := range want {
 		if s := a.speakers[id]; s != nil {
-			s.device.Name, s.device.RoomID, s.device.Room = d.Name, d.RoomID, d.Room
+			s.device.Name, s.device.RoomID, s.device.Room = w.Device.Name, w.Device.RoomID, w.Device.Room
 			continue
 		}
 		a.seed++
-		added = append(added, &speakers{device: d, profile: profiles[id],
+		added = append(added, &speakers{device: w.Device, profile: w.Profile,
 			player: player.New(player.Options{Rate: Rate, Seed: a.seed})})
 	}
 	a.mu.Unlock()
@@ -176,7 +165,6 @@ func (a *Adapter) reload(ctx context.Context) error {
 		a.mu.Unlock()
 		a.wg.Go(func() { a.log(sctx, s) })
 	}
-	a.gen = gen
 	return nil
 }
 

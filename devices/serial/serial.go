@@ -61,7 +61,7 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	sensors map[string]*sensor // by device id
-	gen     int64
+	watch   devices.Watch
 	wg      sync.WaitGroup
 }
 
@@ -78,7 +78,9 @@ type sensor struct {
 
 // New returns an adapter; call Run.
 func New(in *devices.Intake, profiles func() *profile.Set) *Adapter {
-	return &Adapter{Intake: in, Profiles: profiles, Open: OpenPort, sensors: map[string]*sensor{}, gen: -1}
+	a := &Adapter{Intake: in, Profiles: profiles, Open: OpenPort, sensors: map[string]*sensor{}}
+	a.watch = devices.Watch{Registry: in.Registry, Profiles: func() *profile.Set { return a.Profiles() }, Transport: profile.TransportSerial}
+	return a
 }
 
 // Run watches the registry for serial devices and runs a reader for each
@@ -107,40 +109,27 @@ func (a *Adapter) Run(ctx context.Context) {
 // reload starts readers for new serial devices and stops those of devices
 // removed, moved to another port or another profile.
 func (a *Adapter) reload(ctx context.Context) error {
-	gen, err := a.Intake.Registry.Generation(ctx)
-	if err != nil || gen == a.gen {
+	want, changed, err := a.watch.Changed(ctx)
+	if err != nil || !changed {
 		return err
-	}
-	list, err := a.Intake.Registry.List(ctx)
-	if err != nil {
-		return err
-	}
-	set := a.Profiles()
-	want := map[string]waystation.Device{}
-	profiles := map[string]*profile.Profile{}
-	for _, d := range list {
-		if p, ok := set.Get(d.ProfileID); ok && p.Transport == profile.TransportSerial {
-			want[d.ID], profiles[d.ID] = d, p
-		}
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for id, s := range a.sensors {
-		if d, ok := want[id]; !ok || d.Address != s.device.Address || d.ProfileID != s.device.ProfileID {
+		if w, ok := want[id]; !ok || w.Device.Address != s.device.Address || w.Device.ProfileID != s.device.ProfileID {
 			s.stop()
 			delete(a.sensors, id)
 		}
 	}
-	for id, d := range want {
+	for id, w := range want {
 		if a.sensors[id] != nil {
 			continue
 		}
 		sctx, stop := context.WithCancel(ctx)
-		s := &sensor{device: d, profile: profiles[id], stop: stop}
+		s := &sensor{device: w.Device, profile: w.Profile, stop: stop}
 		a.sensors[id] = s
 		a.wg.Go(func() { a.run(sctx, s) })
 	}
-	a.gen = gen
 	return nil
 }
 
