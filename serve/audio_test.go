@@ -15,7 +15,6 @@ import (
 
 	"github.com/gopxl/beep/v2/wav"
 
-	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -340,14 +339,7 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kp, _ := set.Get("kiosk-ws-1")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	simulateKiosk(t, addr, token)
 
 	c := login(t, addr, "counsellor", "counsellor password")
 	online := func(id string) bool { _, d := c.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" }

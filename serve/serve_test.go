@@ -783,15 +783,7 @@ func TestDeviceManagement(t *testing.T) {
 		t.Errorf("the same name twice: %d %v", status, body)
 	}
 
-	set, _ := profile.LoadDir("../firmware-profiles")
-	kp, _ := set.Get("kiosk-ws-1")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	simulateKiosk(t, addr, token)
 	for i := 0; i < 250; i++ {
 		if _, d := tech.do("GET", "/v1/devices/"+id, ""); d["status"] == "online" {
 			break
@@ -864,15 +856,7 @@ func TestDeviceTraffic(t *testing.T) {
 	send(`{"type":"subscribe","topic":"frames/` + kioskID + `"}`)
 	for m := next(); m["type"] != "live"; m = next() {
 	}
-	set, _ := profile.LoadDir("../firmware-profiles")
-	kp, _ := set.Get("kiosk-ws-1")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	simulateKiosk(t, addr, token)
 	// Outside a session: the hello and the welcome, with their bodies.
 	seen := map[string]map[string]any{}
 	for len(seen) < 2 {
@@ -1050,4 +1034,19 @@ func TestClientFile(t *testing.T) {
 	if len(body["entries"].([]any)) != 1 {
 		t.Errorf("the technician's refusal is not audited: %v", body)
 	}
+}
+
+// simulateKiosk runs a simulated kiosk with the token until the test ends.
+func simulateKiosk(t *testing.T, addr, token string) {
+	t.Helper()
+	set, _ := profile.LoadDir("../firmware-profiles")
+	kp, _ := set.Get("kiosk-ws-1")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
 }
