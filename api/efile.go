@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	"waystation/auth"
 	"waystation/httpjson"
 	"waystation/records"
+	"waystation/report"
 	"waystation/retention"
 	"waystation/sessions"
 )
@@ -17,6 +20,8 @@ import (
 func (a *API) efileRoutes(mux *http.ServeMux) {
 	c := func(h http.HandlerFunc) http.HandlerFunc { return a.Auth.Require(h, auth.Counsellor) }
 	mux.HandleFunc("GET /v1/clients/{code}/file", c(a.clientFile))
+	mux.HandleFunc("GET /v1/sessions/{id}/report", c(a.sessionReport))
+	mux.HandleFunc("GET /v1/sessions/{id}/report.pdf", c(a.sessionReportPDF))
 	mux.HandleFunc("PUT /v1/clients/{code}/risk", c(a.setRisk))
 	mux.HandleFunc("POST /v1/clients/{code}/followups", c(a.addFollowup))
 	mux.HandleFunc("POST /v1/clients/{code}/followups/{id}", c(a.closeFollowup))
@@ -138,4 +143,32 @@ func (a *API) setRetention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"days": *req.Days})
+}
+
+// sessionReport is the data of a session's report (report.Data).
+func (a *API) sessionReport(w http.ResponseWriter, r *http.Request) {
+	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, d)
+}
+
+// sessionReportPDF is a session's report as a PDF download.
+func (a *API) sessionReportPDF(w http.ResponseWriter, r *http.Request) {
+	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := report.PDF(&buf, d); err != nil {
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="waystation-%s-%s.pdf"`, d.Client.Code, d.Session.ID))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
 }

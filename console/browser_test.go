@@ -166,7 +166,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -121,38 +121,10 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 	f.Distress = []Rating{}
 	for i := range f.Sessions {
 		s := &f.Sessions[i]
-		s.Notes, s.Ratings = []Note{}, []Rating{}
-		evs, err := sessionEvents(ctx, db, s.ID)
-		if err != nil {
+		if err := fill(ctx, db, s, events); err != nil {
 			return f, err
 		}
-		for _, ev := range evs {
-			switch ev.Kind {
-			case "note.added":
-				var n struct{ Text, By string }
-				json.Unmarshal(ev.Data, &n)
-				s.Notes = append(s.Notes, Note{TS: ev.TS, By: n.By, Text: n.Text})
-			case "checkin.rating", "checkout.rating":
-				var r struct {
-					Value    *float64 `json:"value"`
-					Distress *float64 `json:"distress"`
-					Mood     string   `json:"mood"`
-				}
-				json.Unmarshal(ev.Data, &r)
-				v := r.Value
-				if v == nil {
-					v = r.Distress
-				}
-				if v != nil {
-					rt := Rating{Session: s.ID, TS: ev.TS, Kind: ev.Kind, Value: *v, Mood: r.Mood}
-					s.Ratings = append(s.Ratings, rt)
-					f.Distress = append(f.Distress, rt)
-				}
-			}
-		}
-		if events {
-			s.Events = evs
-		}
+		f.Distress = append(f.Distress, s.Ratings...)
 	}
 	f.Assessments = []json.RawMessage{}
 	arows, err := db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? AND is_primary = 1 ORDER BY computed`, code)
@@ -166,6 +138,66 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 		f.Assessments = append(f.Assessments, json.RawMessage(d))
 	}
 	return f, arows.Err()
+}
+
+// fill reads a session's notes and ratings from its events, and keeps the
+// events themselves when asked.
+func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool) error {
+	s.Notes, s.Ratings = []Note{}, []Rating{}
+	evs, err := sessionEvents(ctx, db, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case "note.added":
+			var n struct{ Text, By string }
+			json.Unmarshal(ev.Data, &n)
+			s.Notes = append(s.Notes, Note{TS: ev.TS, By: n.By, Text: n.Text})
+		case "checkin.rating", "checkout.rating":
+			var r struct {
+				Value    *float64 `json:"value"`
+				Distress *float64 `json:"distress"`
+				Mood     string   `json:"mood"`
+			}
+			json.Unmarshal(ev.Data, &r)
+			v := r.Value
+			if v == nil {
+				v = r.Distress
+			}
+			if v != nil {
+				s.Ratings = append(s.Ratings, Rating{Session: s.ID, TS: ev.TS, Kind: ev.Kind, Value: *v, Mood: r.Mood})
+			}
+		}
+	}
+	if events {
+		s.Events = evs
+	}
+	return nil
+}
+
+// SessionOf reads one session with its client, notes, ratings and events.
+func SessionOf(ctx context.Context, db *sqlite.DB, id string) (Session, Client, error) {
+	var s Session
+	var c Client
+	var created, ccreated, risk, plan string
+	var started, ended, purged sql.NullString
+	err := db.R.QueryRowContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan,
+		c.code, c.risk, c.minor, c.legal_hold, c.created
+		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id JOIN clients c ON c.code = s.client_code WHERE s.id = ?`, id).
+		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, &created, &started, &ended, &purged, &plan, &c.Code, &risk, &c.Minor, &c.LegalHold, &ccreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, c, waystation.Errorf(waystation.ENOTFOUND, "no session %q", id)
+	}
+	if err != nil {
+		return s, c, fmt.Errorf("session record: %w", err)
+	}
+	s.Created, _ = sqlite.ParseTime(created)
+	s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
+	s.Plan = json.RawMessage(plan)
+	c.Risk = sessions.Risk(risk)
+	c.Created, _ = sqlite.ParseTime(ccreated)
+	return s, c, fill(ctx, db, &s, true)
 }
 
 func timeOf(s sql.NullString) *time.Time {

@@ -1050,3 +1050,29 @@ func simulateKiosk(t *testing.T, addr, token string) {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 }
+
+// GET /v1/sessions/{id}/report.pdf: a counsellor downloads a PDF; a
+// technician is refused (and the refusal audited, as every 403 is).
+func TestSessionReportDownload(t *testing.T) {
+	addr, data := controller(t)
+	kioskID, _ := seed(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"C-31","risk":"low"}`)
+	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-31","stations":["`+kioskID+`"]}`)
+	id := s["id"].(string)
+	c.do("POST", "/v1/sessions/"+id+"/notes", `{"text":"平静了一些"}`)
+	resp, err := c.http.Get(c.base + "/v1/sessions/" + id + "/report.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "waystation-C-31-"+id+".pdf") {
+		t.Errorf("report: %d %s %q %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"), body[:min(len(body), 20)])
+	}
+	tech := login(t, addr, "tech", "technician password")
+	if status, _ := tech.do("GET", "/v1/sessions/"+id+"/report.pdf", ""); status != 403 {
+		t.Errorf("technician: %d", status)
+	}
+}

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 
 const { BASE_URL, USERNAME, PASSWORD, KIOSK_ID, SPEAKERS_ID, OUT_DIR } = process.env;
@@ -177,6 +178,16 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await shot(page, "06-assessment");
     await page.click("#act-end");
     await page.waitForSelector("#state.ended");
+    // The session's report, downloaded as a PDF; poppler's pdftoppm turns
+    // its first page into a PNG beside the screenshots.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#report-pdf")]);
+    const pdfPath = `${OUT_DIR}/session-report.pdf`;
+    await download.saveAs(pdfPath);
+    assert.match(download.suggestedFilename(), /^waystation-C-2002-s-[a-z0-9]+\.pdf$/);
+    execFileSync("pdftoppm", ["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdfPath, `${OUT_DIR}/11-report`]);
+    const text = execFileSync("pdftotext", [pdfPath, "-"]).toString();
+    assert.match(text, /Craving assessment/);
+    assert.match(text, /client removed the headset for a moment|level\.override/);
     await page.click("#clientcode");
     await page.waitForSelector("#compare");
     assert.equal(await page.$$eval("section[data-session] tr[data-phase='cue']", (rows) => rows.length), 3);

@@ -745,7 +745,8 @@
           h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
         h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
         h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a,
-          disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a)))));
+          disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a))),
+          h("a", { href: "/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf", id: "report-pdf", class: "button ghost", download: "" }, t("report.pdf"))));
       if (s.state === "planned" && (s.consent_missing || []).length) header.append(consentBox(s));
     }
     // A planned session whose client has not consented to all it records:
