@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -401,7 +402,7 @@ func TestExportClient(t *testing.T) {
 		f.Sessions[0].Notes[0].Text != "calmer" || len(f.Distress) != 1 || f.Distress[0].Value != 7 {
 		t.Errorf("exported %+v", f)
 	}
-	file := filepath.Join(t.TempDir(), "c1.json.age")
+	file := filepath.Join(t.TempDir(), "c1.zip.age")
 	if code, _, errOut := run("a long passphrase here\n", "export", "--client", "C-1", "--out", file, "--encrypt"); code != 0 {
 		t.Fatalf("encrypted export: %d %q", code, errOut)
 	}
@@ -418,8 +419,24 @@ func TestExportClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, _ := io.ReadAll(rd)
-	if !bytes.Contains(plain, []byte(`"calmer"`)) {
-		t.Errorf("decrypted export lacks the note")
+	z, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
+	if err != nil {
+		t.Fatalf("the decrypted export is not a zip: %v", err)
+	}
+	var names []string
+	for _, zf := range z.File {
+		names = append(names, zf.Name)
+		r, _ := zf.Open()
+		b, _ := io.ReadAll(r)
+		if zf.Name == "client.json" && !bytes.Contains(b, []byte(`"calmer"`)) {
+			t.Errorf("client.json lacks the note")
+		}
+		if strings.HasSuffix(zf.Name, ".pdf") && !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("%s is not a PDF", zf.Name)
+		}
+	}
+	if strings.Join(names, " ") != "client.json reports/s-1.pdf" {
+		t.Errorf("export holds %v", names)
 	}
 	if code, _, errOut := run("a long passphrase here\n", "export", "--client", "C-1", "--out", file, "--encrypt"); code == 0 || !strings.Contains(errOut, "never overwrites") {
 		t.Errorf("export over a file: %d %q", code, errOut)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,11 +12,12 @@ import (
 	"filippo.io/age"
 
 	"waystation/records"
+	"waystation/report"
 	"waystation/sqlite"
 )
 
 func init() {
-	register("export", "write a client's records as JSON: export --client CODE [--out FILE] [--encrypt]", runExport)
+	register("export", "write a client's records: export --client CODE [--out FILE.zip] [--encrypt] (JSON on standard output without --out)", runExport)
 }
 
 // Export is what `waystation export` writes.
@@ -29,7 +31,7 @@ func runExport(env *Env, args []string) error {
 	fs := flags(env, "export")
 	data := dataFlag(env, fs)
 	code := fs.String("client", "", "the client's code (required)")
-	out := fs.String("out", "", "the file to write (default: standard output); created owner-only")
+	out := fs.String("out", "", "a zip file to write: client.json and a PDF report per session (default: the JSON on standard output); created owner-only")
 	encrypt := fs.Bool("encrypt", false, "encrypt with a passphrase read from standard input (age; decrypt with: age -d FILE)")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
@@ -67,6 +69,10 @@ func runExport(env *Env, args []string) error {
 		_, err := env.Stdout.Write(append(b, '\n'))
 		return err
 	}
+	archive, err := zipExport(env, db, b, f)
+	if err != nil {
+		return err
+	}
 	w, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("export: %w (an export never overwrites a file)", err)
@@ -83,7 +89,7 @@ func runExport(env *Env, args []string) error {
 			return err
 		}
 	}
-	if _, err := io.Copy(dst, bytes.NewReader(b)); err != nil {
+	if _, err := io.Copy(dst, bytes.NewReader(archive)); err != nil {
 		return err
 	}
 	if *encrypt {
@@ -103,4 +109,32 @@ func runExport(env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stderr, "Exported client %s (%d sessions) to %s%s.\n", f.Client.Code, len(f.Sessions), *out, how)
 	return nil
+}
+
+// zipExport packs the records and a PDF report per session into a zip.
+func zipExport(env *Env, db *sqlite.DB, js []byte, f records.File) ([]byte, error) {
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	w, err := z.Create("client.json")
+	if err != nil {
+		return nil, err
+	}
+	w.Write(js)
+	for _, s := range f.Sessions {
+		d, err := report.Load(env.Context, db, s.ID)
+		if err != nil {
+			return nil, err
+		}
+		w, err := z.Create("reports/" + s.ID + ".pdf")
+		if err != nil {
+			return nil, err
+		}
+		if err := report.PDF(w, d); err != nil {
+			return nil, fmt.Errorf("report of %s: %w", s.ID, err)
+		}
+	}
+	if err := z.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
