@@ -19,7 +19,8 @@ FUZZ_TARGETS := \
 	./devices/profile:FuzzLineParse \
 	./devices/devsim:FuzzDecodeScript \
 	./content/music:FuzzSidecar \
-	./devices/localaudio:FuzzPlayArgs
+	./devices/localaudio:FuzzPlayArgs \
+	./kiosk/sandtray:FuzzDecodeAction
 # Damaged audio files through beep's third-party decoders: slower per input
 # (about 3 ms), so fewer of them in `make test`; `make fuzz-decoders` for
 # more. It found that a damaged FLAC header made the decoder allocate what

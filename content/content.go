@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"waystation/content/soundscape"
+	"waystation/kiosk/sandtray"
 )
 
 // Kinds of catalogue item.
@@ -19,6 +20,9 @@ const (
 	KindTrack      = "track"
 	// KindPlaylist is every track carrying a tag, played in turn.
 	KindPlaylist = "playlist"
+	// KindScene is a kiosk relaxation scene; KindFigure a sandtray figure.
+	KindScene  = "scene"
+	KindFigure = "figure"
 )
 
 // Purposes of a VR program.
@@ -104,7 +108,19 @@ var catalogue = []Item{
 		}},
 }
 
+// scenes are the kiosk's relaxation scenes, drawn procedurally.
+var scenes = []Item{
+	{ID: "sea", Kind: KindScene, TitleEN: "Sea", TitleZH: "大海", Tags: []string{"calming"}},
+	{ID: "forest", Kind: KindScene, TitleEN: "Forest", TitleZH: "森林", Tags: []string{"calming"}},
+	{ID: "rain", Kind: KindScene, TitleEN: "Rain", TitleZH: "雨", Tags: []string{"calming", "sleep"}},
+	{ID: "night", Kind: KindScene, TitleEN: "Night sky", TitleZH: "夜空", Tags: []string{"sleep"}},
+}
+
 func init() {
+	catalogue = append(catalogue, scenes...)
+	for _, f := range sandtray.Figures() {
+		catalogue = append(catalogue, Item{ID: f.ID, Kind: KindFigure, TitleEN: f.TitleEN, TitleZH: f.TitleZH, Tags: []string{f.Category}})
+	}
 	for _, s := range soundscape.List() {
 		catalogue = append(catalogue, Item{ID: s.ID, Kind: KindSoundscape, TitleEN: s.TitleEN, TitleZH: s.TitleZH,
 			Tags: s.Tags, Params: s.Params})
@@ -124,10 +140,14 @@ func List(kind string) []Item {
 	return out
 }
 
-// Get returns one item.
-func Get(id string) (Item, bool) {
+// Get returns the VR program with an id. (Ids are unique within a kind:
+// the scene "sea" and the soundscape "sea" are two items.)
+func Get(id string) (Item, bool) { return GetKind(KindVRProgram, id) }
+
+// GetKind returns the item of a kind with an id.
+func GetKind(kind, id string) (Item, bool) {
 	for _, it := range catalogue {
-		if it.ID == id {
+		if it.Kind == kind && it.ID == id {
 			return it, true
 		}
 	}
@@ -139,7 +159,7 @@ func Get(id string) (Item, bool) {
 // does not exist.
 func CheckProgram(id, deviceKind string, level int) error {
 	it, ok := Get(id)
-	if !ok || it.Kind != KindVRProgram {
+	if !ok {
 		var ids []string
 		for _, p := range List(KindVRProgram) {
 			ids = append(ids, p.ID)

@@ -5,15 +5,31 @@ import (
 	"testing"
 )
 
-// The catalogue is well formed: unique ids, both titles, VR programs with
-// levels in order and device kinds.
+// The catalogue is well formed: ids unique within a kind, both titles,
+// VR programs with levels in order and device kinds; the kiosk's scenes and
+// the sandtray's figures are listed.
+func TestScenesAndFigures(t *testing.T) {
+	if n := len(List(KindScene)); n < 4 {
+		t.Errorf("%d scenes", n)
+	}
+	if n := len(List(KindFigure)); n < 100 {
+		t.Errorf("%d figures", n)
+	}
+	if it, ok := GetKind(KindScene, "sea"); !ok || it.TitleZH != "大海" {
+		t.Errorf("scene sea: %+v", it)
+	}
+	if it, ok := Get("forest"); !ok || it.Kind != KindVRProgram {
+		t.Errorf("Get(forest) = %+v: the VR program", it)
+	}
+}
+
 func TestCatalogue(t *testing.T) {
 	seen := map[string]bool{}
 	for _, it := range List("") {
-		if seen[it.ID] {
-			t.Errorf("id %s twice", it.ID)
+		if seen[it.Kind+"/"+it.ID] {
+			t.Errorf("%s %s twice", it.Kind, it.ID)
 		}
-		seen[it.ID] = true
+		seen[it.Kind+"/"+it.ID] = true
 		if it.TitleEN == "" || it.TitleZH == "" {
 			t.Errorf("%s: missing a title", it.ID)
 		}
@@ -30,7 +46,7 @@ func TestCatalogue(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"beach", "forest", "mountain-lake", "cue-assessment"} {
-		if !seen[id] {
+		if !seen[KindVRProgram+"/"+id] {
 			t.Errorf("no %s", id)
 		}
 	}

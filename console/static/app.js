@@ -228,7 +228,9 @@
       state.user.role === "counsellor" ? api("GET", "/v1/plans") : { templates: [] }]);
     state.plans = plans.templates;
     state.content = {};
-    for (const c of content.items) state.content[c.id] = c;
+    // Scenes and sandtray figures share ids with other kinds ("sea"); the
+    // steering views look items up by id among the rest.
+    for (const c of content.items) if (c.kind !== "scene" && c.kind !== "figure") state.content[c.id] = c;
     state.rooms = rooms.rooms;
     state.devices = {};
     for (const d of devices.devices) state.devices[d.id] = d;
