@@ -18,17 +18,18 @@ import (
 	"time"
 
 	"waystation/records"
+	"waystation/sessions"
 	"waystation/sqlite"
 )
 
 // Data is what a report shows.
 type Data struct {
-	Session    records.Session `json:"session"`
-	Client     records.Client  `json:"client"`
-	Alerts     []Alert         `json:"alerts"`
-	HeartRate  []Point         `json:"heart_rate"`
-	Assessment *Assessment     `json:"assessment,omitempty"`
-	Made       time.Time       `json:"made"`
+	Session    records.Session      `json:"session"`
+	Client     records.Client       `json:"client"`
+	Alerts     []Alert              `json:"alerts"`
+	HeartRate  []Point              `json:"heart_rate"`
+	Assessment *sessions.Assessment `json:"assessment,omitempty"`
+	Made       time.Time            `json:"made"`
 }
 
 // Alert is one alert of the session and how it was handled.
@@ -45,22 +46,6 @@ type Alert struct {
 type Point struct {
 	T   time.Time `json:"t"`
 	BPM float64   `json:"bpm"`
-}
-
-// Assessment is the craving table of a cue-reactivity assessment.
-type Assessment struct {
-	Levels []Level `json:"levels"`
-}
-
-// Level is one level's row.
-type Level struct {
-	Level        int      `json:"level"`
-	Phase        string   `json:"phase"`
-	Craving      *float64 `json:"craving"`
-	MeanHR       *float64 `json:"mean_hr"`
-	MeanHRChange *float64 `json:"mean_hr_change"`
-	SDNN         *float64 `json:"sdnn_ms"`
-	RMSSD        *float64 `json:"rmssd_ms"`
 }
 
 // Load gathers a session's report.
@@ -114,7 +99,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	var raw string
 	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
 	if err == nil {
-		var a Assessment
+		var a sessions.Assessment
 		if json.Unmarshal([]byte(raw), &a) == nil && len(a.Levels) > 0 {
 			d.Assessment = &a
 		}
