@@ -41,9 +41,9 @@ type API struct {
 	DB *sqlite.DB
 	// Devices sends commands to devices (identify).
 	Devices devices.Adapter
-	// Health returns what the adapters saw of a device (heartbeat misses,
-	// battery); nil reports nothing.
-	Health func(deviceID string) devices.DeviceHealth
+	// Decorate adds to a device what the registry does not hold: battery,
+	// heartbeat misses, whether its profile is loaded. Nil adds nothing.
+	Decorate func(waystation.Device) waystation.Device
 	// ProfileFolder is the profile folder; ReloadProfiles reads it again
 	// and tells the adapters.
 	ProfileFolder  *profile.Folder
@@ -134,14 +134,10 @@ func (a *API) devices(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]any{"devices": devices})
 }
 
-// markProfile marks a device whose profile is not loaded now, and adds
-// its heartbeat misses and battery.
+// markProfile adds what Decorate knows of a device.
 func (a *API) markProfile(d *waystation.Device) {
-	_, ok := a.Profiles().Get(d.ProfileID)
-	d.ProfileMissing = !ok
-	if a.Health != nil {
-		h := a.Health(d.ID)
-		d.HeartbeatMisses, d.Battery = h.HeartbeatMisses, h.Battery
+	if a.Decorate != nil {
+		*d = a.Decorate(*d)
 	}
 }
 

@@ -22,6 +22,7 @@ func (a *API) efileRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/clients/{code}/file", c(a.clientFile))
 	mux.HandleFunc("GET /v1/sessions/{id}/report", c(a.sessionReport))
 	mux.HandleFunc("GET /v1/sessions/{id}/report.pdf", c(a.sessionReportPDF))
+	mux.HandleFunc("GET /v1/sessions/{id}/sandtray", c(a.sessionSandtray))
 	mux.HandleFunc("PUT /v1/clients/{code}/risk", c(a.setRisk))
 	mux.HandleFunc("POST /v1/clients/{code}/followups", c(a.addFollowup))
 	mux.HandleFunc("POST /v1/clients/{code}/followups/{id}", c(a.closeFollowup))
@@ -171,4 +172,18 @@ func (a *API) sessionReportPDF(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="waystation-%s-%s.pdf"`, d.Client.Code, d.Session.ID))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(buf.Bytes())
+}
+
+// sessionSandtray is the session's sandtray replayed step by step.
+func (a *API) sessionSandtray(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Sessions.Get(r.Context(), r.PathValue("id")); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	rp, err := report.Sandtray(r.Context(), a.DB, r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, rp)
 }

@@ -121,6 +121,21 @@ func TestBrowser(t *testing.T) {
 			if name == "scene.start" {
 				time.AfterFunc(300*time.Millisecond, func() { d.Event(session, "help.requested", map[string]string{"screen": "scene"}) })
 			}
+			// The client builds a small world in the sandtray.
+			if name == "sandtray.open" {
+				for _, a := range []struct {
+					kind string
+					data map[string]any
+				}{
+					{"place", map[string]any{"figure": "lion", "x": 0.3, "y": 0.4}},
+					{"place", map[string]any{"figure": "house", "x": 0.7, "y": 0.5}},
+					{"move", map[string]any{"id": 1, "x": 0.45, "y": 0.6}},
+					{"dig", map[string]any{"x": 0.2, "y": 0.8, "radius": 0.12, "amount": 0.8}},
+					{"rotate", map[string]any{"id": 2, "angle": 30}},
+				} {
+					d.Event(session, "sandtray."+a.kind, a.data)
+				}
+			}
 		}},
 		{Token: headsetToken, Profile: headsetProfile, TelemetryEvery: 200 * time.Millisecond},
 		{Token: vrToken, Profile: headsetProfile, Script: script},
@@ -166,7 +181,7 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -232,11 +232,22 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("GET /v1/devices/ws", wsdev)
 	mux.Handle("GET /v1/devices/pair", pairServer)
 	accounts := auth.NewStore(db)
+	// What the adapters saw of a device (battery, heartbeat misses) and
+	// whether its profile is loaded go with its status to the consoles, as
+	// GET /v1/devices gives them.
+	withHealth := func(d waystation.Device) waystation.Device {
+		h := intake.Health(d.ID)
+		d.HeartbeatMisses, d.Battery = h.HeartbeatMisses, h.Battery
+		_, ok := profiles().Get(d.ProfileID)
+		d.ProfileMissing = !ok
+		return d
+	}
 	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
 		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
-			"devices": deviceSnapshot(reg), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
+			"devices": deviceSnapshot(reg, withHealth), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
 	defer consoles.Close() // before the engine and the event log close
 	intake.OnStatus = func(d waystation.Device, online bool) {
+		d = withHealth(d)
 		live.Broadcast("devices", deviceFrame("devices", d))
 		live.Broadcast(hub.RoomTopic(d.RoomID), deviceFrame(hub.RoomTopic(d.RoomID), d))
 		if !stopping.Load() {
@@ -267,7 +278,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	restAPI := &api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log, Audit: auditLog, DB: db,
-		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters, Health: intake.Health,
+		Profiles: profiles, Music: lib, Pairing: pairings, ProfileFolder: folder, Devices: adapters, Decorate: withHealth,
 		ReloadProfiles: reloadAndTell,
 	}
 	authHTTP.Audit = restAPI.AuditRequest
@@ -392,7 +403,7 @@ func deviceFrame(topic string, d waystation.Device) []byte {
 }
 
 // deviceSnapshot sends a console joining "devices" every device's status.
-func deviceSnapshot(reg *registry.Registry) func(context.Context, string) ([][]byte, error) {
+func deviceSnapshot(reg *registry.Registry, decorate func(waystation.Device) waystation.Device) func(context.Context, string) ([][]byte, error) {
 	return func(ctx context.Context, _ string) ([][]byte, error) {
 		ds, err := reg.List(ctx)
 		if err != nil {
@@ -400,7 +411,7 @@ func deviceSnapshot(reg *registry.Registry) func(context.Context, string) ([][]b
 		}
 		frames := make([][]byte, 0, len(ds))
 		for _, d := range ds {
-			frames = append(frames, deviceFrame("devices", d))
+			frames = append(frames, deviceFrame("devices", decorate(d)))
 		}
 		return frames, nil
 	}

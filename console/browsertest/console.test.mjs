@@ -114,6 +114,15 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await page.textContent("#timeline li[data-kind='audio.ended']"), /stopped/);
     assert.equal(await page.locator("#timeline li[data-kind='audio.started']").count(), 1, "moving a parameter does not restart the soundscape");
 
+    // The client works in the sandtray; the counsellor replays it step by step.
+    await station.locator("button[data-cmd='sandtray.open']").click();
+    await page.waitForSelector("#tray-label[data-step='5']");
+    await page.click("#tray-prev");
+    await page.click("#tray-prev");
+    await page.waitForSelector("#tray-label[data-step='3']");
+    assert.match(await page.textContent("#tray-label"), /moved Lion/);
+    await shot(page, "12-sandtray");
+
     // Markup in a note is shown as text, never run.
     await page.fill("#note", "<img src=x onerror=alert(1)> calmer now");
     await page.click("#addnote");

@@ -710,7 +710,7 @@
   function sessionView(id) {
     const topic = "session/" + id;
     const v = { id, session: null, events: [], hr: {}, assessment: null, source: "", audioNow: {},
-      leave: () => { live.unsubscribe(topic); clearInterval(v.assessTimer); clearTimeout(v.assessSoon); } };
+      leave: () => { live.unsubscribe(topic); clearInterval(v.assessTimer); clearTimeout(v.assessSoon); clearTimeout(v.traySoon); } };
     state.view = v;
     main().replaceChildren(h("p", { text: t("loading") }));
 
@@ -721,6 +721,7 @@
     const hrCard = h("section", { class: "card" }, h("h2", { text: t("hr.title") }), chart, h("p", { class: "muted small", id: "hrnone", text: t("hr.none") }));
     const alerts = h("section", { class: "card", id: "alerts" });
     const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
+    const trayCard = h("section", { class: "card wide", id: "traycard", hidden: true });
     const noteText = h("textarea", { id: "note", rows: 3, maxlength: 4000, placeholder: t("notes.placeholder") });
     const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText,
       h("button", { type: "button", id: "addnote", onclick: async () => {
@@ -1029,6 +1030,7 @@
         h("span", { class: "muted", text: sourceName(ev.source) }), " ",
         h("span", { class: "summary", text: summary(ev) })));
       trackAudio(ev);
+      if (/^sandtray\./.test(ev.kind)) { clearTimeout(v.traySoon); v.traySoon = setTimeout(loadTray, 300); }
       if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
       if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
     }
@@ -1074,6 +1076,65 @@
         ctx.stroke();
       });
     }
+    // The sandtray, replayed step by step by the controller from the
+    // session's sandtray events with the kiosk's own model.
+    async function loadTray() {
+      let r;
+      try { r = await api("GET", "/v1/sessions/" + id + "/sandtray"); } catch (e) { return; }
+      if (!r.steps.length) { trayCard.hidden = true; return; }
+      trayCard.hidden = false;
+      const canvas = h("canvas", { id: "tray", width: 640, height: 400 });
+      const step = h("input", { type: "range", id: "tray-step", min: 1, max: r.steps.length, value: r.steps.length, "aria-label": t("tray.step") });
+      const label = h("p", { id: "tray-label", class: "muted" });
+      const show = () => {
+        const i = Number(step.value) - 1, st = r.steps[i];
+        const pl = st.placed.find((p) => p.id === st.action.id);
+        const f = r.figures[st.action.figure || (pl && pl.figure)];
+        label.textContent = t("tray.step") + " " + (i + 1) + " / " + r.steps.length + " · " + fmtTime(st.ts) + " · " + t("tray.act." + st.action.kind) +
+          (f ? " " + titleOf(f) : "") + (st.refused ? " · " + t("tray.refused") + ": " + st.refused : "");
+        label.dataset.step = String(i + 1);
+        drawTray(canvas, r, st);
+      };
+      step.addEventListener("input", show);
+      const move = (d) => () => { step.value = String(Math.min(r.steps.length, Math.max(1, Number(step.value) + d))); show(); };
+      trayCard.replaceChildren(h("h2", { text: t("tray.title") }), canvas,
+        h("div", { class: "row" }, h("button", { type: "button", id: "tray-prev", onclick: move(-1) }, "◀"), step, h("button", { type: "button", id: "tray-next", onclick: move(1) }, "▶")), label);
+      show();
+    }
+    function drawTray(canvas, r, st) {
+      const ctx = canvas.getContext("2d");
+      const [gw, gh] = r.grid, cw = canvas.width / gw, ch = canvas.height / gh;
+      for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) {
+        const d = st.sand.charCodeAt(y * gw + x) - 48;
+        ctx.fillStyle = d < r.water_below ? "#4fc3f7" : "rgb(" + (190 + d * 6) + "," + (160 + d * 6) + "," + (110 + d * 6) + ")";
+        ctx.fillRect(x * cw, y * ch, cw + 0.5, ch + 0.5);
+      }
+      const placed = st.placed.slice().sort((a, b) => a.layer - b.layer);
+      for (const p of placed) {
+        const f = r.figures[p.figure] || { color: "#555", size: 1 };
+        const rad = 14 * p.scale * Math.sqrt(f.size || 1), px = p.x * canvas.width, py = p.y * canvas.height;
+        ctx.save();
+        ctx.translate(px, py);
+        ctx.rotate((p.angle * Math.PI) / 180);
+        if (p.flip) ctx.scale(-1, 1);
+        ctx.fillStyle = f.color;
+        ctx.strokeStyle = "#263238";
+        ctx.beginPath();
+        if (f.shape === "building" || f.shape === "fence" || f.shape === "bridge") ctx.rect(-rad, -rad * 0.7, rad * 2, rad * 1.4);
+        else ctx.arc(0, 0, rad, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+        ctx.beginPath();
+        ctx.moveTo(0, 0);
+        ctx.lineTo(rad, 0);
+        ctx.stroke();
+        ctx.restore();
+        ctx.fillStyle = "#263238";
+        ctx.font = "12px sans-serif";
+        ctx.textAlign = "center";
+        ctx.fillText(titleOf(f), px, py + rad + 13);
+      }
+    }
     v.onAlerts = renderAlerts;
     v.onDevices = () => v.session && renderSteer();
 
@@ -1084,8 +1145,8 @@
         for (const s of tel.series) v.hr[s.device] = s.points.slice();
       } catch (e) { return fail(e); }
       if (state.view !== v) return;
-      main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, log));
-      renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment();
+      main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, trayCard, log));
+      renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment(); loadTray();
       // Readings change the heart figures: refresh them now and then while
       // a VR step runs.
       v.assessTimer = setInterval(() => {

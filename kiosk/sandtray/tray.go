@@ -319,3 +319,44 @@ func DecodeAction(b []byte) (Action, error) {
 	}
 	return a, nil
 }
+
+// EventPrefix starts the kind of every sandtray event.
+const EventPrefix = "sandtray."
+
+// FromEvent reads the action a logged event records: its kind is
+// "sandtray.<action>" and its data the action's fields. Other sandtray
+// events (sandtray.opened) are not actions (ok false); the counsellor's
+// clear, logged as sandtray.cleared, is a clear.
+func FromEvent(kind string, data []byte) (a Action, ok bool, err error) {
+	name, found := strings.CutPrefix(kind, EventPrefix)
+	if !found {
+		return a, false, nil
+	}
+	if name == "cleared" {
+		return Action{Kind: Clear}, true, nil
+	}
+	if !slices.Contains(kinds, name) {
+		return a, false, nil
+	}
+	if len(data) == 0 || string(data) == "null" {
+		data = []byte("{}")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return a, true, fmt.Errorf("%s: %v", kind, err)
+	}
+	raw["kind"], _ = json.Marshal(name)
+	b, _ := json.Marshal(raw)
+	a, err = DecodeAction(b)
+	return a, true, err
+}
+
+// SandString is the sand as one digit (0-9) a cell, row by row: compact
+// for sending each step of a replay.
+func (t *Tray) SandString() string {
+	b := make([]byte, len(t.Sand))
+	for i, h := range t.Sand {
+		b[i] = '0' + byte(math.Round(h*9))
+	}
+	return string(b)
+}

@@ -217,3 +217,27 @@ func FuzzDecodeAction(f *testing.F) {
 		}
 	})
 }
+
+func TestFromEvent(t *testing.T) {
+	for _, tc := range []struct {
+		kind, data string
+		ok         bool
+		want, err  string
+	}{
+		{"sandtray.place", `{"figure":"lion","x":0.5,"y":0.5}`, true, "place", ""},
+		{"sandtray.cleared", ``, true, "clear", ""},
+		{"sandtray.opened", ``, false, "", ""},
+		{"scene.started", `{}`, false, "", ""},
+		{"sandtray.move", `{"id":1,"x":3,"y":0}`, true, "move", "outside the tray"},
+		{"sandtray.undo", `null`, true, "undo", ""},
+	} {
+		a, ok, err := FromEvent(tc.kind, []byte(tc.data))
+		if ok != tc.ok || a.Kind != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s %s: %+v %v %v", tc.kind, tc.data, a, ok, err)
+		}
+	}
+	tr := New()
+	if s := tr.SandString(); len(s) != GridW*GridH || s[0] != '5' {
+		t.Errorf("flat sand as %q…", s[:8])
+	}
+}

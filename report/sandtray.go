@@ -1,0 +1,64 @@
+package report
+
+import (
+	"context"
+	"time"
+
+	"waystation/kiosk/sandtray"
+	"waystation/sqlite"
+)
+
+// TrayStep is the tray after one logged sandtray action.
+type TrayStep struct {
+	Seq     int64                `json:"seq"`
+	TS      time.Time            `json:"ts"`
+	Action  sandtray.Action      `json:"action"`
+	Refused string               `json:"refused,omitempty"`
+	Placed  []sandtray.Placement `json:"placed"`
+	Sand    string               `json:"sand"` // a digit 0-9 a cell, row by row
+}
+
+// TrayReplay is a session's sandtray, step by step, replayed from its
+// events by the same model the kiosk uses.
+type TrayReplay struct {
+	Grid    [2]int                     `json:"grid"`
+	Water   int                        `json:"water_below"` // sand digits below this show water (0.15 of 9 rounds to 1)
+	Steps   []TrayStep                 `json:"steps"`
+	Figures map[string]sandtray.Figure `json:"figures"`
+}
+
+// Sandtray replays a session's sandtray actions.
+func Sandtray(ctx context.Context, db *sqlite.DB, id string) (TrayReplay, error) {
+	r := TrayReplay{Grid: [2]int{sandtray.GridW, sandtray.GridH}, Water: 1, Steps: []TrayStep{}, Figures: map[string]sandtray.Figure{}}
+	rows, err := db.R.QueryContext(ctx, `SELECT seq, ts, kind, COALESCE(data, '') FROM events WHERE stream = ? AND kind LIKE 'sandtray.%' ORDER BY seq`, id)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	tray := sandtray.New()
+	for rows.Next() {
+		var seq int64
+		var ts, kind, data string
+		if err := rows.Scan(&seq, &ts, &kind, &data); err != nil {
+			return r, err
+		}
+		a, ok, err := sandtray.FromEvent(kind, []byte(data))
+		if !ok {
+			continue
+		}
+		st := TrayStep{Seq: seq, Action: a}
+		st.TS, _ = sqlite.ParseTime(ts)
+		if err == nil {
+			_, err = tray.Apply(a)
+		}
+		if err != nil {
+			st.Refused = err.Error()
+		}
+		if f, ok := sandtray.FigureByID(a.Figure); ok {
+			r.Figures[f.ID] = f
+		}
+		st.Placed, st.Sand = append([]sandtray.Placement(nil), tray.Placed...), tray.SandString()
+		r.Steps = append(r.Steps, st)
+	}
+	return r, rows.Err()
+}
