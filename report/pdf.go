@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"unicode"
@@ -196,6 +197,22 @@ func PDF(w io.Writer, d Data) error {
 		}
 	}
 
+	if n := len(d.Sandtray.Steps); n > 0 {
+		// The tray as it stood when each plan step ended, then the final tray.
+		for _, snap := range stepSnapshots(d) {
+			if p.GetY()+115 > 282 { // the heading stays with the tray
+				p.AddPage()
+			}
+			p.heading(snap.title)
+			drawTray(p, d.Sandtray, snap.step)
+		}
+		if p.GetY()+115 > 282 {
+			p.AddPage()
+		}
+		p.heading(fmt.Sprintf("Sandtray: the final tray, after %d actions", n))
+		drawTray(p, d.Sandtray, d.Sandtray.Steps[n-1])
+	}
+
 	p.heading("Alerts")
 	if len(d.Alerts) == 0 {
 		p.line("None.")
@@ -262,4 +279,73 @@ func chart(p *page, pts []Point) {
 	p.SetLineWidth(0.2)
 	p.SetY(y0 + h + 2)
 	p.line(fmt.Sprintf("Mean heart rate per 10 s, bpm, %s to %s.", t0.Format("15:04:05"), t1.Format("15:04:05")))
+}
+
+// drawTray draws a replayed tray: the sand by height (blue where dug to
+// the bottom), each figure as a coloured mark with its name.
+func drawTray(p *page, r TrayReplay, st TrayStep) {
+	x0, y0 := p.GetX(), p.GetY()
+	w, h := 150.0, 150.0*float64(r.Grid[1])/float64(r.Grid[0])
+	cw, ch := w/float64(r.Grid[0]), h/float64(r.Grid[1])
+	for y := range r.Grid[1] {
+		for x := range r.Grid[0] {
+			dgt := int(st.Sand[y*r.Grid[0]+x] - '0')
+			if dgt < r.Water {
+				p.SetFillColor(79, 195, 247)
+			} else {
+				p.SetFillColor(190+dgt*6, 160+dgt*6, 110+dgt*6)
+			}
+			p.Rect(x0+float64(x)*cw, y0+float64(y)*ch, cw+0.05, ch+0.05, "F")
+		}
+	}
+	p.SetDrawColor(38, 50, 56)
+	for _, pl := range st.Placed {
+		f := r.Figures[pl.Figure]
+		var red, green, blue int
+		fmt.Sscanf(f.Color, "#%02x%02x%02x", &red, &green, &blue)
+		p.SetFillColor(red, green, blue)
+		rad := 2.5 * pl.Scale * math.Sqrt(max(f.Size, 0.2))
+		cx, cy := x0+pl.X*w, y0+pl.Y*h
+		p.Circle(cx, cy, rad, "FD")
+		p.SetFont("latin", "", 6.5)
+		title := f.TitleEN
+		if title == "" {
+			title = pl.Figure
+		}
+		p.Text(cx-float64(len(title))*0.6, cy+rad+3, title)
+	}
+	p.SetY(y0 + h + 3)
+	p.size = 9.5
+}
+
+type snapshot struct {
+	title string
+	step  TrayStep
+}
+
+// stepSnapshots are the tray at the end of each plan step the client
+// worked in the sandtray (the last action before the step moved on).
+func stepSnapshots(d Data) []snapshot {
+	var out []snapshot
+	steps := d.Sandtray.Steps
+	planStep := 0
+	for _, ev := range d.Session.Events {
+		if ev.Kind != "plan.step" {
+			continue
+		}
+		planStep++
+		// The tray's last state before this move, if it changed during the
+		// step that just ended.
+		var last *TrayStep
+		for i := range steps {
+			if steps[i].Seq < ev.Seq {
+				last = &steps[i]
+			}
+		}
+		if last == nil || (len(out) > 0 && out[len(out)-1].step.Seq == last.Seq) {
+			continue
+		}
+		out = append(out, snapshot{title: fmt.Sprintf("Sandtray at the end of plan step %d (%s)", planStep, last.TS.Format("15:04:05")), step: *last})
+	}
+	return out
 }

@@ -29,6 +29,7 @@ type Data struct {
 	Alerts     []Alert              `json:"alerts"`
 	HeartRate  []Point              `json:"heart_rate"`
 	Assessment *sessions.Assessment `json:"assessment,omitempty"`
+	Sandtray   TrayReplay           `json:"sandtray"`
 	Made       time.Time            `json:"made"`
 }
 
@@ -96,6 +97,9 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 		}
 	}
 	rows.Close()
+	if d.Sandtray, err = Sandtray(ctx, db, id); err != nil {
+		return d, fmt.Errorf("report: %w", err)
+	}
 	var raw string
 	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
 	if err == nil {

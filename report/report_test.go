@@ -50,6 +50,11 @@ func TestSessionReportPDF(t *testing.T) {
 		{"note.added", "user:" + u.ID, `{"text":"来访者说今天睡得不好 (slept badly)","by":"ana"}`},
 		{"checkout.rating", "device:d-k", `{"value":4,"mood":"calmer"}`},
 	}
+	events = append(events, []struct{ kind, source, data string }{
+		{"sandtray.place", "device:d-k", `{"figure":"lion","x":0.3,"y":0.4}`},
+		{"plan.step", "user:" + u.ID, `{"action":"next","from":0,"to":1}`},
+		{"sandtray.dig", "device:d-k", `{"x":0.7,"y":0.7,"radius":0.15,"amount":0.9}`},
+	}...)
 	for i, e := range events {
 		exec1(`INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-r1', ?, ?, ?, ?, ?)`, i+1, ft(time.Duration(i)*time.Minute), e.source, e.kind, e.data)
 	}
@@ -80,13 +85,15 @@ func TestSessionReportPDF(t *testing.T) {
 	}
 	text := string(out)
 	for _, want := range []string{"Session report", "C-2001", "来访者说今天睡得不好", "slept badly", "distress 7/10", "distress 4/10",
-		"help.requested", "acknowledged by ana after 1m0s", "Craving assessment", "85.7", "11.2", "cue-assessment", "Mean heart rate per 10 s"} {
+		"help.requested", "acknowledged by ana after 1m0s", "Craving assessment", "85.7", "11.2", "cue-assessment", "Mean heart rate per 10 s",
+		"Sandtray at the end of plan step 1", "Sandtray: the final tray, after 2 actions", "Lion"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}
 	}
 	shots, _ := filepath.Abs("../test-output/reports")
 	os.MkdirAll(shots, 0o755)
+	os.WriteFile(filepath.Join(shots, "session-report.pdf"), buf.Bytes(), 0o600)
 	if out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, filepath.Join(shots, "session-report")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v %s", err, out)
 	}
