@@ -237,11 +237,11 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
       const page = await context.newPage();
       const problems = [];
-      const refused = { 401: 0, 404: 0 };
+      const refused = { 401: 0, 403: 0, 404: 0 };
       page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
       page.on("console", (m) => {
         if (m.type() !== "error") return;
-        const s = /status of (401|404)/.exec(m.text());
+        const s = /status of (401|403|404)/.exec(m.text());
         if (s) refused[s[1]]++;
         else problems.push(`console error: ${m.text()}`);
       });
@@ -296,8 +296,13 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     assert.match(await page.textContent("#token"), /^wsd_/);
     await page.waitForSelector("#health dd[data-fact='health.consoles']");
     await shot(page, "09-devices");
+    // A client's e-file is not the technician's to open: refused, and audited.
+    await page.goto(BASE_URL + "#/client/C-2001");
+    await page.waitForSelector(".toast.bad:has-text('a technician may not do this')");
+    assert.equal(await page.locator("#riskcard").count(), 0, "nothing of the e-file shows");
     assert.deepEqual(problems, [], "the technician's page logged no errors");
     assert.equal(refused[404], 1, "the one 404 is the wrong code's");
+    assert.ok(refused[403] >= 1, "the e-file was refused");
 
     const counsellor = await login(USERNAME, PASSWORD);
     assert.equal(await counsellor.page.locator("a[href='#/devices']").count(), 0, "no devices link for a counsellor");
@@ -313,6 +318,9 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await admin.page.selectOption("#audit-outcome", "failed");
     await admin.page.click("#audit-filter");
     await admin.page.waitForSelector("#audit-table tr.o-failed:has-text('POST /v1/devices/pair')");
+    await admin.page.selectOption("#audit-outcome", "refused");
+    await admin.page.click("#audit-filter");
+    await admin.page.waitForSelector("#audit-table tr.o-refused:has-text('C-2001')");
     await shot(admin.page, "10-audit");
     assert.deepEqual(admin.problems, [], "the admin's page logged no errors");
   } finally {
