@@ -134,7 +134,7 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 	}
 	// What the session records, and what of it the client has not
 	// consented to (the console asks for it before the start).
-	missing, err := a.Sessions.MissingConsent(r.Context(), s)
+	records, missing, err := a.Sessions.ConsentFor(r.Context(), s)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 		sessions.Session
 		Records        []string `json:"records"`
 		ConsentMissing []string `json:"consent_missing"`
-	}{s, a.Sessions.RequiredScopes(r.Context(), s), missing})
+	}{s, records, missing})
 }
 
 // consents lists a client's consents, withdrawn ones too: {"consents":[...]}.

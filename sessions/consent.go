@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -211,12 +210,12 @@ func (e *Engine) RequiredScopes(ctx context.Context, s Session) []string {
 	return out
 }
 
-// MissingConsent returns the scopes a session will record that its client
-// has no consent on file for (withdrawn consents do not count).
-func (e *Engine) MissingConsent(ctx context.Context, s Session) ([]string, error) {
+// ConsentFor returns what a session will record and, of that, what its
+// client has no consent on file for (withdrawn consents do not count).
+func (e *Engine) ConsentFor(ctx context.Context, s Session) (records, missing []string, err error) {
 	cs, err := e.Consents(ctx, s.Client)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	have := map[string]bool{}
 	for _, c := range cs {
@@ -226,12 +225,11 @@ func (e *Engine) MissingConsent(ctx context.Context, s Session) ([]string, error
 			}
 		}
 	}
-	missing := []string{}
-	for _, sc := range e.RequiredScopes(ctx, s) {
+	records, missing = e.RequiredScopes(ctx, s), []string{}
+	for _, sc := range records {
 		if !have[sc] {
 			missing = append(missing, sc)
 		}
 	}
-	sort.SliceStable(missing, func(i, j int) bool { return slices.Index(Scopes, missing[i]) < slices.Index(Scopes, missing[j]) })
-	return missing, nil
+	return records, missing, nil
 }

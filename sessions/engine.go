@@ -472,7 +472,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		return s, err
 	}
 	if action == "start" && e.RequireConsent {
-		missing, err := e.MissingConsent(ctx, s)
+		_, missing, err := e.ConsentFor(ctx, s)
 		if err != nil {
 			return s, err
 		}
