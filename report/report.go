@@ -97,9 +97,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 		}
 	}
 	rows.Close()
-	if d.Sandtray, err = Sandtray(ctx, db, id); err != nil {
-		return d, fmt.Errorf("report: %w", err)
-	}
+	d.Sandtray = replayTray(d.Session.Events) // the events are loaded already
 	var raw string
 	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"waystation"
 	"waystation/kiosk/sandtray"
 	"waystation/sqlite"
 )
@@ -27,27 +28,38 @@ type TrayReplay struct {
 	Figures map[string]sandtray.Figure `json:"figures"`
 }
 
-// Sandtray replays a session's sandtray actions.
+// Sandtray reads a session's events and replays its sandtray.
 func Sandtray(ctx context.Context, db *sqlite.DB, id string) (TrayReplay, error) {
-	r := TrayReplay{Grid: [2]int{sandtray.GridW, sandtray.GridH}, Water: 1, Steps: []TrayStep{}, Figures: map[string]sandtray.Figure{}}
 	rows, err := db.R.QueryContext(ctx, `SELECT seq, ts, kind, COALESCE(data, '') FROM events WHERE stream = ? AND kind LIKE 'sandtray.%' ORDER BY seq`, id)
 	if err != nil {
-		return r, err
+		return TrayReplay{}, err
 	}
 	defer rows.Close()
-	tray := sandtray.New()
+	var evs []waystation.Event
 	for rows.Next() {
-		var seq int64
-		var ts, kind, data string
-		if err := rows.Scan(&seq, &ts, &kind, &data); err != nil {
-			return r, err
+		var ev waystation.Event
+		var ts, data string
+		if err := rows.Scan(&ev.Seq, &ts, &ev.Kind, &data); err != nil {
+			return TrayReplay{}, err
 		}
-		a, ok, err := sandtray.FromEvent(kind, []byte(data))
+		ev.TS, _ = sqlite.ParseTime(ts)
+		ev.Data = []byte(data)
+		evs = append(evs, ev)
+	}
+	return replayTray(evs), rows.Err()
+}
+
+// replayTray replays the sandtray actions among a session's events, in
+// order, with the kiosk's model.
+func replayTray(evs []waystation.Event) TrayReplay {
+	r := TrayReplay{Grid: [2]int{sandtray.GridW, sandtray.GridH}, Water: 1, Steps: []TrayStep{}, Figures: map[string]sandtray.Figure{}}
+	tray := sandtray.New()
+	for _, ev := range evs {
+		a, ok, err := sandtray.FromEvent(ev.Kind, ev.Data)
 		if !ok {
 			continue
 		}
-		st := TrayStep{Seq: seq, Action: a}
-		st.TS, _ = sqlite.ParseTime(ts)
+		st := TrayStep{Seq: ev.Seq, TS: ev.TS, Action: a}
 		if err == nil {
 			_, err = tray.Apply(a)
 		}
@@ -60,5 +72,5 @@ func Sandtray(ctx context.Context, db *sqlite.DB, id string) (TrayReplay, error)
 		st.Placed, st.Sand = append([]sandtray.Placement(nil), tray.Placed...), tray.SandString()
 		r.Steps = append(r.Steps, st)
 	}
-	return r, rows.Err()
+	return r
 }
