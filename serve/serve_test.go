@@ -176,6 +176,20 @@ func TestSessionContract(t *testing.T) {
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 || m["state"] != "running" {
 		t.Fatalf("start: %d %v", status, m)
 	}
+	// The controller tells the kiosk that the session began.
+	_, frame, _ := ws.ReadMessage()
+	var begin map[string]any
+	json.Unmarshal(frame, &begin)
+	if begin["name"] != "session.start" || begin["session"] != id {
+		t.Fatalf("first command %v, want session.start", begin)
+	}
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ack","id":"`+begin["id"].(string)+`","ok":true}`))
+	for i := 0; i < 250; i++ {
+		if _, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=100", ""); len(page["events"].([]any)) >= 4 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// Withdrawn: recorded, not erased, and the next session does not start.
 	if status, m := c.do("DELETE", "/v1/clients/C-77/consents/"+consent["id"].(string), ""); status != 200 || m["withdrawn"] == nil {
 		t.Errorf("withdraw: %d %v", status, m)
@@ -190,7 +204,7 @@ func TestSessionContract(t *testing.T) {
 	if status != 202 || res["command"] == nil {
 		t.Fatalf("command: %d %v", status, res)
 	}
-	_, frame, _ := ws.ReadMessage()
+	_, frame, _ = ws.ReadMessage()
 	var cmd map[string]any
 	json.Unmarshal(frame, &cmd)
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ack","id":"`+cmd["id"].(string)+`","ok":true}`))
@@ -224,7 +238,7 @@ func TestSessionContract(t *testing.T) {
 		for _, ev := range page["events"].([]any) {
 			kinds = append(kinds, ev.(map[string]any)["kind"].(string))
 		}
-		if len(kinds) >= 5 {
+		if len(kinds) >= 7 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -232,8 +246,8 @@ func TestSessionContract(t *testing.T) {
 	// The device acks, then logs what it did; the two are stored in either
 	// order, since the ack's outcome is logged by the engine, not the device.
 	got := strings.Join(kinds, " ")
-	if got != "session.planned session.started command.sent command.acked scene.started" &&
-		got != "session.planned session.started command.sent scene.started command.acked" {
+	if got != "session.planned session.started command.sent command.acked command.sent command.acked scene.started" &&
+		got != "session.planned session.started command.sent command.acked command.sent scene.started command.acked" {
 		t.Errorf("events: %v", kinds)
 	}
 	_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=2&limit=2", "")

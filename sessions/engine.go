@@ -522,6 +522,13 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	}
 	e.mu.Unlock()
 	s, err = e.reload(ctx, id)
+	switch {
+	case err != nil:
+	case action == "start":
+		e.tellStations(ctx, by, s, "session.start", mustJSON(map[string]any{"lang": s.Plan.Lang}))
+	case !s.State.Active():
+		e.tellStations(ctx, by, s, "session.end", nil)
+	}
 	if err == nil && !s.State.Active() && s.State != Planned {
 		// The assessment is kept with the session as it ended; should this
 		// fail, it is stored the first time it is asked for.
@@ -530,6 +537,23 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		}
 	}
 	return s, err
+}
+
+// tellStations sends a command of the whole session (session.start,
+// session.end) to every station whose profile takes it, logged like any
+// command. A station that cannot take it now (offline, or not in its
+// profile) is left out: a kiosk clears itself after an idle timeout.
+func (e *Engine) tellStations(ctx context.Context, by auth.User, s Session, name string, args json.RawMessage) {
+	ctx = context.WithoutCancel(ctx)
+	for _, dev := range s.Stations {
+		checked, err := e.sender.Check(dev, name, args)
+		if err != nil {
+			continue
+		}
+		if _, err := e.dispatch(ctx, by, s.ID, dev, name, checked, nil, nil); err != nil {
+			e.logger.Warn("tell station", "session", s.ID, "device", dev, "command", name, "err", err)
+		}
+	}
 }
 
 // checkStations refuses to run a session whose station reports firmware
@@ -603,6 +627,13 @@ func (e *Engine) command(ctx context.Context, by auth.User, id, device, name str
 	if err != nil {
 		return CommandResult{}, err
 	}
+	return e.dispatch(ctx, by, id, device, name, args, overrode, started)
+}
+
+// dispatch logs a checked command as command.sent (after a level override,
+// before the level it starts) and sends it; its ack or failure is logged
+// when it comes.
+func (e *Engine) dispatch(ctx context.Context, by auth.User, id, device, name string, args json.RawMessage, overrode, started map[string]any) (CommandResult, error) {
 	cmdID := fmt.Sprintf("c-%s-%d", e.cmdBoot, e.cmdSeq.Add(1))
 	var recs []eventlog.Record
 	if overrode != nil {

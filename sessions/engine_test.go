@@ -327,6 +327,13 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 		t.Errorf("command to a planned session: %v", err)
 	}
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	// The controller tells the kiosk the session began (and its language).
+	begin := kiosk.expect("command")
+	if begin["name"] != "session.start" || begin["session"] != s.ID {
+		t.Fatalf("first command %v, want session.start", begin)
+	}
+	kiosk.send(`{"type":"ack","id":"` + begin["id"].(string) + `","ok":true}`)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked")
 	refused := []struct {
 		device, name, args, want string
 	}{
@@ -339,7 +346,7 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 			t.Errorf("%s %s: %v, want %q", r.name, r.args, err, r.want)
 		}
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started") // nothing logged for refusals
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked") // nothing logged for refusals
 
 	res, err := e.engine.Command(ctx, e.alice, s.ID, k.ID, "scene.start", json.RawMessage(`{"scene":"sea"}`))
 	if err != nil {
@@ -350,7 +357,7 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 		t.Fatalf("device got %v, want command %s", cmd, res.ID)
 	}
 	kiosk.send(`{"type":"ack","id":"` + res.ID + `","ok":true}`)
-	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked")
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "command.sent", "command.acked")
 	// The kiosk reports what it did, into the session.
 	kiosk.send(`{"type":"event","dseq":1,"session":"` + s.ID + `","kind":"scene.started","data":{"scene":"sea"}}`)
 	kiosk.expect("stored")
@@ -358,17 +365,17 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 	res2, _ := e.engine.Command(ctx, e.alice, s.ID, k.ID, "breathing.set", json.RawMessage(`{"bpm":6}`))
 	c2 := kiosk.expect("command")
 	kiosk.send(`{"type":"ack","id":"` + c2["id"].(string) + `","ok":false,"error":"no breathing guide in this scene"}`)
-	if res2.Seq != 6 {
-		t.Errorf("second command.sent at seq %d, want 6", res2.Seq)
+	if res2.Seq != 8 {
+		t.Errorf("second command.sent at seq %d, want 8", res2.Seq)
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "scene.started",
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "command.sent", "command.acked", "scene.started",
 		"command.sent", "command.failed")
 	if _, err := e.engine.Command(ctx, e.alice, s.ID, k.ID, "sandtray.open", nil); err != nil {
 		t.Fatal(err)
 	}
 	kiosk.expect("command") // never acked: times out
 
-	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "scene.started",
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "command.sent", "command.acked", "scene.started",
 		"command.sent", "command.failed", "command.sent", "command.failed")
 	evs, _ := e.log.Read(ctx, s.ID, 0, 0)
 	var failed []string
@@ -382,8 +389,8 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 	if len(failed) != 2 || failed[0] != "no breathing guide in this scene" || !strings.Contains(failed[1], "did not acknowledge") {
 		t.Errorf("failures logged: %q", failed)
 	}
-	if evs[4].Source != "device:"+k.ID {
-		t.Errorf("scene.started source %q", evs[4].Source)
+	if evs[6].Source != "device:"+k.ID {
+		t.Errorf("scene.started source %q", evs[6].Source)
 	}
 }
 
@@ -482,4 +489,35 @@ func TestThrottle(t *testing.T) {
 	if !th.Allow("s-1", "d-1", t0) || th.Allow("s-1", "d-1", t0.Add(500*time.Millisecond)) || !th.Allow("s-1", "d-2", t0) || !th.Allow("s-1", "d-1", t0.Add(time.Second)) {
 		t.Error("throttle lets through the wrong readings")
 	}
+}
+
+func TestStationsAreToldOfStartAndEnd(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-1", Low)
+	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
+	kiosk := e.connect(token, "0.5.0")
+	if _, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID},
+		Plan: json.RawMessage(`{"lang":"fr"}`)}); err == nil || !strings.Contains(err.Error(), `lang "fr" is not one of zh, en`) {
+		t.Errorf("plan in French: %v", err)
+	}
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID},
+		Plan: json.RawMessage(`{"lang":"en"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	begin := kiosk.expect("command")
+	if begin["name"] != "session.start" || begin["session"] != s.ID || begin["args"].(map[string]any)["lang"] != "en" {
+		t.Fatalf("at start the kiosk got %v, want session.start in English", begin)
+	}
+	kiosk.send(`{"type":"ack","id":"` + begin["id"].(string) + `","ok":true}`)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked")
+	e.engine.Transition(ctx, e.alice, s.ID, "end")
+	end := kiosk.expect("command")
+	if end["name"] != "session.end" || end["session"] != s.ID {
+		t.Fatalf("at the end the kiosk got %v, want session.end", end)
+	}
+	kiosk.send(`{"type":"ack","id":"` + end["id"].(string) + `","ok":true}`)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "session.ended", "command.sent", "command.acked")
 }

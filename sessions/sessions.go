@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,8 +102,14 @@ const (
 
 // Plan is an ordered list of steps; an ad-hoc session has none.
 type Plan struct {
+	// Lang is the language the client's screens speak: "zh" or "en";
+	// empty leaves each kiosk's own default.
+	Lang  string `json:"lang,omitempty"`
 	Steps []Step `json:"steps"`
 }
+
+// Langs are the languages of the client's screens.
+var Langs = []string{"zh", "en"}
 
 // Step is one part of a plan. Which fields apply depends on Kind.
 type Step struct {
@@ -138,6 +145,9 @@ func DecodePlan(raw json.RawMessage) (Plan, error) {
 	}
 	if len(p.Steps) > 50 {
 		return p, waystation.Errorf(waystation.EINVALID, "plan has %d steps; at most 50", len(p.Steps))
+	}
+	if p.Lang != "" && !slices.Contains(Langs, p.Lang) {
+		return p, waystation.Errorf(waystation.EINVALID, "plan: lang %q is not one of zh, en", p.Lang)
 	}
 	for i, s := range p.Steps {
 		if err := s.check(); err != nil {

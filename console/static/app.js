@@ -488,6 +488,8 @@
     // The controller's plan templates; a course of several sessions says so.
     const plan = h("select", { id: "plan" }, h("option", { value: "adhoc", text: t("plan.adhoc") }),
       state.plans.map((tp) => h("option", { value: tp.id, text: titleOf(tp) + (tp.course > 1 ? " · " + t("plan.course").replace("{n}", tp.course) : "") })));
+    // The language of the client's screens (kiosks), chosen per session.
+    const clientLang = h("select", { id: "client-lang" }, ["zh", "en"].map((l) => h("option", { value: l, text: t("lang." + l), selected: l === lang })));
     const stations = h("fieldset", { id: "stations" }, h("legend", { text: t("new.stations") }));
     const fillStations = () => {
       stations.replaceChildren(h("legend", { text: t("new.stations") }));
@@ -509,7 +511,8 @@
         } catch (e) {
           if (e.code !== "conflict") throw e; // a known client: keep its recorded risk tier
         }
-        const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: (state.plans.find((tp) => tp.id === plan.value) || {}).plan || null });
+        const chosenPlan = (state.plans.find((tp) => tp.id === plan.value) || {}).plan || { steps: [] };
+        const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: { ...chosenPlan, lang: clientLang.value } });
         location.hash = "#/session/" + s.id;
       } catch (e) { err.textContent = e.message; }
     } },
@@ -519,6 +522,7 @@
       h("label", { for: "room", text: t("new.room") }), room,
       stations,
       h("label", { for: "plan", text: t("new.plan") }), plan,
+      h("label", { for: "client-lang", text: t("new.lang") }), clientLang,
       h("button", { type: "submit", class: "primary", id: "create" }, t("new.create")), err);
     main().replaceChildren(form);
   }

@@ -109,6 +109,8 @@ var commands = []Command{
 		{Name: "level", Type: Number, Required: true, Min: 0, Max: 1},
 		{Name: "ramp_ms", Type: Int, Min: 0, Max: 60000},
 	}},
+	{Name: "session.start", Doc: "begin the client's part of a session on this device (sent by the controller when the session starts)", Args: []Arg{
+		{Name: "lang", Type: String, MaxLen: 8, Doc: "language of the client's screens: zh or en; empty keeps the device's default"}}},
 	{Name: "session.end", Doc: "end the client's part of the session on this device"},
 	{Name: "device.identify", Doc: "show or sound the device so a technician can find it (outside sessions)", Args: []Arg{
 		{Name: "seconds", Type: Int, Min: 1, Max: 60, Default: 10.0},
