@@ -1,0 +1,266 @@
+// Package link is the kiosk's connection to the controller: the device
+// websocket protocol (hello, welcome, commands and acks, events and
+// stored), with every event journaled on disk until the controller has
+// stored it and resent after a reconnect. It reconnects with backoff and
+// jitter for as long as it runs; the kiosk keeps working while it is away.
+package link
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waystation/devices/wire"
+	"waystation/kiosk/journal"
+)
+
+// Status is the link's state as the kiosk shows it.
+type Status struct {
+	Online bool
+	// Device, Name and Room come from the controller's welcome.
+	Device, Name, Room string
+	// Err is why the last connection ended or failed.
+	Err error
+	// Pending counts events waiting for the controller.
+	Pending int
+}
+
+// Handler applies a command from the controller; the error, if any, is
+// sent back as the refusal in the command's ack.
+type Handler func(cmd wire.Command) error
+
+// Link connects a kiosk to its controller.
+type Link struct {
+	// URL is the controller's device endpoint, ws://HOST:PORT/v1/devices/ws.
+	URL      string
+	Token    string
+	Firmware string
+	Journal  *journal.Journal
+	Logger   *slog.Logger
+	// OnCommand applies commands; it runs on the link's goroutine.
+	OnCommand Handler
+	// OnStatus, if set, is told every change of Status.
+	OnStatus func(Status)
+
+	mu     sync.Mutex
+	ws     *websocket.Conn
+	status Status
+}
+
+// DeviceURL turns the controller's base URL (http://HOST:PORT) into its
+// device websocket endpoint.
+func DeviceURL(controller string) (string, error) {
+	u, err := url.Parse(strings.TrimRight(controller, "/"))
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("controller %q is not a URL like http://127.0.0.1:8080", controller)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "ws"
+	case "https", "wss":
+		u.Scheme = "wss"
+	default:
+		return "", fmt.Errorf("controller %q: scheme %q is not http or https", controller, u.Scheme)
+	}
+	u.Path = "/v1/devices/ws"
+	return u.String(), nil
+}
+
+// Run connects, and reconnects after every drop with backoff (250 ms
+// doubling to 10 s) and jitter, until ctx ends.
+func (l *Link) Run(ctx context.Context) {
+	if l.Logger == nil {
+		l.Logger = slog.Default()
+	}
+	backoff := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		welcomed, err := l.connect(ctx)
+		l.setStatus(func(s *Status) { s.Online, s.Err = false, err })
+		if ctx.Err() != nil {
+			return
+		}
+		if welcomed {
+			backoff = 250 * time.Millisecond
+		}
+		wait := backoff + time.Duration(rand.Int64N(int64(backoff/2)+1))
+		l.Logger.Info("kiosk: controller connection ended; reconnecting", "err", err, "in", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// Status returns the link's state now.
+func (l *Link) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.status
+	s.Pending = l.Journal.Len()
+	return s
+}
+
+func (l *Link) setStatus(f func(*Status)) {
+	l.mu.Lock()
+	f(&l.status)
+	s := l.status
+	l.mu.Unlock()
+	s.Pending = l.Journal.Len()
+	if l.OnStatus != nil {
+		l.OnStatus(s)
+	}
+}
+
+// ErrRefused is a connection the controller turned away (a bad or revoked
+// token): retrying goes on, slowly, as a technician may fix it.
+var ErrRefused = errors.New("the controller refused this kiosk's token")
+
+// connect runs one connection until it ends; welcomed says it got as far
+// as the controller's welcome.
+func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
+	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, l.URL, http.Header{"Authorization": {"Bearer " + l.Token}})
+	if err != nil {
+		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+			return false, fmt.Errorf("%w (HTTP %d)", ErrRefused, resp.StatusCode)
+		}
+		return false, err
+	}
+	defer ws.Close()
+	ws.SetReadLimit(1 << 20)
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { <-connCtx.Done(); ws.Close() }()
+	l.mu.Lock()
+	l.ws = ws
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.ws = nil
+		l.mu.Unlock()
+	}()
+	if err := l.write(map[string]any{"type": wire.TypeHello, "firmware": l.Firmware, "last_acked": l.Journal.LastStored()}); err != nil {
+		return false, err
+	}
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var welcome wire.Welcome
+	if err := ws.ReadJSON(&welcome); err != nil {
+		return false, fmt.Errorf("waiting for welcome: %w", err)
+	}
+	if welcome.Type != wire.TypeWelcome {
+		return false, fmt.Errorf("expected welcome, got %q", welcome.Type)
+	}
+	if err := l.Journal.Floor(welcome.LastDSeq); err != nil {
+		return true, err
+	}
+	heartbeat := time.Duration(welcome.HeartbeatMS) * time.Millisecond
+	if heartbeat <= 0 {
+		heartbeat = 5 * time.Second
+	}
+	// The controller pings every heartbeat; silence for three means the
+	// connection is gone even if TCP has not noticed (a half-open link).
+	deadline := func() { ws.SetReadDeadline(time.Now().Add(3 * heartbeat)) }
+	deadline()
+	ws.SetPingHandler(func(data string) error {
+		deadline()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(5*time.Second))
+	})
+	l.setStatus(func(s *Status) {
+		s.Online, s.Err = true, nil
+		s.Device, s.Name, s.Room = welcome.Device, welcome.Name, welcome.Room
+	})
+	// Resend what the controller never confirmed, in order.
+	for _, b := range l.Journal.Pending() {
+		if err := l.writeRaw(b); err != nil {
+			return true, err
+		}
+	}
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			return true, err
+		}
+		deadline()
+		var f struct {
+			wire.Command
+			DSeq    int64  `json:"dseq"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(b, &f); err != nil {
+			l.Logger.Warn("kiosk: unreadable frame from the controller", "err", err)
+			continue
+		}
+		switch f.Type {
+		case wire.TypeStored:
+			l.Journal.Stored(f.DSeq)
+			l.setStatus(func(*Status) {})
+		case wire.TypeError:
+			if f.DSeq != 0 && f.Code != "unavailable" {
+				l.Journal.Stored(f.DSeq) // final for that event
+			}
+			l.Logger.Warn("kiosk: the controller refused a frame", "code", f.Code, "msg", f.Message, "dseq", f.DSeq)
+		case wire.TypeCommand:
+			ack := map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": true}
+			if l.OnCommand != nil {
+				if err := l.OnCommand(f.Command); err != nil {
+					ack["ok"], ack["error"] = false, err.Error()
+				}
+			}
+			if err := l.write(ack); err != nil {
+				return true, err
+			}
+		}
+	}
+}
+
+func (l *Link) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return l.writeRaw(b)
+}
+
+func (l *Link) writeRaw(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ws == nil {
+		return errors.New("not connected")
+	}
+	l.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return l.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// Event records something the client did: it is numbered, written to the
+// journal (synced) and sent if the controller is there; otherwise it goes
+// after the next reconnect. An error means the journal could not keep it.
+func (l *Link) Event(session, kind string, data any) (int64, error) {
+	dseq, b, err := l.Journal.Add(func(dseq int64) ([]byte, error) {
+		b, err := json.Marshal(map[string]any{"type": wire.TypeEvent, "dseq": dseq, "session": session,
+			"ts": time.Now().UTC().Format(time.RFC3339Nano), "kind": kind, "data": data})
+		if err == nil && len(b) > wire.MaxFrame {
+			err = fmt.Errorf("event %s is %d bytes; the controller takes frames of at most %d", kind, len(b), wire.MaxFrame)
+		}
+		return b, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	l.writeRaw(b) // on failure it is resent after reconnecting
+	l.setStatus(func(*Status) {})
+	return dseq, nil
+}

@@ -1,0 +1,177 @@
+package link_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"waystation/devices/devicetest"
+	"waystation/devices/profile"
+	"waystation/devices/registry"
+	"waystation/kiosk/journal"
+	"waystation/kiosk/link"
+	"waystation/serve"
+	"waystation/sqlite"
+)
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func start(t *testing.T, addr, data string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	return func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// kiosk runs a link over the journal in dir until the returned stop.
+func kiosk(t *testing.T, url, token, dir string) (*link.Link, func()) {
+	j, err := journal.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &link.Link{URL: url, Token: token, Firmware: "0.5.0", Journal: j, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	return l, func() { cancel(); <-done; j.Close() }
+}
+
+func dseqs(db *sqlite.DB, device string) []int64 {
+	var out []int64
+	rows, _ := db.R.Query(`SELECT dseq FROM device_dedupe WHERE device_id = ? ORDER BY seq`, device)
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		rows.Scan(&n)
+		out = append(out, n)
+	}
+	return out
+}
+
+// Events made while the controller is down, by a kiosk that is itself
+// restarted before the controller comes back, are all stored, once, in
+// order; a kiosk whose journal was lost numbers on above what is stored.
+func TestNothingIsLostAcrossRestarts(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reg := registry.New(db)
+	reg.AddRoom(ctx, "Room")
+	set, _ := profile.LoadDir("../../firmware-profiles")
+	d, token, err := reg.Add(ctx, set, registry.NewDevice{Profile: "kiosk-ws-1", Name: "Kiosk", Room: "Room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	url, err := link.DeviceURL("http://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopController := start(t, addr, data)
+	jdir := t.TempDir()
+	l, stopKiosk := kiosk(t, url, token, jdir)
+	devicetest.Wait(t, "the kiosk online", func() bool { return l.Status().Online })
+	if st := l.Status(); st.Device != d.ID || st.Name != "Kiosk" || st.Room != "Room" {
+		t.Errorf("status after welcome: %+v", st)
+	}
+	l.Event("", "kiosk.started", nil)
+	devicetest.Wait(t, "the first event stored", func() bool { return l.Status().Pending == 0 })
+
+	stopController()
+	devicetest.Wait(t, "the kiosk offline", func() bool { return !l.Status().Online })
+	for i := 0; i < 3; i++ {
+		if _, err := l.Event("", "help.requested", map[string]int{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopKiosk() // the kiosk restarts too, before the controller is back
+	l, stopKiosk = kiosk(t, url, token, jdir)
+	if n := l.Status().Pending; n != 3 {
+		t.Fatalf("%d events pending after the kiosk restarted, want 3", n)
+	}
+	l.Event("", "help.requested", map[string]int{"i": 3})
+	stopController = start(t, addr, data)
+	devicetest.Wait(t, "the journal emptied", func() bool { return l.Status().Online && l.Status().Pending == 0 })
+	if got := dseqs(db, d.ID); len(got) != 5 || got[0] != 1 || got[4] != 5 {
+		t.Errorf("stored dseqs %v, want 1..5 once each", got)
+	}
+
+	// The journal is lost (a new disk): numbering goes on above 5.
+	stopKiosk()
+	l, stopKiosk = kiosk(t, url, token, t.TempDir())
+	defer stopKiosk()
+	defer stopController()
+	devicetest.Wait(t, "the new kiosk online", func() bool { return l.Status().Online })
+	dseq, _ := l.Event("", "kiosk.started", nil)
+	if dseq != 6 {
+		t.Errorf("first dseq after losing the journal: %d, want 6", dseq)
+	}
+	devicetest.Wait(t, "the event after the lost journal stored", func() bool { return len(dseqs(db, d.ID)) == 6 })
+
+	// Too big for a frame: refused before it is numbered.
+	if _, err := l.Event("", "sandtray.snapshot", map[string]string{"png": string(bytes.Repeat([]byte("x"), 70<<10))}); err == nil {
+		t.Error("an event over 64 KiB was accepted")
+	}
+	if dseq, _ := l.Event("", "kiosk.idle", nil); dseq != 7 {
+		t.Errorf("dseq after a refused event %d, want 7", dseq)
+	}
+}
+
+func TestBadToken(t *testing.T) {
+	data := t.TempDir()
+	addr := freeAddr(t)
+	stop := start(t, addr, data)
+	defer stop()
+	url, _ := link.DeviceURL("http://" + addr)
+	l, stopKiosk := kiosk(t, url, "not-a-token", t.TempDir())
+	defer stopKiosk()
+	var err error
+	devicetest.Wait(t, "the refusal", func() bool { err = l.Status().Err; return err != nil })
+	if !errors.Is(err, link.ErrRefused) || l.Status().Online {
+		t.Errorf("bad token: %v, online %v", err, l.Status().Online)
+	}
+}
+
+func TestDeviceURL(t *testing.T) {
+	cases := []struct{ in, want, err string }{
+		{"http://127.0.0.1:8080", "ws://127.0.0.1:8080/v1/devices/ws", ""},
+		{"https://ctl.example:8443/", "wss://ctl.example:8443/v1/devices/ws", ""},
+		{"127.0.0.1:8080", "", "is not a URL"},
+		{"ftp://x", "", `scheme "ftp"`},
+	}
+	for _, c := range cases {
+		got, err := link.DeviceURL(c.in)
+		if got != c.want || (c.err == "" && err != nil) || (c.err != "" && (err == nil || !bytes.Contains([]byte(err.Error()), []byte(c.err)))) {
+			t.Errorf("DeviceURL(%q) = %q, %v; want %q, %q", c.in, got, err, c.want, c.err)
+		}
+	}
+}
