@@ -1,0 +1,448 @@
+package kiosk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"waystation/content"
+	"waystation/devices/wire"
+	"waystation/kiosk/sandtray"
+)
+
+// Screen is what the kiosk shows.
+type Screen string
+
+// Screens of the kiosk.
+const (
+	Attract  Screen = "attract"  // between clients: a calm welcome
+	CheckIn  Screen = "checkin"  // distress 0-10 and a mood, at session start
+	Waiting  Screen = "waiting"  // checked in; the counsellor chooses what comes
+	Scene    Screen = "scene"    // a relaxation scene, maybe with the breathing pacer or a guide
+	Sandtray Screen = "sandtray" // the digital sandtray
+	Rating   Screen = "rating"   // a question from the counsellor
+	CheckOut Screen = "checkout" // distress and mood again, at session end
+	Goodbye  Screen = "goodbye"  // thanks; cleared a moment later
+)
+
+// Moods offered at check-in and check-out.
+var Moods = []string{"calm", "sad", "anxious", "angry", "tired", "okay"}
+
+// Guides are the guided texts a scene can show.
+var Guides = []string{"none", "pmr", "grounding"}
+
+// Breathing paces the breathing guide.
+type Breathing struct {
+	BPM    float64 `json:"bpm"`
+	Inhale float64 `json:"inhale_ratio"` // share of each breath spent breathing in
+	Hold   float64 `json:"hold_s"`       // pause after breathing in
+	// Start is when the current pace began: the breath's phase counts from it.
+	Start time.Time `json:"-"`
+}
+
+// Phase returns where in the breath the pacer is at t: "in", "hold" or
+// "out", and how far through that part (0-1).
+func (b Breathing) Phase(t time.Time) (string, float64) {
+	if b.BPM <= 0 {
+		return "", 0
+	}
+	period := 60 / b.BPM
+	in := period * b.Inhale
+	hold := min(b.Hold, period-in)
+	out := period - in - hold
+	p := t.Sub(b.Start).Seconds()
+	p -= period * float64(int(p/period))
+	switch {
+	case p < in:
+		return "in", p / in
+	case p < in+hold:
+		return "hold", (p - in) / hold
+	default:
+		return "out", (p - in - hold) / out
+	}
+}
+
+// Prompt is a rating the counsellor asks for.
+type Prompt struct {
+	Text     string
+	Min, Max int
+	// Back is the screen to return to once answered.
+	Back Screen
+}
+
+// Emit records an event of the client: cmd/kiosk sends it through the
+// journal and link. An error means it could not be kept.
+type Emit func(session, kind string, data any) error
+
+// State is a copy of the model for drawing.
+type State struct {
+	Screen    Screen
+	Lang      string
+	Session   string
+	Scene     string
+	Guide     string
+	Bright    float64 // scene brightness 0-1
+	Motion    float64 // scene motion 0-1
+	Breathing Breathing
+	Prompt    Prompt
+	Tray      *sandtray.Tray // a copy
+	// HelpAt is when the client last pressed the help button (zero: not
+	// pressed); HelpOffline says the controller was unreachable then.
+	HelpAt      time.Time
+	HelpOffline bool
+	Online      bool
+	// IdentifyUntil is set while a technician's identify shows.
+	IdentifyUntil time.Time
+	// Generation counts clears: a drawing cache keyed on it never shows
+	// one client's things to the next.
+	Generation int
+}
+
+// Model is the kiosk's state. It is safe for concurrent use: the link's
+// goroutine applies commands while the game loop draws and takes input.
+type Model struct {
+	// DefaultLang is the language when a session does not choose one.
+	DefaultLang string
+	// Idle is how long without a touch or a command before the kiosk
+	// clears everything and returns to the attract screen.
+	Idle time.Duration
+	// Snapshot, if set, returns a PNG of the tray as the client left it;
+	// it is sent at session end when the tray was used.
+	Snapshot func(*sandtray.Tray) ([]byte, error)
+	// Logf reports what could not be recorded.
+	Logf func(format string, args ...any)
+
+	emit Emit
+	now  func() time.Time
+
+	mu         sync.Mutex
+	st         State
+	lastActive time.Time
+	goodbyeAt  time.Time
+	sceneEnd   time.Time
+	trayUsed   bool
+	ended      bool // session.end came; the client checks out
+	tray       *sandtray.Tray
+}
+
+// NewModel returns a kiosk on its attract screen.
+func NewModel(emit Emit, now func() time.Time) *Model {
+	if now == nil {
+		now = time.Now
+	}
+	m := &Model{DefaultLang: "zh", Idle: 10 * time.Minute, emit: emit, now: now}
+	m.reset()
+	return m
+}
+
+// reset clears everything a client made. Callers hold mu (or own m).
+func (m *Model) reset() {
+	gen := m.st.Generation + 1
+	online, lang := m.st.Online, m.DefaultLang
+	m.st = State{Screen: Attract, Lang: lang, Bright: 1, Motion: 1, Guide: "none", Online: online, Generation: gen,
+		Breathing: Breathing{BPM: 6, Inhale: 0.4, Start: m.now()}}
+	m.tray = sandtray.New()
+	m.trayUsed, m.ended = false, false
+	m.goodbyeAt, m.sceneEnd = time.Time{}, time.Time{}
+	m.lastActive = m.now()
+}
+
+// State returns a copy of the state for drawing.
+func (m *Model) State() State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.st
+	s.Tray = m.copyTray()
+	return s
+}
+
+func (m *Model) copyTray() *sandtray.Tray {
+	t := &sandtray.Tray{Sand: slices.Clone(m.tray.Sand), Placed: slices.Clone(m.tray.Placed), NextID: m.tray.NextID}
+	return t
+}
+
+// SetOnline records whether the controller is reachable.
+func (m *Model) SetOnline(on bool) {
+	m.mu.Lock()
+	m.st.Online = on
+	m.mu.Unlock()
+}
+
+func (m *Model) record(kind string, data any) {
+	if m.emit == nil {
+		return
+	}
+	if err := m.emit(m.st.Session, kind, data); err != nil && m.Logf != nil {
+		m.Logf("kiosk: could not record %s: %v", kind, err)
+	}
+}
+
+// Command applies a command from the controller; an error refuses it (the
+// ack says why) and changes nothing.
+func (m *Model) Command(cmd wire.Command) error {
+	var args map[string]any
+	if len(cmd.Args) > 0 && string(cmd.Args) != "null" {
+		if err := json.Unmarshal(cmd.Args, &args); err != nil {
+			return fmt.Errorf("%s: arguments: %v", cmd.Name, err)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cmd.Session != "" && cmd.Session != m.st.Session && cmd.Name != "device.identify" && cmd.Name != "session.start" {
+		if cmd.Name == "session.end" {
+			return fmt.Errorf("session %s is not the one on this kiosk", cmd.Session)
+		}
+		// A command of a session the kiosk did not hear begin (it was
+		// offline at the start): that session begins now, for a new client.
+		if m.st.Session != "" || m.trayUsed {
+			m.reset()
+		}
+		m.st.Session = cmd.Session
+		m.record("session.joined", map[string]any{"by": cmd.Name})
+	}
+	m.lastActive = m.now()
+	switch cmd.Name {
+	case "session.start":
+		lang, _ := args["lang"].(string)
+		if lang != "" && lang != "zh" && lang != "en" {
+			return fmt.Errorf("lang %q is not zh or en", lang)
+		}
+		if m.st.Session != cmd.Session || m.trayUsed || m.st.Screen != Attract {
+			m.reset()
+		}
+		m.st.Session = cmd.Session
+		if lang != "" {
+			m.st.Lang = lang
+		}
+		m.st.Screen = CheckIn
+		m.record("checkin.shown", map[string]any{"lang": m.st.Lang})
+	case "scene.start":
+		scene, _ := args["scene"].(string)
+		if !isScene(scene) {
+			return fmt.Errorf("unknown scene %q (%s)", scene, strings.Join(sceneIDs(), ", "))
+		}
+		m.st.Scene, m.st.Screen = scene, Scene
+		m.sceneEnd = time.Time{}
+		if d, _ := args["duration_s"].(float64); d > 0 {
+			m.sceneEnd = m.now().Add(time.Duration(d * float64(time.Second)))
+		}
+		m.record("scene.started", map[string]any{"scene": scene})
+	case "scene.set":
+		if g, ok := args["guide"].(string); ok {
+			if !slices.Contains(Guides, g) {
+				return fmt.Errorf("unknown guide %q (%s)", g, strings.Join(Guides, ", "))
+			}
+			m.st.Guide = g
+		}
+		if v, ok := args["brightness"].(float64); ok {
+			m.st.Bright = v
+		}
+		if v, ok := args["motion"].(float64); ok {
+			m.st.Motion = v
+		}
+		m.record("scene.changed", map[string]any{"scene": m.st.Scene, "guide": m.st.Guide, "brightness": m.st.Bright, "motion": m.st.Motion})
+	case "breathing.set":
+		b := Breathing{BPM: num(args["bpm"], 6), Inhale: num(args["inhale_ratio"], 0.4), Hold: num(args["hold_s"], 0), Start: m.now()}
+		if b.BPM < 2 || b.BPM > 20 || b.Inhale < 0.2 || b.Inhale > 0.8 || b.Hold < 0 || b.Hold > 10 {
+			return fmt.Errorf("breathing pace out of range: bpm 2-20, inhale_ratio 0.2-0.8, hold_s 0-10")
+		}
+		if b.Hold >= 60/b.BPM*(1-b.Inhale) {
+			return fmt.Errorf("a hold of %gs leaves no time to breathe out at %g breaths a minute", b.Hold, b.BPM)
+		}
+		m.st.Breathing = b // a new breath starts now, as the speakers' cue does
+		if m.st.Screen != Rating && m.st.Screen != CheckOut {
+			m.st.Screen = Scene
+		}
+		m.record("breathing.changed", map[string]any{"bpm": b.BPM, "inhale_ratio": b.Inhale, "hold_s": b.Hold})
+	case "sandtray.open":
+		m.st.Screen = Sandtray
+		m.record("sandtray.opened", nil)
+	case "sandtray.clear":
+		if _, err := m.tray.Apply(sandtray.Action{Kind: sandtray.Clear}); err != nil {
+			return err
+		}
+		m.record("sandtray.cleared", nil)
+	case "prompt.rating":
+		text, _ := args["prompt"].(string)
+		p := Prompt{Text: text, Min: int(num(args["min"], 0)), Max: int(num(args["max"], 10)), Back: m.st.Screen}
+		if strings.TrimSpace(text) == "" || p.Min >= p.Max || p.Max-p.Min > 10 {
+			return fmt.Errorf("a rating needs a prompt and a scale of 2 to 11 points (min %d, max %d)", p.Min, p.Max)
+		}
+		if p.Back == Rating {
+			p.Back = m.st.Prompt.Back
+		}
+		m.st.Prompt, m.st.Screen = p, Rating
+		m.record("rating.shown", map[string]any{"prompt": text})
+	case "session.end":
+		m.end()
+	case "device.identify":
+		secs := num(args["seconds"], 10)
+		m.st.IdentifyUntil = m.now().Add(time.Duration(secs * float64(time.Second)))
+		m.record("device.identified", map[string]any{"seconds": secs})
+	default:
+		return fmt.Errorf("this kiosk cannot do %s", cmd.Name)
+	}
+	return nil
+}
+
+// end closes the client's part: the tray's picture is sent if it was used,
+// and the client checks out.
+func (m *Model) end() {
+	if m.trayUsed && m.Snapshot != nil {
+		png, err := m.Snapshot(m.copyTray())
+		if err != nil {
+			if m.Logf != nil {
+				m.Logf("kiosk: tray snapshot: %v", err)
+			}
+		} else {
+			m.record("sandtray.snapshot", map[string]any{"png": png, "figures": len(m.tray.Placed)})
+		}
+	}
+	m.ended = true
+	m.st.Screen = CheckOut
+	m.record("checkout.shown", nil)
+}
+
+func num(v any, def float64) float64 {
+	if f, ok := v.(float64); ok {
+		return f
+	}
+	return def
+}
+
+func isScene(id string) bool { return slices.Contains(sceneIDs(), id) }
+
+func sceneIDs() []string {
+	var ids []string
+	for _, it := range content.List(content.KindScene) {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+// touch notes the client's activity. Callers hold mu.
+func (m *Model) touch() { m.lastActive = m.now() }
+
+// Touch notes a touch anywhere: it keeps the idle timeout away.
+func (m *Model) Touch() {
+	m.mu.Lock()
+	m.touch()
+	m.mu.Unlock()
+}
+
+// ErrWrongScreen is a client action on a screen that does not offer it.
+var ErrWrongScreen = errors.New("not on this screen")
+
+// CheckIn records the client's distress (0-10) and mood at check-in, or at
+// check-out on the check-out screen.
+func (m *Model) CheckIn(distress int, mood string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if distress < 0 || distress > 10 || !slices.Contains(Moods, mood) {
+		return fmt.Errorf("distress %d (0-10) or mood %q (%s)", distress, mood, strings.Join(Moods, ", "))
+	}
+	m.touch()
+	switch m.st.Screen {
+	case CheckIn:
+		m.record("checkin.rating", map[string]any{"distress": distress, "mood": mood})
+		m.st.Screen = Waiting
+	case CheckOut:
+		m.record("checkout.rating", map[string]any{"distress": distress, "mood": mood})
+		m.st.Screen = Goodbye
+		m.goodbyeAt = m.now()
+	default:
+		return ErrWrongScreen
+	}
+	return nil
+}
+
+// Answer records the client's answer to the rating prompt.
+func (m *Model) Answer(value int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st.Screen != Rating {
+		return ErrWrongScreen
+	}
+	p := m.st.Prompt
+	if value < p.Min || value > p.Max {
+		return fmt.Errorf("rating %d is outside %d-%d", value, p.Min, p.Max)
+	}
+	m.touch()
+	m.record("rating.answer", map[string]any{"prompt": p.Text, "value": value})
+	m.st.Screen = p.Back
+	if m.st.Screen == "" || m.st.Screen == Rating {
+		m.st.Screen = Waiting
+	}
+	return nil
+}
+
+// Help records a press of the call-counsellor button, at once, on any
+// screen. The model notes whether the controller was reachable, so the
+// screen can tell the client what to do.
+func (m *Model) Help() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.touch()
+	m.st.HelpAt = m.now()
+	m.st.HelpOffline = !m.st.Online
+	m.record("help.requested", map[string]any{"screen": string(m.st.Screen), "online": m.st.Online})
+}
+
+// DismissHelp hides the help message.
+func (m *Model) DismissHelp() {
+	m.mu.Lock()
+	m.st.HelpAt = time.Time{}
+	m.mu.Unlock()
+}
+
+// Tray applies a client's sandtray action; a refused action changes
+// nothing and records nothing. It returns the new placement's number for a
+// place.
+func (m *Model) Tray(a sandtray.Action) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st.Screen != Sandtray {
+		return 0, ErrWrongScreen
+	}
+	m.touch()
+	id, err := m.tray.Apply(a)
+	if err != nil {
+		return 0, err
+	}
+	m.trayUsed = true
+	if a.Kind == sandtray.Place {
+		a.ID = id
+	}
+	data, _ := json.Marshal(a)
+	var fields map[string]any
+	json.Unmarshal(data, &fields)
+	delete(fields, "kind")
+	m.record(sandtray.EventPrefix+a.Kind, fields)
+	return id, nil
+}
+
+// Tick moves time on: a scene's end, the goodbye screen's clearing, and
+// the idle timeout that clears everything a client made.
+func (m *Model) Tick() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if !m.sceneEnd.IsZero() && now.After(m.sceneEnd) {
+		m.record("scene.ended", map[string]any{"scene": m.st.Scene})
+		m.sceneEnd = time.Time{}
+		m.st.Screen = Waiting
+	}
+	if !m.goodbyeAt.IsZero() && now.Sub(m.goodbyeAt) > 8*time.Second {
+		m.record("session.closed_on_device", nil)
+		m.reset()
+		return
+	}
+	if m.st.Screen != Attract && m.Idle > 0 && now.Sub(m.lastActive) > m.Idle {
+		m.record("kiosk.cleared", map[string]any{"reason": "idle", "idle_s": m.Idle.Seconds()})
+		m.reset()
+	}
+}

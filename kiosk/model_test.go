@@ -1,0 +1,229 @@
+package kiosk
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"waystation/devices/wire"
+	"waystation/kiosk/sandtray"
+)
+
+type recorded struct {
+	session, kind string
+	data          []byte
+}
+
+type fixture struct {
+	m   *Model
+	now time.Time
+	evs []recorded
+}
+
+func newFixture() *fixture {
+	f := &fixture{now: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)}
+	f.m = NewModel(func(session, kind string, data any) error {
+		b, _ := json.Marshal(data)
+		f.evs = append(f.evs, recorded{session, kind, b})
+		return nil
+	}, func() time.Time { return f.now })
+	f.m.Snapshot = func(t *sandtray.Tray) ([]byte, error) { return []byte("PNG"), nil }
+	return f
+}
+
+func (f *fixture) cmd(session, name, args string) error {
+	return f.m.Command(wire.Command{Type: "command", ID: "c-1", Session: session, Name: name, Args: json.RawMessage(args)})
+}
+
+func (f *fixture) kinds() string {
+	var k []string
+	for _, e := range f.evs {
+		k = append(k, e.kind)
+	}
+	return strings.Join(k, " ")
+}
+
+func TestCommands(t *testing.T) {
+	cases := []struct {
+		name, args string
+		screen     Screen
+		kind, data string // the event recorded, its data
+		err        string
+	}{
+		{"scene.start", `{"scene":"sea"}`, Scene, "scene.started", `{"scene":"sea"}`, ""},
+		{"scene.start", `{"scene":"moon"}`, CheckIn, "", "", `unknown scene "moon" (sea, forest, rain, night)`},
+		{"scene.set", `{"guide":"grounding","motion":0.3}`, CheckIn, "scene.changed", `{"brightness":1,"guide":"grounding","motion":0.3,"scene":""}`, ""},
+		{"scene.set", `{"guide":"hypnosis"}`, CheckIn, "", "", `unknown guide "hypnosis"`},
+		{"breathing.set", `{"bpm":6}`, Scene, "breathing.changed", `{"bpm":6,"hold_s":0,"inhale_ratio":0.4}`, ""},
+		{"breathing.set", `{"bpm":20,"inhale_ratio":0.5,"hold_s":1.5}`, CheckIn, "", "", "leaves no time to breathe out"},
+		{"breathing.set", `{"bpm":40}`, CheckIn, "", "", "out of range"},
+		{"sandtray.open", ``, Sandtray, "sandtray.opened", `null`, ""},
+		{"sandtray.clear", ``, CheckIn, "sandtray.cleared", `null`, ""},
+		{"prompt.rating", `{"prompt":"How tense are you?","min":0,"max":10}`, Rating, "rating.shown", `{"prompt":"How tense are you?"}`, ""},
+		{"prompt.rating", `{"prompt":"","max":10}`, CheckIn, "", "", "needs a prompt"},
+		{"device.identify", `{"seconds":5}`, CheckIn, "device.identified", `{"seconds":5}`, ""},
+		{"program.launch", `{"program":"beach"}`, CheckIn, "", "", "cannot do program.launch"},
+		{"scene.start", `[1]`, CheckIn, "", "", "arguments"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+c.args, func(t *testing.T) {
+			f := newFixture()
+			if err := f.cmd("s-1", "session.start", `{"lang":"en"}`); err != nil {
+				t.Fatal(err)
+			}
+			f.evs = nil
+			err := f.cmd("s-1", c.name, c.args)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Errorf("error %v, want %q", err, c.err)
+				}
+				if len(f.evs) != 0 {
+					t.Errorf("a refused command recorded %s", f.kinds())
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			st := f.m.State()
+			if st.Screen != c.screen || st.Lang != "en" || st.Session != "s-1" {
+				t.Errorf("screen %s lang %s session %s, want %s en s-1", st.Screen, st.Lang, st.Session, c.screen)
+			}
+			if c.kind != "" {
+				if len(f.evs) != 1 || f.evs[0].kind != c.kind || string(f.evs[0].data) != c.data || f.evs[0].session != "s-1" {
+					t.Errorf("recorded %+v, want %s %s", f.evs, c.kind, c.data)
+				}
+			}
+		})
+	}
+}
+
+// A whole client: check-in, a scene, a rating, the tray, help, the end with
+// the tray's picture, check-out, and nothing left for the next client.
+func TestAClientFromStartToClear(t *testing.T) {
+	f := newFixture()
+	f.m.SetOnline(true)
+	f.cmd("s-1", "session.start", `{"lang":"zh"}`)
+	if err := f.m.CheckIn(11, "calm"); err == nil {
+		t.Error("distress 11 accepted")
+	}
+	if err := f.m.Answer(3); err != ErrWrongScreen {
+		t.Errorf("answer without a prompt: %v", err)
+	}
+	if err := f.m.CheckIn(7, "anxious"); err != nil {
+		t.Fatal(err)
+	}
+	f.cmd("s-1", "scene.start", `{"scene":"forest","duration_s":60}`)
+	f.cmd("s-1", "prompt.rating", `{"prompt":"tense?","min":0,"max":10}`)
+	if err := f.m.Answer(11); err == nil {
+		t.Error("answer outside the scale accepted")
+	}
+	f.m.Answer(4)
+	if s := f.m.State().Screen; s != Scene {
+		t.Errorf("after the answer: %s, want back to the scene", s)
+	}
+	f.now = f.now.Add(61 * time.Second)
+	f.m.Tick()
+	if s := f.m.State().Screen; s != Waiting {
+		t.Errorf("after the scene's duration: %s", s)
+	}
+	if _, err := f.m.Tray(sandtray.Action{Kind: sandtray.Place, Figure: "tree-pine", X: 0.5, Y: 0.5}); err != ErrWrongScreen {
+		t.Errorf("tray action before the tray opened: %v", err)
+	}
+	f.cmd("s-1", "sandtray.open", ``)
+	actions := []sandtray.Action{
+		{Kind: sandtray.Place, Figure: sandtray.Figures()[0].ID, X: 0.5, Y: 0.5},
+		{Kind: sandtray.Move, ID: 1, X: 0.2, Y: 0.3},
+		{Kind: sandtray.Dig, X: 0.7, Y: 0.7, Radius: 0.1, Amount: 0.9},
+		{Kind: sandtray.Place, Figure: "no-such-figure", X: 0.5, Y: 0.5},
+		{Kind: sandtray.Move, ID: 1, X: 1.5, Y: 0.3},
+		{Kind: sandtray.Rotate, ID: 1, Angle: 90},
+		{Kind: sandtray.Undo},
+	}
+	for _, a := range actions {
+		f.m.Tray(a)
+	}
+	f.m.SetOnline(false)
+	f.m.Help()
+	if st := f.m.State(); st.HelpAt.IsZero() || !st.HelpOffline {
+		t.Errorf("help while offline: %+v", st)
+	}
+	// The tray the events replay to is the tray the client sees.
+	var logged []sandtray.Action
+	for _, e := range f.evs {
+		if a, ok, err := sandtray.FromEvent(e.kind, e.data); ok && err == nil && e.kind != "sandtray.cleared" {
+			logged = append(logged, a)
+		}
+	}
+	steps, refused := sandtray.Replay(logged)
+	for _, err := range refused {
+		if err != nil {
+			t.Errorf("replay refused a logged action: %v", err)
+		}
+	}
+	if len(logged) != 5 {
+		t.Fatalf("logged %d actions (%v refused), want the 5 that applied", len(logged), refused)
+	}
+	got, _ := json.Marshal(steps[len(steps)-1])
+	want, _ := json.Marshal(f.m.State().Tray)
+	if string(got) != string(want) {
+		t.Error("the replayed tray differs from the kiosk's")
+	}
+	gen := f.m.State().Generation
+	f.cmd("s-1", "session.end", ``)
+	if s := f.m.State().Screen; s != CheckOut {
+		t.Errorf("after session.end: %s", s)
+	}
+	f.m.CheckIn(2, "calm")
+	f.now = f.now.Add(9 * time.Second)
+	f.m.Tick()
+	want2 := "checkin.shown checkin.rating scene.started rating.shown rating.answer scene.ended sandtray.opened sandtray.place sandtray.move sandtray.dig sandtray.rotate sandtray.undo help.requested sandtray.snapshot checkout.shown checkout.rating session.closed_on_device"
+	if f.kinds() != want2 {
+		t.Errorf("events:\n%s\nwant\n%s", f.kinds(), want2)
+	}
+	st := f.m.State()
+	if st.Screen != Attract || st.Session != "" || len(st.Tray.Placed) != 0 || st.Tray.WaterCells() != 0 || !st.HelpAt.IsZero() || st.Generation != gen+1 {
+		t.Errorf("after the client left: %+v", st)
+	}
+}
+
+func TestIdleClearsAndLateSessionJoins(t *testing.T) {
+	f := newFixture()
+	// Offline at the session's start: its first command begins it.
+	f.cmd("s-2", "sandtray.open", ``)
+	f.m.Tray(sandtray.Action{Kind: sandtray.Place, Figure: sandtray.Figures()[3].ID, X: 0.4, Y: 0.4})
+	if st := f.m.State(); st.Session != "s-2" || len(st.Tray.Placed) != 1 {
+		t.Fatalf("late join: %+v", st)
+	}
+	if err := f.cmd("s-9", "session.end", ``); err == nil {
+		t.Error("session.end of another session accepted")
+	}
+	f.now = f.now.Add(9 * time.Minute)
+	f.m.Tick()
+	if len(f.m.State().Tray.Placed) != 1 {
+		t.Fatal("cleared before the idle timeout")
+	}
+	f.now = f.now.Add(2 * time.Minute)
+	f.m.Tick()
+	if st := f.m.State(); st.Screen != Attract || len(st.Tray.Placed) != 0 || st.Session != "" {
+		t.Errorf("after 11 idle minutes: %+v", st)
+	}
+	if !strings.HasSuffix(f.kinds(), "kiosk.cleared") {
+		t.Errorf("events %s", f.kinds())
+	}
+}
+
+func TestBreathingPhase(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	b := Breathing{BPM: 6, Inhale: 0.4, Hold: 2, Start: t0} // 10 s: 4 in, 2 hold, 4 out
+	cases := []struct {
+		at    float64
+		phase string
+		frac  float64
+	}{{0, "in", 0}, {2, "in", 0.5}, {5, "hold", 0.5}, {8, "out", 0.5}, {12, "in", 0.5}}
+	for _, c := range cases {
+		p, fr := b.Phase(t0.Add(time.Duration(c.at * float64(time.Second))))
+		if p != c.phase || fr < c.frac-1e-9 || fr > c.frac+1e-9 {
+			t.Errorf("at %gs: %s %.3f, want %s %.3f", c.at, p, fr, c.phase, c.frac)
+		}
+	}
+}
