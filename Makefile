@@ -37,6 +37,8 @@ build:
 	$(GO) build -o $(BIN)/waystation ./cmd/waystation
 	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
 	$(GO) build -o $(BIN)/waystation-displays ./cmd/displays
+	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
+	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA)

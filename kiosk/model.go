@@ -190,6 +190,9 @@ func (m *Model) Command(cmd wire.Command) error {
 			return fmt.Errorf("%s: arguments: %v", cmd.Name, err)
 		}
 	}
+	if cmd.Name == "session.end" {
+		return m.end(cmd.Session)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cmd.Session != "" && cmd.Session != m.st.Session && cmd.Name != "device.identify" && cmd.Name != "session.start" {
@@ -277,8 +280,6 @@ func (m *Model) Command(cmd wire.Command) error {
 		}
 		m.st.Prompt, m.st.Screen = p, Rating
 		m.record("rating.shown", map[string]any{"prompt": text})
-	case "session.end":
-		m.end()
 	case "device.identify":
 		secs := num(args["seconds"], 10)
 		m.st.IdentifyUntil = m.now().Add(time.Duration(secs * float64(time.Second)))
@@ -289,22 +290,53 @@ func (m *Model) Command(cmd wire.Command) error {
 	return nil
 }
 
-// end closes the client's part: the tray's picture is sent if it was used,
-// and the client checks out.
-func (m *Model) end() {
-	if m.trayUsed && m.Snapshot != nil {
-		png, err := m.Snapshot(m.copyTray())
-		if err != nil {
-			if m.Logf != nil {
-				m.Logf("kiosk: tray snapshot: %v", err)
-			}
-		} else {
-			m.record("sandtray.snapshot", map[string]any{"png": png, "figures": len(m.tray.Placed)})
-		}
+// end closes the client's part: the client checks out, and the tray's
+// picture is sent if the tray was used. The picture is drawn by the screen
+// without the model's lock held, as drawing reads the model.
+func (m *Model) end(session string) error {
+	m.mu.Lock()
+	if m.st.Session == "" {
+		m.st.Session = session // the kiosk restarted during the session
 	}
+	if session != "" && session != m.st.Session {
+		m.mu.Unlock()
+		return fmt.Errorf("session %s is not the one on this kiosk", session)
+	}
+	m.lastActive = m.now()
 	m.ended = true
 	m.st.Screen = CheckOut
 	m.record("checkout.shown", nil)
+	var tray *sandtray.Tray
+	if m.trayUsed && m.Snapshot != nil {
+		tray = m.copyTray()
+	}
+	gen, placed := m.st.Generation, len(m.tray.Placed)
+	m.mu.Unlock()
+	if tray == nil {
+		return nil
+	}
+	png, err := m.Snapshot(tray)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		if m.Logf != nil {
+			m.Logf("kiosk: tray snapshot: %v", err)
+		}
+		return nil
+	}
+	if m.st.Generation == gen { // not cleared meanwhile
+		m.record("sandtray.snapshot", map[string]any{"png": png, "figures": placed})
+	}
+	return nil
+}
+
+// SetLang changes the language of the screens (a technician's choice on
+// the settings page; a session's own language comes with session.start).
+func (m *Model) SetLang(lang string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.st.Lang = lang
+	m.DefaultLang = lang
 }
 
 func num(v any, def float64) float64 {

@@ -176,7 +176,7 @@ func TestAClientFromStartToClear(t *testing.T) {
 	f.m.CheckIn(2, "calm")
 	f.now = f.now.Add(9 * time.Second)
 	f.m.Tick()
-	want2 := "checkin.shown checkin.rating scene.started rating.shown rating.answer scene.ended sandtray.opened sandtray.place sandtray.move sandtray.dig sandtray.rotate sandtray.undo help.requested sandtray.snapshot checkout.shown checkout.rating session.closed_on_device"
+	want2 := "checkin.shown checkin.rating scene.started rating.shown rating.answer scene.ended sandtray.opened sandtray.place sandtray.move sandtray.dig sandtray.rotate sandtray.undo help.requested checkout.shown sandtray.snapshot checkout.rating session.closed_on_device"
 	if f.kinds() != want2 {
 		t.Errorf("events:\n%s\nwant\n%s", f.kinds(), want2)
 	}

@@ -90,6 +90,9 @@ type Welcome struct {
 	// LastDSeq is the highest dseq the controller has stored for the
 	// device; anything the device holds above it must be resent.
 	LastDSeq int64 `json:"last_dseq"`
+	// PINHash is the bcrypt hash of the technician's PIN set when the
+	// device was registered (kiosks: it opens their settings page).
+	PINHash string `json:"pin_hash,omitempty"`
 }
 
 // Command asks a device to do something; the device answers with an Ack.

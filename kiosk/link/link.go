@@ -33,6 +33,9 @@ type Status struct {
 	Err error
 	// Pending counts events waiting for the controller.
 	Pending int
+	// PINHash is the bcrypt hash of the technician's PIN for this kiosk,
+	// set when it was registered; empty if none.
+	PINHash string
 }
 
 // Handler applies a command from the controller; the error, if any, is
@@ -180,7 +183,7 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 	})
 	l.setStatus(func(s *Status) {
 		s.Online, s.Err = true, nil
-		s.Device, s.Name, s.Room = welcome.Device, welcome.Name, welcome.Room
+		s.Device, s.Name, s.Room, s.PINHash = welcome.Device, welcome.Name, welcome.Room, welcome.PINHash
 	})
 	// Resend what the controller never confirmed, in order.
 	for _, b := range l.Journal.Pending() {

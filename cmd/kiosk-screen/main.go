@@ -1,0 +1,146 @@
+// Command waystation-kiosk-screen is the kiosk's ebiten app. It is started
+// by waystation-kiosk, which checks the display and the font first (ebiten
+// opens the display while it initialises and panics without one), and it
+// takes the same flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hajimehoshi/ebiten/v2"
+
+	"waystation/kiosk"
+	"waystation/kiosk/config"
+	"waystation/kiosk/fonts"
+	"waystation/kiosk/journal"
+	"waystation/kiosk/link"
+	"waystation/kiosk/screens"
+)
+
+// Firmware is the kiosk app's version, reported in its hello.
+const Firmware = "0.9.0"
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	c, err := config.Parse("waystation-kiosk-screen", args, os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
+		return 2
+	}
+	f, err := fonts.Find(c.Font)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
+		return 1
+	}
+	logger.Info("kiosk: font", "font", f.String())
+	logf := func(format string, a ...any) { logger.Info(fmt.Sprintf(format, a...)) }
+
+	var lk *link.Link
+	var model *kiosk.Model
+	if c.BenchFrames == 0 {
+		j, err := journal.Open(c.Journal)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
+			return 1
+		}
+		defer j.Close()
+		if j.Skipped > 0 {
+			logger.Warn("kiosk: damaged journal lines skipped", "lines", j.Skipped, "journal", c.Journal)
+		}
+		lk = &link.Link{URL: c.DeviceURL, Token: c.Token, Firmware: Firmware, Journal: j, Logger: logger}
+		model = kiosk.NewModel(func(session, kind string, data any) error {
+			_, err := lk.Event(session, kind, data)
+			return err
+		}, nil)
+		lk.OnCommand = model.Command
+		lk.OnStatus = func(s link.Status) {
+			model.SetOnline(s.Online)
+			if s.PINHash != "" {
+				savePIN(c.Journal, s.PINHash)
+			}
+		}
+	} else {
+		model = kiosk.NewModel(nil, nil)
+	}
+	model.DefaultLang, model.Idle, model.Logf = c.Lang, c.Idle, logf
+	model.SetLang(c.Lang)
+
+	opts := screens.Options{Model: model, Font: f.Data, FontIndex: f.Index, Shots: c.Shots, Logf: logf,
+		BenchFrames: c.BenchFrames, BenchOut: os.Stdout, PINHash: func() string { return loadPIN(c.Journal) }}
+	if lk != nil {
+		opts.Status = lk.Status
+	}
+	if c.Shots != "" {
+		if err := os.MkdirAll(c.Shots, 0o755); err != nil {
+			fmt.Fprintf(os.Stderr, "waystation-kiosk: --screenshots: %v\n", err)
+			return 1
+		}
+	}
+	game, err := screens.New(opts)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
+		return 1
+	}
+	model.Snapshot = game.Snapshot
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if lk != nil {
+		go func() { lk.Run(ctx); close(done) }()
+	} else {
+		close(done)
+	}
+
+	ebiten.SetWindowTitle("Waystation")
+	ebiten.SetWindowClosingHandled(true) // a client cannot close it
+	ebiten.SetTPS(60)
+	if c.WindowW > 0 {
+		ebiten.SetWindowSize(c.WindowW, c.WindowH)
+		ebiten.SetWindowPosition(0, 0)
+	} else {
+		mons := ebiten.AppendMonitors(nil)
+		if c.Monitor < len(mons) {
+			ebiten.SetMonitor(mons[c.Monitor])
+		} else {
+			logger.Warn("kiosk: no such monitor; using the first", "monitor", c.Monitor, "monitors", len(mons))
+		}
+		ebiten.SetWindowDecorated(false)
+		ebiten.SetFullscreen(true)
+		ebiten.SetCursorMode(ebiten.CursorModeHidden)
+	}
+	err = ebiten.RunGame(game)
+	cancel()
+	<-done
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// The technician's PIN hash (bcrypt) comes in the controller's welcome and
+// is kept in the journal's folder, so the settings page opens while the
+// controller is away.
+func pinFile(dir string) string { return filepath.Join(dir, "pin.bcrypt") }
+
+func savePIN(dir, hash string) {
+	if loadPIN(dir) == hash {
+		return
+	}
+	tmp := pinFile(dir) + ".tmp"
+	if os.WriteFile(tmp, []byte(hash+"\n"), 0o600) == nil {
+		os.Rename(tmp, pinFile(dir))
+	}
+}
+
+func loadPIN(dir string) string {
+	b, _ := os.ReadFile(pinFile(dir))
+	return strings.TrimSpace(string(b))
+}

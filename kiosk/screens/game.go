@@ -1,0 +1,569 @@
+package screens
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+
+	"waystation/kiosk"
+	"waystation/kiosk/link"
+	"waystation/kiosk/sandtray"
+)
+
+// HelpButton is where the call-counsellor button sits on every screen, on
+// the logical W×H canvas.
+var HelpButton = rect{W - 380, H - 130, 350, 104}
+
+// HelpButtonCentre returns the centre of the help button on the canvas.
+func HelpButtonCentre() (x, y float64) {
+	return HelpButton.x + HelpButton.w/2, HelpButton.y + HelpButton.h/2
+}
+
+// The sandtray screen's layout.
+var (
+	trayRect  = rect{500, 30, 1280, 800} // 64:40, the model's aspect
+	shelfRect = rect{20, 30, 430, 1020}
+)
+
+// Options configure the screens.
+type Options struct {
+	Model *kiosk.Model
+	// Font is a font file's bytes and the face's index in it.
+	Font      []byte
+	FontIndex int
+	// Status reports the controller link for the settings page and the
+	// help message; nil means always offline.
+	Status func() link.Status
+	// PINHash returns the bcrypt hash of the technician's PIN, "" if none
+	// was set at registration.
+	PINHash func() string
+	// Shots, if set, is a folder where each new screen is saved as a PNG
+	// once it has settled (for tests and documentation).
+	Shots string
+	// BenchFrames, if above zero, fills the tray with 200 figures, draws
+	// that many frames, writes frame-time percentiles to BenchOut as JSON
+	// and stops.
+	BenchFrames int
+	BenchOut    io.Writer
+	Logf        func(format string, args ...any)
+}
+
+// Game is the ebiten game of the kiosk.
+type Game struct {
+	o      Options
+	m      *kiosk.Model
+	font   *fontSet
+	atlas  *atlas
+	scenes *scenes
+
+	st      kiosk.State
+	gen     int
+	started time.Time // when the current scene began showing
+	scene   string
+
+	// check-in and check-out choices
+	distress int
+	mood     string
+
+	// the sandtray's screen
+	category int
+	mode     string // move, dig or heap
+	selected int    // placement id, 0 for none
+	drag     *drag
+	pinch    *pinch
+	sandImg  *ebiten.Image
+	sandPix  []byte
+	sandOf   []float64
+	trayImg  *ebiten.Image
+	// the tray drawn once while it does not change
+	layer       *ebiten.Image
+	layerSand   []float64
+	layerPlaced []sandtray.Placement
+	layerMoving int
+
+	helpDismissed time.Time
+	panels        map[panelKey]*ebiten.Image
+
+	// the technician's way out
+	corner    []time.Time
+	pinOpen   bool
+	pin       string
+	pinMsg    string
+	pinFails  int
+	pinLocked time.Time
+	settings  bool
+	settingAt time.Time
+	exit      bool
+
+	snapReq chan snapReq
+
+	shotKey    string
+	shotStable int
+	shotN      int
+
+	bench *bench
+}
+
+type snapReq struct {
+	tray  *sandtray.Tray
+	reply chan snapReply
+}
+
+type snapReply struct {
+	png []byte
+	err error
+}
+
+type drag struct {
+	from     string // "shelf", "figure" or "sand"
+	pointer  int
+	figure   string // from the shelf
+	id       int    // a placed figure
+	x, y     float64
+	sx, sy   float64 // where it started
+	lastSand time.Time
+	moved    bool
+}
+
+type pinch struct {
+	id                   int
+	a, b                 int // pointer ids
+	dist0, ang0          float64
+	scale0, angle0       float64
+	scale, angle         float64
+	ax, ay, bx, by       float64
+	startedWithSelection bool
+}
+
+// New prepares the screens: the font, the figures' atlas and the scenes'
+// backgrounds.
+func New(o Options) (*Game, error) {
+	srcs, err := text.NewGoTextFaceSourcesFromCollection(bytes.NewReader(o.Font))
+	if err != nil {
+		return nil, fmt.Errorf("font: %w", err)
+	}
+	if o.FontIndex < 0 || o.FontIndex >= len(srcs) {
+		return nil, fmt.Errorf("font: face %d of %d", o.FontIndex, len(srcs))
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}},
+		atlas: newAtlas(), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
+		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
+		trayImg: ebiten.NewImage(int(trayRect.w), int(trayRect.h)), distress: -1, panels: map[panelKey]*ebiten.Image{}}
+	if o.BenchFrames > 0 {
+		g.bench = &bench{frames: o.BenchFrames, out: o.BenchOut}
+	}
+	return g, nil
+}
+
+// Layout keeps the logical canvas whatever the window's size.
+func (g *Game) Layout(int, int) (int, int) { return W, H }
+
+// pointer is a finger or the mouse.
+type pointer struct {
+	id                int
+	x, y              float64
+	pressed, released bool
+}
+
+func pointers() []pointer {
+	var ps []pointer
+	just := map[ebiten.TouchID]bool{}
+	for _, id := range inpututil.AppendJustPressedTouchIDs(nil) {
+		just[id] = true
+	}
+	for _, id := range ebiten.AppendTouchIDs(nil) {
+		x, y := ebiten.TouchPosition(id)
+		ps = append(ps, pointer{id: int(id), x: float64(x), y: float64(y), pressed: just[id]})
+	}
+	for _, id := range inpututil.AppendJustReleasedTouchIDs(nil) {
+		x, y := inpututil.TouchPositionInPreviousTick(id)
+		ps = append(ps, pointer{id: int(id), x: float64(x), y: float64(y), released: true})
+	}
+	mx, my := ebiten.CursorPosition()
+	switch {
+	case inpututil.IsMouseButtonJustPressed(ebiten.MouseButtonLeft):
+		ps = append(ps, pointer{id: -1, x: float64(mx), y: float64(my), pressed: true})
+	case inpututil.IsMouseButtonJustReleased(ebiten.MouseButtonLeft):
+		ps = append(ps, pointer{id: -1, x: float64(mx), y: float64(my), released: true})
+	case ebiten.IsMouseButtonPressed(ebiten.MouseButtonLeft):
+		ps = append(ps, pointer{id: -1, x: float64(mx), y: float64(my)})
+	}
+	return ps
+}
+
+// Update takes input and moves the model's time on.
+func (g *Game) Update() error {
+	select {
+	case r := <-g.snapReq:
+		b, err := g.snapshot(r.tray)
+		r.reply <- snapReply{b, err}
+	default:
+	}
+	if g.exit {
+		return ebiten.Termination
+	}
+	if ebiten.IsWindowBeingClosed() {
+		g.o.Logf("kiosk: the window manager asked to close the kiosk; ignored (a technician exits from the settings page)")
+	}
+	if g.bench != nil {
+		if err := g.bench.update(g); err != nil {
+			return err
+		}
+	}
+	g.m.Tick()
+	g.st = g.m.State()
+	if g.st.Generation != g.gen {
+		// Everything of the client before is gone, including what this
+		// screen held for them.
+		g.gen, g.distress, g.mood, g.selected, g.drag, g.pinch, g.category, g.mode = g.st.Generation, -1, "", 0, nil, nil, 0, "move"
+	}
+	if g.st.Screen == kiosk.CheckIn || g.st.Screen == kiosk.CheckOut {
+		if g.scene != string(g.st.Screen) {
+			g.distress, g.mood = -1, ""
+		}
+	}
+	if g.st.Scene != g.scene || g.st.Screen != kiosk.Scene {
+		if g.st.Screen == kiosk.Scene && g.st.Scene != g.scene {
+			g.started = time.Now()
+		}
+	}
+	if g.st.Screen == kiosk.Scene {
+		g.scene = g.st.Scene
+	} else {
+		g.scene = string(g.st.Screen)
+	}
+	for _, p := range pointers() {
+		g.input(p)
+	}
+	if g.settings && time.Since(g.settingAt) > 2*time.Minute {
+		g.settings = false
+	}
+	return nil
+}
+
+// helpShown says whether the help message is up.
+func (g *Game) helpShown() bool {
+	return !g.st.HelpAt.IsZero() && time.Since(g.st.HelpAt) < time.Minute && g.st.HelpAt.After(g.helpDismissed)
+}
+
+// input handles one pointer: overlays first, then the help button, then
+// the screen.
+func (g *Game) input(p pointer) {
+	if p.pressed {
+		g.m.Touch()
+	}
+	if g.pinOpen || g.settings {
+		if p.pressed {
+			for _, b := range g.techButtons() {
+				if b.r.has(p.x, p.y) {
+					b.tap()
+					return
+				}
+			}
+		}
+		return
+	}
+	if p.pressed && p.x < 110 && p.y < 110 {
+		g.cornerTap()
+		return
+	}
+	if p.pressed && HelpButton.has(p.x, p.y) {
+		g.m.Help()
+		return
+	}
+	if g.helpShown() {
+		if p.pressed && g.helpOK().has(p.x, p.y) {
+			g.helpDismissed = time.Now()
+		}
+		return
+	}
+	if g.st.Screen == kiosk.Sandtray {
+		g.trayInput(p)
+		return
+	}
+	if p.pressed {
+		for _, b := range g.screenButtons() {
+			if b.r.has(p.x, p.y) {
+				b.tap()
+				return
+			}
+		}
+	}
+}
+
+// cornerTap counts taps in the top-left corner: five within four seconds
+// open the technician's PIN pad.
+func (g *Game) cornerTap() {
+	now := time.Now()
+	g.corner = append(g.corner, now)
+	g.corner = slices.DeleteFunc(g.corner, func(t time.Time) bool { return now.Sub(t) > 4*time.Second })
+	if len(g.corner) >= 5 {
+		g.corner, g.pinOpen, g.pin, g.pinMsg = nil, true, "", ""
+	}
+}
+
+// btn is a touch target with its look.
+type btn struct {
+	r      rect
+	label  string
+	size   float64
+	bg, fg color.RGBA
+	tap    func()
+}
+
+var (
+	colPrimary = rgba(46, 125, 110, 255)
+	colChosen  = rgba(255, 193, 7, 255)
+	colQuiet   = rgba(255, 255, 255, 220)
+	colText    = rgba(30, 40, 50, 255)
+	colWhite   = rgba(255, 255, 255, 255)
+)
+
+// screenButtons are the current screen's touch targets.
+func (g *Game) screenButtons() []btn {
+	lang := g.st.Lang
+	var bs []btn
+	switch g.st.Screen {
+	case kiosk.CheckIn, kiosk.CheckOut:
+		for i := 0; i <= 10; i++ {
+			bg := colQuiet
+			if i == g.distress {
+				bg = colChosen
+			}
+			bs = append(bs, btn{r: rect{float64(160 + i*146), 300, 128, 128}, label: fmt.Sprint(i), size: 56, bg: bg, fg: colText,
+				tap: func() { g.distress = i }})
+		}
+		for i, mood := range kiosk.Moods {
+			bg := colQuiet
+			if mood == g.mood {
+				bg = colChosen
+			}
+			bs = append(bs, btn{r: rect{float64(160 + i*270), 600, 240, 110}, label: say(lang, "mood."+mood), size: 44, bg: bg, fg: colText,
+				tap: func() { g.mood = mood }})
+		}
+		if g.distress >= 0 && g.mood != "" {
+			bs = append(bs, btn{r: rect{W/2 - 200, 790, 400, 110}, label: say(lang, "done"), size: 48, bg: colPrimary, fg: colWhite,
+				tap: func() {
+					if err := g.m.CheckIn(g.distress, g.mood); err != nil {
+						g.o.Logf("kiosk: check-in: %v", err)
+					}
+				}})
+		}
+	case kiosk.Rating:
+		p := g.st.Prompt
+		n := p.Max - p.Min + 1
+		w := min(150.0, (W-200)/float64(n)-16)
+		x0 := W/2 - float64(n)*(w+16)/2
+		for i := 0; i < n; i++ {
+			v := p.Min + i
+			bs = append(bs, btn{r: rect{x0 + float64(i)*(w+16), 520, w, 150}, label: fmt.Sprint(v), size: 60, bg: colQuiet, fg: colText,
+				tap: func() {
+					if err := g.m.Answer(v); err != nil {
+						g.o.Logf("kiosk: rating: %v", err)
+					}
+				}})
+		}
+	}
+	return bs
+}
+
+// helpOK is the help message's OK button.
+func (g *Game) helpOK() rect { return rect{W/2 - 160, 720, 320, 110} }
+
+// Draw draws the state Update took.
+func (g *Game) Draw(screen *ebiten.Image) {
+	if g.bench != nil && g.bench.frame(screen) {
+		return
+	}
+	st := g.st
+	now := time.Now()
+	switch st.Screen {
+	case kiosk.Attract:
+		t := float64(now.UnixMilli()%600000) / 1000
+		g.scenes.draw(screen, "night", t, 0.4, 0.9)
+		g.font.draw(screen, say(st.Lang, "attract.title"), 80, W/2, H*0.38, colWhite, text.AlignCenter)
+		g.font.draw(screen, say(st.Lang, "attract.sub"), 40, W/2, H*0.52, rgba(220, 225, 235, 255), text.AlignCenter)
+	case kiosk.CheckIn, kiosk.CheckOut:
+		gradient(screen, 0, 0, W, H, hex("#e8f1ec"), hex("#c9ddd3"))
+		key := "checkin.title"
+		if st.Screen == kiosk.CheckOut {
+			key = "checkout.title"
+		}
+		g.font.draw(screen, say(st.Lang, key), 60, W/2, 150, colText, text.AlignCenter)
+		g.font.draw(screen, say(st.Lang, "checkin.scale"), 32, W/2, 240, rgba(70, 80, 90, 255), text.AlignCenter)
+		g.font.draw(screen, say(st.Lang, "checkin.mood"), 44, W/2, 540, colText, text.AlignCenter)
+	case kiosk.Waiting, kiosk.Goodbye:
+		g.scenes.draw(screen, "sea", float64(now.UnixMilli()%600000)/1000, 0.3, 0.85)
+		if st.Screen == kiosk.Waiting {
+			g.font.draw(screen, say(st.Lang, "waiting.title"), 72, W/2, 200, colWhite, text.AlignCenter)
+			g.font.draw(screen, say(st.Lang, "waiting.sub"), 40, W/2, 300, colWhite, text.AlignCenter)
+		} else {
+			g.font.draw(screen, say(st.Lang, "goodbye.title"), 72, W/2, 300, colWhite, text.AlignCenter)
+		}
+	case kiosk.Scene:
+		t := now.Sub(g.started).Seconds()
+		g.scenes.draw(screen, st.Scene, t, st.Motion, st.Bright)
+		if st.Guide != "none" && st.Guide != "" {
+			g.guide(screen, st.Guide, t, st.Lang)
+			g.pacer(screen, st.Breathing, now, st.Lang, W/2, H*0.6)
+		} else {
+			g.pacer(screen, st.Breathing, now, st.Lang, W/2, H/2)
+		}
+	case kiosk.Rating:
+		gradient(screen, 0, 0, W, H, hex("#e6eef6"), hex("#c8d6e5"))
+		g.font.draw(screen, g.font.wrap(st.Prompt.Text, 60, W-300), 60, W/2, 300, colText, text.AlignCenter)
+		g.font.draw(screen, say(st.Lang, "rating.hint"), 36, W/2, 430, rgba(70, 80, 90, 255), text.AlignCenter)
+	case kiosk.Sandtray:
+		g.drawSandtray(screen)
+	}
+	for _, b := range g.screenButtons() {
+		g.button(screen, b.r, b.label, b.size, b.bg, b.fg)
+	}
+	// The call-counsellor button, on every screen.
+	g.button(screen, HelpButton, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
+	if !st.Online {
+		g.font.draw(screen, "● "+say(st.Lang, "offline"), 22, W-30, 24, rgba(160, 160, 160, 200), text.AlignEnd)
+	}
+	if g.helpShown() {
+		vectorDim(screen, 150)
+		g.panel(screen, rect{260, 260, W - 520, 600}, 30, rgba(255, 250, 240, 255))
+		msg := say(st.Lang, "help.sent")
+		if st.HelpOffline || !st.Online {
+			msg = say(st.Lang, "help.offline")
+		}
+		g.font.draw(screen, g.font.wrap(msg, 46, W-640), 46, W/2, 480, colText, text.AlignCenter)
+		g.button(screen, g.helpOK(), say(st.Lang, "ok"), 48, colPrimary, colWhite)
+		g.button(screen, HelpButton, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
+	}
+	if now.Before(st.IdentifyUntil) {
+		on := now.UnixMilli()/500%2 == 0
+		bg := rgba(20, 20, 20, 230)
+		if on {
+			bg = rgba(255, 255, 255, 240)
+		}
+		g.panel(screen, rect{200, 200, W - 400, H - 400}, 30, bg)
+		name := say(st.Lang, "identify")
+		if g.o.Status != nil {
+			s := g.o.Status()
+			name = s.Name + "\n" + s.Room + "\n" + s.Device
+		}
+		fg := colWhite
+		if on {
+			fg = colText
+		}
+		g.font.draw(screen, name, 90, W/2, H/2, fg, text.AlignCenter)
+	}
+	if g.pinOpen || g.settings {
+		g.drawTech(screen)
+	}
+	g.shot(screen)
+}
+
+func vectorDim(dst *ebiten.Image, a uint8) {
+	fill(dst, poly(0, 0, W, 0, W, H, 0, H), rgba(0, 0, 0, a))
+}
+
+// shot saves each new screen once it has settled for half a second.
+func (g *Game) shot(screen *ebiten.Image) {
+	if g.o.Shots == "" {
+		return
+	}
+	key := string(g.st.Screen)
+	if g.st.Screen == kiosk.Scene {
+		key += "-" + g.st.Scene
+		if g.st.Guide != "none" && g.st.Guide != "" {
+			key += "-" + g.st.Guide
+		}
+	}
+	if g.helpShown() {
+		key += "-help"
+		if g.st.HelpOffline || !g.st.Online {
+			key += "-offline"
+		}
+	}
+	if g.settings {
+		key += "-settings"
+	} else if g.pinOpen {
+		key += "-pin"
+	}
+	if g.st.Screen == kiosk.Sandtray {
+		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
+	}
+	if key != g.shotKey {
+		g.shotKey, g.shotStable = key, 0
+		return
+	}
+	g.shotStable++
+	if g.shotStable != 30 {
+		return
+	}
+	g.shotN++
+	pix := make([]byte, 4*W*H)
+	screen.ReadPixels(pix)
+	name := filepath.Join(g.o.Shots, fmt.Sprintf("%02d-%s.png", g.shotN, key))
+	go func() {
+		img := &image.RGBA{Pix: pix, Stride: 4 * W, Rect: image.Rect(0, 0, W, H)}
+		var buf bytes.Buffer
+		png.Encode(&buf, img)
+		os.WriteFile(name+".tmp", buf.Bytes(), 0o644)
+		os.Rename(name+".tmp", name)
+	}()
+}
+
+// Snapshot returns a PNG of a tray, drawn by the game loop; the model
+// calls it at session end. It fits in a device frame (under 44 KiB, so the
+// event with its base64 stays under 64 KiB).
+func (g *Game) Snapshot(t *sandtray.Tray) ([]byte, error) {
+	r := snapReq{tray: t, reply: make(chan snapReply, 1)}
+	select {
+	case g.snapReq <- r:
+	case <-time.After(3 * time.Second):
+		return nil, errors.New("the screen did not take the snapshot request")
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.png, rep.err
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("the screen did not draw the snapshot in time")
+	}
+}
+
+func (g *Game) snapshot(t *sandtray.Tray) ([]byte, error) {
+	g.renderTray(g.trayImg, t, 0, 0, 0, nil)
+	for _, w := range []int{800, 640, 480, 320} {
+		h := w * 5 / 8
+		small := ebiten.NewImage(w, h)
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(float64(w)/trayRect.w, float64(h)/trayRect.h)
+		small.DrawImage(g.trayImg, op)
+		pix := make([]byte, 4*w*h)
+		small.ReadPixels(pix)
+		small.Deallocate()
+		img := &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+		var buf bytes.Buffer
+		enc := png.Encoder{CompressionLevel: png.BestCompression}
+		if err := enc.Encode(&buf, img); err != nil {
+			return nil, err
+		}
+		if buf.Len() <= 44<<10 {
+			return buf.Bytes(), nil
+		}
+	}
+	return nil, errors.New("the tray's picture does not fit in a frame even at 320x200")
+}

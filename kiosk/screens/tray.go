@@ -1,0 +1,440 @@
+package screens
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+
+	"waystation/kiosk/sandtray"
+)
+
+// The shelf: category tabs above, the category's figures below.
+const (
+	tabCols  = 3
+	tabW     = 136
+	tabH     = 50
+	cellCols = 3
+	cellW    = 136
+	cellH    = 150
+)
+
+func tabRect(i int) rect {
+	return rect{shelfRect.x + float64(i%tabCols)*(tabW+6), shelfRect.y + float64(i/tabCols)*(tabH+6), tabW, tabH}
+}
+
+func cellRect(i int) rect {
+	top := shelfRect.y + float64((len(sandtray.Categories)+tabCols-1)/tabCols)*(tabH+6) + 14
+	return rect{shelfRect.x + float64(i%cellCols)*(cellW+6), top + float64(i/cellCols)*(cellH+6), cellW, cellH}
+}
+
+func (g *Game) shelfFigures() []sandtray.Figure {
+	cat := sandtray.Categories[g.category].ID
+	var out []sandtray.Figure
+	for _, f := range sandtray.Figures() {
+		if f.Category == cat {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// tools are the buttons under the tray.
+type tool struct {
+	key string
+	r   rect
+}
+
+func tools() []tool {
+	keys := []string{"move", "dig", "heap", "left", "right", "bigger", "smaller", "flip", "raise", "lower", "remove", "undo", "redo"}
+	var out []tool
+	x := trayRect.x
+	for _, k := range keys {
+		w := 96.0
+		out = append(out, tool{k, rect{x, trayRect.y + trayRect.h + 14, w, 80}})
+		x += w + 6
+		if k == "heap" || k == "lower" || k == "remove" {
+			x += 12
+		}
+	}
+	return out
+}
+
+// toTray turns canvas coordinates into the tray's 0-1 coordinates.
+func toTray(x, y float64) (float64, float64, bool) {
+	tx, ty := (x-trayRect.x)/trayRect.w, (y-trayRect.y)/trayRect.h
+	return tx, ty, tx >= 0 && tx <= 1 && ty >= 0 && ty <= 1
+}
+
+// footprint is a placed figure's drawn size on the canvas.
+func footprint(f sandtray.Figure, scale float64) float64 {
+	return 110 * math.Sqrt(f.Size) * scale
+}
+
+// hit returns the topmost placed figure under a canvas point.
+func (g *Game) hit(x, y float64) int {
+	placed := slices.Clone(g.st.Tray.Placed)
+	slices.SortStableFunc(placed, func(a, b sandtray.Placement) int { return b.Layer - a.Layer })
+	for _, p := range placed {
+		f, _ := sandtray.FigureByID(p.Figure)
+		r := footprint(f, p.Scale) / 2
+		cx, cy := trayRect.x+p.X*trayRect.w, trayRect.y+p.Y*trayRect.h
+		if math.Abs(x-cx) < r && math.Abs(y-cy) < r {
+			return p.ID
+		}
+	}
+	return 0
+}
+
+func (g *Game) placement(id int) (sandtray.Placement, bool) {
+	for _, p := range g.st.Tray.Placed {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return sandtray.Placement{}, false
+}
+
+// act applies a tray action through the model (which records it).
+func (g *Game) act(a sandtray.Action) int {
+	id, err := g.m.Tray(a)
+	if err != nil {
+		g.o.Logf("kiosk: tray %s refused: %v", a.Kind, err)
+	}
+	g.st = g.m.State()
+	return id
+}
+
+// trayInput handles the sandtray screen's touches: tabs, the shelf, the
+// tools, dragging figures and shaping sand, and two-finger turning and
+// sizing of the chosen figure.
+func (g *Game) trayInput(p pointer) {
+	if p.pressed {
+		for i := range sandtray.Categories {
+			if tabRect(i).has(p.x, p.y) {
+				g.category = i
+				return
+			}
+		}
+		for i, f := range g.shelfFigures() {
+			if cellRect(i).has(p.x, p.y) {
+				g.drag = &drag{from: "shelf", pointer: p.id, figure: f.ID, x: p.x, y: p.y, sx: p.x, sy: p.y}
+				return
+			}
+		}
+		for _, t := range tools() {
+			if t.r.has(p.x, p.y) {
+				g.tool(t.key)
+				return
+			}
+		}
+		if _, _, in := toTray(p.x, p.y); in {
+			if g.drag != nil && g.drag.from == "figure" && g.drag.pointer != p.id && g.selected != 0 {
+				// A second finger: turn and size the chosen figure.
+				pl, _ := g.placement(g.selected)
+				g.pinch = &pinch{id: g.selected, a: g.drag.pointer, b: p.id, ax: g.drag.x, ay: g.drag.y, bx: p.x, by: p.y,
+					scale0: pl.Scale, angle0: pl.Angle, scale: pl.Scale, angle: pl.Angle}
+				g.pinch.dist0 = math.Hypot(p.x-g.drag.x, p.y-g.drag.y)
+				g.pinch.ang0 = math.Atan2(p.y-g.drag.y, p.x-g.drag.x)
+				g.drag = nil
+				return
+			}
+			if g.mode == "dig" || g.mode == "heap" {
+				g.drag = &drag{from: "sand", pointer: p.id, x: p.x, y: p.y}
+				g.shapeSand(p.x, p.y)
+				return
+			}
+			if id := g.hit(p.x, p.y); id != 0 {
+				g.selected = id
+				g.drag = &drag{from: "figure", pointer: p.id, id: id, x: p.x, y: p.y, sx: p.x, sy: p.y}
+				return
+			}
+			g.selected = 0
+		}
+		return
+	}
+	if g.pinch != nil && (p.id == g.pinch.a || p.id == g.pinch.b) {
+		pc := g.pinch
+		if p.id == pc.a {
+			pc.ax, pc.ay = p.x, p.y
+		} else {
+			pc.bx, pc.by = p.x, p.y
+		}
+		if pc.dist0 > 10 {
+			pc.scale = min(4, max(0.25, pc.scale0*math.Hypot(pc.bx-pc.ax, pc.by-pc.ay)/pc.dist0))
+		}
+		pc.angle = pc.angle0 + (math.Atan2(pc.by-pc.ay, pc.bx-pc.ax)-pc.ang0)*180/math.Pi
+		if p.released {
+			if math.Abs(pc.scale-pc.scale0) > 0.01 {
+				g.act(sandtray.Action{Kind: sandtray.Scale, ID: pc.id, Scale: math.Round(pc.scale*100) / 100})
+			}
+			if math.Abs(pc.angle-pc.angle0) > 0.5 {
+				g.act(sandtray.Action{Kind: sandtray.Rotate, ID: pc.id, Angle: math.Round(pc.angle)})
+			}
+			g.pinch = nil
+		}
+		return
+	}
+	d := g.drag
+	if d == nil || d.pointer != p.id {
+		return
+	}
+	d.x, d.y = p.x, p.y
+	if math.Hypot(d.x-d.sx, d.y-d.sy) > 8 {
+		d.moved = true
+	}
+	if d.from == "sand" && !p.released && time.Since(d.lastSand) > 120*time.Millisecond {
+		g.shapeSand(p.x, p.y)
+		d.lastSand = time.Now()
+	}
+	if !p.released {
+		return
+	}
+	g.drag = nil
+	tx, ty, in := toTray(p.x, p.y)
+	switch d.from {
+	case "shelf":
+		if in {
+			if id := g.act(sandtray.Action{Kind: sandtray.Place, Figure: d.figure, X: round3(tx), Y: round3(ty)}); id != 0 {
+				g.selected = id
+			}
+		}
+	case "figure":
+		if in && d.moved {
+			g.act(sandtray.Action{Kind: sandtray.Move, ID: d.id, X: round3(tx), Y: round3(ty)})
+		}
+	}
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+func (g *Game) shapeSand(x, y float64) {
+	tx, ty, in := toTray(x, y)
+	if !in {
+		return
+	}
+	kind := sandtray.Dig
+	if g.mode == "heap" {
+		kind = sandtray.Heap
+	}
+	g.act(sandtray.Action{Kind: kind, X: round3(tx), Y: round3(ty), Radius: 0.06, Amount: 0.2})
+}
+
+// tool applies a toolbar button.
+func (g *Game) tool(key string) {
+	switch key {
+	case "move", "dig", "heap":
+		g.mode = key
+		return
+	case "undo":
+		g.act(sandtray.Action{Kind: sandtray.Undo})
+		return
+	case "redo":
+		g.act(sandtray.Action{Kind: sandtray.Redo})
+		return
+	}
+	p, ok := g.placement(g.selected)
+	if !ok {
+		return
+	}
+	switch key {
+	case "left":
+		g.act(sandtray.Action{Kind: sandtray.Rotate, ID: p.ID, Angle: p.Angle - 15})
+	case "right":
+		g.act(sandtray.Action{Kind: sandtray.Rotate, ID: p.ID, Angle: p.Angle + 15})
+	case "bigger":
+		g.act(sandtray.Action{Kind: sandtray.Scale, ID: p.ID, Scale: min(4, math.Round(p.Scale*1.25*100)/100)})
+	case "smaller":
+		g.act(sandtray.Action{Kind: sandtray.Scale, ID: p.ID, Scale: max(0.25, math.Round(p.Scale/1.25*100)/100)})
+	case "flip":
+		g.act(sandtray.Action{Kind: sandtray.Flip, ID: p.ID})
+	case "raise":
+		g.act(sandtray.Action{Kind: sandtray.Raise, ID: p.ID})
+	case "lower":
+		g.act(sandtray.Action{Kind: sandtray.Lower, ID: p.ID})
+	case "remove":
+		g.act(sandtray.Action{Kind: sandtray.Remove, ID: p.ID})
+		g.selected = 0
+	}
+}
+
+// drawSandtray draws the shelf, the tray and the tools.
+func (g *Game) drawSandtray(dst *ebiten.Image) {
+	lang := g.st.Lang
+	dst.Fill(hex("#e6dac6")) // a clear, cheaper than a gradient
+	g.panel(dst, rect{shelfRect.x - 8, shelfRect.y - 8, shelfRect.w + 16, shelfRect.h + 16}, 16, rgba(120, 90, 60, 255))
+	for i, c := range sandtray.Categories {
+		bg := rgba(240, 230, 210, 255)
+		if i == g.category {
+			bg = colChosen
+		}
+		name := c.TitleZH
+		if lang == "en" {
+			name = c.TitleEN
+		}
+		g.button(dst, tabRect(i), name, 20, bg, colText)
+	}
+	for i, f := range g.shelfFigures() {
+		r := cellRect(i)
+		g.panel(dst, r, 12, rgba(250, 245, 235, 255))
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(0.8, 0.8)
+		op.GeoM.Translate(r.x+(r.w-SpriteSize*0.8)/2, r.y+4)
+		dst.DrawImage(g.atlas.sprites[f.ID], op)
+		name := f.TitleZH
+		if lang == "en" {
+			name = f.TitleEN
+		}
+		g.font.draw(dst, name, 19, r.x+r.w/2, r.y+r.h-20, colText, text.AlignCenter)
+	}
+	// the tray
+	var preview *sandtray.Placement
+	if d := g.drag; d != nil && d.from == "figure" && d.moved {
+		if p, ok := g.placement(d.id); ok {
+			tx, ty, _ := toTray(d.x, d.y)
+			p.X, p.Y = tx, ty
+			preview = &p
+		}
+	}
+	if pc := g.pinch; pc != nil {
+		if p, ok := g.placement(pc.id); ok {
+			p.Scale, p.Angle = pc.scale, pc.angle
+			preview = &p
+		}
+	}
+	// The tray's wooden rim: four strips, not a panel under the sand, as
+	// every pixel drawn twice costs time under software GL.
+	rim := hex("#6d4c2f")
+	const b = 14
+	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y-b), float32(trayRect.w+2*b), b, rim, false)
+	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y+trayRect.h), float32(trayRect.w+2*b), b, rim, false)
+	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y), b, float32(trayRect.h), rim, false)
+	vector.DrawFilledRect(dst, float32(trayRect.x+trayRect.w), float32(trayRect.y), b, float32(trayRect.h), rim, false)
+	g.drawTrayCached(dst, preview)
+	if len(g.st.Tray.Placed) == 0 {
+		g.font.draw(dst, say(lang, "tray.hint"), 34, trayRect.x+trayRect.w/2, trayRect.y+60, rgba(90, 70, 40, 255), text.AlignCenter)
+	}
+	for _, t := range tools() {
+		bg := rgba(250, 245, 235, 255)
+		if t.key == g.mode {
+			bg = colChosen
+		}
+		g.button(dst, t.r, say(lang, "tool."+t.key), 24, bg, colText)
+	}
+	// a figure being dragged from the shelf follows the finger
+	if d := g.drag; d != nil && d.from == "shelf" {
+		f, _ := sandtray.FigureByID(d.figure)
+		size := footprint(f, 1)
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Scale(size/SpriteSize, size/SpriteSize)
+		op.GeoM.Translate(d.x-size/2, d.y-size/2)
+		op.ColorScale.ScaleAlpha(0.8)
+		dst.DrawImage(g.atlas.sprites[f.ID], op)
+	}
+}
+
+// renderTray draws the sand and the figures into dst with the tray's top
+// left corner at (ox, oy).
+func (g *Game) renderTray(dst *ebiten.Image, t *sandtray.Tray, ox, oy float64, selected int, preview *sandtray.Placement) {
+	if !slices.Equal(t.Sand, g.sandOf) {
+		for i, h := range t.Sand {
+			gx := i % sandtray.GridW
+			slope := 0.0
+			if gx > 0 {
+				slope = (h - t.Sand[i-1]) * 2.5
+			}
+			var c [3]float64
+			if h < sandtray.Water {
+				d := h / sandtray.Water
+				c = [3]float64{40 + 60*d, 110 + 60*d, 190 + 30*d}
+			} else {
+				l := 0.8 + 0.4*h + slope
+				c = [3]float64{214 * l, 186 * l, 140 * l}
+			}
+			for k := range 3 {
+				g.sandPix[i*4+k] = uint8(min(255, max(0, c[k])))
+			}
+			g.sandPix[i*4+3] = 255
+		}
+		g.sandImg.WritePixels(g.sandPix)
+		g.sandOf = slices.Clone(t.Sand)
+	}
+	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+	op.GeoM.Scale(trayRect.w/sandtray.GridW, trayRect.h/sandtray.GridH)
+	op.GeoM.Translate(ox, oy)
+	dst.DrawImage(g.sandImg, op)
+	g.renderFigures(dst, t.Placed, ox, oy, selected, preview)
+}
+
+// drawTrayCached draws the tray onto the screen from an image of the sand
+// and every figure but the one being moved, redrawn only when the tray
+// changes: a still tray of 200 figures then costs one image a frame
+// instead of 200 (software GL is limited by pixels drawn).
+func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
+	t := g.st.Tray
+	moving := 0
+	if preview != nil {
+		moving = preview.ID
+	}
+	if g.layer == nil || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
+		if g.layer == nil {
+			g.layer = ebiten.NewImage(int(trayRect.w), int(trayRect.h))
+		}
+		g.layer.Clear()
+		rest := *t
+		rest.Placed = slices.DeleteFunc(slices.Clone(t.Placed), func(p sandtray.Placement) bool { return p.ID == moving })
+		g.renderTray(g.layer, &rest, 0, 0, 0, nil)
+		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
+	}
+	op := &ebiten.DrawImageOptions{}
+	op.GeoM.Translate(trayRect.x, trayRect.y)
+	dst.DrawImage(g.layer, op)
+	// the figure being moved, and the chosen figure's ring, on top
+	var top []sandtray.Placement
+	if preview != nil {
+		top = append(top, *preview)
+	}
+	g.renderFigures(dst, top, trayRect.x, trayRect.y, g.selected, preview)
+	if g.selected != 0 && g.selected != moving {
+		if p, ok := g.placement(g.selected); ok {
+			f, _ := sandtray.FigureByID(p.Figure)
+			vector.StrokeCircle(dst, float32(trayRect.x+p.X*trayRect.w), float32(trayRect.y+p.Y*trayRect.h), float32(footprint(f, p.Scale)*0.6), 4, colChosen, false)
+		}
+	}
+}
+
+// renderFigures draws placed figures, lowest layer first, with the tray's
+// top left corner at (ox, oy).
+func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, oy float64, selected int, preview *sandtray.Placement) {
+	placed := slices.Clone(figs)
+	slices.SortStableFunc(placed, func(a, b sandtray.Placement) int { return a.Layer - b.Layer })
+	for _, p := range placed {
+		if preview != nil && preview.ID == p.ID {
+			p = *preview
+		}
+		f, ok := sandtray.FigureByID(p.Figure)
+		img := g.atlas.sprites[p.Figure]
+		if !ok || img == nil {
+			continue
+		}
+		size := footprint(f, p.Scale)
+		cx, cy := ox+p.X*trayRect.w, oy+p.Y*trayRect.h
+		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+		op.GeoM.Translate(-SpriteSize/2, -SpriteSize/2)
+		sx := size / SpriteSize
+		if p.Flip {
+			op.GeoM.Scale(-sx, sx)
+		} else {
+			op.GeoM.Scale(sx, sx)
+		}
+		op.GeoM.Rotate(p.Angle * math.Pi / 180)
+		op.GeoM.Translate(cx, cy)
+		dst.DrawImage(img, op)
+		if p.ID == selected {
+			vector.StrokeCircle(dst, float32(cx), float32(cy), float32(size*0.6), 4, colChosen, false)
+		}
+	}
+}
