@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,6 +80,7 @@ func Display(getenv func(string) string) error {
 	if d == "" {
 		return errors.New("no display: DISPLAY is not set. The kiosk needs a graphical session (X11, or XWayland); run it there, or under xvfb-run for a test")
 	}
+	xgb.Logger = log.New(io.Discard, "", 0) // it would print that ~/.Xauthority is missing, which is normal
 	conn, err := xgb.NewConnDisplay(d)
 	if err != nil {
 		return fmt.Errorf("cannot open display %s: %v. Is the X server running, and may this user use it (xhost, XAUTHORITY)?", d, err)

@@ -52,7 +52,9 @@ type Link struct {
 	Logger   *slog.Logger
 	// OnCommand applies commands; it runs on the link's goroutine.
 	OnCommand Handler
-	// OnStatus, if set, is told every change of Status.
+	// OnStatus, if set, is told when the link comes up or goes down. It
+	// is never called from Event, so a caller may hold its own lock while
+	// recording an event.
 	OnStatus func(Status)
 
 	mu     sync.Mutex
@@ -80,7 +82,8 @@ func DeviceURL(controller string) (string, error) {
 }
 
 // Run connects, and reconnects after every drop with backoff (250 ms
-// doubling to 10 s) and jitter, until ctx ends.
+// doubling to 5 s: the controller is on the site's own network) and
+// jitter, until ctx ends.
 func (l *Link) Run(ctx context.Context) {
 	if l.Logger == nil {
 		l.Logger = slog.Default()
@@ -102,7 +105,7 @@ func (l *Link) Run(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
-		backoff = min(backoff*2, 10*time.Second)
+		backoff = min(backoff*2, 5*time.Second)
 	}
 }
 
@@ -210,7 +213,6 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 		switch f.Type {
 		case wire.TypeStored:
 			l.Journal.Stored(f.DSeq)
-			l.setStatus(func(*Status) {})
 		case wire.TypeError:
 			if f.DSeq != 0 && f.Code != "unavailable" {
 				l.Journal.Stored(f.DSeq) // final for that event
@@ -264,6 +266,5 @@ func (l *Link) Event(session, kind string, data any) (int64, error) {
 		return 0, err
 	}
 	l.writeRaw(b) // on failure it is resent after reconnecting
-	l.setStatus(func(*Status) {})
 	return dseq, nil
 }

@@ -17,13 +17,15 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
+
+	"waystation/kiosk/layout"
 )
 
 // The logical canvas every screen is laid out on; ebiten scales it to the
 // window or the monitor.
 const (
-	W = 1920
-	H = 1080
+	W = layout.W
+	H = layout.H
 )
 
 var (
@@ -87,13 +89,14 @@ func stroke(dst *ebiten.Image, p *vector.Path, width float32, c color.RGBA) {
 }
 
 func paint(dst *ebiten.Image, vs []ebiten.Vertex, is []uint16, c color.RGBA, aa bool) {
-	a := float32(c.A) / 255
+	// Vertex colours are straight (not premultiplied) alpha: ebiten's
+	// default ColorScaleMode.
 	for i := range vs {
 		vs[i].SrcX, vs[i].SrcY = 1, 1
-		vs[i].ColorR = float32(c.R) / 255 * a
-		vs[i].ColorG = float32(c.G) / 255 * a
-		vs[i].ColorB = float32(c.B) / 255 * a
-		vs[i].ColorA = a
+		vs[i].ColorR = float32(c.R) / 255
+		vs[i].ColorG = float32(c.G) / 255
+		vs[i].ColorB = float32(c.B) / 255
+		vs[i].ColorA = float32(c.A) / 255
 	}
 	dst.DrawTriangles(vs, is, whiteSub, &ebiten.DrawTrianglesOptions{AntiAlias: aa, FillRule: ebiten.FillRuleNonZero})
 }
@@ -101,9 +104,8 @@ func paint(dst *ebiten.Image, vs []ebiten.Vertex, is []uint16, c color.RGBA, aa 
 // gradient fills a rectangle from top colour to bottom colour.
 func gradient(dst *ebiten.Image, x, y, w, h float32, top, bottom color.RGBA) {
 	v := func(px, py float32, c color.RGBA) ebiten.Vertex {
-		a := float32(c.A) / 255
 		return ebiten.Vertex{DstX: px, DstY: py, SrcX: 1, SrcY: 1,
-			ColorR: float32(c.R) / 255 * a, ColorG: float32(c.G) / 255 * a, ColorB: float32(c.B) / 255 * a, ColorA: a}
+			ColorR: float32(c.R) / 255, ColorG: float32(c.G) / 255, ColorB: float32(c.B) / 255, ColorA: float32(c.A) / 255}
 	}
 	vs := []ebiten.Vertex{v(x, y, top), v(x+w, y, top), v(x, y+h, bottom), v(x+w, y+h, bottom)}
 	dst.DrawTriangles(vs, []uint16{0, 1, 2, 1, 3, 2}, whiteSub, nil)
@@ -168,6 +170,7 @@ func poly(pts ...float32) *vector.Path {
 type fontSet struct {
 	src   *text.GoTextFaceSource
 	faces map[float64]*text.GoTextFace
+	fits  map[fitKey]float64
 }
 
 func (f *fontSet) face(size float64) *text.GoTextFace {
@@ -228,15 +231,30 @@ func trimRight(r []rune) string {
 	return string(r)
 }
 
-// rect is a touch target on the logical canvas.
-type rect struct{ x, y, w, h float64 }
-
-func (r rect) has(x, y float64) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
-
 // button draws a rounded button with a centred label.
-func (g *Game) button(dst *ebiten.Image, r rect, label string, size float64, bg, fg color.RGBA) {
+func (g *Game) button(dst *ebiten.Image, r layout.Rect, label string, size float64, bg, fg color.RGBA) {
 	g.panel(dst, r, 18, bg)
-	g.font.draw(dst, label, size, r.x+r.w/2, r.y+r.h/2, fg, text.AlignCenter)
+	g.font.draw(dst, label, g.font.fit(label, size, r.W-12), r.X+r.W/2, r.Y+r.H/2, fg, text.AlignCenter)
+}
+
+type fitKey struct {
+	label       string
+	size, width float64
+}
+
+// fit returns the largest size up to size at which label fits in width:
+// English labels are longer than Chinese ones.
+func (f *fontSet) fit(label string, size, width float64) float64 {
+	k := fitKey{label, size, width}
+	if s, ok := f.fits[k]; ok {
+		return s
+	}
+	s := size
+	for s > 12 && text.Advance(label, f.face(s)) > width {
+		s--
+	}
+	f.fits[k] = s
+	return s
 }
 
 type panelKey struct {
@@ -246,8 +264,8 @@ type panelKey struct {
 
 // panel draws a rounded rectangle, anti-aliased once into an image kept
 // for every later frame.
-func (g *Game) panel(dst *ebiten.Image, r rect, radius float64, c color.RGBA) {
-	k := panelKey{int(r.w), int(r.h), int(radius), c}
+func (g *Game) panel(dst *ebiten.Image, r layout.Rect, radius float64, c color.RGBA) {
+	k := panelKey{int(r.W), int(r.H), int(radius), c}
 	img, ok := g.panels[k]
 	if !ok {
 		img = ebiten.NewImage(k.w, k.h)
@@ -255,6 +273,6 @@ func (g *Game) panel(dst *ebiten.Image, r rect, radius float64, c color.RGBA) {
 		g.panels[k] = img
 	}
 	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Translate(r.x, r.y)
+	op.GeoM.Translate(r.X, r.Y)
 	dst.DrawImage(img, op)
 }

@@ -19,23 +19,9 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
 	"waystation/kiosk"
+	"waystation/kiosk/layout"
 	"waystation/kiosk/link"
 	"waystation/kiosk/sandtray"
-)
-
-// HelpButton is where the call-counsellor button sits on every screen, on
-// the logical W×H canvas.
-var HelpButton = rect{W - 380, H - 130, 350, 104}
-
-// HelpButtonCentre returns the centre of the help button on the canvas.
-func HelpButtonCentre() (x, y float64) {
-	return HelpButton.x + HelpButton.w/2, HelpButton.y + HelpButton.h/2
-}
-
-// The sandtray screen's layout.
-var (
-	trayRect  = rect{500, 30, 1280, 800} // 64:40, the model's aspect
-	shelfRect = rect{20, 30, 430, 1020}
 )
 
 // Options configure the screens.
@@ -161,10 +147,10 @@ func New(o Options) (*Game, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}},
+	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}, fits: map[fitKey]float64{}},
 		atlas: newAtlas(), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
 		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
-		trayImg: ebiten.NewImage(int(trayRect.w), int(trayRect.h)), distress: -1, panels: map[panelKey]*ebiten.Image{}}
+		trayImg: ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{}}
 	if o.BenchFrames > 0 {
 		g.bench = &bench{frames: o.BenchFrames, out: o.BenchOut}
 	}
@@ -271,7 +257,7 @@ func (g *Game) input(p pointer) {
 	if g.pinOpen || g.settings {
 		if p.pressed {
 			for _, b := range g.techButtons() {
-				if b.r.has(p.x, p.y) {
+				if b.r.Has(p.x, p.y) {
 					b.tap()
 					return
 				}
@@ -279,16 +265,16 @@ func (g *Game) input(p pointer) {
 		}
 		return
 	}
-	if p.pressed && p.x < 110 && p.y < 110 {
+	if p.pressed && layout.Corner.Has(p.x, p.y) {
 		g.cornerTap()
 		return
 	}
-	if p.pressed && HelpButton.has(p.x, p.y) {
+	if p.pressed && layout.Help.Has(p.x, p.y) {
 		g.m.Help()
 		return
 	}
 	if g.helpShown() {
-		if p.pressed && g.helpOK().has(p.x, p.y) {
+		if p.pressed && g.helpOK().Has(p.x, p.y) {
 			g.helpDismissed = time.Now()
 		}
 		return
@@ -299,7 +285,7 @@ func (g *Game) input(p pointer) {
 	}
 	if p.pressed {
 		for _, b := range g.screenButtons() {
-			if b.r.has(p.x, p.y) {
+			if b.r.Has(p.x, p.y) {
 				b.tap()
 				return
 			}
@@ -320,7 +306,7 @@ func (g *Game) cornerTap() {
 
 // btn is a touch target with its look.
 type btn struct {
-	r      rect
+	r      layout.Rect
 	label  string
 	size   float64
 	bg, fg color.RGBA
@@ -346,7 +332,7 @@ func (g *Game) screenButtons() []btn {
 			if i == g.distress {
 				bg = colChosen
 			}
-			bs = append(bs, btn{r: rect{float64(160 + i*146), 300, 128, 128}, label: fmt.Sprint(i), size: 56, bg: bg, fg: colText,
+			bs = append(bs, btn{r: layout.Distress(i), label: fmt.Sprint(i), size: 56, bg: bg, fg: colText,
 				tap: func() { g.distress = i }})
 		}
 		for i, mood := range kiosk.Moods {
@@ -354,11 +340,11 @@ func (g *Game) screenButtons() []btn {
 			if mood == g.mood {
 				bg = colChosen
 			}
-			bs = append(bs, btn{r: rect{float64(160 + i*270), 600, 240, 110}, label: say(lang, "mood."+mood), size: 44, bg: bg, fg: colText,
+			bs = append(bs, btn{r: layout.Mood(i), label: say(lang, "mood."+mood), size: 44, bg: bg, fg: colText,
 				tap: func() { g.mood = mood }})
 		}
 		if g.distress >= 0 && g.mood != "" {
-			bs = append(bs, btn{r: rect{W/2 - 200, 790, 400, 110}, label: say(lang, "done"), size: 48, bg: colPrimary, fg: colWhite,
+			bs = append(bs, btn{r: layout.Done, label: say(lang, "done"), size: 48, bg: colPrimary, fg: colWhite,
 				tap: func() {
 					if err := g.m.CheckIn(g.distress, g.mood); err != nil {
 						g.o.Logf("kiosk: check-in: %v", err)
@@ -367,12 +353,8 @@ func (g *Game) screenButtons() []btn {
 		}
 	case kiosk.Rating:
 		p := g.st.Prompt
-		n := p.Max - p.Min + 1
-		w := min(150.0, (W-200)/float64(n)-16)
-		x0 := W/2 - float64(n)*(w+16)/2
-		for i := 0; i < n; i++ {
-			v := p.Min + i
-			bs = append(bs, btn{r: rect{x0 + float64(i)*(w+16), 520, w, 150}, label: fmt.Sprint(v), size: 60, bg: colQuiet, fg: colText,
+		for v := p.Min; v <= p.Max; v++ {
+			bs = append(bs, btn{r: layout.Rating(p.Min, p.Max, v), label: fmt.Sprint(v), size: 60, bg: colQuiet, fg: colText,
 				tap: func() {
 					if err := g.m.Answer(v); err != nil {
 						g.o.Logf("kiosk: rating: %v", err)
@@ -384,7 +366,7 @@ func (g *Game) screenButtons() []btn {
 }
 
 // helpOK is the help message's OK button.
-func (g *Game) helpOK() rect { return rect{W/2 - 160, 720, 320, 110} }
+func (g *Game) helpOK() layout.Rect { return layout.HelpOK }
 
 // Draw draws the state Update took.
 func (g *Game) Draw(screen *ebiten.Image) {
@@ -436,20 +418,20 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.button(screen, b.r, b.label, b.size, b.bg, b.fg)
 	}
 	// The call-counsellor button, on every screen.
-	g.button(screen, HelpButton, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
+	g.button(screen, layout.Help, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
 	if !st.Online {
 		g.font.draw(screen, "● "+say(st.Lang, "offline"), 22, W-30, 24, rgba(160, 160, 160, 200), text.AlignEnd)
 	}
 	if g.helpShown() {
 		vectorDim(screen, 150)
-		g.panel(screen, rect{260, 260, W - 520, 600}, 30, rgba(255, 250, 240, 255))
+		g.panel(screen, layout.R(260, 260, W-520, 600), 30, rgba(255, 250, 240, 255))
 		msg := say(st.Lang, "help.sent")
 		if st.HelpOffline || !st.Online {
 			msg = say(st.Lang, "help.offline")
 		}
 		g.font.draw(screen, g.font.wrap(msg, 46, W-640), 46, W/2, 480, colText, text.AlignCenter)
 		g.button(screen, g.helpOK(), say(st.Lang, "ok"), 48, colPrimary, colWhite)
-		g.button(screen, HelpButton, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
+		g.button(screen, layout.Help, say(st.Lang, "help"), 44, rgba(230, 110, 40, 255), colWhite)
 	}
 	if now.Before(st.IdentifyUntil) {
 		on := now.UnixMilli()/500%2 == 0
@@ -457,7 +439,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		if on {
 			bg = rgba(255, 255, 255, 240)
 		}
-		g.panel(screen, rect{200, 200, W - 400, H - 400}, 30, bg)
+		g.panel(screen, layout.R(200, 200, W-400, H-400), 30, bg)
 		name := say(st.Lang, "identify")
 		if g.o.Status != nil {
 			s := g.o.Status()
@@ -491,6 +473,9 @@ func (g *Game) shot(screen *ebiten.Image) {
 			key += "-" + g.st.Guide
 		}
 	}
+	if g.st.Screen == kiosk.Sandtray {
+		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
+	}
 	if g.helpShown() {
 		key += "-help"
 		if g.st.HelpOffline || !g.st.Online {
@@ -501,9 +486,6 @@ func (g *Game) shot(screen *ebiten.Image) {
 		key += "-settings"
 	} else if g.pinOpen {
 		key += "-pin"
-	}
-	if g.st.Screen == kiosk.Sandtray {
-		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
 	}
 	if key != g.shotKey {
 		g.shotKey, g.shotStable = key, 0
@@ -550,7 +532,7 @@ func (g *Game) snapshot(t *sandtray.Tray) ([]byte, error) {
 		h := w * 5 / 8
 		small := ebiten.NewImage(w, h)
 		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(float64(w)/trayRect.w, float64(h)/trayRect.h)
+		op.GeoM.Scale(float64(w)/layout.Tray.W, float64(h)/layout.Tray.H)
 		small.DrawImage(g.trayImg, op)
 		pix := make([]byte, 4*w*h)
 		small.ReadPixels(pix)

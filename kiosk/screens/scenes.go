@@ -54,11 +54,11 @@ func drawBackground(dst *ebiten.Image, id string) {
 		gradient(dst, 0, H*0.55, W, H*0.45, hex("#3a7fb0"), hex("#174a73"))
 		fillAA(dst, poly(0, H*0.88, W*0.35, H*0.82, W*0.7, H*0.9, W, H*0.86, W, H, 0, H), hex("#e6cfa0"))
 	case "forest":
-		gradient(dst, 0, 0, W, H*0.6, hex("#a9d3e8"), hex("#e8f1dc"))
+		gradient(dst, 0, 0, W, H*0.75, hex("#a9d3e8"), hex("#e8f1dc"))
 		fillAA(dst, poly(0, H*0.62, W*0.2, H*0.45, W*0.45, H*0.58, W*0.7, H*0.42, W, H*0.56, W, H, 0, H), hex("#7aa66b"))
 		fillAA(dst, poly(0, H*0.78, W*0.3, H*0.66, W*0.6, H*0.76, W, H*0.68, W, H, 0, H), hex("#4f7f45"))
 	case "rain":
-		gradient(dst, 0, 0, W, H*0.7, hex("#56606b"), hex("#8a96a2"))
+		gradient(dst, 0, 0, W, H*0.85, hex("#56606b"), hex("#8a96a2"))
 		fillAA(dst, poly(0, H*0.72, W*0.25, H*0.62, W*0.55, H*0.7, W*0.8, H*0.6, W, H*0.68, W, H, 0, H), hex("#4c5a52"))
 		gradient(dst, 0, H*0.82, W, H*0.18, hex("#5d6e78"), hex("#44525b"))
 	case "night":
@@ -131,8 +131,9 @@ func (s *scenes) draw(dst *ebiten.Image, id string, t, motion, bright float64) {
 			tw := 0.55 + 0.45*math.Sin(t*m*1.2+st.phase)
 			vector.DrawFilledCircle(dst, float32(st.x), float32(st.y), float32(st.r), rgba(255, 255, 240, uint8(90+160*tw)), false)
 		}
-		fill(dst, circle(W*0.8, H*0.2, 70), rgba(250, 245, 220, 255))
-		fill(dst, circle(W*0.8+28, H*0.2-12, 62), hex("#07102a"))
+		// a crescent: the moon, and the sky's colour at its height over it
+		fill(dst, circle(W*0.84, H*0.4, 70), rgba(250, 245, 220, 255))
+		fill(dst, circle(W*0.84+28, H*0.4-12, 62), mix(hex("#050a1f"), hex("#1b2a4a"), (H*0.4-12)/H))
 		// now and then a shooting star, every 20 s
 		if p := math.Mod(t, 20) / 1.2; p < 1 {
 			x, y := W*(0.15+0.4*p), H*(0.1+0.15*p)
@@ -161,10 +162,12 @@ func (g *Game) pacer(dst *ebiten.Image, b kiosk.Breathing, now time.Time, lang s
 	default:
 		r = 220 - 130*ease
 	}
-	fill(dst, circle(float32(cx), float32(cy), 230), rgba(255, 255, 255, 40))
-	fill(dst, circle(float32(cx), float32(cy), float32(r)), rgba(255, 255, 255, 110))
-	vector.StrokeCircle(dst, float32(cx), float32(cy), float32(r), 4, rgba(255, 255, 255, 220), false)
-	g.font.draw(dst, say(lang, "breathe."+phase), 56, cx, cy, rgba(20, 40, 60, 255), text.AlignCenter)
+	fill(dst, circle(float32(cx), float32(cy), 230), rgba(20, 40, 60, 60))
+	fill(dst, circle(float32(cx), float32(cy), float32(r)), rgba(120, 200, 190, 150))
+	vector.StrokeCircle(dst, float32(cx), float32(cy), float32(r), 4, rgba(255, 255, 255, 230), false)
+	word := say(lang, "breathe."+phase)
+	g.font.draw(dst, word, 56, cx+2, cy+2, rgba(0, 0, 0, 120), text.AlignCenter)
+	g.font.draw(dst, word, 56, cx, cy, colWhite, text.AlignCenter)
 	g.font.draw(dst, fmt.Sprintf(say(lang, "breathe.pace"), b.BPM), 28, cx, cy+270, rgba(255, 255, 255, 230), text.AlignCenter)
 }
 

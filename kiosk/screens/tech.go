@@ -8,6 +8,8 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"golang.org/x/crypto/bcrypt"
+
+	"waystation/kiosk/layout"
 )
 
 // The technician's PIN pad and settings page. A client cannot leave the
@@ -21,18 +23,18 @@ func (g *Game) techButtons() []btn {
 	var bs []btn
 	if g.settings {
 		bs = append(bs,
-			btn{r: rect{W/2 - 300, 620, 600, 100}, label: say(lang, "settings.lang"), size: 40, bg: colQuiet, fg: colText, tap: func() {
+			btn{r: layout.R(W/2-300, 620, 600, 100), label: say(lang, "settings.lang"), size: 40, bg: colQuiet, fg: colText, tap: func() {
 				next := "en"
 				if g.st.Lang == "en" {
 					next = "zh"
 				}
 				g.m.SetLang(next)
 			}},
-			btn{r: rect{W/2 - 300, 740, 600, 100}, label: say(lang, "settings.exit"), size: 40, bg: rgba(200, 60, 50, 255), fg: colWhite, tap: func() {
+			btn{r: layout.R(W/2-300, 740, 600, 100), label: say(lang, "settings.exit"), size: 40, bg: rgba(200, 60, 50, 255), fg: colWhite, tap: func() {
 				g.o.Logf("kiosk: a technician exited the kiosk from the settings page")
 				g.exit = true
 			}},
-			btn{r: rect{W/2 - 300, 860, 600, 100}, label: say(lang, "settings.back"), size: 40, bg: colPrimary, fg: colWhite, tap: func() { g.settings = false }},
+			btn{r: layout.R(W/2-300, 860, 600, 100), label: say(lang, "settings.back"), size: 40, bg: colPrimary, fg: colWhite, tap: func() { g.settings = false }},
 		)
 		return bs
 	}
@@ -43,15 +45,15 @@ func (g *Game) techButtons() []btn {
 		if d == 0 {
 			x = W/2 - 250 + 170
 		}
-		bs = append(bs, btn{r: rect{x, y, 150, 110}, label: fmt.Sprint(d), size: 52, bg: colQuiet, fg: colText, tap: func() {
+		bs = append(bs, btn{r: layout.R(x, y, 150, 110), label: fmt.Sprint(d), size: 52, bg: colQuiet, fg: colText, tap: func() {
 			if len(g.pin) < 12 {
 				g.pin += fmt.Sprint(d)
 			}
 		}})
 	}
 	bs = append(bs,
-		btn{r: rect{W/2 - 250, 850, 150, 110}, label: say(lang, "pin.cancel"), size: 32, bg: colQuiet, fg: colText, tap: func() { g.pinOpen = false }},
-		btn{r: rect{W/2 + 90, 850, 150, 110}, label: "OK", size: 44, bg: colPrimary, fg: colWhite, tap: g.checkPIN},
+		btn{r: layout.R(W/2-250, 850, 150, 110), label: say(lang, "pin.cancel"), size: 32, bg: colQuiet, fg: colText, tap: func() { g.pinOpen = false }},
+		btn{r: layout.R(W/2+90, 850, 150, 110), label: "OK", size: 44, bg: colPrimary, fg: colWhite, tap: g.checkPIN},
 	)
 	return bs
 }
@@ -82,7 +84,7 @@ func (g *Game) checkPIN() {
 func (g *Game) drawTech(dst *ebiten.Image) {
 	lang := g.st.Lang
 	vectorDim(dst, 200)
-	g.panel(dst, rect{W/2 - 420, 80, 840, 920}, 30, rgba(245, 245, 245, 255))
+	g.panel(dst, layout.R(W/2-420, 80, 840, 920), 30, rgba(245, 245, 245, 255))
 	if g.settings {
 		g.font.draw(dst, say(lang, "settings.title"), 48, W/2, 150, colText, text.AlignCenter)
 		var lines []string

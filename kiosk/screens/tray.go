@@ -9,27 +9,9 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
+	"waystation/kiosk/layout"
 	"waystation/kiosk/sandtray"
 )
-
-// The shelf: category tabs above, the category's figures below.
-const (
-	tabCols  = 3
-	tabW     = 136
-	tabH     = 50
-	cellCols = 3
-	cellW    = 136
-	cellH    = 150
-)
-
-func tabRect(i int) rect {
-	return rect{shelfRect.x + float64(i%tabCols)*(tabW+6), shelfRect.y + float64(i/tabCols)*(tabH+6), tabW, tabH}
-}
-
-func cellRect(i int) rect {
-	top := shelfRect.y + float64((len(sandtray.Categories)+tabCols-1)/tabCols)*(tabH+6) + 14
-	return rect{shelfRect.x + float64(i%cellCols)*(cellW+6), top + float64(i/cellCols)*(cellH+6), cellW, cellH}
-}
 
 func (g *Game) shelfFigures() []sandtray.Figure {
 	cat := sandtray.Categories[g.category].ID
@@ -40,33 +22,6 @@ func (g *Game) shelfFigures() []sandtray.Figure {
 		}
 	}
 	return out
-}
-
-// tools are the buttons under the tray.
-type tool struct {
-	key string
-	r   rect
-}
-
-func tools() []tool {
-	keys := []string{"move", "dig", "heap", "left", "right", "bigger", "smaller", "flip", "raise", "lower", "remove", "undo", "redo"}
-	var out []tool
-	x := trayRect.x
-	for _, k := range keys {
-		w := 96.0
-		out = append(out, tool{k, rect{x, trayRect.y + trayRect.h + 14, w, 80}})
-		x += w + 6
-		if k == "heap" || k == "lower" || k == "remove" {
-			x += 12
-		}
-	}
-	return out
-}
-
-// toTray turns canvas coordinates into the tray's 0-1 coordinates.
-func toTray(x, y float64) (float64, float64, bool) {
-	tx, ty := (x-trayRect.x)/trayRect.w, (y-trayRect.y)/trayRect.h
-	return tx, ty, tx >= 0 && tx <= 1 && ty >= 0 && ty <= 1
 }
 
 // footprint is a placed figure's drawn size on the canvas.
@@ -81,7 +36,7 @@ func (g *Game) hit(x, y float64) int {
 	for _, p := range placed {
 		f, _ := sandtray.FigureByID(p.Figure)
 		r := footprint(f, p.Scale) / 2
-		cx, cy := trayRect.x+p.X*trayRect.w, trayRect.y+p.Y*trayRect.h
+		cx, cy := layout.Tray.X+p.X*layout.Tray.W, layout.Tray.Y+p.Y*layout.Tray.H
 		if math.Abs(x-cx) < r && math.Abs(y-cy) < r {
 			return p.ID
 		}
@@ -114,24 +69,24 @@ func (g *Game) act(a sandtray.Action) int {
 func (g *Game) trayInput(p pointer) {
 	if p.pressed {
 		for i := range sandtray.Categories {
-			if tabRect(i).has(p.x, p.y) {
+			if layout.Tab(i).Has(p.x, p.y) {
 				g.category = i
 				return
 			}
 		}
 		for i, f := range g.shelfFigures() {
-			if cellRect(i).has(p.x, p.y) {
+			if layout.Cell(i).Has(p.x, p.y) {
 				g.drag = &drag{from: "shelf", pointer: p.id, figure: f.ID, x: p.x, y: p.y, sx: p.x, sy: p.y}
 				return
 			}
 		}
-		for _, t := range tools() {
-			if t.r.has(p.x, p.y) {
-				g.tool(t.key)
+		for _, t := range layout.Tools() {
+			if t.Rect.Has(p.x, p.y) {
+				g.tool(t.Key)
 				return
 			}
 		}
-		if _, _, in := toTray(p.x, p.y); in {
+		if _, _, in := layout.FromTray(p.x, p.y); in {
 			if g.drag != nil && g.drag.from == "figure" && g.drag.pointer != p.id && g.selected != 0 {
 				// A second finger: turn and size the chosen figure.
 				pl, _ := g.placement(g.selected)
@@ -194,7 +149,7 @@ func (g *Game) trayInput(p pointer) {
 		return
 	}
 	g.drag = nil
-	tx, ty, in := toTray(p.x, p.y)
+	tx, ty, in := layout.FromTray(p.x, p.y)
 	switch d.from {
 	case "shelf":
 		if in {
@@ -212,7 +167,7 @@ func (g *Game) trayInput(p pointer) {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 func (g *Game) shapeSand(x, y float64) {
-	tx, ty, in := toTray(x, y)
+	tx, ty, in := layout.FromTray(x, y)
 	if !in {
 		return
 	}
@@ -265,7 +220,7 @@ func (g *Game) tool(key string) {
 func (g *Game) drawSandtray(dst *ebiten.Image) {
 	lang := g.st.Lang
 	dst.Fill(hex("#e6dac6")) // a clear, cheaper than a gradient
-	g.panel(dst, rect{shelfRect.x - 8, shelfRect.y - 8, shelfRect.w + 16, shelfRect.h + 16}, 16, rgba(120, 90, 60, 255))
+	g.panel(dst, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
 	for i, c := range sandtray.Categories {
 		bg := rgba(240, 230, 210, 255)
 		if i == g.category {
@@ -275,26 +230,26 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 		if lang == "en" {
 			name = c.TitleEN
 		}
-		g.button(dst, tabRect(i), name, 20, bg, colText)
+		g.button(dst, layout.Tab(i), name, 20, bg, colText)
 	}
 	for i, f := range g.shelfFigures() {
-		r := cellRect(i)
+		r := layout.Cell(i)
 		g.panel(dst, r, 12, rgba(250, 245, 235, 255))
 		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
 		op.GeoM.Scale(0.8, 0.8)
-		op.GeoM.Translate(r.x+(r.w-SpriteSize*0.8)/2, r.y+4)
+		op.GeoM.Translate(r.X+(r.W-SpriteSize*0.8)/2, r.Y+4)
 		dst.DrawImage(g.atlas.sprites[f.ID], op)
 		name := f.TitleZH
 		if lang == "en" {
 			name = f.TitleEN
 		}
-		g.font.draw(dst, name, 19, r.x+r.w/2, r.y+r.h-20, colText, text.AlignCenter)
+		g.font.draw(dst, name, 19, r.X+r.W/2, r.Y+r.H-20, colText, text.AlignCenter)
 	}
 	// the tray
 	var preview *sandtray.Placement
 	if d := g.drag; d != nil && d.from == "figure" && d.moved {
 		if p, ok := g.placement(d.id); ok {
-			tx, ty, _ := toTray(d.x, d.y)
+			tx, ty, _ := layout.FromTray(d.x, d.y)
 			p.X, p.Y = tx, ty
 			preview = &p
 		}
@@ -309,20 +264,20 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	// every pixel drawn twice costs time under software GL.
 	rim := hex("#6d4c2f")
 	const b = 14
-	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y-b), float32(trayRect.w+2*b), b, rim, false)
-	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y+trayRect.h), float32(trayRect.w+2*b), b, rim, false)
-	vector.DrawFilledRect(dst, float32(trayRect.x-b), float32(trayRect.y), b, float32(trayRect.h), rim, false)
-	vector.DrawFilledRect(dst, float32(trayRect.x+trayRect.w), float32(trayRect.y), b, float32(trayRect.h), rim, false)
+	vector.DrawFilledRect(dst, float32(layout.Tray.X-b), float32(layout.Tray.Y-b), float32(layout.Tray.W+2*b), b, rim, false)
+	vector.DrawFilledRect(dst, float32(layout.Tray.X-b), float32(layout.Tray.Y+layout.Tray.H), float32(layout.Tray.W+2*b), b, rim, false)
+	vector.DrawFilledRect(dst, float32(layout.Tray.X-b), float32(layout.Tray.Y), b, float32(layout.Tray.H), rim, false)
+	vector.DrawFilledRect(dst, float32(layout.Tray.X+layout.Tray.W), float32(layout.Tray.Y), b, float32(layout.Tray.H), rim, false)
 	g.drawTrayCached(dst, preview)
 	if len(g.st.Tray.Placed) == 0 {
-		g.font.draw(dst, say(lang, "tray.hint"), 34, trayRect.x+trayRect.w/2, trayRect.y+60, rgba(90, 70, 40, 255), text.AlignCenter)
+		g.font.draw(dst, say(lang, "tray.hint"), 34, layout.Tray.X+layout.Tray.W/2, layout.Tray.Y+60, rgba(90, 70, 40, 255), text.AlignCenter)
 	}
-	for _, t := range tools() {
+	for _, t := range layout.Tools() {
 		bg := rgba(250, 245, 235, 255)
-		if t.key == g.mode {
+		if t.Key == g.mode {
 			bg = colChosen
 		}
-		g.button(dst, t.r, say(lang, "tool."+t.key), 24, bg, colText)
+		g.button(dst, t.Rect, say(lang, "tool."+t.Key), 24, bg, colText)
 	}
 	// a figure being dragged from the shelf follows the finger
 	if d := g.drag; d != nil && d.from == "shelf" {
@@ -363,7 +318,7 @@ func (g *Game) renderTray(dst *ebiten.Image, t *sandtray.Tray, ox, oy float64, s
 		g.sandOf = slices.Clone(t.Sand)
 	}
 	op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-	op.GeoM.Scale(trayRect.w/sandtray.GridW, trayRect.h/sandtray.GridH)
+	op.GeoM.Scale(layout.Tray.W/sandtray.GridW, layout.Tray.H/sandtray.GridH)
 	op.GeoM.Translate(ox, oy)
 	dst.DrawImage(g.sandImg, op)
 	g.renderFigures(dst, t.Placed, ox, oy, selected, preview)
@@ -381,7 +336,7 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 	}
 	if g.layer == nil || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
 		if g.layer == nil {
-			g.layer = ebiten.NewImage(int(trayRect.w), int(trayRect.h))
+			g.layer = ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H))
 		}
 		g.layer.Clear()
 		rest := *t
@@ -390,18 +345,18 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
 	}
 	op := &ebiten.DrawImageOptions{}
-	op.GeoM.Translate(trayRect.x, trayRect.y)
+	op.GeoM.Translate(layout.Tray.X, layout.Tray.Y)
 	dst.DrawImage(g.layer, op)
 	// the figure being moved, and the chosen figure's ring, on top
 	var top []sandtray.Placement
 	if preview != nil {
 		top = append(top, *preview)
 	}
-	g.renderFigures(dst, top, trayRect.x, trayRect.y, g.selected, preview)
+	g.renderFigures(dst, top, layout.Tray.X, layout.Tray.Y, g.selected, preview)
 	if g.selected != 0 && g.selected != moving {
 		if p, ok := g.placement(g.selected); ok {
 			f, _ := sandtray.FigureByID(p.Figure)
-			vector.StrokeCircle(dst, float32(trayRect.x+p.X*trayRect.w), float32(trayRect.y+p.Y*trayRect.h), float32(footprint(f, p.Scale)*0.6), 4, colChosen, false)
+			vector.StrokeCircle(dst, float32(layout.Tray.X+p.X*layout.Tray.W), float32(layout.Tray.Y+p.Y*layout.Tray.H), float32(footprint(f, p.Scale)*0.6), 4, colChosen, false)
 		}
 	}
 }
@@ -421,7 +376,7 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 			continue
 		}
 		size := footprint(f, p.Scale)
-		cx, cy := ox+p.X*trayRect.w, oy+p.Y*trayRect.h
+		cx, cy := ox+p.X*layout.Tray.W, oy+p.Y*layout.Tray.H
 		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
 		op.GeoM.Translate(-SpriteSize/2, -SpriteSize/2)
 		sx := size / SpriteSize

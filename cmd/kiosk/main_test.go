@@ -1,0 +1,554 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"waystation/kiosk/layout"
+)
+
+// The kiosk's tests run the real binaries: the controller, the launcher
+// and the ebiten screen, under Xvfb, with xdotool as the client's finger.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds the three commands once for all tests.
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "waystation-kiosk-test-")
+		if buildErr != nil {
+			return
+		}
+		for _, c := range [][2]string{{"waystation", "../waystation"}, {"waystation-kiosk", "."}, {"waystation-kiosk-screen", "../kiosk-screen"}} {
+			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, c[0]), c[1]).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", c[1], err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// xvfb starts an Xvfb screen of the given size and returns its DISPLAY.
+func xvfb(t *testing.T, size string) string {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Fatal("Xvfb is not installed: make test installs xvfb (scripts/apt-packages.txt)")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", size, "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(r).ReadString('\n')
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case n := <-line:
+		if _, err := strconv.Atoi(n); err != nil {
+			t.Fatalf("Xvfb said display %q", n)
+		}
+		return ":" + n
+	case <-time.After(15 * time.Second):
+		t.Fatal("Xvfb did not start")
+	}
+	return ""
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waystation runs the controller's CLI on the data folder.
+func waystation(t *testing.T, data, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binaries(t), "waystation"), args...)
+	cmd.Env = append(os.Environ(), "WAYSTATION_DATA="+data, "WAYSTATION_PROFILES=../../firmware-profiles")
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("waystation %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// controller is a running `waystation serve`.
+type controller struct {
+	cmd  *exec.Cmd
+	addr string
+	log  *bytes.Buffer
+}
+
+func startController(t *testing.T, data, addr string) *controller {
+	t.Helper()
+	c := &controller{addr: addr, log: &bytes.Buffer{}}
+	c.cmd = exec.Command(filepath.Join(binaries(t), "waystation"), "serve", "--addr", addr, "--data", data,
+		"--profiles", "../../firmware-profiles", "--osc-listen", "off", "--audio-out", "null")
+	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.kill)
+	wait(t, "the controller serving", 30*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/v1/health")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode < 500
+	})
+	return c
+}
+
+// kill stops the controller with SIGKILL: no chance to tidy up.
+func (c *controller) kill() {
+	if c.cmd.ProcessState == nil {
+		c.cmd.Process.Signal(syscall.SIGKILL)
+		c.cmd.Wait()
+	}
+}
+
+func wait(t *testing.T, what string, limit time.Duration, ok func() bool) {
+	t.Helper()
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if ok() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+type api struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func login(t *testing.T, addr, user, password string) *api {
+	jar, _ := cookiejar.New(nil)
+	a := &api{t: t, base: "http://" + addr, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	if status, body := a.do("POST", "/v1/login", `{"username":"`+user+`","password":"`+password+`"}`); status != 200 {
+		t.Fatalf("login %s: %d %v", user, status, body)
+	}
+	return a
+}
+
+func (a *api) do(method, path, body string) (int, map[string]any) {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+type event struct {
+	Seq    int64           `json:"seq"`
+	Kind   string          `json:"kind"`
+	Source string          `json:"source"`
+	Data   json.RawMessage `json:"data"`
+}
+
+func (a *api) events(session string) []event {
+	a.t.Helper()
+	req, _ := http.NewRequest("GET", a.base+"/v1/sessions/"+session+"/events?after=0&limit=1000", nil)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var page struct{ Events []event }
+	json.NewDecoder(resp.Body).Decode(&page)
+	return page.Events
+}
+
+// find returns the events of a kind.
+func find(evs []event, kind string) []event {
+	var out []event
+	for _, e := range evs {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// finger is the client's finger on the kiosk's window (placed at the
+// screen's top left, scaled from the kiosk's 1920x1080 canvas).
+type finger struct {
+	t       *testing.T
+	display string
+	scale   float64
+}
+
+func (f finger) xdotool(args ...string) {
+	f.t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+f.display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		f.t.Fatalf("xdotool %v: %v\n%s", args, err, out)
+	}
+}
+
+func (f finger) at(x, y float64) (string, string) {
+	return strconv.Itoa(int(x * f.scale)), strconv.Itoa(int(y * f.scale))
+}
+
+// tap presses long enough for the game's 60 Hz input polling to see it.
+func (f finger) tap(x, y float64) {
+	sx, sy := f.at(x, y)
+	f.xdotool("mousemove", sx, sy, "mousedown", "1", "sleep", "0.15", "mouseup", "1", "sleep", "0.1")
+}
+
+// drag moves with the button held, in steps.
+func (f finger) drag(x0, y0, x1, y1 float64) {
+	sx, sy := f.at(x0, y0)
+	args := []string{"mousemove", sx, sy, "mousedown", "1", "sleep", "0.2"}
+	for i := 1; i <= 4; i++ {
+		mx, my := f.at(x0+(x1-x0)*float64(i)/4, y0+(y1-y0)*float64(i)/4)
+		args = append(args, "mousemove", mx, my, "sleep", "0.1")
+	}
+	f.xdotool(append(args, "sleep", "0.1", "mouseup", "1", "sleep", "0.1")...)
+}
+
+// shot waits for the kiosk's screenshot of a screen.
+func shot(t *testing.T, dir, suffix string) string {
+	t.Helper()
+	return shotN(t, dir, suffix, 1)
+}
+
+// shotN waits for the n-th screenshot of a screen.
+func shotN(t *testing.T, dir, suffix string, n int) string {
+	t.Helper()
+	var found string
+	wait(t, fmt.Sprintf("screenshot %d of *%s.png", n, suffix), 20*time.Second, func() bool {
+		m, _ := filepath.Glob(filepath.Join(dir, "[0-9][0-9]-*"+suffix+".png"))
+		if len(m) >= n {
+			found = m[len(m)-1]
+		}
+		return found != ""
+	})
+	return found
+}
+
+// Canvas positions of the screens' buttons.
+func distressButton(v int) (float64, float64) { return layout.Distress(v).Centre() }
+func moodButton(i int) (float64, float64)     { return layout.Mood(i).Centre() }
+
+func TestKioskEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("xdotool"); err != nil {
+		t.Fatal("xdotool is not installed: make test installs it (scripts/apt-packages.txt)")
+	}
+	bin := binaries(t)
+	display := xvfb(t, "1280x720x24")
+	data, journal := t.TempDir(), t.TempDir()
+	shots := filepath.Join("..", "..", "test-output", "kiosk")
+	os.RemoveAll(shots)
+	os.MkdirAll(shots, 0o755)
+
+	waystation(t, data, "counsellor password\n", "user", "add", "counsellor", "--role", "counsellor")
+	waystation(t, data, "", "room", "add", "Relaxation room")
+	var dev struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	json.Unmarshal([]byte(waystation(t, data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Sandtray kiosk", "--room", "Relaxation room", "--json")), &dev)
+	if dev.Token == "" {
+		t.Fatal("no token from device add")
+	}
+	addr := freeAddr(t)
+	ctl := startController(t, data, addr)
+
+	kiosk := exec.Command(filepath.Join(bin, "waystation-kiosk"), "--controller", "http://"+addr, "--journal", journal,
+		"--lang", "zh", "--window", "960x540", "--screenshots", shots)
+	kiosk.Env = append(os.Environ(), "DISPLAY="+display, "WAYSTATION_TOKEN="+dev.Token)
+	var klog bytes.Buffer
+	kiosk.Stdout, kiosk.Stderr = &klog, &klog
+	if err := kiosk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	kdone := make(chan error, 1)
+	go func() { kdone <- kiosk.Wait() }()
+	defer func() {
+		kiosk.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-kdone:
+		case <-time.After(5 * time.Second):
+			kiosk.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("kiosk log:\n%s\ncontroller log:\n%s", klog.String(), ctl.log.String())
+		}
+	}()
+	f := finger{t: t, display: display, scale: 0.5}
+
+	// The contract: online in `device show --json`.
+	wait(t, "the kiosk online", 30*time.Second, func() bool {
+		var d struct{ Status string }
+		json.Unmarshal([]byte(waystation(t, data, "", "device", "show", dev.ID, "--json")), &d)
+		return d.Status == "online"
+	})
+	shot(t, shots, "attract")
+
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"C-500","risk":"medium"}`)
+	if status, m := c.do("POST", "/v1/clients/C-500/consents", `{"scopes":["kiosk","sandtray"],"by":"client"}`); status != 201 {
+		t.Fatalf("consent: %d %v", status, m)
+	}
+	status, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-500","stations":["`+dev.ID+`"],"plan":{"lang":"en","steps":[]}}`)
+	if status != 201 {
+		t.Fatalf("create session: %d %v", status, s)
+	}
+	id := s["id"].(string)
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 {
+		t.Fatalf("start: %d %v", status, m)
+	}
+	eventually := func(what string, ok func([]event) bool) []event {
+		t.Helper()
+		var evs []event
+		wait(t, what, 20*time.Second, func() bool { evs = c.events(id); return ok(evs) })
+		return evs
+	}
+	has := func(kind string) func([]event) bool {
+		return func(evs []event) bool { return len(find(evs, kind)) > 0 }
+	}
+	evs := eventually("check-in shown in English", has("checkin.shown"))
+	if d := string(find(evs, "checkin.shown")[0].Data); !strings.Contains(d, `"lang":"en"`) {
+		t.Errorf("checkin.shown %s", d)
+	}
+	shot(t, shots, "checkin")
+
+	// The client checks in by touch.
+	f.tap(distressButton(3))
+	f.tap(moodButton(2)) // anxious
+	f.tap(layout.Done.Centre())
+	evs = eventually("checkin.rating", has("checkin.rating"))
+	if d := string(find(evs, "checkin.rating")[0].Data); d != `{"distress":3,"mood":"anxious"}` {
+		t.Errorf("checkin.rating %s", d)
+	}
+
+	command := func(body string) {
+		t.Helper()
+		if status, m := c.do("POST", "/v1/sessions/"+id+"/commands", body); status != 202 {
+			t.Fatalf("command %s: %d %v", body, status, m)
+		}
+	}
+	// The contract: scene.start is acked and logged as scene.started.
+	command(`{"device":"` + dev.ID + `","name":"scene.start","args":{"scene":"sea"}}`)
+	evs = eventually("scene.started", has("scene.started"))
+	if d := string(find(evs, "scene.started")[0].Data); d != `{"scene":"sea"}` {
+		t.Errorf("scene.started %s", d)
+	}
+	command(`{"device":"` + dev.ID + `","name":"breathing.set","args":{"bpm":6}}`)
+	evs = eventually("breathing.changed", has("breathing.changed"))
+	if d := string(find(evs, "breathing.changed")[0].Data); !strings.Contains(d, `"bpm":6`) {
+		t.Errorf("breathing.changed %s", d)
+	}
+	shot(t, shots, "scene-sea")
+	for _, sc := range []string{"forest", "rain", "night"} {
+		command(`{"device":"` + dev.ID + `","name":"scene.start","args":{"scene":"` + sc + `"}}`)
+		shot(t, shots, "scene-"+sc)
+	}
+	command(`{"device":"` + dev.ID + `","name":"scene.set","args":{"guide":"grounding"}}`)
+	shot(t, shots, "scene-night-grounding")
+	command(`{"device":"` + dev.ID + `","name":"prompt.rating","args":{"prompt":"How tense do you feel?","min":0,"max":10}}`)
+	shot(t, shots, "rating")
+	f.tap(layout.Rating(0, 10, 4).Centre())
+	evs = eventually("rating.answer", has("rating.answer"))
+	if d := string(find(evs, "rating.answer")[0].Data); d != `{"prompt":"How tense do you feel?","value":4}` {
+		t.Errorf("rating.answer %s", d)
+	}
+
+	// The help button reaches the controller at once.
+	f.tap(layout.Help.Centre())
+	eventually("help.requested", has("help.requested"))
+	shot(t, shots, "help")
+	f.tap(layout.HelpOK.Centre())
+
+	// The sandtray: a figure dragged from the shelf, sand dug.
+	command(`{"device":"` + dev.ID + `","name":"sandtray.open"}`)
+	shot(t, shots, "sandtray-0")
+	sx, sy := layout.Cell(0).Centre()
+	tx, ty := layout.TrayPoint(0.5, 0.5)
+	f.drag(sx, sy, tx, ty)
+	evs = eventually("sandtray.place", has("sandtray.place"))
+	var place struct {
+		Figure string
+		X, Y   float64
+		ID     int
+	}
+	json.Unmarshal(find(evs, "sandtray.place")[0].Data, &place)
+	if place.Figure != "man" || place.ID != 1 || place.X < 0.45 || place.X > 0.55 || place.Y < 0.45 || place.Y > 0.55 {
+		t.Errorf("sandtray.place %s", find(evs, "sandtray.place")[0].Data)
+	}
+	f.tap(layout.ToolRect("dig").Centre())
+	d0x, d0y := layout.TrayPoint(0.2, 0.7)
+	d1x, d1y := layout.TrayPoint(0.35, 0.75)
+	f.drag(d0x, d0y, d1x, d1y)
+	eventually("sandtray.dig", has("sandtray.dig"))
+	shot(t, shots, "sandtray-1")
+
+	// The controller dies (kill -9) mid-session; the client goes on and
+	// presses help; nothing is lost once it is back.
+	ctl.kill()
+	f.tap(layout.Help.Centre())
+	shot(t, shots, "help-offline")
+	f.tap(layout.HelpOK.Centre())
+	f.tap(layout.ToolRect("heap").Centre())
+	f.drag(d0x, d0y, d1x, d1y)
+	time.Sleep(500 * time.Millisecond)
+	ctl = startController(t, data, addr)
+	c = login(t, addr, "counsellor", "counsellor password")
+	evs = eventually("the help pressed while the controller was down", func(evs []event) bool {
+		return len(find(evs, "help.requested")) == 2 && len(find(evs, "sandtray.heap")) > 0
+	})
+	if d := string(find(evs, "help.requested")[1].Data); !strings.Contains(d, `"online":false`) {
+		t.Errorf("second help.requested %s", d)
+	}
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/resume", ""); status != 200 {
+		t.Fatalf("resume after the restart: %d %v", status, m)
+	}
+	// The end: the tray's picture, then check-out and a clean kiosk.
+	if status, m := c.do("POST", "/v1/sessions/"+id+"/end", ""); status != 200 {
+		t.Fatalf("end: %d %v", status, m)
+	}
+	evs = eventually("sandtray.snapshot", has("sandtray.snapshot"))
+	var snap struct {
+		PNG     []byte `json:"png"`
+		Figures int    `json:"figures"`
+	}
+	json.Unmarshal(find(evs, "sandtray.snapshot")[0].Data, &snap)
+	cfg, err := png.DecodeConfig(bytes.NewReader(snap.PNG))
+	if err != nil || cfg.Width < 320 || cfg.Width*5 != cfg.Height*8 || snap.Figures != 1 {
+		t.Errorf("snapshot: %v %dx%d, %d figures", err, cfg.Width, cfg.Height, snap.Figures)
+	}
+	os.WriteFile(filepath.Join(shots, "tray-snapshot.png"), snap.PNG, 0o644)
+	shot(t, shots, "checkout")
+	f.tap(distressButton(1))
+	f.tap(moodButton(0))
+	f.tap(layout.Done.Centre())
+	evs = eventually("the kiosk cleared after check-out", has("session.closed_on_device"))
+	if d := string(find(evs, "checkout.rating")[0].Data); d != `{"distress":1,"mood":"calm"}` {
+		t.Errorf("checkout.rating %s", d)
+	}
+
+	// Every event the kiosk numbered is stored once: dseqs 1..n, no gaps,
+	// no duplicates.
+	var kioskEvents int
+	for _, e := range evs {
+		if e.Source == "device:"+dev.ID {
+			kioskEvents++
+		}
+	}
+	out := waystation(t, data, "", "device", "show", dev.ID, "--json")
+	var shown struct{ Status string }
+	json.Unmarshal([]byte(out), &shown)
+	if shown.Status != "online" {
+		t.Errorf("device show after the session: %s", out)
+	}
+	j, _ := os.ReadFile(filepath.Join(journal, "journal.jsonl"))
+	var marks, evsJ int
+	for _, l := range strings.Split(string(j), "\n") {
+		switch {
+		case strings.HasPrefix(l, `{"dseq"`):
+			evsJ++
+		case strings.HasPrefix(l, `{"stored"`):
+			marks++
+		}
+	}
+	if evsJ != marks {
+		t.Errorf("journal: %d events, %d stored marks: something was never stored", evsJ, marks)
+	}
+	if kioskEvents == 0 {
+		t.Error("no kiosk events in the session")
+	}
+	shotN(t, shots, "attract", 2) // nothing of the client is left on screen
+}
+
+func TestLauncherRefusals(t *testing.T) {
+	bin := binaries(t)
+	cases := []struct {
+		name    string
+		args    []string
+		env     []string
+		code    int
+		message string
+	}{
+		{"no display", []string{"--controller", "http://127.0.0.1:1", "--token", "t"}, []string{"DISPLAY="}, 1, "no display: DISPLAY is not set"},
+		{"display not there", []string{"--controller", "http://127.0.0.1:1", "--token", "t"}, []string{"DISPLAY=:4242"}, 1, "cannot open display :4242"},
+		{"no controller", []string{"--token", "t"}, nil, 2, "--controller is required"},
+		{"no token", []string{"--controller", "http://127.0.0.1:1"}, []string{"WAYSTATION_TOKEN="}, 2, "no device token: pass --token or set WAYSTATION_TOKEN"},
+		{"bad window", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--window", "big"}, nil, 2, `--window "big"`},
+		{"bad lang", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--lang", "fr"}, nil, 2, `--lang "fr"`},
+		{"font without Latin", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}, []string{"DISPLAY=" + xvfb(t, "640x480x24")}, 1, "install Debian's fonts-noto-cjk"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(bin, "waystation-kiosk"), c.args...)
+			cmd.Env = append(os.Environ(), c.env...)
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != c.code || !strings.Contains(string(out), c.message) {
+				t.Errorf("exit %d, %q; want %d and %q", code, out, c.code, c.message)
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Errorf("took %s to refuse", time.Since(start))
+			}
+		})
+	}
+}

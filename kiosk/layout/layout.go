@@ -1,0 +1,126 @@
+// Package layout places the kiosk's touch targets on its logical canvas
+// (W×H; ebiten scales it to the window or monitor). It is plain Go, so the
+// tests that drive the real kiosk with a simulated finger know where to
+// touch without importing ebiten (which opens a display when loaded).
+package layout
+
+import "waystation/kiosk/sandtray"
+
+// The logical canvas.
+const (
+	W = 1920
+	H = 1080
+)
+
+// Rect is a touch target.
+type Rect struct{ X, Y, W, H float64 }
+
+// Has says whether a point is inside.
+func (r Rect) Has(x, y float64) bool { return x >= r.X && x < r.X+r.W && y >= r.Y && y < r.Y+r.H }
+
+// Centre returns the middle of the rectangle.
+func (r Rect) Centre() (x, y float64) { return r.X + r.W/2, r.Y + r.H/2 }
+
+// Targets on every screen and on the check-in, rating and help screens.
+var (
+	// Help is the call-counsellor button, on every screen.
+	Help = Rect{W - 380, H - 130, 350, 104}
+	// HelpOK dismisses the help message.
+	HelpOK = Rect{W/2 - 160, 720, 320, 110}
+	// Done ends check-in or check-out once a distress and a mood are chosen.
+	Done = Rect{W/2 - 200, 790, 400, 110}
+	// Corner is where five taps open the technician's PIN pad.
+	Corner = Rect{0, 0, 110, 110}
+)
+
+// Distress is the check-in button of a distress rating, 0-10.
+func Distress(v int) Rect { return Rect{float64(160 + v*146), 300, 128, 128} }
+
+// Mood is the check-in button of the i-th mood (kiosk.Moods).
+func Mood(i int) Rect { return Rect{float64(160 + i*270), 600, 240, 110} }
+
+// Rating is the button of value v on a rating prompt from min to max.
+func Rating(min, max, v int) Rect {
+	n := max - min + 1
+	w := float64(150)
+	if fit := (W-200)/float64(n) - 16; fit < w {
+		w = fit
+	}
+	x0 := W/2 - float64(n)*(w+16)/2
+	return Rect{x0 + float64(v-min)*(w+16), 520, w, 150}
+}
+
+// The sandtray screen.
+var (
+	// Tray is the sand, in the model's 64:40 aspect.
+	Tray = Rect{500, 30, 1280, 800}
+	// Shelf holds the category tabs and the figures.
+	Shelf = Rect{20, 30, 430, 1020}
+)
+
+// Shelf grid.
+const (
+	TabCols  = 3
+	tabW     = 136
+	tabH     = 50
+	CellCols = 3
+	cellW    = 136
+	cellH    = 150
+)
+
+// Tab is the i-th category's tab (sandtray.Categories).
+func Tab(i int) Rect {
+	return Rect{Shelf.X + float64(i%TabCols)*(tabW+6), Shelf.Y + float64(i/TabCols)*(tabH+6), tabW, tabH}
+}
+
+// Cell is the i-th figure's place on the shelf.
+func Cell(i int) Rect {
+	top := Shelf.Y + float64((len(sandtray.Categories)+TabCols-1)/TabCols)*(tabH+6) + 14
+	return Rect{Shelf.X + float64(i%CellCols)*(cellW+6), top + float64(i/CellCols)*(cellH+6), cellW, cellH}
+}
+
+// Tool is a button under the tray.
+type Tool struct {
+	Key  string
+	Rect Rect
+}
+
+// ToolKeys are the tools in their order.
+var ToolKeys = []string{"move", "dig", "heap", "left", "right", "bigger", "smaller", "flip", "raise", "lower", "remove", "undo", "redo"}
+
+// Tools returns the tool buttons.
+func Tools() []Tool {
+	var out []Tool
+	x := Tray.X
+	for _, k := range ToolKeys {
+		w := 96.0
+		out = append(out, Tool{k, Rect{x, Tray.Y + Tray.H + 14, w, 80}})
+		x += w + 6
+		if k == "heap" || k == "lower" || k == "remove" {
+			x += 12
+		}
+	}
+	return out
+}
+
+// ToolRect returns a tool's button.
+func ToolRect(key string) Rect {
+	for _, t := range Tools() {
+		if t.Key == key {
+			return t.Rect
+		}
+	}
+	return Rect{}
+}
+
+// TrayPoint turns the tray's 0-1 coordinates into the canvas's.
+func TrayPoint(x, y float64) (float64, float64) { return Tray.X + x*Tray.W, Tray.Y + y*Tray.H }
+
+// FromTray turns canvas coordinates into the tray's 0-1 coordinates.
+func FromTray(x, y float64) (float64, float64, bool) {
+	tx, ty := (x-Tray.X)/Tray.W, (y-Tray.Y)/Tray.H
+	return tx, ty, tx >= 0 && tx <= 1 && ty >= 0 && ty <= 1
+}
+
+// R makes a Rect.
+func R(x, y, w, h float64) Rect { return Rect{X: x, Y: y, W: w, H: h} }
