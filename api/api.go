@@ -225,20 +225,22 @@ func (a *API) pair(w http.ResponseWriter, r *http.Request) {
 }
 
 // addDevice registers a device by hand, for devices that cannot show a
-// pairing code: {"profile","name","room","address"} -> 201 {"device","token"};
-// the token is shown this once.
+// pairing code: {"profile","name","room","address","pin"} -> 201
+// {"device","token"}; the token is shown this once. pin is a kiosk's
+// technician PIN.
 func (a *API) addDevice(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Profile string `json:"profile"`
 		Name    string `json:"name"`
 		Room    string `json:"room"`
 		Address string `json:"address"`
+		PIN     string `json:"pin"`
 	}
 	if err := httpjson.Decode(w, r, &body); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	d, token, err := a.Registry.Add(r.Context(), a.Profiles(), registry.NewDevice{Profile: body.Profile, Name: body.Name, Room: body.Room, Address: body.Address})
+	d, token, err := a.Registry.Add(r.Context(), a.Profiles(), registry.NewDevice{Profile: body.Profile, Name: body.Name, Room: body.Room, Address: body.Address, PIN: body.PIN})
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return

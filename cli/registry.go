@@ -21,6 +21,7 @@ func init() {
 	register("device show", "show one device: device show ID", deviceShow)
 	register("device remove", "unregister a device; its token stops working at once", deviceRemove)
 	register("device rotate-token", "issue a new token; the old one stops working at once", deviceRotate)
+	register("device set-pin", "set a kiosk's technician PIN (on standard input; an empty line clears it): device set-pin ID", deviceSetPIN)
 }
 
 // openRegistry opens the data folder's store. It works beside a running
@@ -101,8 +102,19 @@ func deviceAdd(env *Env, args []string) error {
 	data := dataFlag(env, fs)
 	profiles := profilesFlag(env, fs)
 	asJSON := fs.Bool("json", false, "print the device and its token as JSON")
+	withPIN := fs.Bool("pin", false, "kiosks: read the technician's PIN (4 to 12 digits; it opens the kiosk's settings page) from standard input")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
+	}
+	var pin string
+	if *withPIN {
+		var err error
+		if pin, err = readSecret(env, "PIN", "echo 2468 | waystation device add ... --pin"); err != nil {
+			return err
+		}
+		if pin == "" {
+			return usagef("--pin: no PIN on standard input (echo 2468 | waystation device add ... --pin)")
+		}
 	}
 	for _, f := range []struct{ flag, v string }{{"--profile", *prof}, {"--name", *name}, {"--room", *room}} {
 		if f.v == "" {
@@ -121,7 +133,7 @@ func deviceAdd(env *Env, args []string) error {
 		return err
 	}
 	defer done()
-	d, token, err := reg.Add(env.Context, set, registry.NewDevice{Profile: *prof, Name: *name, Room: *room, Address: *address + *port})
+	d, token, err := reg.Add(env.Context, set, registry.NewDevice{Profile: *prof, Name: *name, Room: *room, Address: *address + *port, PIN: pin})
 	if err != nil {
 		return err
 	}
@@ -258,3 +270,35 @@ var (
 			printToken(w, token)
 		})
 )
+
+func deviceSetPIN(env *Env, args []string) error {
+	fs := flags(env, "device set-pin")
+	data := dataFlag(env, fs)
+	profiles := profilesFlag(env, fs)
+	rest, err := parse(fs, args, 1, 1, "device set-pin ID (the PIN on standard input)")
+	if err != nil {
+		return err
+	}
+	pin, err := readSecret(env, "PIN", "echo 2468 | waystation device set-pin ID")
+	if err != nil {
+		return err
+	}
+	set, err := loadProfiles(*profiles)
+	if err != nil {
+		return err
+	}
+	reg, done, err := openRegistry(env.Context, *data)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := reg.SetPIN(env.Context, set, rest[0], pin); err != nil {
+		return err
+	}
+	if pin == "" {
+		fmt.Fprintf(env.Stdout, "Cleared the PIN of %s; its settings page cannot be opened until one is set.\n", rest[0])
+	} else {
+		fmt.Fprintf(env.Stdout, "Set the PIN of %s; the kiosk learns it when it next connects.\n", rest[0])
+	}
+	return nil
+}

@@ -34,8 +34,19 @@ func openAccounts(ctx context.Context, dir string) (*auth.Store, func(), error) 
 // readPassword reads a password from standard input: asked twice without
 // echo on a terminal, else the first line (for scripts: echo PW | ...).
 func readPassword(env *Env) (string, error) {
+	pw, err := readSecret(env, "password", "echo 'PASSWORD' | waystation user ...")
+	if err == nil && pw == "" {
+		err = fmt.Errorf("no password on standard input (pipe it in: echo 'PASSWORD' | waystation user ...)")
+	}
+	return pw, err
+}
+
+// readSecret reads a secret (a password, a PIN) from standard input: asked
+// twice without echo on a terminal, else the first line.
+func readSecret(env *Env, what, example string) (string, error) {
 	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprint(env.Stderr, "Password: ")
+		label := strings.ToUpper(what[:1]) + what[1:]
+		fmt.Fprintf(env.Stderr, "%s: ", label)
 		a, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(env.Stderr)
 		if err != nil {
@@ -48,19 +59,15 @@ func readPassword(env *Env) (string, error) {
 			return "", err
 		}
 		if string(a) != string(b) {
-			return "", fmt.Errorf("the two passwords differ")
+			return "", fmt.Errorf("the two %ss differ", what)
 		}
 		return string(a), nil
 	}
 	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
 	if err != nil && err != io.EOF {
-		return "", fmt.Errorf("read password from standard input: %w", err)
+		return "", fmt.Errorf("read %s from standard input (%s): %w", what, example, err)
 	}
-	line = strings.TrimRight(line, "\r\n")
-	if line == "" {
-		return "", fmt.Errorf("no password on standard input (pipe it in: echo 'PASSWORD' | waystation user ...)")
-	}
-	return line, nil
+	return strings.TrimRight(line, "\r\n"), nil
 }
 
 func userAdd(env *Env, args []string) error {

@@ -62,7 +62,7 @@ func run(args []string) int {
 		lk.OnCommand = model.Command
 		lk.OnStatus = func(s link.Status) {
 			model.SetOnline(s.Online)
-			if s.PINHash != "" {
+			if s.Online { // the welcome says what the PIN is now, or that there is none
 				savePIN(c.Journal, s.PINHash)
 			}
 		}
@@ -132,6 +132,10 @@ func pinFile(dir string) string { return filepath.Join(dir, "pin.bcrypt") }
 
 func savePIN(dir, hash string) {
 	if loadPIN(dir) == hash {
+		return
+	}
+	if hash == "" {
+		os.Remove(pinFile(dir))
 		return
 	}
 	tmp := pinFile(dir) + ".tmp"

@@ -303,7 +303,7 @@ func TestKioskEndToEnd(t *testing.T) {
 		ID    string `json:"id"`
 		Token string `json:"token"`
 	}
-	json.Unmarshal([]byte(waystation(t, data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Sandtray kiosk", "--room", "Relaxation room", "--json")), &dev)
+	json.Unmarshal([]byte(waystation(t, data, "2468\n", "device", "add", "--profile", "kiosk-ws-1", "--name", "Sandtray kiosk", "--room", "Relaxation room", "--json", "--pin")), &dev)
 	if dev.Token == "" {
 		t.Fatal("no token from device add")
 	}
@@ -514,6 +514,43 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Error("no kiosk events in the session")
 	}
 	shotN(t, shots, "attract", 2) // nothing of the client is left on screen
+
+	// A technician's way out: five taps in the corner, the PIN set at
+	// registration (a wrong one first), the settings page, exit.
+	if _, err := os.Stat(filepath.Join(journal, "pin.bcrypt")); err != nil {
+		t.Errorf("the PIN from the welcome was not kept for offline use: %v", err)
+	}
+	for range 5 {
+		f.tap(layout.Corner.Centre())
+	}
+	shot(t, shots, "attract-pin")
+	pin := func(digits string) {
+		for _, d := range digits {
+			f.tap(layout.PINKey(int(d - '0')).Centre())
+		}
+		f.tap(layout.PINOK.Centre())
+	}
+	pin("1111")
+	select {
+	case err := <-kdone:
+		t.Fatalf("the kiosk exited on a wrong PIN: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	pin("2468")
+	shot(t, shots, "attract-settings")
+	f.tap(layout.SettingsExit.Centre())
+	select {
+	case err := <-kdone:
+		if err != nil {
+			t.Errorf("the kiosk exited with %v after the technician's exit", err)
+		}
+		kdone <- nil // for the deferred stop
+	case <-time.After(10 * time.Second):
+		t.Error("the kiosk did not exit from the settings page")
+	}
+	if !strings.Contains(klog.String(), "a technician exited the kiosk") {
+		t.Errorf("the exit was not logged")
+	}
 }
 
 func TestLauncherRefusals(t *testing.T) {

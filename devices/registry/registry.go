@@ -17,6 +17,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"waystation"
 	"waystation/devices/profile"
 	"waystation/sqlite"
@@ -142,6 +144,61 @@ type NewDevice struct {
 	// OSC, the serial port's path for serial; empty for websocket devices,
 	// which connect to the controller themselves.
 	Address string
+	// PIN, for kiosks, is the technician's PIN (4 to 12 digits) that opens
+	// the kiosk's settings page; it is stored as a bcrypt hash.
+	PIN string
+}
+
+// PINCost is the bcrypt cost of kiosk PINs; tests lower it.
+var PINCost = bcrypt.DefaultCost
+
+// checkPIN hashes a kiosk PIN after checking its form.
+func checkPIN(p *profile.Profile, pin string) (string, error) {
+	if pin == "" {
+		return "", nil
+	}
+	if p.Kind != "kiosk" {
+		return "", waystation.Errorf(waystation.EINVALID, "profile %s is a %s: only kiosks take a PIN", p.ID, p.Kind)
+	}
+	if len(pin) < 4 || len(pin) > 12 || strings.Trim(pin, "0123456789") != "" {
+		return "", waystation.Errorf(waystation.EINVALID, "a kiosk PIN is 4 to 12 digits")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), PINCost)
+	if err != nil {
+		return "", fmt.Errorf("hash PIN: %w", err)
+	}
+	return string(h), nil
+}
+
+// SetPIN sets (or, with an empty pin, clears) a kiosk's technician PIN.
+// The kiosk learns it when it next connects.
+func (r *Registry) SetPIN(ctx context.Context, profiles *profile.Set, id, pin string) error {
+	d, err := r.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	p, ok := profiles.Get(d.ProfileID)
+	if !ok {
+		return waystation.Errorf(waystation.ECONFLICT, "device %s: its profile %s is not loaded", d.ID, d.ProfileID)
+	}
+	hash, err := checkPIN(p, pin)
+	if err != nil {
+		return err
+	}
+	if _, err := r.db.W.ExecContext(ctx, `UPDATE devices SET pin_hash = ? WHERE id = ?`, hash, d.ID); err != nil {
+		return fmt.Errorf("set PIN of %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// PINHash returns the bcrypt hash of a kiosk's PIN, "" when none is set.
+func (r *Registry) PINHash(ctx context.Context, id string) (string, error) {
+	var h string
+	err := r.db.R.QueryRowContext(ctx, `SELECT pin_hash FROM devices WHERE id = ?`, id).Scan(&h)
+	if err != nil {
+		return "", fmt.Errorf("PIN of %s: %w", id, err)
+	}
+	return h, nil
 }
 
 // Add registers a device and returns it with its token, which is shown once
@@ -162,6 +219,10 @@ func (r *Registry) Add(ctx context.Context, profiles *profile.Set, nd NewDevice)
 	if err := checkAddress(p, nd.Address); err != nil {
 		return waystation.Device{}, "", err
 	}
+	pinHash, err := checkPIN(p, nd.PIN)
+	if err != nil {
+		return waystation.Device{}, "", err
+	}
 	room, err := r.FindRoom(ctx, nd.Room)
 	if err != nil {
 		return waystation.Device{}, "", err
@@ -176,8 +237,8 @@ func (r *Registry) Add(ctx context.Context, profiles *profile.Set, nd NewDevice)
 		return waystation.Device{}, "", fmt.Errorf("add device: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, name, room_id, profile_id, address, token_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.Name, d.RoomID, d.ProfileID, d.Address, HashToken(token), sqlite.FormatTime(d.Created))
+	_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, name, room_id, profile_id, address, token_hash, pin_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.Name, d.RoomID, d.ProfileID, d.Address, HashToken(token), pinHash, sqlite.FormatTime(d.Created))
 	if isUnique(err) {
 		return waystation.Device{}, "", waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", room.Name, name)
 	}

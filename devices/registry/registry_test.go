@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"waystation"
 	"waystation/devices/profile"
 	"waystation/sqlite"
@@ -48,6 +50,9 @@ func TestAddErrors(t *testing.T) {
 		{"osc without address", NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "Relaxation room"}, waystation.EINVALID, "give --address HOST:PORT"},
 		{"serial without port", NewDevice{Profile: "biosensor-serial-1", Name: "HR", Room: "Relaxation room"}, waystation.EINVALID, "give --port PATH"},
 		{"websocket with address", NewDevice{Profile: "kiosk-ws-1", Name: "K2", Room: "Relaxation room", Address: "1.2.3.4:5"}, waystation.EINVALID, "takes no address"},
+		{"PIN too short", NewDevice{Profile: "kiosk-ws-1", Name: "K3", Room: "Relaxation room", PIN: "123"}, waystation.EINVALID, "a kiosk PIN is 4 to 12 digits"},
+		{"PIN with letters", NewDevice{Profile: "kiosk-ws-1", Name: "K3", Room: "Relaxation room", PIN: "12a4"}, waystation.EINVALID, "a kiosk PIN is 4 to 12 digits"},
+		{"PIN on a headset", NewDevice{Profile: "vrstation-ws-1", Name: "VR", Room: "Relaxation room", PIN: "1234"}, waystation.EINVALID, "only kiosks take a PIN"},
 	}
 	for _, tc := range cases {
 		_, _, err := r.Add(ctx, set, tc.nd)
@@ -222,5 +227,39 @@ func TestRenameAndMove(t *testing.T) {
 	}
 	if d, _ := reg.Get(ctx, k1.ID); d.Name != "Front kiosk" || d.Room != "B" {
 		t.Errorf("stored: %+v", d)
+	}
+}
+
+func TestPIN(t *testing.T) {
+	PINCost = bcrypt.MinCost
+	r, set, _ := setup(t)
+	ctx := context.Background()
+	r.AddRoom(ctx, "Room")
+	d, _, err := r.Add(ctx, set, NewDevice{Profile: "kiosk-ws-1", Name: "K", Room: "Room", PIN: "2468"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.PINHash(ctx, d.ID)
+	if err != nil || bcrypt.CompareHashAndPassword([]byte(h), []byte("2468")) != nil || strings.Contains(h, "2468") {
+		t.Fatalf("PIN hash %q: %v", h, err)
+	}
+	if err := r.SetPIN(ctx, set, d.ID, "13579"); err != nil {
+		t.Fatal(err)
+	}
+	h, _ = r.PINHash(ctx, d.ID)
+	if bcrypt.CompareHashAndPassword([]byte(h), []byte("13579")) != nil {
+		t.Error("new PIN not stored")
+	}
+	if err := r.SetPIN(ctx, set, d.ID, "12"); err == nil {
+		t.Error("a 2-digit PIN was set")
+	}
+	if h2, _ := r.PINHash(ctx, d.ID); h2 != h {
+		t.Error("a refused PIN changed the stored one")
+	}
+	if err := r.SetPIN(ctx, set, d.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := r.PINHash(ctx, d.ID); h != "" {
+		t.Errorf("cleared PIN: %q", h)
 	}
 }

@@ -594,12 +594,16 @@ func (c *conn) hello(h *wire.Hello) error {
 	if err != nil {
 		return err
 	}
+	pin, err := c.s.Registry.PINHash(ctx, c.device.ID)
+	if err != nil {
+		return err
+	}
 	c.device.Firmware, c.device.FirmwareOK, c.device.Status = h.Firmware, &ok, waystation.DeviceOnline
 	c.log.Info("device online", "firmware", h.Firmware, "firmware_ok", ok, "last_acked", h.LastAcked, "last_stored", last)
 	c.sendFrame(wire.Welcome{
 		Type: wire.TypeWelcome, Device: c.device.ID, Name: c.device.Name, Room: c.device.Room,
 		Profile: c.profile.ID, HeartbeatMS: c.profile.Heartbeat.Interval.Milliseconds(),
-		FirmwareOK: ok, Note: note, LastDSeq: last,
+		FirmwareOK: ok, Note: note, LastDSeq: last, PINHash: pin,
 	})
 	if c.s.OnStatus != nil {
 		c.s.OnStatus(c.device, true)

@@ -124,3 +124,23 @@ func FromTray(x, y float64) (float64, float64, bool) {
 
 // R makes a Rect.
 func R(x, y, w, h float64) Rect { return Rect{X: x, Y: y, W: w, H: h} }
+
+// The technician's PIN pad and settings page.
+var (
+	PINCancel     = Rect{W/2 - 250, 850, 150, 110}
+	PINOK         = Rect{W/2 + 90, 850, 150, 110}
+	SettingsLang  = Rect{W/2 - 300, 620, 600, 100}
+	SettingsExit  = Rect{W/2 - 300, 740, 600, 100}
+	SettingsClose = Rect{W/2 - 300, 860, 600, 100}
+)
+
+// PINKey is the key of digit d on the PIN pad.
+func PINKey(d int) Rect {
+	i := (d + 9) % 10 // 1..9 then 0
+	x := W/2 - 250 + float64(i%3)*170
+	y := 330 + float64(i/3)*130
+	if d == 0 {
+		x = W/2 - 250 + 170
+	}
+	return Rect{x, y, 150, 110}
+}

@@ -23,37 +23,31 @@ func (g *Game) techButtons() []btn {
 	var bs []btn
 	if g.settings {
 		bs = append(bs,
-			btn{r: layout.R(W/2-300, 620, 600, 100), label: say(lang, "settings.lang"), size: 40, bg: colQuiet, fg: colText, tap: func() {
+			btn{r: layout.SettingsLang, label: say(lang, "settings.lang"), size: 40, bg: colQuiet, fg: colText, tap: func() {
 				next := "en"
 				if g.st.Lang == "en" {
 					next = "zh"
 				}
 				g.m.SetLang(next)
 			}},
-			btn{r: layout.R(W/2-300, 740, 600, 100), label: say(lang, "settings.exit"), size: 40, bg: rgba(200, 60, 50, 255), fg: colWhite, tap: func() {
+			btn{r: layout.SettingsExit, label: say(lang, "settings.exit"), size: 40, bg: rgba(200, 60, 50, 255), fg: colWhite, tap: func() {
 				g.o.Logf("kiosk: a technician exited the kiosk from the settings page")
 				g.exit = true
 			}},
-			btn{r: layout.R(W/2-300, 860, 600, 100), label: say(lang, "settings.back"), size: 40, bg: colPrimary, fg: colWhite, tap: func() { g.settings = false }},
+			btn{r: layout.SettingsClose, label: say(lang, "settings.back"), size: 40, bg: colPrimary, fg: colWhite, tap: func() { g.settings = false }},
 		)
 		return bs
 	}
-	for i := range 10 {
-		d := (i + 1) % 10
-		x := W/2 - 250 + float64(i%3)*170
-		y := 330 + float64(i/3)*130
-		if d == 0 {
-			x = W/2 - 250 + 170
-		}
-		bs = append(bs, btn{r: layout.R(x, y, 150, 110), label: fmt.Sprint(d), size: 52, bg: colQuiet, fg: colText, tap: func() {
+	for d := range 10 {
+		bs = append(bs, btn{r: layout.PINKey(d), label: fmt.Sprint(d), size: 52, bg: colQuiet, fg: colText, tap: func() {
 			if len(g.pin) < 12 {
 				g.pin += fmt.Sprint(d)
 			}
 		}})
 	}
 	bs = append(bs,
-		btn{r: layout.R(W/2-250, 850, 150, 110), label: say(lang, "pin.cancel"), size: 32, bg: colQuiet, fg: colText, tap: func() { g.pinOpen = false }},
-		btn{r: layout.R(W/2+90, 850, 150, 110), label: "OK", size: 44, bg: colPrimary, fg: colWhite, tap: g.checkPIN},
+		btn{r: layout.PINCancel, label: say(lang, "pin.cancel"), size: 32, bg: colQuiet, fg: colText, tap: func() { g.pinOpen = false }},
+		btn{r: layout.PINOK, label: "OK", size: 44, bg: colPrimary, fg: colWhite, tap: g.checkPIN},
 	)
 	return bs
 }
