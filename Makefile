@@ -20,7 +20,9 @@ FUZZ_TARGETS := \
 	./devices/devsim:FuzzDecodeScript \
 	./content/music:FuzzSidecar \
 	./devices/localaudio:FuzzPlayArgs \
-	./kiosk/sandtray:FuzzDecodeAction
+	./kiosk/sandtray:FuzzDecodeAction \
+	./kiosk:FuzzCommand \
+	./kiosk/journal:FuzzOpen
 # Damaged audio files through beep's third-party decoders: slower per input
 # (about 3 ms), so fewer of them in `make test`; `make fuzz-decoders` for
 # more. It found that a damaged FLAC header made the decoder allocate what
@@ -28,7 +30,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build run test unit browser fuzz fuzz-decoders bench lint deps clean
+.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk lint deps clean
 
 all: build
 
@@ -70,6 +72,11 @@ fuzz-decoders:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+# The kiosk's frame times: the sandtray with 200 figures at 1920x1080 under
+# Xvfb, 600 frames after 600 empty ones (part of `make bench` too).
+bench-kiosk: deps
+	$(GO) test -run '^$$' -bench SandtrayFrames -benchtime 1x -v ./cmd/kiosk
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -127,6 +127,7 @@ type Model struct {
 	trayUsed   bool
 	ended      bool // session.end came; the client checks out
 	tray       *sandtray.Tray
+	held       []held // while a command is applied
 }
 
 // NewModel returns a kiosk on its attract screen.
@@ -173,10 +174,18 @@ func (m *Model) SetOnline(on bool) {
 }
 
 func (m *Model) record(kind string, data any) {
+	if m.held != nil {
+		m.held = append(m.held, held{m.st.Session, kind, data})
+		return
+	}
+	m.emitNow(m.st.Session, kind, data)
+}
+
+func (m *Model) emitNow(session, kind string, data any) {
 	if m.emit == nil {
 		return
 	}
-	if err := m.emit(m.st.Session, kind, data); err != nil && m.Logf != nil {
+	if err := m.emit(session, kind, data); err != nil && m.Logf != nil {
 		m.Logf("kiosk: could not record %s: %v", kind, err)
 	}
 }
@@ -195,6 +204,34 @@ func (m *Model) Command(cmd wire.Command) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// A refused command changes nothing and records nothing: what it did
+	// before refusing (joining its session, say) is undone.
+	st, tray, used, ended := m.st, m.tray, m.trayUsed, m.ended
+	goodbye, sceneEnd, active := m.goodbyeAt, m.sceneEnd, m.lastActive
+	m.held = []held{}
+	err := m.command(cmd, args)
+	events := m.held
+	m.held = nil
+	if err != nil {
+		m.st, m.tray, m.trayUsed, m.ended = st, tray, used, ended
+		m.goodbyeAt, m.sceneEnd, m.lastActive = goodbye, sceneEnd, active
+		return err
+	}
+	for _, e := range events {
+		m.emitNow(e.session, e.kind, e.data)
+	}
+	return nil
+}
+
+// held is an event recorded while a command is applied, sent once the
+// command is accepted.
+type held struct {
+	session, kind string
+	data          any
+}
+
+// command applies a decoded command. Callers hold mu.
+func (m *Model) command(cmd wire.Command, args map[string]any) error {
 	if cmd.Session != "" && cmd.Session != m.st.Session && cmd.Name != "device.identify" && cmd.Name != "session.start" {
 		if cmd.Name == "session.end" {
 			return fmt.Errorf("session %s is not the one on this kiosk", cmd.Session)

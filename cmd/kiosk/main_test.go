@@ -32,7 +32,7 @@ var (
 )
 
 // binaries builds the three commands once for all tests.
-func binaries(t *testing.T) string {
+func binaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "waystation-kiosk-test-")
@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 }
 
 // xvfb starts an Xvfb screen of the given size and returns its DISPLAY.
-func xvfb(t *testing.T, size string) string {
+func xvfb(t testing.TB, size string) string {
 	t.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Fatal("Xvfb is not installed: make test installs xvfb (scripts/apt-packages.txt)")

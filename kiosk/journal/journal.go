@@ -17,6 +17,10 @@ import (
 	"sync"
 )
 
+// maxDSeq bounds the numbers read back: larger ones are damage (and
+// would overflow the next number).
+const maxDSeq = 1 << 53
+
 // FileName is the journal's file inside its folder.
 const FileName = "journal.jsonl"
 
@@ -66,12 +70,12 @@ func Open(dir string) (*Journal, error) {
 			continue
 		}
 		switch {
-		case l.Next > 0:
+		case l.Next > 0 && l.Next <= maxDSeq:
 			j.last = max(j.last, l.Next-1)
-		case l.DSeq > 0 && len(l.Frame) > 0:
+		case l.DSeq > 0 && l.DSeq < maxDSeq && len(l.Frame) > 0 && l.Frame[0] == '{':
 			j.last = max(j.last, l.DSeq)
 			j.pending[l.DSeq] = l.Frame
-		case l.Stored > 0:
+		case l.Stored > 0 && l.Stored < maxDSeq:
 			delete(j.pending, l.Stored)
 			j.stored = max(j.stored, l.Stored)
 		default:
