@@ -43,7 +43,7 @@ build:
 	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
 
 run: build
-	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA)
+	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA) --kiosk-app $(BIN)/waystation-kiosk
 
 deps:
 	@scripts/deps.sh

@@ -27,6 +27,7 @@ func runServe(env *Env, args []string) error {
 	data := dataFlag(env, fs)
 	profiles := profilesFlag(env, fs)
 	demo := fs.Bool("demo", false, "create the demo site and print its device tokens")
+	kioskApp := fs.String("kiosk-app", "", "with --demo: run this waystation-kiosk binary in a window for the sandtray kiosk when a display is available (make run does)")
 	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
 	audioOut := fs.String("audio-out", "default", "where the room speakers play: "+output.Specs+` ("default": the sound card, or the null output when there is none)`)
 	musicDir := fs.String("music", "", "the music folder (default: DATA/music)")
@@ -37,7 +38,7 @@ func runServe(env *Env, args []string) error {
 		return usagef("%v", err)
 	}
 	return serve.Run(env.Context, serve.Config{
-		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, OSCListen: *oscListen,
+		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
 		AudioOut: *audioOut, MusicDir: *musicDir,
 		Logger: slog.Default(), Out: env.Stdout,
 	})

@@ -1,10 +1,18 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"waystation"
 	"waystation/auth"
@@ -47,6 +55,9 @@ var demoDevices = []demoDevice{
 type demoSim struct {
 	profile *profile.Profile
 	token   string
+	// app says the device is left for a real app (the sandtray kiosk for
+	// waystation-kiosk), not simulated.
+	app bool
 }
 
 // addresses gives the OSC and serial devices' addresses at this start, by
@@ -110,8 +121,8 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 			token = "(played by this controller: --audio-out)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
-		if p.Transport == profile.TransportWebsocket && dd.simulate {
-			sims = append(sims, demoSim{profile: p, token: token})
+		if p.Transport == profile.TransportWebsocket {
+			sims = append(sims, demoSim{profile: p, token: token, app: !dd.simulate})
 		}
 	}
 	tw.Flush()
@@ -131,9 +142,29 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", da.role, da.name, pw)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself;\n")
+	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself;\nthe sandtray kiosk is the kiosk app (waystation-kiosk), in a window when this machine has a display.\n")
 	fmt.Fprintf(out, "the room speakers play on this machine's sound output (the log says which), with generated demo tracks.\n")
 	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
 	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
 	return sims, nil
+}
+
+// runKioskApp runs the kiosk app for the demo's sandtray kiosk in a window
+// when this machine has a display, until ctx ends.
+func runKioskApp(ctx context.Context, cfg Config, addr, token string, log *slog.Logger) {
+	if os.Getenv("DISPLAY") == "" {
+		log.Info("demo: no display (DISPLAY is not set), so no kiosk window; the sandtray kiosk waits for waystation-kiosk with its token")
+		return
+	}
+	cmd := exec.CommandContext(ctx, cfg.KioskApp, "--controller", "http://"+addr, "--journal", filepath.Join(cfg.DataDir, "kiosk-journal"),
+		"--window", "1280x720", "--lang", "zh")
+	cmd.Env = append(os.Environ(), "WAYSTATION_TOKEN="+token)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	log.Info("demo: the sandtray kiosk runs in a window", "app", cfg.KioskApp)
+	if err := cmd.Run(); err != nil && ctx.Err() == nil {
+		log.Warn("demo: the kiosk window stopped", "err", err, "output", strings.TrimSpace(out.String()))
+	}
 }

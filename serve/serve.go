@@ -50,6 +50,9 @@ type Config struct {
 	DataDir     string
 	ProfilesDir string
 	Demo        bool
+	// KioskApp is the waystation-kiosk binary the demo starts for its
+	// sandtray kiosk when a display is available; "" starts none.
+	KioskApp string
 	// OSCListen is the UDP HOST:PORT OSC devices send to; "" or "off"
 	// runs no OSC transport.
 	OSCListen string
@@ -364,6 +367,12 @@ func Run(ctx context.Context, cfg Config) error {
 			})
 		}
 		for _, s := range sims {
+			if s.app {
+				if cfg.KioskApp != "" {
+					simsDone.Go(func() { runKioskApp(simCtx, cfg, addr, s.token, log) })
+				}
+				continue
+			}
 			simsDone.Go(func() {
 				(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: s.token, Profile: s.profile, Logger: simLog}).Run(simCtx)
 			})

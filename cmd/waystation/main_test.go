@@ -22,7 +22,12 @@ func TestServeBinary(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	data := filepath.Join(t.TempDir(), "data") // the controller creates it
-	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--osc-listen", "127.0.0.1:0", "--data", data, "--profiles", "../../firmware-profiles")
+	// A stand-in for waystation-kiosk: it notes how it was started.
+	kioskApp, started := filepath.Join(t.TempDir(), "kiosk-app"), filepath.Join(t.TempDir(), "kiosk-started")
+	os.WriteFile(kioskApp, []byte("#!/bin/sh\necho \"$DISPLAY $WAYSTATION_TOKEN $*\" > "+started+"\nexec sleep 60\n"), 0o755)
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--osc-listen", "127.0.0.1:0", "--data", data, "--profiles", "../../firmware-profiles",
+		"--kiosk-app", kioskApp)
+	cmd.Env = append(os.Environ(), "DISPLAY=:77")
 	stderr, _ := cmd.StderrPipe()
 	var stdout strings.Builder
 	cmd.Stdout = &stdout
@@ -87,6 +92,18 @@ func TestServeBinary(t *testing.T) {
 	}
 	if online != 2 {
 		t.Errorf("demo devices online: %v, want 2", online)
+	}
+	// make run's kiosk window: the kiosk app started for the sandtray
+	// kiosk, with its token in the environment, when there is a display.
+	var line string
+	for i := 0; i < 100 && line == ""; i++ {
+		b, _ := os.ReadFile(started)
+		line = strings.TrimSpace(string(b))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if f := strings.Fields(line); len(f) < 2 || f[0] != ":77" || !strings.HasPrefix(f[1], "wsd_") ||
+		!strings.Contains(line, "--controller "+base) || !strings.Contains(line, "--journal "+filepath.Join(data, "kiosk-journal")) {
+		t.Errorf("kiosk app started as %q", line)
 	}
 	// The console page is served at /.
 	resp, err = http.Get(base + "/")
