@@ -1007,6 +1007,11 @@
           return d.reason || "";
         case "alert.raised": case "alert.escalated": case "alert.acked":
           return t("alertkind." + d.kind) + " · " + deviceName(d.device) + " · " + t("alerts.level") + " " + d.level + (d.acked_by ? " · " + d.acked_by : "");
+        case "checkin.rating": case "checkout.rating":
+          return t("kiosk.distress") + " " + d.distress + "/10 · " + t("mood." + d.mood);
+        case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";
+        case "sandtray.snapshot": return t("kiosk.snapshot").replace("{n}", d.figures || 0);
+        case "rating.answer": return (d.prompt || "") + " → " + d.value;
         default: return Object.keys(d).length ? JSON.stringify(d) : "";
       }
     }
@@ -1032,7 +1037,9 @@
         h("time", { text: fmtTime(ev.ts) }), " ",
         h("strong", { text: t("kind." + ev.kind) === "kind." + ev.kind ? ev.kind : t("kind." + ev.kind) }), " ",
         h("span", { class: "muted", text: sourceName(ev.source) }), " ",
-        h("span", { class: "summary", text: summary(ev) })));
+        h("span", { class: "summary", text: summary(ev) }),
+        ev.kind === "sandtray.snapshot" && ev.data && ev.data.png
+          ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: t("kiosk.snapshot").replace("{n}", ev.data.figures || 0) }) : null));
       trackAudio(ev);
       if (/^sandtray\./.test(ev.kind)) { clearTimeout(v.traySoon); v.traySoon = setTimeout(loadTray, 300); }
       if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
