@@ -41,6 +41,7 @@ build:
 	$(GO) build -o $(BIN)/waystation-displays ./cmd/displays
 	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
 	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
+	$(GO) build -o $(BIN)/waystation-loadgen ./cmd/loadgen
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA) --kiosk-app $(BIN)/waystation-kiosk

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"waystation/cli"
+	"waystation/serve"
+)
+
+// A short run against a real controller on 127.0.0.1: every event is
+// acknowledged, found once in the store, seen by the consoles, and the
+// steering console's commands reach the devices.
+func TestLoadRun(t *testing.T) {
+	data := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() {
+		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles", OSCListen: "off",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-served:
+		t.Fatal(err)
+	}
+	defer func() { cancel(); <-served }()
+
+	var out, progress bytes.Buffer
+	code := run(context.Background(), []string{"--addr", addr, "--data", data, "--profiles", "../../firmware-profiles",
+		"--devices", "20", "--rate", "5", "--consoles", "3", "--duration", "3s", "--json"}, &out, &progress)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), progress.String())
+	}
+	var r Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if r.Sent < 200 || r.Acked != r.Sent || r.Lost != 0 || r.Duplicated != 0 || r.Integrity != "ok" {
+		t.Errorf("events: %+v", r)
+	}
+	if r.ConsoleReceived < 3*r.Acked || r.Commands < 5 || r.StoredP99 <= 0 || r.EventsPerS <= 0 {
+		t.Errorf("measures: %+v", r)
+	}
+	if !strings.Contains(progress.String(), "t=  2s sent") {
+		t.Errorf("no progress line: %s", progress.String())
+	}
+	// Its devices are gone from the registry afterwards.
+	var list bytes.Buffer
+	cli.Main([]string{"device", "list", "--json", "--data", data}, &cli.Env{Stdout: &list, Stderr: io.Discard, Getenv: func(string) string { return "" }})
+	if strings.Contains(list.String(), "load-0001") || !strings.HasPrefix(strings.TrimSpace(list.String()), "[") {
+		t.Errorf("devices left after the run: %s", list.String())
+	}
+
+	for _, bad := range [][]string{{"--devices", "0"}, {"--consoles", "-1"}, {"--rate", "0"}, {"--duration", "0s"}} {
+		if code := run(context.Background(), bad, io.Discard, io.Discard); code != 2 {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}
