@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/durable"
 	"waystation/sqlite"
 )
 
@@ -154,7 +155,7 @@ func Take(ctx context.Context, dataDir, dest string, progress Progress) (Manifes
 	}
 	progress(total, total)
 	b, _ := json.MarshalIndent(m, "", "  ")
-	if err := writeSynced(filepath.Join(dest, ManifestName), b); err != nil {
+	if err := durable.WriteFile(filepath.Join(dest, ManifestName), b, 0o600); err != nil {
 		return Manifest{}, err
 	}
 	return m, nil
@@ -304,20 +305,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

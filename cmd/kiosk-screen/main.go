@@ -14,6 +14,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"waystation/durable"
 	"waystation/kiosk"
 	"waystation/kiosk/config"
 	"waystation/kiosk/fonts"
@@ -138,10 +139,7 @@ func savePIN(dir, hash string) {
 		os.Remove(pinFile(dir))
 		return
 	}
-	tmp := pinFile(dir) + ".tmp"
-	if os.WriteFile(tmp, []byte(hash+"\n"), 0o600) == nil {
-		os.Rename(tmp, pinFile(dir))
-	}
+	durable.WriteFile(pinFile(dir), []byte(hash+"\n"), 0o600)
 }
 
 func loadPIN(dir string) string {

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"waystation/durable"
 )
 
 // maxDSeq bounds the numbers read back: larger ones are damage (and
@@ -91,25 +93,17 @@ func Open(dir string) (*Journal, error) {
 	return j, nil
 }
 
-// rewrite replaces the file by a header and the pending events, through a
-// synced temporary file, and opens it for appending.
+// rewrite replaces the file, durably, by a header and the pending events,
+// and opens it for appending.
 func (j *Journal) rewrite() error {
-	tmp := j.path + ".tmp"
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.Encode(line{Next: j.last + 1})
 	for _, seq := range j.order() {
 		enc.Encode(line{DSeq: seq, Frame: j.pending[seq]})
 	}
-	if err := writeSynced(tmp, buf.Bytes()); err != nil {
+	if err := durable.WriteFile(j.path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("journal: %w", err)
-	}
-	if err := os.Rename(tmp, j.path); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(j.path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -117,22 +111,6 @@ func (j *Journal) rewrite() error {
 	}
 	j.f = f
 	return nil
-}
-
-func writeSynced(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func (j *Journal) order() []int64 {
