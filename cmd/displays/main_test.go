@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"waystation/xvfb"
 )
 
 // TestMain lets the test binary be the command: GLFW wants the process's
@@ -21,40 +21,6 @@ func TestMain(m *testing.M) {
 		os.Exit(run(strings.Fields(os.Getenv("WAYSTATION_DISPLAYS_ARGS")), os.Stdout, os.Stderr, os.Getenv))
 	}
 	os.Exit(m.Run())
-}
-
-// xvfb starts an Xvfb screen of the given size and returns its DISPLAY.
-func xvfb(t *testing.T, size string) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Fatal("Xvfb is not installed: make test installs xvfb (scripts/apt-packages.txt)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", size, "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if _, err := strconv.Atoi(n); err != nil {
-			t.Fatalf("Xvfb said display %q", n)
-		}
-		return ":" + n
-	case <-time.After(15 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
 }
 
 // displays runs the command as its own process with DISPLAY set.
@@ -95,7 +61,7 @@ func xrandrRate(t *testing.T, display string) float64 {
 // refresh rate the server gives (Xvfb gives none: 0, as xrandr shows).
 func TestJSONUnderXvfb(t *testing.T) {
 	for _, size := range []struct{ w, h int }{{1280, 800}, {1024, 768}} {
-		display := xvfb(t, fmt.Sprintf("%dx%dx24", size.w, size.h))
+		display := xvfb.Start(t, fmt.Sprintf("%dx%dx24", size.w, size.h))
 		code, out, errOut := displays(t, display, "--json")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
@@ -131,7 +97,7 @@ func TestNoDisplay(t *testing.T) {
 }
 
 func TestIdentifyAndText(t *testing.T) {
-	display := xvfb(t, "800x600x24")
+	display := xvfb.Start(t, "800x600x24")
 	code, out, errOut := displays(t, display, "--identify", "--identify-for", "300ms")
 	if code != 0 || !strings.Contains(out, "identifying 1 monitor(s)") {
 		t.Errorf("--identify: exit %d, %q %q", code, out, errOut)

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"waystation/xvfb"
 )
 
 // BenchmarkSandtrayFrames runs the kiosk's own frame-time benchmark under
@@ -17,7 +19,7 @@ import (
 // not reach it, so the ratio to the empty frame is reported too.
 func BenchmarkSandtrayFrames(b *testing.B) {
 	bin := binaries(b)
-	display := xvfb(b, "1920x1080x24")
+	display := xvfb.Start(b, "1920x1080x24")
 	frames := "600"
 	if v := os.Getenv("KIOSK_BENCH_FRAMES"); v != "" {
 		frames = v

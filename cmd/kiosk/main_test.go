@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"image/png"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -20,6 +18,8 @@ import (
 	"time"
 
 	"waystation/kiosk/layout"
+	"waystation/serve/servetest"
+	"waystation/xvfb"
 )
 
 // The kiosk's tests run the real binaries: the controller, the launcher
@@ -59,49 +59,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
-}
-
-// xvfb starts an Xvfb screen of the given size and returns its DISPLAY.
-func xvfb(t testing.TB, size string) string {
-	t.Helper()
-	if _, err := exec.LookPath("Xvfb"); err != nil {
-		t.Fatal("Xvfb is not installed: make test installs xvfb (scripts/apt-packages.txt)")
-	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", size, "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if _, err := strconv.Atoi(n); err != nil {
-			t.Fatalf("Xvfb said display %q", n)
-		}
-		return ":" + n
-	case <-time.After(15 * time.Second):
-		t.Fatal("Xvfb did not start")
-	}
-	return ""
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // waystation runs the controller's CLI on the data folder.
@@ -334,7 +291,7 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Fatal("xdotool is not installed: make test installs it (scripts/apt-packages.txt)")
 	}
 	bin := binaries(t)
-	display := xvfb(t, "1280x720x24")
+	display := xvfb.Start(t, "1280x720x24")
 	data, journal := t.TempDir(), t.TempDir()
 	shots := filepath.Join("..", "..", "test-output", "kiosk")
 	os.RemoveAll(shots)
@@ -350,7 +307,7 @@ func TestKioskEndToEnd(t *testing.T) {
 	if dev.Token == "" {
 		t.Fatal("no token from device add")
 	}
-	addr := freeAddr(t)
+	addr := servetest.FreeAddr(t)
 	ctl := startController(t, data, addr)
 
 	kiosk := exec.Command(filepath.Join(bin, "waystation-kiosk"), "--controller", "http://"+addr, "--journal", journal,
@@ -622,7 +579,7 @@ func TestLauncherRefusals(t *testing.T) {
 		{"no token", []string{"--controller", "http://127.0.0.1:1"}, []string{"WAYSTATION_TOKEN="}, 2, "no device token: pass --token or set WAYSTATION_TOKEN"},
 		{"bad window", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--window", "big"}, nil, 2, `--window "big"`},
 		{"bad lang", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--lang", "fr"}, nil, 2, `--lang "fr"`},
-		{"font without Latin", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}, []string{"DISPLAY=" + xvfb(t, "640x480x24")}, 1, "install Debian's fonts-noto-cjk"},
+		{"font without Latin", []string{"--controller", "http://127.0.0.1:1", "--token", "t", "--font", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"}, []string{"DISPLAY=" + xvfb.Start(t, "640x480x24")}, 1, "install Debian's fonts-noto-cjk"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

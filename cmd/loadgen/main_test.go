@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
 
 	"waystation/cli"
-	"waystation/serve"
+	"waystation/serve/servetest"
 )
 
 // A short run against a real controller on 127.0.0.1: every event is
@@ -19,24 +17,8 @@ import (
 // steering console's commands reach the devices.
 func TestLoadRun(t *testing.T) {
 	data := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, served := make(chan string, 1), make(chan error, 1)
-	go func() {
-		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles", OSCListen: "off",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-served:
-		t.Fatal(err)
-	}
-	defer func() { cancel(); <-served }()
+	addr := servetest.FreeAddr(t)
+	defer servetest.Start(t, addr, data, "../../firmware-profiles")()
 
 	var out, progress bytes.Buffer
 	code := run(context.Background(), []string{"--addr", addr, "--data", data, "--profiles", "../../firmware-profiles",

@@ -1,11 +1,9 @@
 package devsim_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -13,41 +11,9 @@ import (
 	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
-	"waystation/serve"
+	"waystation/serve/servetest"
 	"waystation/sqlite"
 )
-
-// freeAddr returns a loopback address no one listens on, so a controller
-// can be restarted on the same one.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func start(t *testing.T, addr, data string) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-served:
-		t.Fatal(err)
-	}
-	return func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}
-}
 
 func count(t *testing.T, db *sqlite.DB, stream string) int {
 	var n int
@@ -73,8 +39,8 @@ func TestReconnectResendsUnstored(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := set.Get("vrstation-ws-1")
-	addr := freeAddr(t)
-	stop := start(t, addr, data)
+	addr := servetest.FreeAddr(t)
+	stop := servetest.Start(t, addr, data, "../../firmware-profiles")
 
 	sim := &devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: p, TelemetryEvery: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -96,7 +62,7 @@ func TestReconnectResendsUnstored(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		sim.Event("", "kiosk.idle", map[string]int{"i": i})
 	}
-	stop = start(t, addr, data)
+	stop = servetest.Start(t, addr, data, "../../firmware-profiles")
 	defer stop()
 	devicetest.Wait(t, "the events made while the controller was down", func() bool { return count(t, db, d.ID) >= 6 })
 	time.Sleep(300 * time.Millisecond) // any duplicate would have arrived by now

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"testing"
 
 	"waystation/devices/devicetest"
@@ -14,39 +13,9 @@ import (
 	"waystation/devices/registry"
 	"waystation/kiosk/journal"
 	"waystation/kiosk/link"
-	"waystation/serve"
+	"waystation/serve/servetest"
 	"waystation/sqlite"
 )
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func start(t *testing.T, addr, data string) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	served := make(chan error, 1)
-	go func() {
-		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: "../../firmware-profiles",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
-	}()
-	select {
-	case <-ready:
-	case err := <-served:
-		t.Fatal(err)
-	}
-	return func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-	}
-}
 
 // kiosk runs a link over the journal in dir until the returned stop.
 func kiosk(t *testing.T, url, token, dir string) (*link.Link, func()) {
@@ -91,12 +60,12 @@ func TestNothingIsLostAcrossRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := servetest.FreeAddr(t)
 	url, err := link.DeviceURL("http://" + addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopController := start(t, addr, data)
+	stopController := servetest.Start(t, addr, data, "../../firmware-profiles")
 	jdir := t.TempDir()
 	l, stopKiosk := kiosk(t, url, token, jdir)
 	devicetest.Wait(t, "the kiosk online", func() bool { return l.Status().Online })
@@ -119,7 +88,7 @@ func TestNothingIsLostAcrossRestarts(t *testing.T) {
 		t.Fatalf("%d events pending after the kiosk restarted, want 3", n)
 	}
 	l.Event("", "help.requested", map[string]int{"i": 3})
-	stopController = start(t, addr, data)
+	stopController = servetest.Start(t, addr, data, "../../firmware-profiles")
 	devicetest.Wait(t, "the journal emptied", func() bool { return l.Status().Online && l.Status().Pending == 0 })
 	if got := dseqs(db, d.ID); len(got) != 5 || got[0] != 1 || got[4] != 5 {
 		t.Errorf("stored dseqs %v, want 1..5 once each", got)
@@ -148,8 +117,8 @@ func TestNothingIsLostAcrossRestarts(t *testing.T) {
 
 func TestBadToken(t *testing.T) {
 	data := t.TempDir()
-	addr := freeAddr(t)
-	stop := start(t, addr, data)
+	addr := servetest.FreeAddr(t)
+	stop := servetest.Start(t, addr, data, "../../firmware-profiles")
 	defer stop()
 	url, _ := link.DeviceURL("http://" + addr)
 	l, stopKiosk := kiosk(t, url, "not-a-token", t.TempDir())

@@ -60,12 +60,17 @@ type Console struct {
 	// block for long: it runs on the connection's reader.
 	Audit func(u auth.User, topic, outcome string)
 
-	upgrader websocket.Upgrader
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	conns    map[*consoleConn]bool
 	closing  bool
 }
+
+// consoleUpgrader upgrades console connections; the Origin is checked
+// before, with the login. It is shared and never written: setting its
+// CheckOrigin on every request was a data race between two consoles
+// connecting at once (found by waystation-loadgen under -race).
+var consoleUpgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
 // ServeHTTP authenticates the login cookie, checks the Origin and runs the
 // console connection until it ends.
@@ -92,8 +97,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	defer c.wg.Done()
-	c.upgrader.CheckOrigin = func(*http.Request) bool { return true } // checked above
-	ws, err := c.upgrader.Upgrade(w, r, nil)
+	ws, err := consoleUpgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
