@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"waystation/cli"
+	"waystation/load"
 	"waystation/serve/servetest"
 )
 
@@ -26,11 +27,11 @@ func TestLoadRun(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), progress.String())
 	}
-	var r Result
+	var r load.Result
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	if r.Sent < 200 || r.Acked != r.Sent || r.Lost != 0 || r.Duplicated != 0 || r.Integrity != "ok" {
+	if r.Sent < 200 || r.Acked != r.Sent || r.Lost != 0 || r.Duplicated != 0 || r.Integrity != "ok" || r.ConsoleGaps != 0 || r.ConsoleDuplicates != 0 {
 		t.Errorf("events: %+v", r)
 	}
 	if r.ConsoleReceived < 3*r.Acked || r.Commands < 5 || r.StoredP99 <= 0 || r.EventsPerS <= 0 {

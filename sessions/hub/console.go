@@ -60,10 +60,10 @@ type Console struct {
 	// block for long: it runs on the connection's reader.
 	Audit func(u auth.User, topic, outcome string)
 
-	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[*consoleConn]bool
-	closing  bool
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[*consoleConn]bool
+	closing bool
 }
 
 // consoleUpgrader upgrades console connections; the Origin is checked
