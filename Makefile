@@ -30,7 +30,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk lint deps clean
+.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk drills lint deps clean
 
 all: build
 
@@ -42,6 +42,7 @@ build:
 	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
 	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
 	$(GO) build -o $(BIN)/waystation-loadgen ./cmd/loadgen
+	$(GO) build -o $(BIN)/waystation-drill ./cmd/drill
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA) --kiosk-app $(BIN)/waystation-kiosk
@@ -49,7 +50,13 @@ run: build
 deps:
 	@scripts/deps.sh
 
-test: deps lint unit browser fuzz
+test: deps lint unit browser fuzz drills
+
+# The fault drills of RELIABILITY.md against the real binary, in their quick
+# setting (F1/F7: 5 kills or restarts under load; F13: 500 reconnects).
+# Longer: bin/waystation-drill --rounds 20 --connects 10000 [F1 F7 F13 F14 F15].
+drills: build
+	$(BIN)/waystation-drill --quick
 
 unit:
 	$(GO) test -race -count=1 ./...

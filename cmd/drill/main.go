@@ -1,0 +1,493 @@
+// Command waystation-drill runs the fault drills of RELIABILITY.md against
+// the real controller binary (waystation, found next to this one), each on
+// its own data folder and a loopback port, and prints one line per drill:
+// events sent, acknowledged, found afterwards, lost and duplicated. It
+// exits 1 if any drill loses or doubles an acknowledged event or fails its
+// check.
+//
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F7 F13 F14 F15]
+//
+// With no drill named it runs them all. --quick is the setting `make test`
+// uses; the defaults are the longer ones.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/spf13/pflag"
+
+	"waystation/load"
+)
+
+// drill is one fault drill.
+type drill struct {
+	id, name string
+	run      func(d *drills, ctx context.Context) (string, error)
+}
+
+var all = []drill{
+	{"F1", "kill -9 under load", (*drills).f1},
+	{"F7", "restart mid-session", (*drills).f7},
+	{"F13", "reconnect loop", (*drills).f13},
+	{"F14", "corrupt database at start", (*drills).f14},
+	{"F15", "second controller on the same folder", (*drills).f15},
+}
+
+// drills holds the settings shared by the drills.
+type drills struct {
+	bin      string // the waystation binary
+	profiles string
+	rounds   int
+	devices  int
+	connects int
+	quick    bool
+	log      io.Writer
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	d := &drills{log: stderr}
+	fs := pflag.NewFlagSet("waystation-drill", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&d.quick, "quick", false, "the short settings make test uses (5 kill rounds, 500 reconnects)")
+	fs.IntVar(&d.rounds, "rounds", 20, "F1/F7: controller kills or restarts under load")
+	fs.IntVar(&d.devices, "devices", 20, "F1/F7: devices sending events")
+	fs.IntVar(&d.connects, "connects", 10000, "F13: device connections opened and dropped")
+	fs.StringVar(&d.bin, "controller", "", "the waystation binary (default: next to this one, then on the PATH)")
+	fs.StringVar(&d.profiles, "profiles", "firmware-profiles", "the profile folder")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if d.quick {
+		if !fs.Changed("rounds") {
+			d.rounds = 5
+		}
+		if !fs.Changed("connects") {
+			d.connects = 500
+		}
+	}
+	if d.rounds < 1 || d.rounds > 1000 || d.devices < 1 || d.devices > load.MaxDevices || d.connects < 1 || d.connects > 1_000_000 {
+		fmt.Fprintln(stderr, "waystation-drill: --rounds 1-1000, --devices 1-2000, --connects 1-1000000")
+		return 2
+	}
+	if d.bin == "" {
+		d.bin = sibling("waystation")
+	}
+	if _, err := os.Stat(d.bin); err != nil {
+		fmt.Fprintf(stderr, "waystation-drill: controller binary %s: %v (make build puts it in bin/)\n", d.bin, err)
+		return 2
+	}
+	chosen := all
+	if fs.NArg() > 0 {
+		chosen = nil
+		for _, id := range fs.Args() {
+			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
+			if i < 0 {
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F7, F13, F14, F15)\n", id)
+				return 2
+			}
+			chosen = append(chosen, all[i])
+		}
+	}
+	failed := 0
+	for _, dr := range chosen {
+		start := time.Now()
+		line, err := dr.run(d, ctx)
+		verdict := "PASS"
+		if err != nil {
+			verdict, failed = "FAIL: "+err.Error(), failed+1
+		}
+		fmt.Fprintf(stdout, "%-4s %-38s %s (%.1fs) %s\n", dr.id, dr.name, line, time.Since(start).Seconds(), verdict)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// sibling is a binary next to this one, else the name (found on the PATH).
+func sibling(name string) string {
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	return name
+}
+
+// controller is a `waystation serve` process.
+type controller struct {
+	cmd  *exec.Cmd
+	addr string
+	data string
+	out  *bytes.Buffer
+	done chan error
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// start runs the controller and waits until it answers, at most 20 s.
+func (d *drills) start(addr, data string) (*controller, error) {
+	c := &controller{addr: addr, data: data, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	c.cmd = exec.Command(d.bin, "serve", "--addr", addr, "--data", data, "--profiles", d.profiles, "--osc-listen", "off", "--audio-out", "null")
+	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { c.done <- c.cmd.Wait() }()
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-c.done:
+			c.done <- err
+			return c, fmt.Errorf("the controller exited at start: %v: %s", err, lastLines(c.out.String(), 3))
+		default:
+		}
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return c, nil
+			}
+		}
+	}
+	c.stop(syscall.SIGKILL)
+	return nil, errors.New("the controller did not answer within 20 s")
+}
+
+// stop signals the controller and waits for it, at most 15 s.
+func (c *controller) stop(sig syscall.Signal) error {
+	c.cmd.Process.Signal(sig)
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return err
+	case <-time.After(15 * time.Second):
+		c.cmd.Process.Kill()
+		return errors.New("the controller did not stop within 15 s")
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+// underLoad runs load while the controller is stopped with sig and started
+// again, rounds times, and checks what the load acknowledged is all there.
+func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, error) {
+	data, err := os.MkdirTemp("", "waystation-drill-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(data)
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	c, err := d.start(addr, data)
+	if err != nil {
+		return "", err
+	}
+	var mu sync.Mutex
+	cur := c
+	defer func() { mu.Lock(); cur.stop(syscall.SIGTERM); mu.Unlock() }()
+	every := 3 * time.Second
+	if d.quick {
+		every = 2 * time.Second
+	}
+	var faults []error
+	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+		Duration: time.Duration(d.rounds)*every + every,
+		During: func(ctx context.Context) {
+			for range d.rounds {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(every):
+				}
+				mu.Lock()
+				cur.stop(sig)
+				next, err := d.start(addr, data)
+				if err != nil {
+					faults = append(faults, err)
+					mu.Unlock()
+					return
+				}
+				cur = next
+				mu.Unlock()
+			}
+		}}
+	res, err := load.Run(ctx, o, io.Discard)
+	if err != nil {
+		return "", err
+	}
+	line := fmt.Sprintf("sent %d acknowledged %d found %d lost %d duplicated %d; console missed %d twice %d; store %s",
+		res.Sent, res.Acked, res.Acked-res.Lost, res.Lost, res.Duplicated, res.ConsoleGaps, res.ConsoleDuplicates, res.Integrity)
+	switch {
+	case len(faults) > 0:
+		return line, faults[0]
+	case res.Lost > 0 || res.Duplicated > 0:
+		return line, errors.New("acknowledged events lost or doubled")
+	case res.ConsoleGaps > 0 || res.ConsoleDuplicates > 0:
+		return line, errors.New("a console missed or doubled events")
+	case res.Integrity != "ok":
+		return line, errors.New("the store is damaged")
+	case res.Acked == 0:
+		return line, errors.New("nothing was acknowledged")
+	}
+	return line, nil
+}
+
+// F1: kill -9 of the controller every few seconds under load.
+func (d *drills) f1(ctx context.Context) (string, error) {
+	line, err := d.underLoad(ctx, syscall.SIGKILL)
+	return fmt.Sprintf("x%d: %s", d.rounds, line), err
+}
+
+// F7: graceful restarts mid-session under load.
+func (d *drills) f7(ctx context.Context) (string, error) {
+	line, err := d.underLoad(ctx, syscall.SIGTERM)
+	return fmt.Sprintf("x%d: %s", d.rounds, line), err
+}
+
+// F13: device connections opened and dropped in a loop; the controller's
+// open files and threads come back to where they were.
+func (d *drills) f13(ctx context.Context) (string, error) {
+	data, err := os.MkdirTemp("", "waystation-drill-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(data)
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	c, err := d.start(addr, data)
+	if err != nil {
+		return "", err
+	}
+	defer c.stop(syscall.SIGTERM)
+	token, err := d.addKiosk(data)
+	if err != nil {
+		return "", err
+	}
+	pid := c.cmd.Process.Pid
+	dial := func() error {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
+		if err != nil {
+			return err
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"type": "hello", "firmware": "0.9.0"})
+		var welcome map[string]any
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		return ws.ReadJSON(&welcome)
+	}
+	if err := dial(); err != nil { // warm: the first connection's lasting state
+		return "", err
+	}
+	time.Sleep(300 * time.Millisecond)
+	fd0, th0 := fds(pid), threads(pid)
+	failures := 0
+	for i := 0; i < d.connects && ctx.Err() == nil; i++ {
+		if dial() != nil {
+			failures++
+		}
+	}
+	var fd1, th1 int
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if fd1, th1 = fds(pid), threads(pid); fd1 <= fd0+2 {
+			break
+		}
+	}
+	line := fmt.Sprintf("%d connections (%d failed); open files %d -> %d, threads %d -> %d", d.connects, failures, fd0, fd1, th0, th1)
+	switch {
+	case failures > 0:
+		return line, errors.New("connections failed")
+	case fd1 > fd0+2:
+		return line, errors.New("open files grew: a leak")
+	}
+	return line, nil
+}
+
+func fds(pid int) int {
+	e, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	return len(e)
+}
+
+func threads(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	var n int
+	for _, l := range strings.Split(string(b), "\n") {
+		fmt.Sscanf(l, "Threads: %d", &n)
+	}
+	return n
+}
+
+// addKiosk registers a kiosk through the CLI and returns its token.
+func (d *drills) addKiosk(data string) (string, error) {
+	if _, err := d.cli(data, "", "room", "add", "Drill room"); err != nil {
+		return "", err
+	}
+	out, err := d.cli(data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Drill kiosk", "--room", "Drill room")
+	if err != nil {
+		return "", err
+	}
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "wsd_") {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("no token in: %s", out)
+}
+
+func (d *drills) cli(data, stdin string, args ...string) (string, error) {
+	cmd := exec.Command(d.bin, args...)
+	cmd.Env = append(os.Environ(), "WAYSTATION_DATA="+data, "WAYSTATION_PROFILES="+d.profiles)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("waystation %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// F14: a damaged database file at start: the controller refuses with a
+// clear message; the backup taken before restores and serves.
+func (d *drills) f14(ctx context.Context) (string, error) {
+	data, err := os.MkdirTemp("", "waystation-drill-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(data)
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	c, err := d.start(addr, data)
+	if err != nil {
+		return "", err
+	}
+	if _, err := d.addKiosk(data); err != nil {
+		c.stop(syscall.SIGTERM)
+		return "", err
+	}
+	backup := filepath.Join(os.TempDir(), fmt.Sprintf("waystation-drill-backup-%d", time.Now().UnixNano()))
+	defer os.RemoveAll(backup)
+	if _, err := d.cli(data, "", "backup", backup); err != nil {
+		c.stop(syscall.SIGTERM)
+		return "", err
+	}
+	if err := c.stop(syscall.SIGTERM); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(filepath.Join(data, "waystation.db"), os.O_WRONLY, 0)
+	if err != nil {
+		return "", err
+	}
+	f.WriteAt(bytes.Repeat([]byte{0xA5}, 100), 0) // the header: no longer a database
+	f.Close()
+	started := time.Now()
+	_, err = d.start(addr, data)
+	took := time.Since(started)
+	if err == nil {
+		return "", errors.New("the controller served a damaged database")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "restore a backup") || took > 10*time.Second {
+		return "refused after " + took.Round(time.Millisecond).String(), fmt.Errorf("unclear refusal: %s", msg)
+	}
+	restored, err := os.MkdirTemp("", "waystation-drill-restored-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(restored)
+	os.Remove(restored) // restore wants to create it
+	if _, err := d.cli(restored, "", "restore", backup); err != nil {
+		return "", err
+	}
+	c2, err := d.start(addr, restored)
+	if err != nil {
+		return "", fmt.Errorf("the restored backup does not serve: %w", err)
+	}
+	defer c2.stop(syscall.SIGTERM)
+	out, err := d.cli(restored, "", "device", "list")
+	if err != nil || !strings.Contains(out, "Drill kiosk") {
+		return "", fmt.Errorf("the restored registry lacks the kiosk: %s %v", out, err)
+	}
+	return fmt.Sprintf("refused in %s (%q); backup restored and serving", took.Round(time.Millisecond), lastLines(msg, 1)), nil
+}
+
+// F15: a second controller on the same data folder is refused; the first
+// goes on serving and nothing is damaged.
+func (d *drills) f15(ctx context.Context) (string, error) {
+	data, err := os.MkdirTemp("", "waystation-drill-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(data)
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	c, err := d.start(addr, data)
+	if err != nil {
+		return "", err
+	}
+	defer c.stop(syscall.SIGTERM)
+	addr2, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	_, refusal := d.start(addr2, data)
+	if refusal == nil {
+		return "", errors.New("a second controller served the same data folder")
+	}
+	if !strings.Contains(refusal.Error(), "already served by") {
+		return "", fmt.Errorf("unclear refusal: %v", refusal)
+	}
+	resp, herr := http.Get("http://" + addr + "/healthz")
+	if herr != nil || resp.StatusCode != 200 {
+		return "", fmt.Errorf("the first controller stopped answering: %v", herr)
+	}
+	resp.Body.Close()
+	out, err := d.cli(data, "", "audit", "verify")
+	if err != nil {
+		return "", fmt.Errorf("audit chain after the refusal: %v %s", err, out)
+	}
+	return "second refused; first serving; audit chain intact", nil
+}
