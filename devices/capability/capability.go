@@ -12,6 +12,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode"
 
 	"waystation"
 )
@@ -35,6 +36,9 @@ type Arg struct {
 	Required bool
 	Min, Max float64 // for Int and Number
 	MaxLen   int     // for String: its largest length in bytes
+	// ID marks a String that names an item of the content catalogue:
+	// letters, digits, "-", "_" and ".", never a path.
+	ID bool
 	// Default is what transports with positional arguments (OSC, serial)
 	// send when an optional argument is left out; nil when there is none.
 	Default any
@@ -64,7 +68,7 @@ const TelemetryPrefix = "telemetry."
 
 var commands = []Command{
 	{Name: "scene.start", Doc: "show a relaxation scene", Args: []Arg{
-		{Name: "scene", Type: String, Required: true, MaxLen: 64, Doc: "scene id from the content catalogue"},
+		{Name: "scene", Type: String, Required: true, MaxLen: 64, ID: true, Doc: "scene id from the content catalogue"},
 		{Name: "duration_s", Type: Int, Min: 0, Max: 7200, Default: 0.0, Doc: "how long; 0 or absent runs until changed"},
 	}},
 	{Name: "scene.set", Doc: "change the running scene", Args: []Arg{
@@ -85,7 +89,7 @@ var commands = []Command{
 		{Name: "max", Type: Int, Min: 1, Max: 100, Default: 10.0},
 	}},
 	{Name: "program.launch", Doc: "start a VR program", Args: []Arg{
-		{Name: "program", Type: String, Required: true, MaxLen: 64},
+		{Name: "program", Type: String, Required: true, MaxLen: 64, ID: true},
 		{Name: "intensity", Type: Int, Min: 0, Max: 5, Default: 0.0},
 	}},
 	{Name: "program.intensity", Doc: "change the VR program's level", Args: []Arg{
@@ -95,7 +99,7 @@ var commands = []Command{
 	{Name: "program.resume", Doc: "resume the VR program"},
 	{Name: "program.stop", Doc: "stop the VR program", Urgent: true},
 	{Name: "audio.play", Doc: "play a track, a playlist or a soundscape", Args: []Arg{
-		{Name: "content", Type: String, Required: true, MaxLen: 128, Doc: "track, playlist or soundscape id from the content catalogue"},
+		{Name: "content", Type: String, Required: true, MaxLen: 128, ID: true, Doc: "track, playlist or soundscape id from the content catalogue"},
 		{Name: "params", Type: Object, Doc: "a soundscape's parameters; for tracks and playlists loop, shuffle, crossfade_ms, fade_in_ms"},
 	}},
 	{Name: "audio.pause", Doc: "pause playback", Urgent: true},
@@ -306,6 +310,20 @@ func (c *Command) argNames() string {
 	return strings.Join(names, ", ")
 }
 
+// isID says whether s can be a catalogue id: never empty, a path, or a
+// hidden name.
+func isID(s string) bool {
+	if s == "" || s[0] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 // check validates one present argument value.
 func (a Arg) check(raw json.RawMessage) error {
 	switch a.Type {
@@ -316,6 +334,9 @@ func (a Arg) check(raw json.RawMessage) error {
 		}
 		if a.MaxLen > 0 && len(s) > a.MaxLen {
 			return fmt.Errorf("is %d bytes long, at most %d allowed", len(s), a.MaxLen)
+		}
+		if a.ID && !isID(s) {
+			return fmt.Errorf(`must be a catalogue id (letters, digits, "-", "_", "."), got %q`, s)
 		}
 	case Int, Number:
 		var f float64
