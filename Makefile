@@ -30,7 +30,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk drills lint deps clean
+.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
@@ -43,6 +43,7 @@ build:
 	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
 	$(GO) build -o $(BIN)/waystation-loadgen ./cmd/loadgen
 	$(GO) build -o $(BIN)/waystation-drill ./cmd/drill
+	$(GO) build -o $(BIN)/waystation-benchcmp ./cmd/benchcmp
 
 run: build
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA) --kiosk-app $(BIN)/waystation-kiosk
@@ -80,6 +81,14 @@ fuzz-decoders:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+# The same durable-publish workload against this controller and against NATS
+# JetStream (nats-server from the module proxy, fsync on every write, and its
+# default periodic sync for reference), with the ratios. Never fails on a number.
+NATS_SERVER ?= github.com/nats-io/nats-server/v2@v2.15.2
+bench-compare: build
+	GOBIN=$(CURDIR)/$(BIN) $(GO) install $(NATS_SERVER)
+	$(BIN)/waystation-benchcmp --controller $(BIN)/waystation --nats-server $(BIN)/nats-server
 
 # The kiosk's frame times: the sandtray with 200 figures at 1920x1080 under
 # Xvfb, 600 frames after 600 empty ones (part of `make bench` too).

@@ -204,6 +204,7 @@ type run1 struct {
 	devRecv  sync.Map // command id -> time the device got it
 	commands atomic.Int64
 	steered  atomic.Int64
+	lastAck  atomic.Int64 // unix nanos of the latest `stored`
 	// consoleGap and consoleDup count events a console missed or got twice
 	// within a session's sequence.
 	consoleGap, consoleDup atomic.Int64
@@ -299,16 +300,19 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	}
 	tick.Stop()
 	elapsed := time.Since(start)
-	// Wait a little for the last acknowledgements.
+	// Wait a little for the last acknowledgements; events/s counts them
+	// over the time until the last one came, so a backlog drained after
+	// the load stops does not inflate it.
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && r.acked.Load() < r.sent.Load(); time.Sleep(50 * time.Millisecond) {
 	}
 	time.Sleep(300 * time.Millisecond) // late console frames
 	rss.sample()
 	stop()
 	wg.Wait()
+	ackSpan := max(elapsed, time.Duration(r.lastAck.Load()-start.UnixNano()))
 
 	res := &Result{Devices: o.Devices, Consoles: o.Consoles, Rate: o.Rate, DurationS: round2(elapsed.Seconds()),
-		Sent: r.sent.Load(), Acked: r.acked.Load(), EventsPerS: round2(float64(r.acked.Load()) / elapsed.Seconds()),
+		Sent: r.sent.Load(), Acked: r.acked.Load(), EventsPerS: round2(float64(r.acked.Load()) / ackSpan.Seconds()),
 		StoredP50: r.stored.pct(0.5), StoredP90: r.stored.pct(0.9), StoredP99: r.stored.pct(0.99), StoredMax: r.stored.maxMS(),
 		ConsoleReceived: r.console.n.Load(), ConsoleP50: r.console.pct(0.5), ConsoleP90: r.console.pct(0.9), ConsoleP99: r.console.pct(0.99), ConsoleMax: r.console.maxMS(),
 		ConsoleGaps: r.consoleGap.Load(), ConsoleDuplicates: r.consoleDup.Load(),
@@ -489,6 +493,7 @@ func (r *run1) runDevice(ctx context.Context, d *device, online chan<- struct{})
 				d.mu.Unlock()
 				if ok && !dup {
 					r.acked.Add(1)
+					r.lastAck.Store(now.UnixNano())
 					r.stored.add(now.Sub(sent))
 					if f.DSeq < int64(len(d.storedAt)) {
 						d.storedAt[f.DSeq].Store(now.UnixNano())
