@@ -130,6 +130,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Errorf(w, r, waystation.EINVALID, "device %s (profile %s) uses transport %s, not websocket", d.ID, p.ID, p.Transport)
 		return
 	}
+	// A kiosk's technician PIN goes in its welcome; read before the
+	// upgrade, so that a failing read refuses the connection instead of
+	// ending it after the device was marked online.
+	pin, err := s.Registry.PINHash(r.Context(), d.ID)
+	if err != nil {
+		s.Logger.Warn("device refused", "device", d.ID, "err", err)
+		httpjson.Error(w, r, err)
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -145,7 +154,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, device: d, profile: p, tokenHash: registry.HashToken(token),
+		s: s, ws: ws, device: d, profile: p, tokenHash: registry.HashToken(token), pinHash: pin,
 		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
 		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{},
 		log: s.Logger.With("device", d.ID, "remote", r.RemoteAddr),
@@ -342,6 +351,7 @@ type conn struct {
 	device    waystation.Device
 	profile   *profile.Profile
 	tokenHash []byte
+	pinHash   string // a kiosk's technician PIN (bcrypt), sent in the welcome
 	log       *slog.Logger
 
 	send       chan out
@@ -594,16 +604,12 @@ func (c *conn) hello(h *wire.Hello) error {
 	if err != nil {
 		return err
 	}
-	pin, err := c.s.Registry.PINHash(ctx, c.device.ID)
-	if err != nil {
-		return err
-	}
 	c.device.Firmware, c.device.FirmwareOK, c.device.Status = h.Firmware, &ok, waystation.DeviceOnline
 	c.log.Info("device online", "firmware", h.Firmware, "firmware_ok", ok, "last_acked", h.LastAcked, "last_stored", last)
 	c.sendFrame(wire.Welcome{
 		Type: wire.TypeWelcome, Device: c.device.ID, Name: c.device.Name, Room: c.device.Room,
 		Profile: c.profile.ID, HeartbeatMS: c.profile.Heartbeat.Interval.Milliseconds(),
-		FirmwareOK: ok, Note: note, LastDSeq: last, PINHash: pin,
+		FirmwareOK: ok, Note: note, LastDSeq: last, PINHash: c.pinHash,
 	})
 	if c.s.OnStatus != nil {
 		c.s.OnStatus(c.device, true)
