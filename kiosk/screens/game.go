@@ -57,8 +57,9 @@ type Game struct {
 
 	st      kiosk.State
 	gen     int
-	started time.Time // when the current scene began showing
-	scene   string
+	screen  kiosk.Screen // the screen of the last update
+	scene   string       // the scene shown last
+	started time.Time    // when it began
 
 	// check-in and check-out choices
 	distress int
@@ -219,21 +220,16 @@ func (g *Game) Update() error {
 		// screen held for them.
 		g.gen, g.distress, g.mood, g.selected, g.drag, g.pinch, g.category, g.mode = g.st.Generation, -1, "", 0, nil, nil, 0, "move"
 	}
-	if g.st.Screen == kiosk.CheckIn || g.st.Screen == kiosk.CheckOut {
-		if g.scene != string(g.st.Screen) {
-			g.distress, g.mood = -1, ""
-		}
+	// Check-in and check-out start with nothing chosen; a scene's time
+	// (its motion, its guide's steps) starts when another scene begins,
+	// not when the scene comes back after a rating.
+	if g.st.Screen != g.screen && (g.st.Screen == kiosk.CheckIn || g.st.Screen == kiosk.CheckOut) {
+		g.distress, g.mood = -1, ""
 	}
-	if g.st.Scene != g.scene || g.st.Screen != kiosk.Scene {
-		if g.st.Screen == kiosk.Scene && g.st.Scene != g.scene {
-			g.started = time.Now()
-		}
+	if g.st.Screen == kiosk.Scene && g.st.Scene != g.scene {
+		g.scene, g.started = g.st.Scene, time.Now()
 	}
-	if g.st.Screen == kiosk.Scene {
-		g.scene = g.st.Scene
-	} else {
-		g.scene = string(g.st.Screen)
-	}
+	g.screen = g.st.Screen
 	for _, p := range pointers() {
 		g.input(p)
 	}
