@@ -161,6 +161,26 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
+// fresh starts a controller on a new data folder and a free loopback port;
+// done stops it (if still running) and removes the folder.
+func (d *drills) fresh() (*controller, func(), error) {
+	data, err := os.MkdirTemp("", "waystation-drill-")
+	if err != nil {
+		return nil, nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		os.RemoveAll(data)
+		return nil, nil, err
+	}
+	c, err := d.start(addr, data)
+	if err != nil {
+		os.RemoveAll(data)
+		return nil, nil, err
+	}
+	return c, func() { c.stop(syscall.SIGTERM); os.RemoveAll(data) }, nil
+}
+
 // start runs the controller and waits until it answers, at most 20 s.
 func (d *drills) start(addr, data string) (*controller, error) {
 	c := &controller{addr: addr, data: data, out: &bytes.Buffer{}, done: make(chan error, 1)}
@@ -209,19 +229,12 @@ func lastLines(s string, n int) string {
 // underLoad runs load while the controller is stopped with sig and started
 // again, rounds times, and checks what the load acknowledged is all there.
 func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, error) {
-	data, err := os.MkdirTemp("", "waystation-drill-")
+	c, done, err := d.fresh()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(data)
-	addr, err := freeAddr()
-	if err != nil {
-		return "", err
-	}
-	c, err := d.start(addr, data)
-	if err != nil {
-		return "", err
-	}
+	defer done()
+	addr, data := c.addr, c.data
 	var mu sync.Mutex
 	cur := c
 	defer func() { mu.Lock(); cur.stop(syscall.SIGTERM); mu.Unlock() }()
@@ -287,20 +300,12 @@ func (d *drills) f7(ctx context.Context) (string, error) {
 // F13: device connections opened and dropped in a loop; the controller's
 // open files and threads come back to where they were.
 func (d *drills) f13(ctx context.Context) (string, error) {
-	data, err := os.MkdirTemp("", "waystation-drill-")
+	c, done, err := d.fresh()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(data)
-	addr, err := freeAddr()
-	if err != nil {
-		return "", err
-	}
-	c, err := d.start(addr, data)
-	if err != nil {
-		return "", err
-	}
-	defer c.stop(syscall.SIGTERM)
+	defer done()
+	addr, data := c.addr, c.data
 	token, err := d.addKiosk(data)
 	if err != nil {
 		return "", err
@@ -397,19 +402,12 @@ func (d *drills) cli(data, stdin string, args ...string) (string, error) {
 // F14: a damaged database file at start: the controller refuses with a
 // clear message; the backup taken before restores and serves.
 func (d *drills) f14(ctx context.Context) (string, error) {
-	data, err := os.MkdirTemp("", "waystation-drill-")
+	c, done, err := d.fresh()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(data)
-	addr, err := freeAddr()
-	if err != nil {
-		return "", err
-	}
-	c, err := d.start(addr, data)
-	if err != nil {
-		return "", err
-	}
+	defer done()
+	addr, data := c.addr, c.data
 	if _, err := d.addKiosk(data); err != nil {
 		c.stop(syscall.SIGTERM)
 		return "", err
@@ -463,20 +461,12 @@ func (d *drills) f14(ctx context.Context) (string, error) {
 // F15: a second controller on the same data folder is refused; the first
 // goes on serving and nothing is damaged.
 func (d *drills) f15(ctx context.Context) (string, error) {
-	data, err := os.MkdirTemp("", "waystation-drill-")
+	c, done, err := d.fresh()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(data)
-	addr, err := freeAddr()
-	if err != nil {
-		return "", err
-	}
-	c, err := d.start(addr, data)
-	if err != nil {
-		return "", err
-	}
-	defer c.stop(syscall.SIGTERM)
+	defer done()
+	addr, data := c.addr, c.data
 	addr2, err := freeAddr()
 	if err != nil {
 		return "", err
