@@ -24,7 +24,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -122,15 +121,6 @@ func (f figures) print(w io.Writer, name string) {
 		name, f.acked, f.sent, f.perS, f.ackP50, f.ackP99, f.deliverP50, f.deliverP99, f.delivered)
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // waystation runs the workload against a fresh controller.
 func waystation(ctx context.Context, o options, log io.Writer) (figures, error) {
 	data, err := os.MkdirTemp("", "waystation-benchcmp-")
@@ -138,20 +128,15 @@ func waystation(ctx context.Context, o options, log io.Writer) (figures, error) 
 		return figures{}, err
 	}
 	defer os.RemoveAll(data)
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		return figures{}, err
 	}
-	cmd := exec.Command(o.controller, "serve", "--addr", addr, "--data", data, "--profiles", o.profiles, "--osc-listen", "off", "--audio-out", "null")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	c, err := load.StartController(o.controller, addr, data, o.profiles)
+	if err != nil {
 		return figures{}, err
 	}
-	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	if err := waitHTTP("http://" + addr + "/healthz"); err != nil {
-		return figures{}, fmt.Errorf("%v: %s", err, out.String())
-	}
+	defer c.Stop(syscall.SIGTERM)
 	res, err := load.Run(ctx, load.Options{Addr: addr, Data: data, Profiles: o.profiles, Devices: o.publishers,
 		Consoles: o.subscribers, Rate: o.rate, Duration: o.duration}, io.Discard)
 	if err != nil {
@@ -164,16 +149,6 @@ func waystation(ctx context.Context, o options, log io.Writer) (figures, error) 
 		deliverP50: res.ConsoleP50, deliverP99: res.ConsoleP99, delivered: res.ConsoleReceived}, nil
 }
 
-func waitHTTP(url string) error {
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-	}
-	return errors.New("did not answer within 20 s")
-}
-
 // jetStream runs the workload against a fresh nats-server.
 func jetStream(ctx context.Context, o options, syncAlways bool) (figures, error) {
 	dir, err := os.MkdirTemp("", "waystation-benchcmp-nats-")
@@ -181,7 +156,7 @@ func jetStream(ctx context.Context, o options, syncAlways bool) (figures, error)
 		return figures{}, err
 	}
 	defer os.RemoveAll(dir)
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		return figures{}, err
 	}

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -143,32 +142,14 @@ func sibling(name string) string {
 	return name
 }
 
-// controller is a `waystation serve` process.
-type controller struct {
-	cmd  *exec.Cmd
-	addr string
-	data string
-	out  *bytes.Buffer
-	done chan error
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // fresh starts a controller on a new data folder and a free loopback port;
 // done stops it (if still running) and removes the folder.
-func (d *drills) fresh() (*controller, func(), error) {
+func (d *drills) fresh() (*load.Controller, func(), error) {
 	data, err := os.MkdirTemp("", "waystation-drill-")
 	if err != nil {
 		return nil, nil, err
 	}
-	addr, err := freeAddr()
+	addr, err := load.FreeAddr()
 	if err != nil {
 		os.RemoveAll(data)
 		return nil, nil, err
@@ -178,52 +159,12 @@ func (d *drills) fresh() (*controller, func(), error) {
 		os.RemoveAll(data)
 		return nil, nil, err
 	}
-	return c, func() { c.stop(syscall.SIGTERM); os.RemoveAll(data) }, nil
+	return c, func() { c.Stop(syscall.SIGTERM); os.RemoveAll(data) }, nil
 }
 
-// start runs the controller and waits until it answers, at most 20 s.
-func (d *drills) start(addr, data string) (*controller, error) {
-	c := &controller{addr: addr, data: data, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	c.cmd = exec.Command(d.bin, "serve", "--addr", addr, "--data", data, "--profiles", d.profiles, "--osc-listen", "off", "--audio-out", "null")
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { c.done <- c.cmd.Wait() }()
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		select {
-		case err := <-c.done:
-			c.done <- err
-			return c, fmt.Errorf("the controller exited at start: %v: %s", err, lastLines(c.out.String(), 3))
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return c, nil
-			}
-		}
-	}
-	c.stop(syscall.SIGKILL)
-	return nil, errors.New("the controller did not answer within 20 s")
-}
-
-// stop signals the controller and waits for it, at most 15 s.
-func (c *controller) stop(sig syscall.Signal) error {
-	c.cmd.Process.Signal(sig)
-	select {
-	case err := <-c.done:
-		c.done <- err
-		return err
-	case <-time.After(15 * time.Second):
-		c.cmd.Process.Kill()
-		return errors.New("the controller did not stop within 15 s")
-	}
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+// start runs the controller on data and addr.
+func (d *drills) start(addr, data string) (*load.Controller, error) {
+	return load.StartController(d.bin, addr, data, d.profiles)
 }
 
 // underLoad runs load while the controller is stopped with sig and started
@@ -234,10 +175,10 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 		return "", err
 	}
 	defer done()
-	addr, data := c.addr, c.data
+	addr, data := c.Addr, c.Data
 	var mu sync.Mutex
 	cur := c
-	defer func() { mu.Lock(); cur.stop(syscall.SIGTERM); mu.Unlock() }()
+	defer func() { mu.Lock(); cur.Stop(syscall.SIGTERM); mu.Unlock() }()
 	every := 3 * time.Second
 	if d.quick {
 		every = 2 * time.Second
@@ -253,7 +194,7 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 				case <-time.After(every):
 				}
 				mu.Lock()
-				cur.stop(sig)
+				cur.Stop(sig)
 				next, err := d.start(addr, data)
 				if err != nil {
 					faults = append(faults, err)
@@ -305,12 +246,12 @@ func (d *drills) f13(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer done()
-	addr, data := c.addr, c.data
+	addr, data := c.Addr, c.Data
 	token, err := d.addKiosk(data)
 	if err != nil {
 		return "", err
 	}
-	pid := c.cmd.Process.Pid
+	pid := c.PID()
 	dial := func() error {
 		ws, _, err := websocket.DefaultDialer.DialContext(ctx, "ws://"+addr+"/v1/devices/ws", http.Header{"Authorization": {"Bearer " + token}})
 		if err != nil {
@@ -407,18 +348,18 @@ func (d *drills) f14(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer done()
-	addr, data := c.addr, c.data
+	addr, data := c.Addr, c.Data
 	if _, err := d.addKiosk(data); err != nil {
-		c.stop(syscall.SIGTERM)
+		c.Stop(syscall.SIGTERM)
 		return "", err
 	}
 	backup := filepath.Join(os.TempDir(), fmt.Sprintf("waystation-drill-backup-%d", time.Now().UnixNano()))
 	defer os.RemoveAll(backup)
 	if _, err := d.cli(data, "", "backup", backup); err != nil {
-		c.stop(syscall.SIGTERM)
+		c.Stop(syscall.SIGTERM)
 		return "", err
 	}
-	if err := c.stop(syscall.SIGTERM); err != nil {
+	if err := c.Stop(syscall.SIGTERM); err != nil {
 		return "", err
 	}
 	f, err := os.OpenFile(filepath.Join(data, "waystation.db"), os.O_WRONLY, 0)
@@ -450,12 +391,12 @@ func (d *drills) f14(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the restored backup does not serve: %w", err)
 	}
-	defer c2.stop(syscall.SIGTERM)
+	defer c2.Stop(syscall.SIGTERM)
 	out, err := d.cli(restored, "", "device", "list")
 	if err != nil || !strings.Contains(out, "Drill kiosk") {
 		return "", fmt.Errorf("the restored registry lacks the kiosk: %s %v", out, err)
 	}
-	return fmt.Sprintf("refused in %s (%q); backup restored and serving", took.Round(time.Millisecond), lastLines(msg, 1)), nil
+	return fmt.Sprintf("refused in %s (%q); backup restored and serving", took.Round(time.Millisecond), load.LastLines(msg, 1)), nil
 }
 
 // F15: a second controller on the same data folder is refused; the first
@@ -466,8 +407,8 @@ func (d *drills) f15(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer done()
-	addr, data := c.addr, c.data
-	addr2, err := freeAddr()
+	addr, data := c.Addr, c.Data
+	addr2, err := load.FreeAddr()
 	if err != nil {
 		return "", err
 	}

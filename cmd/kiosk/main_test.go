@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"waystation/kiosk/layout"
+	"waystation/load"
 	"waystation/serve/servetest"
 	"waystation/xvfb"
 )
@@ -92,39 +93,15 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// controller is a running `waystation serve`.
-type controller struct {
-	cmd  *exec.Cmd
-	addr string
-	log  *syncBuffer
-}
-
-func startController(t *testing.T, data, addr string) *controller {
+// startController runs the controller binary until the test ends.
+func startController(t *testing.T, data, addr string) *load.Controller {
 	t.Helper()
-	c := &controller{addr: addr, log: &syncBuffer{}}
-	c.cmd = exec.Command(filepath.Join(binaries(t), "waystation"), "serve", "--addr", addr, "--data", data,
-		"--profiles", "../../firmware-profiles", "--osc-listen", "off", "--audio-out", "null")
-	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
-	if err := c.cmd.Start(); err != nil {
+	c, err := load.StartController(filepath.Join(binaries(t), "waystation"), addr, data, "../../firmware-profiles")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.kill)
-	wait(t, "the controller serving", 30*time.Second, func() bool {
-		resp, err := http.Get("http://" + addr + "/v1/health")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil && resp.StatusCode < 500
-	})
+	t.Cleanup(func() { c.Stop(syscall.SIGKILL) })
 	return c
-}
-
-// kill stops the controller with SIGKILL: no chance to tidy up.
-func (c *controller) kill() {
-	if c.cmd.ProcessState == nil {
-		c.cmd.Process.Signal(syscall.SIGKILL)
-		c.cmd.Wait()
-	}
 }
 
 func wait(t *testing.T, what string, limit time.Duration, ok func() bool) {
@@ -328,7 +305,7 @@ func TestKioskEndToEnd(t *testing.T) {
 			kiosk.Process.Kill()
 		}
 		if t.Failed() {
-			t.Logf("kiosk log:\n%s\ncontroller log:\n%s", klog.String(), ctl.log.String())
+			t.Logf("kiosk log:\n%s\ncontroller log:\n%s", klog.String(), ctl.Output())
 		}
 	}()
 	f := finger{t: t, display: display, scale: 0.5}
@@ -444,7 +421,7 @@ func TestKioskEndToEnd(t *testing.T) {
 
 	// The controller dies (kill -9) mid-session; the client goes on and
 	// presses help; nothing is lost once it is back.
-	ctl.kill()
+	ctl.Stop(syscall.SIGKILL) // no chance to tidy up
 	journaled := func() int {
 		b, _ := os.ReadFile(filepath.Join(journal, "journal.jsonl"))
 		return strings.Count(string(b), `{"dseq"`)
