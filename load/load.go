@@ -45,9 +45,39 @@ type Options struct {
 	Duration time.Duration
 	// PID, if set, is the controller's process: its memory is sampled.
 	PID int
+	// DeviceAddr, if set, is where the devices connect instead of Addr (a
+	// fault drill's proxy in front of the controller).
+	DeviceAddr string
 	// During, if set, runs beside the load until the load ends (a fault
 	// drill's faults); the load goes on through them.
-	During func(ctx context.Context)
+	During func(ctx context.Context, l *Live)
+}
+
+// Live is what a fault drill running beside the load sees of it.
+type Live struct{ r *run1 }
+
+// Do makes a REST call as the load's counsellor and returns the decoded
+// JSON object.
+func (l *Live) Do(method, path string, body any) (map[string]any, error) {
+	return l.r.web.do(method, path, body)
+}
+
+// Sessions returns the ids of the load's running sessions.
+func (l *Live) Sessions() []string { return l.r.sessionIDs }
+
+// DeviceIDs returns the ids of the load's devices.
+func (l *Live) DeviceIDs() []string {
+	ids := make([]string, len(l.r.devices))
+	for i, d := range l.r.devices {
+		ids[i] = d.id
+	}
+	return ids
+}
+
+// ConsoleHeader returns the headers a console websocket of the drill's own
+// needs: the counsellor's login cookie.
+func (l *Live) ConsoleHeader() http.Header {
+	return l.r.web.consoleHeader(l.r.o.Addr)
 }
 
 // Bounds of a run.
@@ -285,7 +315,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		wg.Go(func() { r.send(loadCtx, d) })
 	}
 	if o.During != nil {
-		wg.Go(func() { o.During(loadCtx) })
+		wg.Go(func() { o.During(loadCtx, &Live{r}) })
 	}
 	tick := time.NewTicker(2 * time.Second)
 	for loadCtx.Err() == nil {
@@ -378,6 +408,15 @@ func (r *run1) login(user, password string) (*web, error) {
 	return w, nil
 }
 
+// consoleHeader carries the login cookie to a console websocket.
+func (w *web) consoleHeader(addr string) http.Header {
+	hdr := http.Header{}
+	for _, c := range w.jar.Cookies(&url.URL{Scheme: "http", Host: addr, Path: "/"}) {
+		hdr.Add("Cookie", c.Name+"="+c.Value)
+	}
+	return hdr
+}
+
 func (w *web) do(method, path string, body any) (map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
@@ -439,6 +478,9 @@ func (r *run1) sessions(w *web, stamp, room string) ([]string, error) {
 // stored frames, until ctx ends.
 func (r *run1) runDevice(ctx context.Context, d *device, online chan<- struct{}) {
 	u := "ws://" + r.o.Addr + "/v1/devices/ws"
+	if r.o.DeviceAddr != "" {
+		u = "ws://" + r.o.DeviceAddr + "/v1/devices/ws"
+	}
 	first := true
 	for ctx.Err() == nil {
 		ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + d.token}})
@@ -577,11 +619,7 @@ func (r *run1) runConsole(ctx context.Context, w *web, sessions []string, steer 
 // console1 runs one console connection until it drops.
 func (r *run1) console1(ctx context.Context, w *web, last map[string]int64, steer bool) {
 	u := url.URL{Scheme: "ws", Host: r.o.Addr, Path: "/v1/console/ws"}
-	hdr := http.Header{}
-	for _, c := range w.jar.Cookies(&url.URL{Scheme: "http", Host: r.o.Addr, Path: "/"}) {
-		hdr.Add("Cookie", c.Name+"="+c.Value)
-	}
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), hdr)
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), w.consoleHeader(r.o.Addr))
 	if err != nil {
 		return
 	}

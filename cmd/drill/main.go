@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F7 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F4 F5 F6 F7 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -42,6 +42,9 @@ type drill struct {
 
 var all = []drill{
 	{"F1", "kill -9 under load", (*drills).f1},
+	{"F4", "frames dropped, doubled, reordered", (*drills).f4},
+	{"F5", "half-open device connection", (*drills).f5},
+	{"F6", "a console stops reading", (*drills).f6},
 	{"F7", "restart mid-session", (*drills).f7},
 	{"F13", "reconnect loop", (*drills).f13},
 	{"F14", "corrupt database at start", (*drills).f14},
@@ -55,6 +58,7 @@ type drills struct {
 	rounds   int
 	devices  int
 	connects int
+	duration time.Duration
 	quick    bool
 	log      io.Writer
 }
@@ -69,10 +73,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	d := &drills{log: stderr}
 	fs := pflag.NewFlagSet("waystation-drill", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.BoolVar(&d.quick, "quick", false, "the short settings make test uses (5 kill rounds, 500 reconnects)")
+	fs.BoolVar(&d.quick, "quick", false, "the short settings make test uses (5 kill rounds, 500 reconnects, 10 s of load)")
 	fs.IntVar(&d.rounds, "rounds", 20, "F1/F7: controller kills or restarts under load")
 	fs.IntVar(&d.devices, "devices", 20, "F1/F7: devices sending events")
 	fs.IntVar(&d.connects, "connects", 10000, "F13: device connections opened and dropped")
+	fs.DurationVar(&d.duration, "duration", time.Minute, "F4/F6: how long the load runs through the faults")
 	fs.StringVar(&d.bin, "controller", "", "the waystation binary (default: next to this one, then on the PATH)")
 	fs.StringVar(&d.profiles, "profiles", "firmware-profiles", "the profile folder")
 	if err := fs.Parse(args); err != nil {
@@ -88,9 +93,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !fs.Changed("connects") {
 			d.connects = 500
 		}
+		if !fs.Changed("duration") {
+			d.duration = 10 * time.Second
+		}
 	}
-	if d.rounds < 1 || d.rounds > 1000 || d.devices < 1 || d.devices > load.MaxDevices || d.connects < 1 || d.connects > 1_000_000 {
-		fmt.Fprintln(stderr, "waystation-drill: --rounds 1-1000, --devices 1-2000, --connects 1-1000000")
+	if d.rounds < 1 || d.rounds > 1000 || d.devices < 1 || d.devices > load.MaxDevices || d.connects < 1 || d.connects > 1_000_000 ||
+		d.duration < 5*time.Second || d.duration > load.MaxDuration {
+		fmt.Fprintln(stderr, "waystation-drill: --rounds 1-1000, --devices 1-2000, --connects 1-1000000, --duration 5s-24h")
 		return 2
 	}
 	if d.bin == "" {
@@ -106,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F7, F13, F14, F15)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F4, F5, F6, F7, F13, F14, F15)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
@@ -186,7 +195,7 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 	var faults []error
 	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: time.Duration(d.rounds)*every + every,
-		During: func(ctx context.Context) {
+		During: func(ctx context.Context, _ *load.Live) {
 			for range d.rounds {
 				select {
 				case <-ctx.Done():
@@ -209,11 +218,20 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 	if err != nil {
 		return "", err
 	}
+	line, err := verdict(res)
+	if len(faults) > 0 {
+		return line, faults[0]
+	}
+	return line, err
+}
+
+// verdict is the line every load drill prints, and its failure: an
+// acknowledged event lost or stored twice, a console that missed or
+// doubled one, a damaged store, or nothing acknowledged at all.
+func verdict(res *load.Result) (string, error) {
 	line := fmt.Sprintf("sent %d acknowledged %d found %d lost %d duplicated %d; console missed %d twice %d; store %s",
 		res.Sent, res.Acked, res.Acked-res.Lost, res.Lost, res.Duplicated, res.ConsoleGaps, res.ConsoleDuplicates, res.Integrity)
 	switch {
-	case len(faults) > 0:
-		return line, faults[0]
 	case res.Lost > 0 || res.Duplicated > 0:
 		return line, errors.New("acknowledged events lost or doubled")
 	case res.ConsoleGaps > 0 || res.ConsoleDuplicates > 0:

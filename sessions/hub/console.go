@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,6 +35,10 @@ const (
 	recheckLogin = 15 * time.Second
 	// DefaultQueue is how many frames may wait for a console's write pump.
 	DefaultQueue = 1024
+	// SendBuffer is the kernel's send buffer for a console's socket: about
+	// half a second of a busy site's events (2,000 a second), a fraction of
+	// a second for a tablet to catch up on after a wifi stall.
+	SendBuffer = 128 << 10
 )
 
 // Close codes for consoles.
@@ -100,6 +105,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := consoleUpgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
+	}
+	if tc, ok := ws.NetConn().(*net.TCPConn); ok {
+		// A fixed send buffer: the kernel would otherwise grow it to
+		// megabytes for a console that stopped reading, hiding for a minute
+		// that it fell behind while holding that memory.
+		tc.SetWriteBuffer(SendBuffer)
 	}
 	q := c.Queue
 	if q <= 0 {
@@ -236,6 +247,9 @@ func (cc *consoleConn) writePump() {
 		case b := <-cc.send:
 			cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := cc.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					cc.log.Warn("console disconnected: too slow", "reason", "not reading for "+writeWait.String())
+				}
 				cc.end(websocket.CloseAbnormalClosure, "write failed")
 				return
 			}
