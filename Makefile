@@ -55,7 +55,7 @@ test: deps lint unit browser fuzz drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F7: 5 kills or restarts under load; F13: 500 reconnects).
-# Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F4 F5 F6 F7 F13 F14 F15].
+# Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F3 F4 F5 F6 F7 F13 F14 F15].
 drills: build
 	$(BIN)/waystation-drill --quick
 

@@ -65,6 +65,13 @@ func (l *Live) Do(method, path string, body any) (map[string]any, error) {
 // Sessions returns the ids of the load's running sessions.
 func (l *Live) Sessions() []string { return l.r.sessionIDs }
 
+// Acked returns how many events the controller has acknowledged so far.
+func (l *Live) Acked() int64 { return l.r.acked.Load() }
+
+// Refused returns how many events the controller refused for now
+// ("unavailable") so far, and its latest reason.
+func (l *Live) Refused() (int64, string) { return l.r.refused.Load(), l.r.lastRefusalText() }
+
 // DeviceIDs returns the ids of the load's devices.
 func (l *Live) DeviceIDs() []string {
 	ids := make([]string, len(l.r.devices))
@@ -139,6 +146,10 @@ type Result struct {
 	RSSMaxMiB   float64 `json:"rss_max_mib,omitempty"`
 	Threads     int     `json:"threads_end,omitempty"`
 	Integrity   string  `json:"integrity"`
+	// Refused counts events the controller could not take for now (and the
+	// device sent again); LastRefusal is the latest reason it gave.
+	Refused     int64  `json:"refused"`
+	LastRefusal string `json:"last_refusal,omitempty"`
 }
 
 // Print writes the result for people.
@@ -153,6 +164,9 @@ func (r Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "command -> device (%d):   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f ms\n", r.Commands, r.CommandP50, r.CommandP90, r.CommandP99, r.CommandMax)
 	if r.RSSEndMiB > 0 {
 		fmt.Fprintf(w, "controller RSS: start %.1f, end %.1f, max %.1f MiB; threads %d\n", r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB, r.Threads)
+	}
+	if r.Refused > 0 {
+		fmt.Fprintf(w, "refused for now and sent again: %d (%s)\n", r.Refused, r.LastRefusal)
 	}
 	fmt.Fprintf(w, "store integrity: %s\n", r.Integrity)
 }
@@ -235,6 +249,10 @@ type run1 struct {
 	commands atomic.Int64
 	steered  atomic.Int64
 	lastAck  atomic.Int64 // unix nanos of the latest `stored`
+	// refused counts events the controller could not take for now
+	// ("unavailable"); lastRefusal is its latest message.
+	refused     atomic.Int64
+	lastRefusal atomic.Value
 	// consoleGap and consoleDup count events a console missed or got twice
 	// within a session's sequence.
 	consoleGap, consoleDup atomic.Int64
@@ -346,6 +364,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		StoredP50: r.stored.pct(0.5), StoredP90: r.stored.pct(0.9), StoredP99: r.stored.pct(0.99), StoredMax: r.stored.maxMS(),
 		ConsoleReceived: r.console.n.Load(), ConsoleP50: r.console.pct(0.5), ConsoleP90: r.console.pct(0.9), ConsoleP99: r.console.pct(0.99), ConsoleMax: r.console.maxMS(),
 		ConsoleGaps: r.consoleGap.Load(), ConsoleDuplicates: r.consoleDup.Load(),
+		Refused: r.refused.Load(), LastRefusal: r.lastRefusalText(),
 		RSSStartMiB: rss.start, RSSEndMiB: rss.last, RSSMaxMiB: rss.max, Threads: rss.threads}
 	// Command latencies: from the console's send to the device's receipt.
 	r.devRecv.Range(func(k, v any) bool {
@@ -360,6 +379,11 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+func (r *run1) lastRefusalText() string {
+	s, _ := r.lastRefusal.Load().(string)
+	return s
 }
 
 func randomHex(n int) string {
@@ -518,9 +542,11 @@ func (r *run1) runDevice(ctx context.Context, d *device, online chan<- struct{})
 			}
 			now := time.Now()
 			var f struct {
-				Type string `json:"type"`
-				DSeq int64  `json:"dseq"`
-				ID   string `json:"id"`
+				Type    string `json:"type"`
+				DSeq    int64  `json:"dseq"`
+				ID      string `json:"id"`
+				Code    string `json:"code"`
+				Message string `json:"message"`
 			}
 			if json.Unmarshal(b, &f) != nil {
 				continue
@@ -541,6 +567,15 @@ func (r *run1) runDevice(ctx context.Context, d *device, online chan<- struct{})
 						d.storedAt[f.DSeq].Store(now.UnixNano())
 					}
 				}
+			case "error":
+				// "unavailable" (the controller's disk is full, it is
+				// shutting down): the event was not stored; like a kiosk,
+				// send it again a little later.
+				if f.DSeq > 0 && f.Code == "unavailable" {
+					r.refused.Add(1)
+					r.lastRefusal.Store(f.Message)
+					time.AfterFunc(RetryAfter, func() { d.resend(f.DSeq) })
+				}
 			case "command":
 				r.devRecv.Store(f.ID, now)
 				d.write([]byte(`{"type":"ack","id":"` + f.ID + `","ok":true}`))
@@ -550,6 +585,21 @@ func (r *run1) runDevice(ctx context.Context, d *device, online chan<- struct{})
 		d.ws = nil
 		d.mu.Unlock()
 		ws.Close()
+	}
+}
+
+// RetryAfter is how long a device waits to resend an event the controller
+// could not take for now.
+const RetryAfter = time.Second
+
+// resend sends an event again if it is still unstored.
+func (d *device) resend(seq int64) {
+	d.mu.Lock()
+	_, pending := d.sentAt[seq]
+	b := d.frame(seq)
+	d.mu.Unlock()
+	if pending {
+		d.write(b)
 	}
 }
 

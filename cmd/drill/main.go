@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F4 F5 F6 F7 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F3 F4 F5 F6 F7 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -42,6 +42,7 @@ type drill struct {
 
 var all = []drill{
 	{"F1", "kill -9 under load", (*drills).f1},
+	{"F3", "disk full", (*drills).f3},
 	{"F4", "frames dropped, doubled, reordered", (*drills).f4},
 	{"F5", "half-open device connection", (*drills).f5},
 	{"F6", "a console stops reading", (*drills).f6},
@@ -115,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F4, F5, F6, F7, F13, F14, F15)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F3, F4, F5, F6, F7, F13, F14, F15)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
@@ -126,7 +127,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		start := time.Now()
 		line, err := dr.run(d, ctx)
 		verdict := "PASS"
-		if err != nil {
+		var skip errSkip
+		switch {
+		case errors.As(err, &skip):
+			verdict = "SKIP: " + skip.why
+		case err != nil:
 			verdict, failed = "FAIL: "+err.Error(), failed+1
 		}
 		fmt.Fprintf(stdout, "%-4s %-38s %s (%.1fs) %s\n", dr.id, dr.name, line, time.Since(start).Seconds(), verdict)

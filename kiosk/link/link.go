@@ -57,10 +57,20 @@ type Link struct {
 	// recording an event.
 	OnStatus func(Status)
 
-	mu     sync.Mutex
-	ws     *websocket.Conn
-	status Status
+	// RetryAfter is how long the link waits to resend its unstored events
+	// when the controller could not take one for now ("unavailable": its
+	// disk is full); DefaultRetryAfter when 0.
+	RetryAfter time.Duration
+
+	mu       sync.Mutex
+	ws       *websocket.Conn
+	status   Status
+	retrying bool
 }
+
+// DefaultRetryAfter is the link's wait before resending events the
+// controller could not take for now.
+const DefaultRetryAfter = 2 * time.Second
 
 // DeviceURL turns the controller's base URL (http://HOST:PORT) into its
 // device websocket endpoint.
@@ -214,7 +224,10 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 		case wire.TypeStored:
 			l.Journal.Stored(f.DSeq)
 		case wire.TypeError:
-			if f.DSeq != 0 && f.Code != "unavailable" {
+			switch {
+			case f.DSeq != 0 && f.Code == "unavailable":
+				l.retryLater(connCtx)
+			case f.DSeq != 0:
 				l.Journal.Stored(f.DSeq) // final for that event
 			}
 			l.Logger.Warn("kiosk: the controller refused a frame", "code", f.Code, "msg", f.Message, "dseq", f.DSeq)
@@ -230,6 +243,37 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 			}
 		}
 	}
+}
+
+// retryLater resends every unstored event, in order, a little later on the
+// same connection: the controller could not take one for now. However many
+// refusals come, one resend waits at a time; the controller drops what it
+// already has. A new connection resends them anyway.
+func (l *Link) retryLater(conn context.Context) {
+	l.mu.Lock()
+	if l.retrying {
+		l.mu.Unlock()
+		return
+	}
+	l.retrying = true
+	l.mu.Unlock()
+	wait := l.RetryAfter
+	if wait <= 0 {
+		wait = DefaultRetryAfter
+	}
+	time.AfterFunc(wait, func() {
+		l.mu.Lock()
+		l.retrying = false
+		l.mu.Unlock()
+		if conn.Err() != nil {
+			return
+		}
+		for _, b := range l.Journal.Pending() {
+			if l.writeRaw(b) != nil {
+				return
+			}
+		}
+	})
 }
 
 func (l *Link) write(v any) error {

@@ -6,11 +6,18 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/devices/wire"
 	"waystation/kiosk/journal"
 	"waystation/kiosk/link"
 	"waystation/serve/servetest"
@@ -142,5 +149,72 @@ func TestDeviceURL(t *testing.T) {
 		if got != c.want || (c.err == "" && err != nil) || (c.err != "" && (err == nil || !bytes.Contains([]byte(err.Error()), []byte(c.err)))) {
 			t.Errorf("DeviceURL(%q) = %q, %v; want %q, %q", c.in, got, err, c.want, c.err)
 		}
+	}
+}
+
+// A controller that cannot take an event for now ("unavailable", its disk
+// full) gets it again on the same connection after RetryAfter, and the
+// kiosk keeps it until it is stored; a final refusal (any other code) is
+// not sent again.
+func TestUnavailableIsSentAgain(t *testing.T) {
+	var mu sync.Mutex
+	got := map[int64]int{} // dseq -> times received
+	up := websocket.Upgrader{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.ReadMessage() // hello
+		ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Device: "d-test", HeartbeatMS: 5000})
+		for {
+			var f struct {
+				Type string `json:"type"`
+				DSeq int64  `json:"dseq"`
+			}
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			mu.Lock()
+			got[f.DSeq]++
+			n := got[f.DSeq]
+			mu.Unlock()
+			switch {
+			case f.DSeq == 1 && n < 3: // full twice, then space again
+				ws.WriteJSON(map[string]any{"type": "error", "code": "unavailable", "message": "the controller's disk is full", "dseq": 1})
+			case f.DSeq == 2:
+				ws.WriteJSON(map[string]any{"type": "error", "code": "invalid", "message": "unknown session", "dseq": 2})
+			default:
+				ws.WriteJSON(map[string]any{"type": "stored", "dseq": f.DSeq})
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	j, err := journal.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	l := &link.Link{URL: "ws://" + ln.Addr().String() + "/v1/devices/ws", Token: "t", Firmware: "0.5.0", Journal: j,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryAfter: 200 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	devicetest.Wait(t, "the kiosk online", func() bool { return l.Status().Online })
+	l.Event("", "help.requested", nil)
+	l.Event("", "sandtray.place", nil)
+	devicetest.Wait(t, "both events settled", func() bool { return l.Status().Pending == 0 })
+	mu.Lock()
+	defer mu.Unlock()
+	if got[1] != 3 || got[2] != 1 {
+		t.Errorf("times received: event 1 %d (want 3: refused twice, then stored), event 2 %d (want 1: a final refusal)", got[1], got[2])
 	}
 }
