@@ -51,6 +51,10 @@ type Options struct {
 	// During, if set, runs beside the load until the load ends (a fault
 	// drill's faults); the load goes on through them.
 	During func(ctx context.Context, l *Live)
+	// Settle, if set, runs after the load and before the store is read
+	// back; it returns the data folder to read (a drill that stopped the
+	// controller and moved its store somewhere plain to check it).
+	Settle func() (string, error)
 }
 
 // Live is what a fault drill running beside the load sees of it.
@@ -375,7 +379,13 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	})
 	res.Commands = r.command.n.Load()
 	res.CommandP50, res.CommandP90, res.CommandP99, res.CommandMax = r.command.pct(0.5), r.command.pct(0.9), r.command.pct(0.99), r.command.maxMS()
-	if err := r.oracle(res); err != nil {
+	data := o.Data
+	if o.Settle != nil {
+		if data, err = o.Settle(); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.oracle(res, data); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -759,8 +769,8 @@ func (r *run1) console1(ctx context.Context, w *web, last map[string]int64, stee
 }
 
 // oracle reads the store back: every acknowledged event present once.
-func (r *run1) oracle(res *Result) error {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(r.o.Data, "waystation.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+func (r *run1) oracle(res *Result, data string) error {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "waystation.db")+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F3 F4 F5 F6 F7 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -32,6 +32,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"waystation/load"
+	"waystation/powercut"
 )
 
 // drill is one fault drill.
@@ -42,6 +43,7 @@ type drill struct {
 
 var all = []drill{
 	{"F1", "kill -9 under load", (*drills).f1},
+	{"F2", "power loss (unsynced writes dropped)", (*drills).f2},
 	{"F3", "disk full", (*drills).f3},
 	{"F4", "frames dropped, doubled, reordered", (*drills).f4},
 	{"F5", "half-open device connection", (*drills).f5},
@@ -116,7 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F3, F4, F5, F6, F7, F13, F14, F15)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F13, F14, F15)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
@@ -183,13 +185,29 @@ func (d *drills) start(addr, data string) (*load.Controller, error) {
 
 // underLoad runs load while the controller is stopped with sig and started
 // again, rounds times, and checks what the load acknowledged is all there.
-func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, error) {
-	c, done, err := d.fresh()
-	if err != nil {
-		return "", err
+// If data is set the controller serves it (else a fresh folder); cut, if
+// set, runs between each stop and the next start.
+// settle, if set, runs once the load ends and the controller has stopped;
+// it returns the data folder in which to check the store.
+func (d *drills) underLoad(ctx context.Context, sig syscall.Signal, data string, cut func() error, settle func() (string, error)) (string, error) {
+	var c *load.Controller
+	var err error
+	if data == "" {
+		var done func()
+		if c, done, err = d.fresh(); err != nil {
+			return "", err
+		}
+		defer done()
+	} else {
+		addr, err := load.FreeAddr()
+		if err != nil {
+			return "", err
+		}
+		if c, err = d.start(addr, data); err != nil {
+			return "", err
+		}
 	}
-	defer done()
-	addr, data := c.Addr, c.Data
+	addr := c.Addr
 	var mu sync.Mutex
 	cur := c
 	defer func() { mu.Lock(); cur.Stop(syscall.SIGTERM); mu.Unlock() }()
@@ -198,7 +216,7 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 		every = 2 * time.Second
 	}
 	var faults []error
-	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+	o := load.Options{Addr: addr, Data: c.Data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: time.Duration(d.rounds)*every + every,
 		During: func(ctx context.Context, _ *load.Live) {
 			for range d.rounds {
@@ -209,7 +227,14 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 				}
 				mu.Lock()
 				cur.Stop(sig)
-				next, err := d.start(addr, data)
+				if cut != nil {
+					if err := cut(); err != nil {
+						faults = append(faults, err)
+						mu.Unlock()
+						return
+					}
+				}
+				next, err := d.start(addr, c.Data)
 				if err != nil {
 					faults = append(faults, err)
 					mu.Unlock()
@@ -219,6 +244,16 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal) (string, err
 				mu.Unlock()
 			}
 		}}
+	if settle != nil {
+		o.Settle = func() (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if err := cur.Stop(syscall.SIGTERM); err != nil {
+				return "", err
+			}
+			return settle()
+		}
+	}
 	res, err := load.Run(ctx, o, io.Discard)
 	if err != nil {
 		return "", err
@@ -251,13 +286,53 @@ func verdict(res *load.Result) (string, error) {
 
 // F1: kill -9 of the controller every few seconds under load.
 func (d *drills) f1(ctx context.Context) (string, error) {
-	line, err := d.underLoad(ctx, syscall.SIGKILL)
+	line, err := d.underLoad(ctx, syscall.SIGKILL, "", nil, nil)
 	return fmt.Sprintf("x%d: %s", d.rounds, line), err
+}
+
+// F2: kill -9 under load, and each time a power cut: the data folder is
+// on a powercut mount, and what the controller wrote without fsync is lost
+// before it starts again.
+func (d *drills) f2(ctx context.Context) (string, error) {
+	backing, err := os.MkdirTemp("", "waystation-drill-disk-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(backing)
+	mnt, err := os.MkdirTemp("", "waystation-drill-power-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(mnt) // unmounted by then
+	pfs, err := powercut.Mount(backing, mnt)
+	if err != nil {
+		return "", errSkip{fmt.Sprintf("%v (the drill needs root and /dev/fuse)", err)}
+	}
+	defer pfs.Unmount()
+	var lost int64
+	cut := func() error {
+		n, err := pfs.Cut()
+		lost += n
+		return err
+	}
+	// At the end the controller stops, the power is cut once more and the
+	// store is read back from the disk under the mount: what a start
+	// after the power returns would find. (The drill serves the mount, so
+	// it does not read the store through it: a FUSE server using its own
+	// mount can deadlock.)
+	settle := func() (string, error) {
+		if err := cut(); err != nil {
+			return "", err
+		}
+		return filepath.Join(backing, "data"), pfs.Unmount()
+	}
+	line, err := d.underLoad(ctx, syscall.SIGKILL, filepath.Join(mnt, "data"), cut, settle)
+	return fmt.Sprintf("x%d: %d KiB of unsynced writes dropped; %s", d.rounds, lost>>10, line), err
 }
 
 // F7: graceful restarts mid-session under load.
 func (d *drills) f7(ctx context.Context) (string, error) {
-	line, err := d.underLoad(ctx, syscall.SIGTERM)
+	line, err := d.underLoad(ctx, syscall.SIGTERM, "", nil, nil)
 	return fmt.Sprintf("x%d: %s", d.rounds, line), err
 }
 
