@@ -22,6 +22,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -45,6 +46,11 @@ type Options struct {
 	Duration time.Duration
 	// PID, if set, is the controller's process: its memory is sampled.
 	PID int
+	// Bin, if set, is the waystation binary: the command line (device and
+	// account registration) runs as that program instead of in this
+	// process. A drill serving the data folder's file system itself must
+	// not open files on it (a FUSE server faulting on its own mount hangs).
+	Bin string
 	// DeviceAddr, if set, is where the devices connect instead of Addr (a
 	// fault drill's proxy in front of the controller).
 	DeviceAddr string
@@ -263,6 +269,7 @@ type run1 struct {
 
 	web        *web
 	sessionIDs []string
+	settled    bool // Settle ran
 }
 
 // Run registers the devices and an account through the CLI on the data
@@ -381,6 +388,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	res.CommandP50, res.CommandP90, res.CommandP99, res.CommandMax = r.command.pct(0.5), r.command.pct(0.9), r.command.pct(0.99), r.command.maxMS()
 	data := o.Data
 	if o.Settle != nil {
+		r.settled = true // the controller is stopped: nothing to clean up
 		if data, err = o.Settle(); err != nil {
 			return nil, err
 		}
@@ -410,6 +418,15 @@ func (r *run1) cli(stdin string, args ...string) error {
 
 func (r *run1) cliOut(stdin string, args ...string) ([]byte, error) {
 	var out, errOut bytes.Buffer
+	if r.o.Bin != "" {
+		cmd := exec.Command(r.o.Bin, args...)
+		cmd.Env = append(os.Environ(), "WAYSTATION_DATA="+r.o.Data, "WAYSTATION_PROFILES="+r.o.Profiles)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errOut
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("waystation %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
+		}
+		return out.Bytes(), nil
+	}
 	env := &cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
 		Getenv: func(k string) string {
 			switch k {
@@ -806,6 +823,9 @@ func (r *run1) oracle(res *Result, data string) error {
 
 // cleanup ends the sessions and removes the devices.
 func (r *run1) cleanup(room string) {
+	if r.settled {
+		return
+	}
 	for _, id := range r.sessionIDs {
 		r.web.do("POST", "/v1/sessions/"+id+"/end", nil)
 	}

@@ -216,7 +216,7 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal, data string,
 		every = 2 * time.Second
 	}
 	var faults []error
-	o := load.Options{Addr: addr, Data: c.Data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+	o := load.Options{Addr: addr, Data: c.Data, Profiles: d.profiles, Bin: d.bin, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: time.Duration(d.rounds)*every + every,
 		During: func(ctx context.Context, _ *load.Live) {
 			for range d.rounds {
