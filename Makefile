@@ -58,6 +58,7 @@ test: deps lint unit browser fuzz drills
 # 10-15 s of load; F13: 500 reconnects); about 2.5 minutes. F2 (FUSE) and F3
 # (tmpfs) mount file systems and need root; elsewhere they print SKIP.
 # Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F2 F3 F4 F5 F6 F7 F13 F14 F15].
+# bin/waystation-drill RESTART: restart after kill -9 with 1,000,000 stored events.
 drills: build
 	timeout 15m $(BIN)/waystation-drill --quick
 

@@ -39,19 +39,21 @@ import (
 type drill struct {
 	id, name string
 	run      func(d *drills, ctx context.Context) (string, error)
+	named    bool // runs only when named
 }
 
 var all = []drill{
-	{"F1", "kill -9 under load", (*drills).f1},
-	{"F2", "power loss (unsynced writes dropped)", (*drills).f2},
-	{"F3", "disk full", (*drills).f3},
-	{"F4", "frames dropped, doubled, reordered", (*drills).f4},
-	{"F5", "half-open device connection", (*drills).f5},
-	{"F6", "a console stops reading", (*drills).f6},
-	{"F7", "restart mid-session", (*drills).f7},
-	{"F13", "reconnect loop", (*drills).f13},
-	{"F14", "corrupt database at start", (*drills).f14},
-	{"F15", "second controller on the same folder", (*drills).f15},
+	{"F1", "kill -9 under load", (*drills).f1, false},
+	{"F2", "power loss (unsynced writes dropped)", (*drills).f2, false},
+	{"F3", "disk full", (*drills).f3, false},
+	{"F4", "frames dropped, doubled, reordered", (*drills).f4, false},
+	{"F5", "half-open device connection", (*drills).f5, false},
+	{"F6", "a console stops reading", (*drills).f6, false},
+	{"F7", "restart mid-session", (*drills).f7, false},
+	{"F13", "reconnect loop", (*drills).f13, false},
+	{"F14", "corrupt database at start", (*drills).f14, false},
+	{"F15", "second controller on the same folder", (*drills).f15, false},
+	{"RESTART", "restart after kill -9 with a big store", (*drills).restart, true},
 }
 
 // drills holds the settings shared by the drills.
@@ -62,6 +64,7 @@ type drills struct {
 	devices  int
 	connects int
 	duration time.Duration
+	stored   int
 	quick    bool
 	log      io.Writer
 }
@@ -80,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&d.rounds, "rounds", 20, "F1/F7: controller kills or restarts under load")
 	fs.IntVar(&d.devices, "devices", 20, "F1/F7: devices sending events")
 	fs.IntVar(&d.connects, "connects", 10000, "F13: device connections opened and dropped")
+	fs.IntVar(&d.stored, "stored", 1_000_000, "RESTART: events in the store")
 	fs.DurationVar(&d.duration, "duration", time.Minute, "F4/F6: how long the load runs through the faults")
 	fs.StringVar(&d.bin, "controller", "", "the waystation binary (default: next to this one, then on the PATH)")
 	fs.StringVar(&d.profiles, "profiles", "firmware-profiles", "the profile folder")
@@ -112,13 +116,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "waystation-drill: controller binary %s: %v (make build puts it in bin/)\n", d.bin, err)
 		return 2
 	}
-	chosen := all
+	var chosen []drill
+	for _, dr := range all {
+		if !dr.named {
+			chosen = append(chosen, dr)
+		}
+	}
 	if fs.NArg() > 0 {
 		chosen = nil
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F13, F14, F15)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F13, F14, F15, RESTART)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
