@@ -22,7 +22,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -417,16 +416,10 @@ func (r *run1) cli(stdin string, args ...string) error {
 }
 
 func (r *run1) cliOut(stdin string, args ...string) ([]byte, error) {
-	var out, errOut bytes.Buffer
 	if r.o.Bin != "" {
-		cmd := exec.Command(r.o.Bin, args...)
-		cmd.Env = append(os.Environ(), "WAYSTATION_DATA="+r.o.Data, "WAYSTATION_PROFILES="+r.o.Profiles)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(stdin), &out, &errOut
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("waystation %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
-		}
-		return out.Bytes(), nil
+		return CLI(r.o.Bin, r.o.Data, r.o.Profiles, stdin, args...)
 	}
+	var out, errOut bytes.Buffer
 	env := &cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut,
 		Getenv: func(k string) string {
 			switch k {

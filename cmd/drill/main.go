@@ -436,15 +436,10 @@ func (d *drills) addKiosk(data string) (string, error) {
 	return "", fmt.Errorf("no token in: %s", out)
 }
 
+// cli runs the controller's command line on a data folder.
 func (d *drills) cli(data, stdin string, args ...string) (string, error) {
-	cmd := exec.Command(d.bin, args...)
-	cmd.Env = append(os.Environ(), "WAYSTATION_DATA="+data, "WAYSTATION_PROFILES="+d.profiles)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("waystation %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
+	out, err := load.CLI(d.bin, data, d.profiles, stdin, args...)
+	return string(out), err
 }
 
 // F14: a damaged database file at start: the controller refuses with a
