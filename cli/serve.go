@@ -31,6 +31,7 @@ func runServe(env *Env, args []string) error {
 	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
 	audioOut := fs.String("audio-out", "default", "where the room speakers play: "+output.Specs+` ("default": the sound card, or the null output when there is none)`)
 	musicDir := fs.String("music", "", "the music folder (default: DATA/music)")
+	debugListen := fs.String("debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback HOST:PORT, for measuring under load (default: none)")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runServe(env *Env, args []string) error {
 	}
 	return serve.Run(env.Context, serve.Config{
 		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
-		AudioOut: *audioOut, MusicDir: *musicDir,
+		AudioOut: *audioOut, MusicDir: *musicDir, DebugListen: *debugListen,
 		Logger: slog.Default(), Out: env.Stdout,
 	})
 }

@@ -732,19 +732,8 @@ func (r *run1) console1(ctx context.Context, w *web, last map[string]int64, stee
 		}
 		now := time.Now()
 		r.recv.Add(1)
-		var f struct {
-			Type    string `json:"type"`
-			Topic   string `json:"topic"`
-			Seq     int64  `json:"seq"`
-			Kind    string `json:"kind"`
-			Req     string `json:"req"`
-			Command string `json:"command"`
-			Data    struct {
-				D int   `json:"d"`
-				N int64 `json:"n"`
-			} `json:"data"`
-		}
-		if json.Unmarshal(b, &f) != nil {
+		f, err := parseConsoleFrame(b)
+		if err != nil {
 			continue
 		}
 		if f.Type == "event" {

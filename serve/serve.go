@@ -62,7 +62,11 @@ type Config struct {
 	AudioOut string
 	// MusicDir is the music folder; "" is DataDir/music.
 	MusicDir string
-	Logger   *slog.Logger
+	// DebugListen, if set, is a loopback HOST:PORT serving Go's profiler
+	// (/debug/pprof/) for measuring the controller under load; "" serves
+	// none. Any other host is refused: profiles show memory contents.
+	DebugListen string
+	Logger      *slog.Logger
 	// Out is where the demo site's accounts, tokens and URL are printed.
 	Out io.Writer
 	// Ready, if set, is called with the bound address once the controller
@@ -325,6 +329,14 @@ func Run(ctx context.Context, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
+	if cfg.DebugListen != "" {
+		stop, err := serveDebug(cfg.DebugListen, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stop()
+	}
 	log.Info("controller listening", "url", "http://"+addr, "console", "http://"+addr+"/", "version", waystation.Version)
 	if cfg.Demo {
 		simCtx, stopSims := context.WithCancel(ctx)

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -50,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long the load runs")
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	fs.IntVar(&o.PID, "pid", 0, "the controller's process id: its resident memory and threads are sampled")
+	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file (to see what the generator costs)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -59,6 +61,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := o.Check(); err != nil {
 		fmt.Fprintf(stderr, "waystation-loadgen: %v\n", err)
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "waystation-loadgen: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "waystation-loadgen: cpu profile: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := load.Run(ctx, o, stderr)
 	if err != nil {

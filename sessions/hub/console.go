@@ -102,11 +102,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	defer c.wg.Done()
-	ws, err := consoleUpgrader.Upgrade(w, r, nil)
+	hj := &hijacker{ResponseWriter: w}
+	ws, err := consoleUpgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return
 	}
-	if tc, ok := ws.NetConn().(*net.TCPConn); ok {
+	if tc, ok := hj.conn.Conn.(*net.TCPConn); ok {
 		// A fixed send buffer: the kernel would otherwise grow it to
 		// megabytes for a console that stopped reading, hiding for a minute
 		// that it fell behind while holding that memory.
@@ -120,7 +121,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cc := &consoleConn{
 		c: c, ws: ws, user: u, token: auth.TokenFrom(r), send: make(chan []byte, q),
 		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel,
-		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr),
+		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.conn,
 	}
 	c.mu.Lock()
 	c.conns[cc] = true
@@ -157,6 +158,7 @@ func (c *Console) Close() {
 type consoleConn struct {
 	c     *Console
 	ws    *websocket.Conn
+	batch *batchConn // ws's connection
 	user  auth.User
 	token string
 	log   *slog.Logger
@@ -245,8 +247,7 @@ func (cc *consoleConn) writePump() {
 	for {
 		select {
 		case b := <-cc.send:
-			cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := cc.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+			if err := cc.writeBatch(b); err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					cc.log.Warn("console disconnected: too slow", "reason", "not reading for "+writeWait.String())
 				}
@@ -267,6 +268,27 @@ func (cc *consoleConn) writePump() {
 			return
 		}
 	}
+}
+
+// writeBatch writes first and the frames queued behind it, up to a
+// batch's bounds, in one write to the socket.
+func (cc *consoleConn) writeBatch(first []byte) error {
+	cc.batch.begin()
+	cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	err := cc.ws.WriteMessage(websocket.TextMessage, first)
+more:
+	for n := 1; err == nil && n < maxBatchFrames && cc.batch.held() < maxBatchBytes; n++ {
+		select {
+		case b := <-cc.send:
+			err = cc.ws.WriteMessage(websocket.TextMessage, b)
+		default:
+			break more
+		}
+	}
+	if ferr := cc.batch.flush(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // inFrame is any frame a console sends.

@@ -65,7 +65,8 @@ func New(reader Reader) *Hub {
 }
 
 // Sink receives a subscriber's frames. Offer must not block: it returns
-// false when the subscriber cannot keep up, and the hub drops it.
+// false when the subscriber cannot keep up, and the hub drops it. A frame
+// may be shared by every subscriber of its topic: a sink must not change it.
 type Sink interface {
 	Offer(frame []byte) bool
 	// Put may block while the subscriber's queue is full; the replay uses it
@@ -99,10 +100,48 @@ type Sub struct {
 func (h *Hub) Publish(events []waystation.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	// The batch's events by topic, in order, each with its frame.
+	type item struct {
+		ev    waystation.Event
+		frame []byte
+	}
+	var order []string
+	byTopic := map[string][]item{}
 	for _, ev := range events {
 		topic := topicOf(ev.Stream)
+		if len(h.topics[topic]) == 0 {
+			continue
+		}
+		if byTopic[topic] == nil {
+			order = append(order, topic)
+		}
+		// One encoding per event, shared by every subscriber: with 50
+		// consoles on a busy site, encoding per subscriber was a fifth of
+		// the controller's CPU, spent on the event log's writer.
+		byTopic[topic] = append(byTopic[topic], item{ev, encode(topic, ev)})
+	}
+	// Each sink (a console, with one subscription per topic) gets all of
+	// its frames of this batch one after the other, so its write pump wakes
+	// once and finds them queued together for one write to its socket.
+	type delivery struct {
+		sub *Sub
+		it  item
+	}
+	var sinks []Sink
+	bySink := map[Sink][]delivery{}
+	for _, topic := range order {
 		for sub := range h.topics[topic] {
-			sub.deliver(ev)
+			if bySink[sub.sink] == nil {
+				sinks = append(sinks, sub.sink)
+			}
+			for _, it := range byTopic[topic] {
+				bySink[sub.sink] = append(bySink[sub.sink], delivery{sub, it})
+			}
+		}
+	}
+	for _, sink := range sinks {
+		for _, d := range bySink[sink] {
+			d.sub.deliver(d.it.ev, d.it.frame)
 		}
 	}
 }
@@ -116,8 +155,9 @@ func topicOf(stream string) string {
 	return "session/" + stream
 }
 
-// deliver hands one event to a subscriber; callers hold hub.mu.
-func (s *Sub) deliver(ev waystation.Event) {
+// deliver hands one event to a subscriber, with its frame when the caller
+// has encoded it already (nil: encode here); callers hold hub.mu.
+func (s *Sub) deliver(ev waystation.Event, frame []byte) {
 	if s.closed {
 		return
 	}
@@ -132,7 +172,10 @@ func (s *Sub) deliver(ev waystation.Event) {
 	if ev.Seq <= s.lastSeq {
 		return
 	}
-	if !s.sink.Offer(encode(s.topic, ev)) {
+	if frame == nil {
+		frame = encode(s.topic, ev)
+	}
+	if !s.sink.Offer(frame) {
 		s.dropLocked("fell behind; reconnect with your last seq")
 		return
 	}
@@ -198,7 +241,7 @@ func (h *Hub) Subscribe(ctx context.Context, topic, stream string, after int64, 
 	s.replaying = false
 	s.lastSeq = last
 	for _, ev := range s.buffered {
-		s.deliver(ev)
+		s.deliver(ev, nil)
 	}
 	s.buffered = nil
 	return s, nil
