@@ -119,7 +119,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cc := &consoleConn{
-		c: c, ws: ws, user: u, token: auth.TokenFrom(r), send: make(chan []byte, q),
+		c: c, ws: ws, user: u, token: auth.TokenFrom(r), queueCap: q, wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
 		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel,
 		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.conn,
 	}
@@ -163,7 +163,14 @@ type consoleConn struct {
 	token string
 	log   *slog.Logger
 
-	send       chan []byte
+	// The send queue: frames waiting for the write pump, at most queueCap.
+	qmu      sync.Mutex
+	queue    [][]byte
+	spare    [][]byte // the pump's last batch, reused for the next queue
+	queueCap int
+	wake     chan struct{} // frames are waiting (capacity 1)
+	space    chan struct{} // the pump took frames (capacity 1)
+
 	done       chan struct{}
 	writerDone chan struct{}
 	once       sync.Once
@@ -178,30 +185,57 @@ type consoleConn struct {
 }
 
 // Offer implements Sink.
-func (cc *consoleConn) Offer(b []byte) bool {
+func (cc *consoleConn) Offer(frames ...[]byte) bool {
 	select {
 	case <-cc.done:
 		return true // ending anyway; nothing to drop
 	default:
 	}
-	select {
-	case cc.send <- b:
-		return true
-	default:
+	return cc.push(frames)
+}
+
+// push queues all of frames, or none when they do not fit.
+func (cc *consoleConn) push(frames [][]byte) bool {
+	cc.qmu.Lock()
+	if len(cc.queue)+len(frames) > cc.queueCap {
+		cc.qmu.Unlock()
 		return false
 	}
+	cc.queue = append(cc.queue, frames...)
+	cc.qmu.Unlock()
+	select {
+	case cc.wake <- struct{}{}:
+	default: // the pump has been woken already
+	}
+	return true
 }
 
 // Put implements Sink.
 func (cc *consoleConn) Put(ctx context.Context, b []byte) error {
-	select {
-	case cc.send <- b:
-		return nil
-	case <-cc.done:
-		return errors.New("console disconnected")
-	case <-ctx.Done():
-		return ctx.Err()
+	for !cc.push([][]byte{b}) {
+		select {
+		case <-cc.space:
+		case <-cc.done:
+			return errors.New("console disconnected")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
+}
+
+// takeQueue hands the write pump every waiting frame and makes room.
+func (cc *consoleConn) takeQueue() [][]byte {
+	cc.qmu.Lock()
+	frames := cc.queue
+	clear(cc.spare) // the frames of the batch before, written already
+	cc.queue, cc.spare = cc.spare[:0], frames
+	cc.qmu.Unlock()
+	select {
+	case cc.space <- struct{}{}:
+	default:
+	}
+	return frames
 }
 
 // Drop implements Sink: the slow-consumer rule.
@@ -246,8 +280,8 @@ func (cc *consoleConn) writePump() {
 	}()
 	for {
 		select {
-		case b := <-cc.send:
-			if err := cc.writeBatch(b); err != nil {
+		case <-cc.wake:
+			if err := cc.writeFrames(cc.takeQueue()); err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
 					cc.log.Warn("console disconnected: too slow", "reason", "not reading for "+writeWait.String())
 				}
@@ -270,25 +304,27 @@ func (cc *consoleConn) writePump() {
 	}
 }
 
-// writeBatch writes first and the frames queued behind it, up to a
-// batch's bounds, in one write to the socket.
-func (cc *consoleConn) writeBatch(first []byte) error {
-	cc.batch.begin()
-	cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
-	err := cc.ws.WriteMessage(websocket.TextMessage, first)
-more:
-	for n := 1; err == nil && n < maxBatchFrames && cc.batch.held() < maxBatchBytes; n++ {
-		select {
-		case b := <-cc.send:
-			err = cc.ws.WriteMessage(websocket.TextMessage, b)
-		default:
-			break more
+// writeFrames writes frames in as few writes to the socket as a batch's
+// bounds allow.
+func (cc *consoleConn) writeFrames(frames [][]byte) error {
+	for len(frames) > 0 {
+		cc.batch.begin()
+		cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		var err error
+		n := 0
+		for n < len(frames) && n < maxBatchFrames && cc.batch.held() < maxBatchBytes && err == nil {
+			err = cc.ws.WriteMessage(websocket.TextMessage, frames[n])
+			n++
 		}
+		if ferr := cc.batch.flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return err
+		}
+		frames = frames[n:]
 	}
-	if ferr := cc.batch.flush(); err == nil {
-		err = ferr
-	}
-	return err
+	return nil
 }
 
 // inFrame is any frame a console sends.

@@ -64,11 +64,12 @@ func New(reader Reader) *Hub {
 	return &Hub{reader: reader, topics: map[string]map[*Sub]bool{}}
 }
 
-// Sink receives a subscriber's frames. Offer must not block: it returns
-// false when the subscriber cannot keep up, and the hub drops it. A frame
-// may be shared by every subscriber of its topic: a sink must not change it.
+// Sink receives a subscriber's frames. Offer must not block: it queues all
+// of the frames or none, and returns false when the subscriber cannot keep
+// up, and the hub drops it. A frame may be shared by every subscriber of its
+// topic: a sink must not change it, nor keep the slice that holds them.
 type Sink interface {
-	Offer(frame []byte) bool
+	Offer(frames ...[]byte) bool
 	// Put may block while the subscriber's queue is full; the replay uses it
 	// so a long history reaches a slow reader whole. It fails once ctx ends.
 	Put(ctx context.Context, frame []byte) error
@@ -120,28 +121,35 @@ func (h *Hub) Publish(events []waystation.Event) {
 		// the controller's CPU, spent on the event log's writer.
 		byTopic[topic] = append(byTopic[topic], item{ev, encode(topic, ev)})
 	}
-	// Each sink (a console, with one subscription per topic) gets all of
-	// its frames of this batch one after the other, so its write pump wakes
-	// once and finds them queued together for one write to its socket.
-	type delivery struct {
-		sub *Sub
-		it  item
-	}
+	// Each sink (a console, with one subscription per topic) is offered
+	// all of its frames of this batch at once, so its write pump wakes once
+	// and sends them in one write to its socket.
 	var sinks []Sink
-	bySink := map[Sink][]delivery{}
+	bySink := map[Sink][]*Sub{}
 	for _, topic := range order {
 		for sub := range h.topics[topic] {
 			if bySink[sub.sink] == nil {
 				sinks = append(sinks, sub.sink)
 			}
-			for _, it := range byTopic[topic] {
-				bySink[sub.sink] = append(bySink[sub.sink], delivery{sub, it})
-			}
+			bySink[sub.sink] = append(bySink[sub.sink], sub)
 		}
 	}
+	var frames [][]byte
 	for _, sink := range sinks {
-		for _, d := range bySink[sink] {
-			d.sub.deliver(d.it.ev, d.it.frame)
+		frames = frames[:0]
+		subs := bySink[sink]
+		for _, sub := range subs {
+			for _, it := range byTopic[sub.topic] {
+				if sub.take(it.ev) {
+					frames = append(frames, it.frame)
+				}
+			}
+		}
+		if len(frames) > 0 && !sink.Offer(frames...) {
+			for _, sub := range subs {
+				sub.closeLocked()
+			}
+			go sink.Drop("fell behind; reconnect with your last seq")
 		}
 	}
 }
@@ -155,36 +163,37 @@ func topicOf(stream string) string {
 	return "session/" + stream
 }
 
-// deliver hands one event to a subscriber, with its frame when the caller
-// has encoded it already (nil: encode here); callers hold hub.mu.
-func (s *Sub) deliver(ev waystation.Event, frame []byte) {
-	if s.closed {
-		return
-	}
-	if s.replaying {
+// take decides whether a committed event goes to the subscriber now: not
+// if it is closed or already has it; while its replay runs, the event is
+// held for after it. Callers hold hub.mu.
+func (s *Sub) take(ev waystation.Event) bool {
+	switch {
+	case s.closed:
+		return false
+	case s.replaying:
 		if len(s.buffered) >= MaxBuffered {
 			s.dropLocked("fell behind during replay")
-			return
+			return false
 		}
 		s.buffered = append(s.buffered, ev)
-		return
-	}
-	if ev.Seq <= s.lastSeq {
-		return
-	}
-	if frame == nil {
-		frame = encode(s.topic, ev)
-	}
-	if !s.sink.Offer(frame) {
-		s.dropLocked("fell behind; reconnect with your last seq")
-		return
+		return false
+	case ev.Seq <= s.lastSeq:
+		return false
 	}
 	s.lastSeq = ev.Seq
+	return true
 }
 
-func (s *Sub) dropLocked(reason string) {
+// closeLocked ends the subscription; callers hold hub.mu.
+func (s *Sub) closeLocked() {
 	s.closed = true
 	delete(s.hub.topics[s.topic], s)
+}
+
+// dropLocked ends the subscription and its sink's connection, which fell
+// behind; callers hold hub.mu.
+func (s *Sub) dropLocked(reason string) {
+	s.closeLocked()
 	go s.sink.Drop(reason) // Drop may take locks of its own; never under hub.mu
 }
 
@@ -240,10 +249,16 @@ func (h *Hub) Subscribe(ctx context.Context, topic, stream string, after int64, 
 	}
 	s.replaying = false
 	s.lastSeq = last
+	var frames [][]byte
 	for _, ev := range s.buffered {
-		s.deliver(ev, nil)
+		if s.take(ev) {
+			frames = append(frames, encode(topic, ev))
+		}
 	}
 	s.buffered = nil
+	if len(frames) > 0 && !sink.Offer(frames...) {
+		s.dropLocked("fell behind; reconnect with your last seq")
+	}
 	return s, nil
 }
 
