@@ -10,18 +10,18 @@ import (
 )
 
 // serveDebug serves Go's profiler on a loopback address and returns the
-// function that stops it.
-func serveDebug(addr string, log *slog.Logger) (func(), error) {
+// address bound and the function that stops it.
+func serveDebug(addr string, log *slog.Logger) (string, func(), error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("--debug-listen %q: %w", addr, err)
+		return "", nil, fmt.Errorf("--debug-listen %q: %w", addr, err)
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("--debug-listen %q: the profiler serves on a loopback address only (127.0.0.1:PORT)", addr)
+		return "", nil, fmt.Errorf("--debug-listen %q: the profiler serves on a loopback address only (127.0.0.1:PORT)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--debug-listen %s: %w", addr, err)
+		return "", nil, fmt.Errorf("--debug-listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -32,5 +32,5 @@ func serveDebug(addr string, log *slog.Logger) (func(), error) {
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	log.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
-	return func() { srv.Shutdown(context.Background()) }, nil
+	return ln.Addr().String(), func() { srv.Shutdown(context.Background()) }, nil
 }

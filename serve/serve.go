@@ -330,7 +330,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	addr := ln.Addr().String()
 	if cfg.DebugListen != "" {
-		stop, err := serveDebug(cfg.DebugListen, log)
+		_, stop, err := serveDebug(cfg.DebugListen, log)
 		if err != nil {
 			ln.Close()
 			return err
