@@ -8,6 +8,7 @@
 package load
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -45,6 +46,9 @@ type Options struct {
 	Duration time.Duration
 	// PID, if set, is the controller's process: its memory is sampled.
 	PID int
+	// DebugAddr, if set, is the controller's --debug-listen address: its
+	// goroutines are counted there.
+	DebugAddr string
 	// Bin, if set, is the waystation binary: the command line (device and
 	// account registration) runs as that program instead of in this
 	// process. A drill serving the data folder's file system itself must
@@ -148,13 +152,21 @@ type Result struct {
 	CommandP90        float64 `json:"command_p90_ms"`
 	CommandP99        float64 `json:"command_p99_ms"`
 	CommandMax        float64 `json:"command_max_ms"`
-	// RSS and threads of the controller (--pid), at start, at the end and
-	// the most seen, in MiB.
+	// RSS and threads of the controller (--pid), at start (before the
+	// load), warm (once every device and console is connected and running:
+	// a quarter of the run, at most one minute in), at the end and the most
+	// seen, in MiB. Flat means end close to warm.
 	RSSStartMiB float64 `json:"rss_start_mib,omitempty"`
+	RSSWarmMiB  float64 `json:"rss_warm_mib,omitempty"`
 	RSSEndMiB   float64 `json:"rss_end_mib,omitempty"`
 	RSSMaxMiB   float64 `json:"rss_max_mib,omitempty"`
 	Threads     int     `json:"threads_end,omitempty"`
-	Integrity   string  `json:"integrity"`
+	// The controller's goroutines (--debug-addr), sampled as RSS is.
+	GoroutinesStart int    `json:"goroutines_start,omitempty"`
+	GoroutinesWarm  int    `json:"goroutines_warm,omitempty"`
+	GoroutinesEnd   int    `json:"goroutines_end,omitempty"`
+	GoroutinesMax   int    `json:"goroutines_max,omitempty"`
+	Integrity       string `json:"integrity"`
 	// Refused counts events the controller could not take for now (and the
 	// device sent again); LastRefusal is the latest reason it gave.
 	Refused     int64  `json:"refused"`
@@ -172,7 +184,10 @@ func (r Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "command -> device (%d):   p50 %.2f  p90 %.2f  p99 %.2f  max %.2f ms\n", r.Commands, r.CommandP50, r.CommandP90, r.CommandP99, r.CommandMax)
 	if r.RSSEndMiB > 0 {
-		fmt.Fprintf(w, "controller RSS: start %.1f, end %.1f, max %.1f MiB; threads %d\n", r.RSSStartMiB, r.RSSEndMiB, r.RSSMaxMiB, r.Threads)
+		fmt.Fprintf(w, "controller RSS: start %.1f, warm %.1f, end %.1f, max %.1f MiB; threads %d\n", r.RSSStartMiB, r.RSSWarmMiB, r.RSSEndMiB, r.RSSMaxMiB, r.Threads)
+	}
+	if r.GoroutinesEnd > 0 {
+		fmt.Fprintf(w, "controller goroutines: start %d, warm %d, end %d, max %d\n", r.GoroutinesStart, r.GoroutinesWarm, r.GoroutinesEnd, r.GoroutinesMax)
 	}
 	if r.Refused > 0 {
 		fmt.Fprintf(w, "refused for now and sent again: %d (%s)\n", r.Refused, r.LastRefusal)
@@ -327,10 +342,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rss rssSampler
-	rss.pid = o.PID
-	rss.sample()
+	proc := procSampler{pid: o.PID, debugAddr: o.DebugAddr}
+	proc.sample()
 	start := time.Now()
+	warmAt := start.Add(min(time.Minute, o.Duration/4))
 	for c := range o.Consoles {
 		wg.Go(func() { r.runConsole(runCtx, web, sessions, c == 0) })
 	}
@@ -350,10 +365,13 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		select {
 		case <-loadCtx.Done():
 		case <-tick.C:
-			rss.sample()
+			proc.sample()
+			if !proc.warmed && time.Now().After(warmAt) {
+				proc.warm()
+			}
 			el := time.Since(start).Seconds()
-			fmt.Fprintf(progress, "t=%3.0fs sent %d acked %d (%.0f/s) console frames %d commands %d stored p99 %.1f ms\n",
-				el, r.sent.Load(), r.acked.Load(), float64(r.acked.Load())/el, r.recv.Load(), r.commands.Load(), r.stored.pct(0.99))
+			fmt.Fprintf(progress, "t=%3.0fs sent %d acked %d (%.0f/s) console frames %d commands %d stored p99 %.1f ms%s\n",
+				el, r.sent.Load(), r.acked.Load(), float64(r.acked.Load())/el, r.recv.Load(), r.commands.Load(), r.stored.pct(0.99), proc.progress())
 		}
 	}
 	tick.Stop()
@@ -364,7 +382,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end) && r.acked.Load() < r.sent.Load(); time.Sleep(50 * time.Millisecond) {
 	}
 	time.Sleep(300 * time.Millisecond) // late console frames
-	rss.sample()
+	proc.sample()
+	if !proc.warmed {
+		proc.warm()
+	}
 	stop()
 	wg.Wait()
 	ackSpan := max(elapsed, time.Duration(r.lastAck.Load()-start.UnixNano()))
@@ -375,7 +396,8 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		ConsoleReceived: r.console.n.Load(), ConsoleP50: r.console.pct(0.5), ConsoleP90: r.console.pct(0.9), ConsoleP99: r.console.pct(0.99), ConsoleMax: r.console.maxMS(),
 		ConsoleGaps: r.consoleGap.Load(), ConsoleDuplicates: r.consoleDup.Load(),
 		Refused: r.refused.Load(), LastRefusal: r.lastRefusalText(),
-		RSSStartMiB: rss.start, RSSEndMiB: rss.last, RSSMaxMiB: rss.max, Threads: rss.threads}
+		RSSStartMiB: proc.rss.start, RSSWarmMiB: proc.rss.warm, RSSEndMiB: proc.rss.last, RSSMaxMiB: proc.rss.max, Threads: proc.threads,
+		GoroutinesStart: int(proc.goroutines.start), GoroutinesWarm: int(proc.goroutines.warm), GoroutinesEnd: int(proc.goroutines.last), GoroutinesMax: int(proc.goroutines.max)}
 	// Command latencies: from the console's send to the device's receipt.
 	r.devRecv.Range(func(k, v any) bool {
 		if sent, ok := r.cmdSent.Load(k); ok {
@@ -816,31 +838,81 @@ func (r *run1) cleanup(room string) {
 	}
 }
 
-// rssSampler reads a process's resident memory from /proc.
-type rssSampler struct {
-	pid              int
-	start, last, max float64
-	threads          int
-	started          bool
+// procSampler samples the controller's resident memory (from /proc) and
+// goroutines (from its profiler).
+type procSampler struct {
+	pid        int
+	debugAddr  string
+	rss        series
+	goroutines series
+	threads    int
+	warmed     bool
 }
 
-func (s *rssSampler) sample() {
-	if s.pid == 0 {
-		return
+// series is one sampled figure: its first, warm, last and largest values.
+type series struct {
+	start, warm, last, max float64
+	seen                   bool
+}
+
+func (s *series) add(v float64) {
+	s.last, s.max = v, max(s.max, v)
+	if !s.seen {
+		s.start, s.seen = v, true
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.pid))
-	if err != nil {
-		return
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		var kb float64
-		if _, err := fmt.Sscanf(l, "VmRSS: %f kB", &kb); err == nil {
-			s.last = round2(kb / 1024)
-			s.max = max(s.max, s.last)
-			if !s.started {
-				s.start, s.started = s.last, true
+}
+
+func (p *procSampler) warm() {
+	p.warmed = true
+	p.rss.warm, p.goroutines.warm = p.rss.last, p.goroutines.last
+}
+
+func (p *procSampler) sample() {
+	if p.pid != 0 {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid)); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				var kb float64
+				if _, err := fmt.Sscanf(l, "VmRSS: %f kB", &kb); err == nil {
+					p.rss.add(round2(kb / 1024))
+				}
+				fmt.Sscanf(l, "Threads: %d", &p.threads)
 			}
 		}
-		fmt.Sscanf(l, "Threads: %d", &s.threads)
 	}
+	if p.debugAddr != "" {
+		if n, err := goroutines(p.debugAddr); err == nil {
+			p.goroutines.add(float64(n))
+		}
+	}
+}
+
+// progress is the sampled figures for the progress line.
+func (p *procSampler) progress() string {
+	var s string
+	if p.rss.seen {
+		s += fmt.Sprintf(" rss %.1f MiB", p.rss.last)
+	}
+	if p.goroutines.seen {
+		s += fmt.Sprintf(" goroutines %.0f", p.goroutines.last)
+	}
+	return s
+}
+
+// goroutines reads a process's goroutine count from its profiler.
+func goroutines(debugAddr string) (int, error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil {
+		return 0, fmt.Errorf("goroutine profile at %s: %w", debugAddr, err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(line, "goroutine profile: total %d", &n); err != nil {
+		return 0, fmt.Errorf("goroutine profile at %s: %q: %w", debugAddr, line, err)
+	}
+	return n, nil
 }

@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "how long the load runs")
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	fs.IntVar(&o.PID, "pid", 0, "the controller's process id: its resident memory and threads are sampled")
+	fs.StringVar(&o.DebugAddr, "debug-addr", "", "the controller's --debug-listen HOST:PORT: its goroutines are counted")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file (to see what the generator costs)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
