@@ -18,6 +18,7 @@ import (
 	"waystation"
 	"waystation/auth"
 	"waystation/httpjson"
+	"waystation/netbatch"
 	"waystation/sessions"
 )
 
@@ -107,12 +108,12 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.wg.Add(1)
 	c.mu.Unlock()
 	defer c.wg.Done()
-	hj := &hijacker{ResponseWriter: w}
+	hj := &netbatch.Hijacker{ResponseWriter: w}
 	ws, err := consoleUpgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return
 	}
-	if tc, ok := hj.conn.Conn.(*net.TCPConn); ok {
+	if tc, ok := hj.Conn.Conn.(*net.TCPConn); ok {
 		// A fixed send buffer: the kernel would otherwise grow it to
 		// megabytes for a console that stopped reading, hiding for a minute
 		// that it fell behind while holding that memory.
@@ -126,7 +127,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cc := &consoleConn{
 		c: c, ws: ws, user: u, token: auth.TokenFrom(r), queueCap: q, wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
 		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel,
-		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.conn,
+		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.Conn,
 	}
 	c.mu.Lock()
 	c.conns[cc] = true
@@ -163,7 +164,7 @@ func (c *Console) Close() {
 type consoleConn struct {
 	c     *Console
 	ws    *websocket.Conn
-	batch *batchConn // ws's connection
+	batch *netbatch.Conn // ws's connection
 	user  auth.User
 	token string
 	log   *slog.Logger
@@ -199,10 +200,13 @@ func (cc *consoleConn) Offer(frames ...[]byte) bool {
 	return cc.push(frames)
 }
 
-// push queues all of frames, or none when they do not fit.
+// push queues all of frames, or none when the queue is full already. A
+// batch may take the queue past its bound (by at most the event log's
+// largest commit): a console keeping up is never dropped for the size of one
+// commit, and one that does not keep up finds its queue full at the next.
 func (cc *consoleConn) push(frames [][]byte) bool {
 	cc.qmu.Lock()
-	if len(cc.queue)+len(frames) > cc.queueCap {
+	if len(cc.queue) >= cc.queueCap {
 		cc.qmu.Unlock()
 		return false
 	}
@@ -328,15 +332,15 @@ func (cc *consoleConn) writePump() {
 // bounds allow.
 func (cc *consoleConn) writeFrames(frames [][]byte) error {
 	for len(frames) > 0 {
-		cc.batch.begin()
+		cc.batch.Begin()
 		cc.ws.SetWriteDeadline(time.Now().Add(writeWait))
 		var err error
 		n := 0
-		for n < len(frames) && n < maxBatchFrames && cc.batch.held() < maxBatchBytes && err == nil {
+		for n < len(frames) && cc.batch.Held() < netbatch.MaxBytes && err == nil {
 			err = cc.ws.WriteMessage(websocket.TextMessage, frames[n])
 			n++
 		}
-		if ferr := cc.batch.flush(); err == nil {
+		if ferr := cc.batch.Flush(); err == nil {
 			err = ferr
 		}
 		if err != nil {

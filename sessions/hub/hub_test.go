@@ -220,7 +220,10 @@ func TestReplayThenLiveAcrossReconnects(t *testing.T) {
 // A console that stops reading is disconnected; a device and another
 // console carry on (RELIABILITY F6).
 func TestStalledConsoleIsDropped(t *testing.T) {
-	e := newEnv(t, 16)
+	// The queue holds more than the events of one writeInterval, as the
+	// default does (1,024 frames: 100,000 events/s), so the console that
+	// reads keeps up.
+	e := newEnv(t, 128)
 	cookie := e.cookie("counsellor", "counsellor password")
 	stalled, _, err := e.dial(cookie, "")
 	if err != nil {

@@ -1,9 +1,7 @@
-package hub
+package netbatch
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync/atomic"
@@ -51,7 +49,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 	return client, server
 }
 
-func TestBatchConn(t *testing.T) {
+func TestConn(t *testing.T) {
 	tests := []struct {
 		name       string
 		batch      bool
@@ -66,9 +64,9 @@ func TestBatchConn(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client, server := tcpPair(t)
 			cc := &countingConn{Conn: server}
-			bc := &batchConn{Conn: cc}
+			bc := &Conn{Conn: cc}
 			if tt.batch {
-				bc.begin()
+				bc.Begin()
 			}
 			want := ""
 			for _, w := range tt.writes {
@@ -78,11 +76,11 @@ func TestBatchConn(t *testing.T) {
 				want += w
 			}
 			if tt.batch {
-				if got := bc.held(); got != len(want) {
-					t.Errorf("held() = %d, want %d", got, len(want))
+				if got := bc.Held(); got != len(want) {
+					t.Errorf("Held() = %d, want %d", got, len(want))
 				}
-				if err := bc.flush(); err != nil {
-					t.Fatalf("flush: %v", err)
+				if err := bc.Flush(); err != nil {
+					t.Fatalf("Flush: %v", err)
 				}
 			}
 			if got := cc.writes.Load(); got != tt.wantWrites {
@@ -99,16 +97,16 @@ func TestBatchConn(t *testing.T) {
 
 // A write from another goroutine during a batch (the reader answering a
 // ping) joins the batch, whole and in order.
-func TestBatchConnWriteFromAnotherGoroutine(t *testing.T) {
+func TestConnWriteFromAnotherGoroutine(t *testing.T) {
 	client, server := tcpPair(t)
-	bc := &batchConn{Conn: server}
-	bc.begin()
+	bc := &Conn{Conn: server}
+	bc.Begin()
 	bc.Write([]byte("one;"))
 	done := make(chan struct{})
 	go func() { bc.Write([]byte("pong;")); close(done) }()
 	<-done
 	bc.Write([]byte("two;"))
-	if err := bc.flush(); err != nil {
+	if err := bc.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	want := "one;pong;two;"
@@ -121,77 +119,18 @@ func TestBatchConnWriteFromAnotherGoroutine(t *testing.T) {
 
 // A batch's deadline applies to its flush, and a failed flush fails every
 // later write: the write pump must not carry on as if the frames went out.
-func TestBatchConnFailedFlush(t *testing.T) {
+func TestConnFailedFlush(t *testing.T) {
 	_, server := tcpPair(t)
-	bc := &batchConn{Conn: server}
-	bc.begin()
+	bc := &Conn{Conn: server}
+	bc.Begin()
 	bc.SetWriteDeadline(time.Now().Add(-time.Second))
 	bc.Write([]byte("late"))
-	err := bc.flush()
+	err := bc.Flush()
 	var ne net.Error
 	if !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("flush past its deadline: %v, want a timeout", err)
 	}
 	if _, err := bc.Write([]byte("more")); err == nil {
 		t.Error("a write after a failed flush succeeded")
-	}
-}
-
-// A console's queue takes a batch's frames all or none, and the write pump
-// takes everything waiting at once.
-func TestConsoleQueue(t *testing.T) {
-	cc := &consoleConn{queueCap: 3, wake: make(chan struct{}, 1), space: make(chan struct{}, 1), done: make(chan struct{})}
-	steps := []struct {
-		frames []string
-		want   bool
-	}{
-		{[]string{"a", "b"}, true},
-		{[]string{"c", "d"}, false}, // 4 > 3: none of them
-		{[]string{"c"}, true},
-		{[]string{"e"}, false},
-	}
-	for _, s := range steps {
-		var frames [][]byte
-		for _, f := range s.frames {
-			frames = append(frames, []byte(f))
-		}
-		if got := cc.Offer(frames...); got != s.want {
-			t.Errorf("Offer(%v) = %v, want %v", s.frames, got, s.want)
-		}
-	}
-	select {
-	case <-cc.wake:
-	default:
-		t.Error("the pump was not woken")
-	}
-	if got := fmt.Sprintf("%s", cc.takeQueue()); got != "[a b c]" {
-		t.Errorf("takeQueue = %s, want [a b c]", got)
-	}
-	// Put waits for room rather than failing.
-	cc.Offer([]byte("x"), []byte("y"), []byte("z"))
-	put := make(chan error, 1)
-	go func() { put <- cc.Put(context.Background(), []byte("w")) }()
-	select {
-	case err := <-put:
-		t.Fatalf("Put into a full queue returned at once: %v", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	if got := fmt.Sprintf("%s", cc.takeQueue()); got != "[x y z]" {
-		t.Errorf("takeQueue = %s, want [x y z]", got)
-	}
-	if err := <-put; err != nil {
-		t.Fatalf("Put after room was made: %v", err)
-	}
-	if got := fmt.Sprintf("%s", cc.takeQueue()); got != "[w]" {
-		t.Errorf("takeQueue = %s, want [w]", got)
-	}
-	// An ending console fails Put and swallows Offer.
-	cc.Offer([]byte("1"), []byte("2"), []byte("3"))
-	close(cc.done)
-	if err := cc.Put(context.Background(), []byte("4")); err == nil {
-		t.Error("Put on an ended console succeeded")
-	}
-	if !cc.Offer([]byte("5")) {
-		t.Error("Offer on an ending console asked for a drop")
 	}
 }
