@@ -27,6 +27,7 @@ import (
 	"waystation/devices/registry"
 	"waystation/devices/wire"
 	"waystation/httpjson"
+	"waystation/netbatch"
 	"waystation/sessions/eventlog"
 )
 
@@ -46,8 +47,13 @@ const (
 	// written before any frame in the send queue.
 	urgentQueue = 16
 	// maxInflight bounds a device's events waiting for the disk; past it the
-	// read pump stops reading, and TCP pushes back on the device.
-	maxInflight = 512
+	// read pump stops reading, and TCP pushes back on the device. It stays
+	// well under sendQueue: when they commit, the acknowledgements of all
+	// of them must fit in the send queue with room to spare. (At 512, a
+	// device sending fast was disconnected as "not reading" by the burst of
+	// its own acknowledgements, then sent everything again: an overloaded
+	// controller stored less, not more.)
+	maxInflight = sendQueue * 3 / 4
 	// commandTimeout is how long Send waits for an ack when its context
 	// sets no deadline.
 	commandTimeout = 10 * time.Second
@@ -149,12 +155,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	defer s.wg.Done()
 
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	hj := &netbatch.Hijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		s: s, ws: ws, device: d, profile: p, tokenHash: registry.HashToken(token), pinHash: pin,
+		s: s, ws: ws, batch: hj.Conn, device: d, profile: p, tokenHash: registry.HashToken(token), pinHash: pin,
 		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
 		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{},
 		log: s.Logger.With("device", d.ID, "remote", r.RemoteAddr),
@@ -348,6 +355,7 @@ type out struct {
 type conn struct {
 	s         *Server
 	ws        *websocket.Conn
+	batch     *netbatch.Conn // ws's connection
 	device    waystation.Device
 	profile   *profile.Profile
 	tokenHash []byte
@@ -441,10 +449,31 @@ func (c *conn) writePump() {
 		}
 		return true
 	}
+	// writeAll writes o and the frames queued behind it, urgent ones
+	// first, in one write to the socket (a commit acknowledges several of
+	// a busy device's events at once).
+	writeAll := func(o out) bool {
+		c.batch.Begin()
+		ok := write(o)
+		for ok && c.batch.Held() < netbatch.MaxBytes {
+			select {
+			case o = <-c.urgent:
+			default:
+				select {
+				case o = <-c.urgent:
+				case o = <-c.send:
+				default:
+					return c.flush()
+				}
+			}
+			ok = write(o)
+		}
+		return c.flush() && ok
+	}
 	for {
 		select { // urgent frames go before anything already queued
 		case o := <-c.urgent:
-			if !write(o) {
+			if !writeAll(o) {
 				return
 			}
 			continue
@@ -452,11 +481,11 @@ func (c *conn) writePump() {
 		}
 		select {
 		case o := <-c.urgent:
-			if !write(o) {
+			if !writeAll(o) {
 				return
 			}
 		case o := <-c.send:
-			if !write(o) {
+			if !writeAll(o) {
 				return
 			}
 		case <-ticker.C:
@@ -469,6 +498,15 @@ func (c *conn) writePump() {
 			return
 		}
 	}
+}
+
+// flush sends the write pump's batch; a failed write ends the connection.
+func (c *conn) flush() bool {
+	if err := c.batch.Flush(); err != nil {
+		c.kill(websocket.CloseAbnormalClosure, "write failed")
+		return false
+	}
+	return true
 }
 
 // readPump is the only goroutine that reads from the connection. It returns

@@ -20,6 +20,8 @@ import (
 	"waystation"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/devices/wire"
+	"waystation/netbatch"
 	"waystation/sessions/eventlog"
 	"waystation/sqlite"
 )
@@ -569,14 +571,17 @@ func TestUrgentCommandFirstInLine(t *testing.T) {
 	// A real websocket pair on 127.0.0.1 whose server side is a conn whose
 	// write pump has not started yet.
 	serverWS := make(chan *websocket.Conn, 1)
+	serverConn := make(chan *netbatch.Conn, 1)
 	up := websocket.Upgrader{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
+		hj := &netbatch.Hijacker{ResponseWriter: w}
+		ws, err := up.Upgrade(hj, r, nil)
 		if err != nil {
 			t.Error(err)
 			return
 		}
 		serverWS <- ws
+		serverConn <- hj.Conn
 	}))
 	defer hs.Close()
 	dev, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
@@ -584,7 +589,7 @@ func TestUrgentCommandFirstInLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dev.Close()
-	c := &conn{s: e.srv, ws: <-serverWS, device: d, profile: p,
+	c := &conn{s: e.srv, ws: <-serverWS, batch: <-serverConn, device: d, profile: p,
 		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
 		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{}, log: e.srv.Logger}
 	e.srv.mu.Lock()
@@ -628,5 +633,51 @@ func TestUrgentCommandFirstInLine(t *testing.T) {
 	}
 	if order[101] != "command:c-level" {
 		t.Errorf("last frame %s, want the level change after the queued answers", order[101])
+	}
+}
+
+// A device with as many events in flight as it may have gets the
+// acknowledgements of all of them queued when they commit, and stays
+// connected: its own acknowledgements must never count as a device that
+// does not read (with 512 in flight and a queue of 256 they did, under load).
+func TestInflightAcknowledgementsFitTheQueue(t *testing.T) {
+	e := newEnv(t)
+	d, _ := e.add("vrstation-ws-1", "VR headset")
+	p, _ := e.profiles.Get("vrstation-ws-1")
+	up := websocket.Upgrader{}
+	serverWS := make(chan *websocket.Conn, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		serverWS <- ws
+	}))
+	defer hs.Close()
+	dev, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	// The write pump is not started: every acknowledgement stays queued.
+	c := &conn{s: e.srv, ws: <-serverWS, device: d, profile: p,
+		send: make(chan out, sendQueue), urgent: make(chan out, urgentQueue), done: make(chan struct{}), writerDone: make(chan struct{}),
+		inflight: make(chan struct{}, maxInflight), pending: map[string]chan Ack{}, log: e.srv.Logger}
+	for i := int64(1); i <= maxInflight; i++ {
+		c.event(&wire.Event{Type: wire.TypeEvent, DSeq: i, Kind: "kiosk.idle"})
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(c.send) < maxInflight && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
+	select {
+	case <-c.done:
+		t.Fatalf("the device was disconnected (%d %s) by its own %d acknowledgements", c.closeCode, c.closeReason, maxInflight)
+	default:
+	}
+	if n := len(c.send); n != maxInflight {
+		t.Fatalf("%d acknowledgements queued, want %d", n, maxInflight)
+	}
+	if room := sendQueue - maxInflight; room < 32 {
+		t.Errorf("the send queue has room for only %d frames beside the acknowledgements", room)
 	}
 }
