@@ -670,23 +670,14 @@ func (r *run1) send(ctx context.Context, d *device) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	// A ticker drops the ticks its goroutine was too busy to take; on a
-	// busy machine (the generator shares the controller's cores) that
-	// would quietly offer less than the rate asked for. Each tick sends
-	// what is due since the start instead, up to a second's worth.
-	start := time.Now()
-	var sent int64
+	pace := NewPace(r.o.Rate)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		due := int64(time.Since(start)/every) + 1
-		if owed := due - sent; owed > int64(r.o.Rate)+1 {
-			sent = due - int64(r.o.Rate) - 1 // stalled for over a second: that much is not made up
-		}
-		for ; sent < due; sent++ {
+		for n := pace.Due(); n > 0; n-- {
 			d.mu.Lock()
 			if d.dseq+1 >= int64(len(d.storedAt)) {
 				d.mu.Unlock()

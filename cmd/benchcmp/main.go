@@ -274,39 +274,32 @@ func jetStream(ctx context.Context, o options, syncAlways bool) (figures, error)
 			time.Sleep(time.Duration(p) * every / time.Duration(o.publishers))
 			t := time.NewTicker(every)
 			defer t.Stop()
-			// As Waystation's load devices do: each tick sends what is due
-			// since the start (a busy publisher misses ticks), up to a
-			// second's worth, so both systems are offered the same rate.
-			begin := time.Now()
-			for n := 1; n < slots && loadCtx.Err() == nil; n++ {
-				if int64(n) > int64(time.Since(begin)/every)+1 {
-					select {
-					case <-loadCtx.Done():
-						return
-					case <-t.C:
+			// Each tick sends what is due since the start, as Waystation's
+			// load devices do, so both systems are offered the same rate.
+			pace := load.NewPace(o.rate)
+			for n := 1; n < slots; {
+				select {
+				case <-loadCtx.Done():
+					return
+				case <-t.C:
+				}
+				for due := pace.Due(); due > 0 && n < slots; due, n = due-1, n+1 {
+					msg := make([]byte, 16, 16+len(payload))
+					binary.BigEndian.PutUint64(msg, uint64(p))
+					binary.BigEndian.PutUint64(msg[8:], uint64(n))
+					msg = append(msg, payload...)
+					now := time.Now()
+					f, err := pjs.PublishAsync(fmt.Sprintf("bench.%d", p), msg)
+					if err != nil {
+						continue
 					}
+					sent.Add(1)
+					futures <- struct {
+						f  jetstream.PubAckFuture
+						n  int
+						at time.Time
+					}{f, n, now}
 				}
-				if behind := int64(time.Since(begin)/every) + 1 - int64(n); behind > int64(o.rate)+1 {
-					n += int(behind - int64(o.rate) - 1)
-					if n >= slots {
-						return
-					}
-				}
-				msg := make([]byte, 16, 16+len(payload))
-				binary.BigEndian.PutUint64(msg, uint64(p))
-				binary.BigEndian.PutUint64(msg[8:], uint64(n))
-				msg = append(msg, payload...)
-				now := time.Now()
-				f, err := pjs.PublishAsync(fmt.Sprintf("bench.%d", p), msg)
-				if err != nil {
-					continue
-				}
-				sent.Add(1)
-				futures <- struct {
-					f  jetstream.PubAckFuture
-					n  int
-					at time.Time
-				}{f, n, now}
 			}
 		})
 	}
