@@ -49,6 +49,16 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 	return client, server
 }
 
+// expectRead reads len(want) bytes from c and checks they are want.
+func expectRead(t *testing.T, c net.Conn, want string) {
+	t.Helper()
+	got := make([]byte, len(want))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+		t.Errorf("read %q (%v), want %q", got, err, want)
+	}
+}
+
 func TestConn(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -86,11 +96,7 @@ func TestConn(t *testing.T) {
 			if got := cc.writes.Load(); got != tt.wantWrites {
 				t.Errorf("socket writes = %d, want %d", got, tt.wantWrites)
 			}
-			got := make([]byte, len(want))
-			client.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := io.ReadFull(client, got); err != nil || string(got) != want {
-				t.Errorf("read %q (%v), want %q", got, err, want)
-			}
+			expectRead(t, client, want)
 		})
 	}
 }
@@ -109,12 +115,7 @@ func TestConnWriteFromAnotherGoroutine(t *testing.T) {
 	if err := bc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "one;pong;two;"
-	got := make([]byte, len(want))
-	client.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.ReadFull(client, got); err != nil || string(got) != want {
-		t.Errorf("read %q (%v), want %q", got, err, want)
-	}
+	expectRead(t, client, "one;pong;two;")
 }
 
 // A batch's deadline applies to its flush, and a failed flush fails every

@@ -266,8 +266,7 @@ func (h *Hub) Subscribe(ctx context.Context, topic, stream string, after int64, 
 func (s *Sub) Cancel() {
 	s.hub.mu.Lock()
 	defer s.hub.mu.Unlock()
-	s.closed = true
-	delete(s.hub.topics[s.topic], s)
+	s.closeLocked()
 	if len(s.hub.topics[s.topic]) == 0 {
 		delete(s.hub.topics, s.topic)
 	}
