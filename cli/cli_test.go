@@ -56,6 +56,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"room", "add", "--data", data, "VR station"}, 0, `Added room "VR station"`, ""}, // flags first
 		{[]string{"room", "add", "--data", data, "vr STATION"}, 1, "", `a room named "vr STATION" exists already`},
 		{[]string{"room", "add", "--data", data}, 2, "", "want the room's NAME"},
+		{[]string{"serve", "--debug-listen", "0.0.0.0:6060", "--data", data}, 2, "", "the profiler serves on a loopback address only"}, // before anything is opened
 		{[]string{"room", "list", "--data", data}, 0, "Relaxation room", ""},
 		{[]string{"device", "add", "--profile", "kiosk-ws-1", "--name", "Kiosk 1", "--room", "Relaxation room", "--data", data}, 0, "Device token (shown once", ""},
 		{[]string{"device", "add", "--data", data, "--name", "Kiosk 1", "--room", "Relaxation room", "--profile", "kiosk-ws-1"}, 1, "", `already has a device named "Kiosk 1"`},

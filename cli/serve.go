@@ -38,6 +38,11 @@ func runServe(env *Env, args []string) error {
 	if err := output.CheckSpec(*audioOut); err != nil {
 		return usagef("%v", err)
 	}
+	if *debugListen != "" {
+		if err := serve.CheckDebugListen(*debugListen); err != nil {
+			return usagef("%v", err)
+		}
+	}
 	return serve.Run(env.Context, serve.Config{
 		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
 		AudioOut: *audioOut, MusicDir: *musicDir, DebugListen: *debugListen,
