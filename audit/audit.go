@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"waystation/sqlite"
@@ -49,6 +50,22 @@ type Log struct {
 	db *sqlite.DB
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+
+	// Entries recorded at the same time share one transaction (group
+	// commit): a counsellor opening the console watches a dozen sessions at
+	// once, and an fsync for each held the event log's writer back.
+	mu      sync.Mutex
+	waiting []*pending // for the next transaction
+	writing bool       // a transaction is being written
+	commits int        // transactions written, for tests
+}
+
+// pending is an entry waiting for its transaction.
+type pending struct {
+	e      Entry
+	detail string
+	err    error
+	done   chan struct{}
 }
 
 // New returns the audit log of db.
@@ -74,8 +91,10 @@ func hashOf(prev []byte, seq int64, ts, actor, role, action, target, outcome, re
 	return h.Sum(nil)
 }
 
-// Record appends an entry (its Seq, TS and hashes are set here). Detail
-// must be a JSON object or empty.
+// Record appends an entry (its Seq, TS and hashes are set here) and
+// returns once it is stored. Detail must be a JSON object or empty. Entries
+// recorded while another transaction is written share the next one. If ctx
+// ends first, Record returns its error and the entry may still be stored.
 func (l *Log) Record(ctx context.Context, e Entry) (Entry, error) {
 	now := time.Now
 	if l.Now != nil {
@@ -92,31 +111,102 @@ func (l *Log) Record(ctx context.Context, e Entry) (Entry, error) {
 	if !json.Valid([]byte(detail)) {
 		return e, fmt.Errorf("audit %s: detail is not JSON", e.Action)
 	}
-	// One immediate transaction: read the chain's end, append to it. The
-	// CLI in another process appends to the same chain.
+	p := &pending{e: e, detail: detail, done: make(chan struct{})}
+	l.mu.Lock()
+	l.waiting = append(l.waiting, p)
+	lead := !l.writing
+	l.writing = true
+	l.mu.Unlock()
+	if lead {
+		// Nobody is writing: this caller writes what is waiting. Entries
+		// that come meanwhile wait for the next transaction, written on
+		// another goroutine so this caller returns once its own is stored.
+		l.writeWaiting()
+		if !l.idle() {
+			go l.drain()
+		}
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		select {
+		case <-p.done:
+		default:
+			return e, fmt.Errorf("audit %s: %w", e.Action, ctx.Err())
+		}
+	}
+	return p.e, p.err
+}
+
+// drain writes what is waiting until nothing is.
+func (l *Log) drain() {
+	for {
+		l.writeWaiting()
+		if l.idle() {
+			return
+		}
+	}
+}
+
+// idle reports whether nothing is waiting, and if so ends the writing.
+func (l *Log) idle() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.waiting) > 0 {
+		return false
+	}
+	l.writing = false
+	return true
+}
+
+// writeWaiting takes every waiting entry, writes them in one transaction
+// and tells their callers. A failed transaction fails all of them; nothing
+// of it is stored.
+func (l *Log) writeWaiting() {
+	l.mu.Lock()
+	batch := l.waiting
+	l.waiting = nil
+	l.commits++
+	l.mu.Unlock()
+	err := l.write(batch)
+	for _, p := range batch {
+		if err != nil {
+			p.err = fmt.Errorf("audit %s: %w", p.e.Action, err)
+		}
+		close(p.done)
+	}
+}
+
+// write appends a batch in one immediate transaction: it reads the chain's
+// end and appends to it. The CLI in another process appends to the same
+// chain. The context is not a caller's: the batch holds many callers'
+// entries, and a transaction is bounded by the store's busy timeout.
+func (l *Log) write(batch []*pending) error {
+	ctx := context.Background()
 	tx, err := l.db.W.BeginTx(ctx, nil)
 	if err != nil {
-		return e, fmt.Errorf("audit: %w", err)
+		return err
 	}
 	defer tx.Rollback()
 	var last int64
 	prev := genesis
 	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&last, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return e, fmt.Errorf("audit: %w", err)
+		return err
 	}
-	e.Seq = last + 1
-	ts := sqlite.FormatTime(e.TS)
-	h := hashOf(prev, e.Seq, ts, e.Actor, e.Role, e.Action, e.Target, e.Outcome, e.Remote, detail)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (seq, ts, actor, role, action, target, outcome, remote, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, ts, e.Actor, e.Role, e.Action, e.Target, e.Outcome, e.Remote, detail, prev, h); err != nil {
-		return e, fmt.Errorf("audit: %w", err)
+	for _, p := range batch {
+		e := &p.e
+		e.Seq = last + 1
+		ts := sqlite.FormatTime(e.TS)
+		h := hashOf(prev, e.Seq, ts, e.Actor, e.Role, e.Action, e.Target, e.Outcome, e.Remote, p.detail)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit (seq, ts, actor, role, action, target, outcome, remote, detail, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, ts, e.Actor, e.Role, e.Action, e.Target, e.Outcome, e.Remote, p.detail, prev, h); err != nil {
+			return err
+		}
+		e.Detail, e.Prev, e.Hash = json.RawMessage(p.detail), hex.EncodeToString(prev), hex.EncodeToString(h)
+		last, prev = e.Seq, h
 	}
-	if err := tx.Commit(); err != nil {
-		return e, fmt.Errorf("audit: %w", err)
-	}
-	e.Detail, e.Prev, e.Hash = json.RawMessage(detail), hex.EncodeToString(prev), hex.EncodeToString(h)
-	return e, nil
+	return tx.Commit()
 }
 
 // Filter selects audit rows; zero fields select everything. An Action

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"waystation/sqlite"
 )
@@ -98,6 +99,61 @@ func TestConcurrentWritersKeepOneChain(t *testing.T) {
 	r, err := Verify(context.Background(), a.db.R)
 	if err != nil || r.Rows != 100 || r.Broken != nil {
 		t.Errorf("%+v %v", r, err)
+	}
+}
+
+// Entries recorded while a transaction is being written wait and share the
+// next one (group commit), and the chain stays whole.
+func TestWaitingEntriesShareATransaction(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	l := New(db)
+	record(t, l, 1)
+	// Hold the store's only write connection, as a long commit of the
+	// event log would: the first of the entries below takes it and waits.
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	var wg sync.WaitGroup
+	seqs := make([]int64, n)
+	for i := range n {
+		wg.Go(func() {
+			e, err := l.Record(ctx, Entry{Actor: "user:ana", Role: "counsellor", Action: "watch session/s-1", Target: fmt.Sprint(i)})
+			if err != nil {
+				t.Error(err)
+			}
+			seqs[i] = e.Seq
+		})
+	}
+	queued := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.waiting)
+	}
+	for i := 0; i < 5000 && queued() < n-1; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if q := queued(); q != n-1 {
+		t.Fatalf("%d entries wait behind the one being written, want %d", q, n-1)
+	}
+	conn.Close()
+	wg.Wait()
+	if l.commits != 3 {
+		t.Errorf("%d transactions for 1 + %d entries, want 3 (one, then the first alone, then the other %d together)", l.commits, n, n-1)
+	}
+	seen := map[int64]bool{}
+	for _, s := range seqs {
+		if s < 2 || s > n+1 || seen[s] {
+			t.Errorf("seqs %v: want each of 2-%d once", seqs, n+1)
+			break
+		}
+		seen[s] = true
+	}
+	r, err := Verify(ctx, db.R)
+	if err != nil || r.Rows != n+1 || r.Broken != nil {
+		t.Errorf("verify: %+v %v", r, err)
 	}
 }
 
