@@ -235,6 +235,36 @@ func (h *histogram) pct(p float64) float64 {
 	return h.maxMS()
 }
 
+// windowPct returns the p-th percentile in milliseconds of what was added
+// since the counts in prev, and stores the current counts in prev; prev
+// starts all zero and holds one count per bucket. It returns 0 when nothing
+// was added.
+func (h *histogram) windowPct(p float64, prev []uint32) float64 {
+	var n int64
+	for i := range h.buckets {
+		c := h.buckets[i].Load()
+		n += int64(c - prev[i])
+	}
+	if n == 0 {
+		return 0
+	}
+	want := int64(math.Ceil(p * float64(n)))
+	var seen int64
+	at := -1
+	for i := range h.buckets {
+		c := h.buckets[i].Load()
+		seen += int64(c - prev[i])
+		prev[i] = c
+		if at < 0 && seen >= want {
+			at = i
+		}
+	}
+	if at < 0 {
+		at = len(h.buckets) - 1
+	}
+	return round2(float64(time.Duration(at+1)*bucket) / float64(time.Millisecond))
+}
+
 func (h *histogram) maxMS() float64 {
 	return round2(float64(h.max.Load()) / float64(time.Millisecond))
 }
@@ -361,6 +391,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		wg.Go(func() { o.During(loadCtx, &Live{r}) })
 	}
 	tick := time.NewTicker(2 * time.Second)
+	storedPrev := make([]uint32, len(r.stored.buckets))
 	for loadCtx.Err() == nil {
 		select {
 		case <-loadCtx.Done():
@@ -370,8 +401,8 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 				proc.warm()
 			}
 			el := time.Since(start).Seconds()
-			fmt.Fprintf(progress, "t=%3.0fs sent %d acked %d (%.0f/s) console frames %d commands %d stored p99 %.1f ms%s\n",
-				el, r.sent.Load(), r.acked.Load(), float64(r.acked.Load())/el, r.recv.Load(), r.commands.Load(), r.stored.pct(0.99), proc.progress())
+			fmt.Fprintf(progress, "t=%3.0fs sent %d acked %d (%.0f/s) console frames %d commands %d stored p99 %.1f ms (last 2 s %.1f)%s\n",
+				el, r.sent.Load(), r.acked.Load(), float64(r.acked.Load())/el, r.recv.Load(), r.commands.Load(), r.stored.pct(0.99), r.stored.windowPct(0.99, storedPrev), proc.progress())
 		}
 	}
 	tick.Stop()
