@@ -57,11 +57,13 @@ type Hub struct {
 
 	mu     sync.Mutex
 	topics map[string]map[*Sub]bool
+	pub    publishing
 }
 
 // New returns a hub that replays from reader.
 func New(reader Reader) *Hub {
-	return &Hub{reader: reader, topics: map[string]map[*Sub]bool{}}
+	return &Hub{reader: reader, topics: map[string]map[*Sub]bool{},
+		pub: publishing{byTopic: map[string]*topicItems{}, bySink: map[Sink]*sinkSubs{}}}
 }
 
 // Sink receives a subscriber's frames. Offer must not block: it queues all
@@ -101,57 +103,128 @@ type Sub struct {
 func (h *Hub) Publish(events []waystation.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	p := &h.pub
+	defer p.reset()
 	// The batch's events by topic, in order, each with its frame.
-	type item struct {
-		ev    waystation.Event
-		frame []byte
-	}
-	var order []string
-	byTopic := map[string][]item{}
 	for _, ev := range events {
 		topic := topicOf(ev.Stream)
 		if len(h.topics[topic]) == 0 {
 			continue
 		}
-		if byTopic[topic] == nil {
-			order = append(order, topic)
-		}
 		// One encoding per event, shared by every subscriber: with 50
 		// consoles on a busy site, encoding per subscriber was a fifth of
 		// the controller's CPU, spent on the event log's writer.
-		byTopic[topic] = append(byTopic[topic], item{ev, encode(topic, ev)})
+		t := p.topic(topic)
+		t.items = append(t.items, item{ev, encode(topic, ev)})
 	}
 	// Each sink (a console, with one subscription per topic) is offered
 	// all of its frames of this batch at once, so its write pump wakes once
 	// and sends them in one write to its socket.
-	var sinks []Sink
-	bySink := map[Sink][]*Sub{}
-	for _, topic := range order {
-		for sub := range h.topics[topic] {
-			if bySink[sub.sink] == nil {
-				sinks = append(sinks, sub.sink)
-			}
-			bySink[sub.sink] = append(bySink[sub.sink], sub)
+	for _, t := range p.topics {
+		for sub := range h.topics[t.name] {
+			g := p.sink(sub.sink)
+			g.subs = append(g.subs, sub)
 		}
 	}
-	var frames [][]byte
-	for _, sink := range sinks {
-		frames = frames[:0]
-		subs := bySink[sink]
-		for _, sub := range subs {
-			for _, it := range byTopic[sub.topic] {
+	for _, g := range p.sinks {
+		p.frames = p.frames[:0]
+		for _, sub := range g.subs {
+			for _, it := range p.byTopic[sub.topic].items {
 				if sub.take(it.ev) {
-					frames = append(frames, it.frame)
+					p.frames = append(p.frames, it.frame)
 				}
 			}
 		}
-		if len(frames) > 0 && !sink.Offer(frames...) {
-			for _, sub := range subs {
+		if len(p.frames) > 0 && !g.sink.Offer(p.frames...) {
+			for _, sub := range g.subs {
 				sub.closeLocked()
 			}
-			go sink.Drop("fell behind; reconnect with your last seq")
+			go g.sink.Drop("fell behind; reconnect with your last seq")
 		}
 	}
+}
+
+// publishing is Publish's working memory, kept between commits so that a
+// commit allocates little more than its frames. Guarded by Hub.mu.
+type publishing struct {
+	topics  []*topicItems // in the order of the batch
+	byTopic map[string]*topicItems
+	sinks   []*sinkSubs // in the order first seen
+	bySink  map[Sink]*sinkSubs
+	frames  [][]byte
+	// Spares from earlier commits, reused.
+	spareTopics []*topicItems
+	spareSinks  []*sinkSubs
+}
+
+// item is one committed event and its frame.
+type item struct {
+	ev    waystation.Event
+	frame []byte
+}
+
+// topicItems are a batch's events of one topic.
+type topicItems struct {
+	name  string
+	items []item
+}
+
+// sinkSubs are the subscriptions of one sink to the batch's topics.
+type sinkSubs struct {
+	sink Sink
+	subs []*Sub
+}
+
+// topic returns the batch's entry for a topic, adding it.
+func (p *publishing) topic(name string) *topicItems {
+	t := entry(p.byTopic, &p.topics, &p.spareTopics, name)
+	t.name = name
+	return t
+}
+
+// sink returns the batch's entry for a sink, adding it.
+func (p *publishing) sink(s Sink) *sinkSubs {
+	g := entry(p.bySink, &p.sinks, &p.spareSinks, s)
+	g.sink = s
+	return g
+}
+
+// entry returns m[key]; when the batch has none yet, it takes a spare (or
+// a new one) and adds it to m and to order.
+func entry[K comparable, V any](m map[K]*V, order, spares *[]*V, key K) *V {
+	if v := m[key]; v != nil {
+		return v
+	}
+	var v *V
+	if n := len(*spares); n > 0 {
+		v, *spares = (*spares)[n-1], (*spares)[:n-1]
+	} else {
+		v = new(V)
+	}
+	m[key] = v
+	*order = append(*order, v)
+	return v
+}
+
+// reset empties the working memory for the next commit, keeping its
+// capacity but no reference to an event, a frame or a subscriber.
+func (p *publishing) reset() {
+	for _, t := range p.topics {
+		clear(t.items)
+		t.items, t.name = t.items[:0], ""
+		p.spareTopics = append(p.spareTopics, t)
+	}
+	for _, g := range p.sinks {
+		clear(g.subs)
+		g.subs, g.sink = g.subs[:0], nil
+		p.spareSinks = append(p.spareSinks, g)
+	}
+	clear(p.topics)
+	clear(p.sinks)
+	clear(p.frames)
+	p.topics, p.sinks, p.frames = p.topics[:0], p.sinks[:0], p.frames[:0]
+	clear(p.byTopic)
+	clear(p.bySink)
 }
 
 // topicOf maps a stream to its topic: sessions are "session/ID", a device's
