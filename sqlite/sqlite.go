@@ -59,14 +59,30 @@ type DB struct {
 //     that does not exist is a bug we want refused, not stored.
 //   - busy_timeout: the CLI and the server write the same file; wait for the
 //     other's short transaction instead of failing at once.
+//   - cache_size: each connection's page cache, outside Go's heap, grows
+//     to this bound as pages are read and then stays there; the writer's
+//     holds the pages every commit touches (the end of each stream, each
+//     device's dedupe entries), a reader's only what one read needs. Left
+//     at SQLite's 2 MiB for all nine connections, the caches could take
+//     18 MiB of the controller's 64 MiB budget, filling over the first
+//     minutes of a long run.
 func dsn(path string, immediate bool) string {
 	v := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	if immediate {
-		v += "&_txlock=immediate"
+		v += "&_txlock=immediate" + fmt.Sprintf("&_pragma=cache_size(-%d)", WriterCacheKiB)
+	} else {
+		v += fmt.Sprintf("&_pragma=cache_size(-%d)", ReaderCacheKiB)
 	}
 	return v
 }
+
+// Page cache bounds per connection, in KiB: one writer, Readers readers.
+const (
+	WriterCacheKiB = 2048
+	ReaderCacheKiB = 512
+	Readers        = 8
+)
 
 // Open opens (creating if needed) the database in dir and brings its schema
 // up to date. A schema newer than this binary knows is refused untouched.
@@ -96,8 +112,8 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(Readers)
+	r.SetMaxIdleConns(Readers)
 	db := &DB{Path: path, W: w, R: r}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

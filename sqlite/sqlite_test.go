@@ -36,6 +36,18 @@ func TestOpenSetsPragmasAndMigrates(t *testing.T) {
 			}
 		}
 	}
+	// Each connection's page cache is bounded, the writer's larger.
+	for _, c := range []struct {
+		name string
+		pool *sql.DB
+		want string
+	}{{"writer", db.W, "-2048"}, {"reader", db.R, "-512"}} {
+		var got string
+		c.pool.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got)
+		if got != c.want {
+			t.Errorf("%s: PRAGMA cache_size = %q, want %q (KiB)", c.name, got, c.want)
+		}
+	}
 	var v int
 	db.R.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
 	if v != SchemaVersion() || v < 1 {
