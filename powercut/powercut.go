@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,7 +35,17 @@ type FS struct {
 
 	mu    sync.Mutex
 	files map[*node]bool // files holding data in memory
+
+	fsyncDelay atomic.Int64 // nanoseconds each fsync waits first
+	fsyncs     atomic.Int64
 }
+
+// SlowFsync makes every fsync from now on wait d before it does its work,
+// as on a slow or overloaded disk (fault drill F12); 0 for none.
+func (f *FS) SlowFsync(d time.Duration) { f.fsyncDelay.Store(int64(d)) }
+
+// Fsyncs returns how many fsyncs the files on the mount asked for.
+func (f *FS) Fsyncs() int64 { return f.fsyncs.Load() }
 
 // Mount shows the backing folder at mnt (both must exist).
 func Mount(backing, mnt string) (*FS, error) {
@@ -351,8 +362,14 @@ func (h *handle) Write(_ context.Context, data []byte, off int64) (uint32, sysca
 	return uint32(len(data)), 0
 }
 
-// Fsync makes the file's data durable.
-func (h *handle) Fsync(context.Context, uint32) syscall.Errno { return h.n.flush() }
+// Fsync makes the file's data durable, after the delay SlowFsync set.
+func (h *handle) Fsync(context.Context, uint32) syscall.Errno {
+	h.n.fs.fsyncs.Add(1)
+	if d := h.n.fs.fsyncDelay.Load(); d > 0 {
+		time.Sleep(time.Duration(d))
+	}
+	return h.n.flush()
+}
 
 // Flush (close) does not sync, as on a real file system.
 func (h *handle) Flush(context.Context) syscall.Errno { return 0 }

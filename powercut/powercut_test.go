@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"waystation/powercut"
 )
@@ -94,5 +95,28 @@ func TestRemovedFileStartsAfresh(t *testing.T) {
 	write(t, p, os.O_CREATE|os.O_WRONLY, []byte("new"), false)
 	if got, _ := os.ReadFile(p); string(got) != "new" {
 		t.Errorf("recreated file reads %q, want %q", got, "new")
+	}
+}
+
+// A slow fsync still makes the data durable, and waits at least its delay.
+func TestSlowFsync(t *testing.T) {
+	f, mnt := mount(t)
+	path := filepath.Join(mnt, "wal")
+	before := f.Fsyncs()
+	f.SlowFsync(50 * time.Millisecond)
+	start := time.Now()
+	write(t, path, os.O_CREATE|os.O_WRONLY, []byte("slow but kept"), true)
+	if took := time.Since(start); took < 50*time.Millisecond {
+		t.Errorf("fsync took %v, want at least the 50ms delay", took)
+	}
+	if n := f.Fsyncs() - before; n != 1 {
+		t.Errorf("%d fsyncs counted, want 1", n)
+	}
+	f.SlowFsync(0)
+	if _, err := f.Cut(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(path); string(got) != "slow but kept" {
+		t.Errorf("after a cut: %q %v, want the synced data", got, err)
 	}
 }

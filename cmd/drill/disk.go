@@ -143,3 +143,65 @@ func (d *drills) f3(ctx context.Context) (string, error) {
 	}
 	return line, nil
 }
+
+// slowFsync is F12's disk: every fsync takes this much longer.
+const slowFsync = 50 * time.Millisecond
+
+// F12: a slow disk. Once the load runs, every fsync under the data folder
+// (a powercut mount) waits 50 ms first. Acknowledgements slow down, since
+// each waits for its commit's fsync, but group commit takes what came
+// meanwhile in the next transaction: the controller still stores what is
+// offered, loses nothing, and its memory does not grow with the wait.
+func (d *drills) f12(ctx context.Context) (string, error) {
+	pfs, backing, mnt, cleanup, err := powerMount()
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	addr, err := load.FreeAddr()
+	if err != nil {
+		return "", err
+	}
+	data := filepath.Join(mnt, "data")
+	c, err := d.start(addr, data)
+	if err != nil {
+		return "", err
+	}
+	defer c.Stop(syscall.SIGTERM)
+	var fsyncs int64
+	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+		Duration: d.duration, PID: c.PID(),
+		During: func(ctx context.Context, _ *load.Live) {
+			fsyncs = pfs.Fsyncs()
+			pfs.SlowFsync(slowFsync)
+		},
+		// The store is read from the disk under the mount, after a clean
+		// stop: this process serves the mount and must not read through it.
+		Settle: func() (string, error) {
+			fsyncs = pfs.Fsyncs() - fsyncs
+			pfs.SlowFsync(0)
+			if err := c.Stop(syscall.SIGTERM); err != nil {
+				return "", err
+			}
+			return filepath.Join(backing, "data"), pfs.Unmount()
+		}}
+	res, err := load.Run(ctx, o, io.Discard)
+	if err != nil {
+		return "", err
+	}
+	line, err := verdict(res)
+	offered := float64(d.devices * 20)
+	line = fmt.Sprintf("%d fsyncs each +%v: stored p50 %.1f / p99 %.1f ms, %.0f of %.0f events/s offered; controller RSS warm %.1f -> end %.1f MiB; %s",
+		fsyncs, slowFsync, res.StoredP50, res.StoredP99, res.EventsPerS, offered, res.RSSWarmMiB, res.RSSEndMiB, line)
+	switch {
+	case err != nil:
+		return line, err
+	case fsyncs == 0 || res.StoredP50 < float64(slowFsync.Milliseconds()):
+		return line, errors.New("the slow fsync was not felt: acknowledgements came before it")
+	case res.EventsPerS < 0.9*offered:
+		return line, fmt.Errorf("the controller fell behind the offered load on the slow disk (%.0f of %.0f events/s)", res.EventsPerS, offered)
+	case res.RSSEndMiB > res.RSSWarmMiB+8:
+		return line, fmt.Errorf("memory grew by %.1f MiB on the slow disk", res.RSSEndMiB-res.RSSWarmMiB)
+	}
+	return line, nil
+}

@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F12 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -50,6 +50,7 @@ var all = []drill{
 	{"F5", "half-open device connection", (*drills).f5, false},
 	{"F6", "a console stops reading", (*drills).f6, false},
 	{"F7", "restart mid-session", (*drills).f7, false},
+	{"F12", "slow disk (fsync 50 ms)", (*drills).f12, false},
 	{"F13", "reconnect loop", (*drills).f13, false},
 	{"F14", "corrupt database at start", (*drills).f14, false},
 	{"F15", "second controller on the same folder", (*drills).f15, false},
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&d.devices, "devices", 20, "F1/F7: devices sending events")
 	fs.IntVar(&d.connects, "connects", 10000, "F13: device connections opened and dropped")
 	fs.IntVar(&d.stored, "stored", 1_000_000, "RESTART: events in the store")
-	fs.DurationVar(&d.duration, "duration", time.Minute, "F4/F6: how long the load runs through the faults")
+	fs.DurationVar(&d.duration, "duration", time.Minute, "F3/F4/F6/F12: how long the load runs through the faults")
 	fs.StringVar(&d.bin, "controller", "", "the waystation binary (default: next to this one, then on the PATH)")
 	fs.StringVar(&d.profiles, "profiles", "firmware-profiles", "the profile folder")
 	if err := fs.Parse(args); err != nil {
@@ -127,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F13, F14, F15, RESTART)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F12, F13, F14, F15, RESTART)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
@@ -303,21 +304,11 @@ func (d *drills) f1(ctx context.Context) (string, error) {
 // on a powercut mount, and what the controller wrote without fsync is lost
 // before it starts again.
 func (d *drills) f2(ctx context.Context) (string, error) {
-	backing, err := os.MkdirTemp("", "waystation-drill-disk-")
+	pfs, backing, mnt, cleanup, err := powerMount()
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(backing)
-	mnt, err := os.MkdirTemp("", "waystation-drill-power-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(mnt) // unmounted by then
-	pfs, err := powercut.Mount(backing, mnt)
-	if err != nil {
-		return "", errSkip{fmt.Sprintf("%v (the drill needs root and /dev/fuse)", err)}
-	}
-	defer pfs.Unmount()
+	defer cleanup()
 	var lost int64
 	cut := func() error {
 		n, err := pfs.Cut()
@@ -337,6 +328,24 @@ func (d *drills) f2(ctx context.Context) (string, error) {
 	}
 	line, err := d.underLoad(ctx, syscall.SIGKILL, filepath.Join(mnt, "data"), cut, settle)
 	return fmt.Sprintf("x%d: %d KiB of unsynced writes dropped; %s", d.rounds, lost>>10, line), err
+}
+
+// powerMount mounts a fresh folder through powercut at mnt, over the
+// backing folder; cleanup unmounts it and removes both.
+func powerMount() (pfs *powercut.FS, backing, mnt string, cleanup func(), err error) {
+	if backing, err = os.MkdirTemp("", "waystation-drill-disk-"); err != nil {
+		return nil, "", "", nil, err
+	}
+	if mnt, err = os.MkdirTemp("", "waystation-drill-power-"); err != nil {
+		os.RemoveAll(backing)
+		return nil, "", "", nil, err
+	}
+	if pfs, err = powercut.Mount(backing, mnt); err != nil {
+		os.RemoveAll(backing)
+		os.RemoveAll(mnt)
+		return nil, "", "", nil, errSkip{fmt.Sprintf("%v (the drill needs root and /dev/fuse)", err)}
+	}
+	return pfs, backing, mnt, func() { pfs.Unmount(); os.RemoveAll(mnt); os.RemoveAll(backing) }, nil
 }
 
 // F7: graceful restarts mid-session under load.
