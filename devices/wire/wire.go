@@ -137,7 +137,8 @@ var (
 	readingRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 )
 
-// Decode decodes one frame from a device.
+// Decode decodes one frame from a device. The result does not refer to b,
+// so the caller may reuse it for the next frame.
 func Decode(b []byte) (Inbound, error) {
 	if len(b) > MaxFrame {
 		return Inbound{}, &DecodeError{Msg: fmt.Sprintf("frame of %d bytes is over the %d-byte limit", len(b), MaxFrame)}

@@ -33,6 +33,31 @@ func TestDecodeGood(t *testing.T) {
 	}
 }
 
+// The read pump reuses its buffer for the next frame: nothing decoded may
+// still point into it.
+func TestDecodeKeepsNothingOfTheFrame(t *testing.T) {
+	frames := []string{
+		`{"type":"event","dseq":42,"session":"s-abc1","ts":"2026-11-24T08:30:00.5Z","kind":"sandtray.place","data":{"figure":"turtle"}}`,
+		`{"type":"hello","firmware":"1.3.0","last_acked":41}`,
+		`{"type":"ack","id":"c-17","ok":false,"error":"no such program"}`,
+		`{"type":"telemetry","values":{"heart_rate":72}}`,
+	}
+	for _, f := range frames {
+		b := []byte(f)
+		in, err := Decode(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := json.Marshal(in)
+		for i := range b {
+			b[i] = 'x'
+		}
+		if after, _ := json.Marshal(in); string(after) != string(before) {
+			t.Errorf("decoded %s changed when its buffer was overwritten:\n%s\n%s", f, before, after)
+		}
+	}
+}
+
 // Bad frames from RELIABILITY B1-B4: each refused with a message naming what
 // is wrong, and the dseq or id when it could be read.
 func TestDecodeBad(t *testing.T) {

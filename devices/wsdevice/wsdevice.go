@@ -5,6 +5,7 @@
 package wsdevice
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -423,6 +424,10 @@ func (c *conn) kill(code int, reason string) {
 	})
 }
 
+// keptFrameBuffer is the largest frame buffer a connection keeps between
+// frames.
+const keptFrameBuffer = 4096
+
 // writePump is the only goroutine that writes frames to the connection: the
 // queued frames, urgent ones first, a ping every heartbeat interval, and the
 // close frame.
@@ -521,7 +526,15 @@ func (c *conn) readPump() {
 		return c.ws.SetReadDeadline(time.Now().Add(timeout))
 	})
 	helloed := false
+	// One buffer for the connection's frames: wire.Decode and Tap copy what
+	// they keep. Reading each frame into a new one was the controller's
+	// largest allocation under load.
+	var buf bytes.Buffer
 	for {
+		if buf.Cap() > keptFrameBuffer {
+			buf = bytes.Buffer{} // a rare big frame is not held for the connection's life
+		}
+		buf.Reset()
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
 			var ne net.Error
@@ -541,7 +554,8 @@ func (c *conn) readPump() {
 			c.refuse(waystation.EINVALID, "binary frames are not part of the protocol; send JSON text frames", 0, "")
 			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(r, wire.MaxFrame+1))
+		_, err = buf.ReadFrom(io.LimitReader(r, wire.MaxFrame+1))
+		b := buf.Bytes()
 		if err != nil {
 			c.logEnd(err)
 			return
