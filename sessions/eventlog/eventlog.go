@@ -374,7 +374,13 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 	defer insDedupe.Close()
 	defer insReading.Close()
 
-	var events []waystation.Event
+	// The batch's events and results, each in one array sized for it.
+	total := 0
+	for _, r := range batch {
+		total += len(r.records)
+	}
+	events := make([]waystation.Event, 0, total)
+	all := make([]Result, 0, total)
 	results := make([][]Result, len(batch))
 	var dupes, readings int64
 	for i, r := range batch {
@@ -383,6 +389,7 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 				return nil, nil, err
 			}
 		}
+		first := len(all)
 		for _, rec := range r.records {
 			seq, err := seqOf(rec.Stream)
 			if err != nil {
@@ -400,7 +407,7 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 						return nil, nil, err
 					}
 					dup.Source, dup.Kind = rec.Source, rec.Kind
-					results[i] = append(results[i], Result{Event: dup, Duplicate: true})
+					all = append(all, Result{Event: dup, Duplicate: true})
 					dupes++
 					continue
 				}
@@ -419,7 +426,10 @@ func (l *Log) write(batch []*request) ([][]Result, []waystation.Event, error) {
 			next[rec.Stream] = seq + 1
 			ev := waystation.Event{Stream: rec.Stream, Seq: seq, TS: now, Source: rec.Source, Kind: rec.Kind, Data: rec.Data, DeviceTS: rec.DeviceTS}
 			events = append(events, ev)
-			results[i] = append(results[i], Result{Event: ev})
+			all = append(all, Result{Event: ev})
+		}
+		if len(all) > first {
+			results[i] = all[first:len(all):len(all)]
 		}
 		for _, rd := range r.readings {
 			var deviceTS any
