@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F12 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F9 F12 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -50,6 +50,7 @@ var all = []drill{
 	{"F5", "half-open device connection", (*drills).f5, false},
 	{"F6", "a console stops reading", (*drills).f6, false},
 	{"F7", "restart mid-session", (*drills).f7, false},
+	{"F9", "device clock jumps", (*drills).f9, false},
 	{"F12", "slow disk (fsync 50 ms)", (*drills).f12, false},
 	{"F13", "reconnect loop", (*drills).f13, false},
 	{"F14", "corrupt database at start", (*drills).f14, false},
@@ -128,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F12, F13, F14, F15, RESTART)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F9, F12, F13, F14, F15, RESTART)\n", id)
 				return 2
 			}
 			chosen = append(chosen, all[i])
