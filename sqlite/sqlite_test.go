@@ -41,7 +41,7 @@ func TestOpenSetsPragmasAndMigrates(t *testing.T) {
 		name string
 		pool *sql.DB
 		want string
-	}{{"writer", db.W, "-2048"}, {"reader", db.R, "-512"}} {
+	}{{"writer", db.W, "-1024"}, {"reader", db.R, "-256"}} {
 		var got string
 		c.pool.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got)
 		if got != c.want {
