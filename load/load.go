@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -23,16 +22,15 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
-	_ "modernc.org/sqlite"
 
 	"waystation/cli"
+	"waystation/sqlite"
 )
 
 // Options describe a run.
@@ -825,7 +823,7 @@ func (r *run1) console1(ctx context.Context, w *web, last map[string]int64, stee
 
 // oracle reads the store back: every acknowledged event present once.
 func (r *run1) oracle(res *Result, data string) error {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "waystation.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenReadOnly(data)
 	if err != nil {
 		return err
 	}

@@ -124,6 +124,13 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	return db, nil
 }
 
+// OpenReadOnly opens the database in dir for reading only, beside a
+// controller that may be writing it (the load generator's and the drills'
+// check of what was stored). It waits for the writer's short transactions.
+func OpenReadOnly(dir string) (*sql.DB, error) {
+	return sql.Open("sqlite", "file:"+filepath.Join(dir, FileName)+"?mode=ro&_pragma=busy_timeout(10000)")
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.R.Close(), db.W.Close())

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -66,7 +65,7 @@ func (d *drills) f9(ctx context.Context) (string, error) {
 			return "", fmt.Errorf("an event was refused: %s", f.Message)
 		}
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(c.Data, sqlite.FileName)+"?mode=ro&_pragma=busy_timeout(10000)")
+	db, err := sqlite.OpenReadOnly(c.Data)
 	if err != nil {
 		return "", err
 	}
