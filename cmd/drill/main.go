@@ -58,6 +58,15 @@ var all = []drill{
 	{"RESTART", "restart after kill -9 with a big store", (*drills).restart, true},
 }
 
+// ids lists the drills' ids in order.
+func ids() []string {
+	var out []string
+	for _, dr := range all {
+		out = append(out, dr.id)
+	}
+	return out
+}
+
 // drills holds the settings shared by the drills.
 type drills struct {
 	bin      string // the waystation binary
@@ -129,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, id := range fs.Args() {
 			i := slices.IndexFunc(all, func(x drill) bool { return strings.EqualFold(x.id, id) })
 			if i < 0 {
-				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (F1, F2, F3, F4, F5, F6, F7, F9, F12, F13, F14, F15, RESTART)\n", id)
+				fmt.Fprintf(stderr, "waystation-drill: unknown drill %q (%s)\n", id, strings.Join(ids(), ", "))
 				return 2
 			}
 			chosen = append(chosen, all[i])
