@@ -5,12 +5,18 @@
 //	waystation-devsim --profile vr-osc-1 --osc 127.0.0.1:9100        (register it with --address 127.0.0.1:9100)
 //	waystation-devsim --profile biosensor-serial-1 --serial          (prints the pty path to register with --port)
 //	waystation-devsim --profile kiosk-ws-1 --load 200 --data ./data --duration 1m
+//	waystation-devsim --profile kiosk-ws-1 --token wsd_… --journal ./kiosk-journal --rate 20
 //
 // A simulated VR headset launches programs, changes intensity, pauses and
 // stops, answers rating prompts after a delay, drains its battery, and
 // reports a heart rate that rises with cue intensity and falls during
 // relaxation. Every run ends after --duration (0: at Ctrl-C; load runs
 // need a duration).
+//
+// With --journal a kiosk runs headless: the kiosk app's own model, journal
+// and link without the screen, and a simulated client tapping --rate times
+// a second; killed and started again on the same journal, it sends what
+// was not yet stored (drill F8).
 package main
 
 import (
@@ -38,6 +44,10 @@ import (
 	"waystation/sqlite"
 )
 
+// journalDrain is how long a headless kiosk, told to stop, waits for the
+// controller to store what its journal holds.
+const journalDrain = 5 * time.Second
+
 // Bounds of a load run.
 const (
 	maxLoad     = 2000
@@ -56,6 +66,7 @@ type options struct {
 	osc, oscController                             string
 	serial, pair                                   bool
 	script                                         string
+	journal                                        string
 	load                                           int
 	data, room                                     string
 	rate                                           float64
@@ -85,10 +96,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.StringVar(&o.oscController, "osc-controller", "", "OSC devices: the controller's --osc-listen address (default: the controller's host, port 9001)")
 	fs.BoolVar(&o.serial, "serial", false, "serial devices: open a pseudo-terminal and print its path (register it with --port)")
 	fs.StringVar(&o.script, "script", "", "websocket VR devices: a JSON file of RR intervals and rating answers per program level, instead of the simulated body")
+	fs.StringVar(&o.journal, "journal", "", "kiosk profiles: run the kiosk app headless with its journal in `DIR` and a client tapping --rate times a second")
 	fs.IntVar(&o.load, "load", 0, fmt.Sprintf("run N websocket devices at once (at most %d), registered in --data and removed at the end", maxLoad))
 	fs.StringVar(&o.data, "data", or("WAYSTATION_DATA", "data"), "load mode: the controller's data folder, where the devices are registered (env WAYSTATION_DATA)")
 	fs.StringVar(&o.room, "room", "Load test", "load mode: the room the devices are registered in (created if missing)")
-	fs.Float64Var(&o.rate, "rate", 1, "load mode: events per second per device")
+	fs.Float64Var(&o.rate, "rate", 1, "load mode: events per second per device; --journal: taps per second (0: none)")
 	fs.DurationVar(&o.duration, "duration", 0, "stop after this long (0: at Ctrl-C; load mode: 1m)")
 	fs.BoolVar(&o.json, "json", false, "load mode: print the summary as one JSON object")
 	if err := fs.Parse(args); err != nil {
@@ -154,6 +166,18 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 			return usagef("--script: %v", err)
 		}
 	}
+	if o.journal != "" {
+		switch {
+		case p.Kind != "kiosk" || p.Transport != profile.TransportWebsocket:
+			return usagef("--journal runs the kiosk app; profile %s is a %s over %s", p.ID, p.Kind, p.Transport)
+		case o.load != 0 || o.pair || o.script != "":
+			return usagef("--journal runs one kiosk with --token; not with --load, --pair or --script")
+		case o.token == "":
+			return usagef("--journal: give the kiosk's --token (from waystation device add)")
+		case o.rate < 0 || o.rate > 1000:
+			return usagef("--rate %v is outside 0-1000 taps per second", o.rate)
+		}
+	}
 	if o.load > 0 && o.duration == 0 {
 		o.duration = time.Minute
 	}
@@ -166,6 +190,14 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 	switch {
 	case o.load != 0:
 		return o.runLoad(ctx, stdout, p, base, log)
+	case o.journal != "":
+		fw := o.firmware
+		if fw == "" {
+			fw = devsim.FirmwareFor(p)
+		}
+		k := &headlessKiosk{url: wsURL(base), token: o.token, firmware: fw, dir: o.journal, rate: o.rate,
+			drain: journalDrain, out: stdout, log: log}
+		return k.run(ctx)
 	case p.Transport == profile.TransportOSC:
 		if o.osc == "" {
 			return usagef("profile %s is an OSC device: give --osc HOST:PORT where the simulated app listens", p.ID)

@@ -198,6 +198,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"--profile", "vr-osc-1", "--pair"}, 2, "--pair: profile vr-osc-1 uses transport osc"},
 		{[]string{"--profile", "kiosk-ws-1", "--pair", "--token", "t"}, 2, "--pair and --token"},
 		{[]string{"--bogus"}, 2, "unknown flag: --bogus"},
+		{[]string{"--profile", "vrstation-ws-1", "--token", "t", "--journal", "j"}, 2, "--journal runs the kiosk app; profile vrstation-ws-1 is a vr-headset over websocket"},
+		{[]string{"--profile", "kiosk-ws-1", "--journal", "j"}, 2, "--journal: give the kiosk's --token"},
+		{[]string{"--profile", "kiosk-ws-1", "--journal", "j", "--token", "t", "--load", "2"}, 2, "not with --load, --pair or --script"},
+		{[]string{"--profile", "kiosk-ws-1", "--journal", "j", "--token", "t", "--rate", "-1"}, 2, "--rate -1 is outside 0-1000 taps per second"},
 	}
 	for _, tc := range cases {
 		var stderr bytes.Buffer
