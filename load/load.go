@@ -19,7 +19,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"strings"
@@ -70,7 +69,7 @@ type Live struct{ r *run1 }
 // Do makes a REST call as the load's counsellor and returns the decoded
 // JSON object.
 func (l *Live) Do(method, path string, body any) (map[string]any, error) {
-	return l.r.web.do(method, path, body)
+	return l.r.web.Do(method, path, body)
 }
 
 // Sessions returns the ids of the load's running sessions.
@@ -309,7 +308,7 @@ type run1 struct {
 	// within a session's sequence.
 	consoleGap, consoleDup atomic.Int64
 
-	web        *web
+	web        *Web
 	sessionIDs []string
 	settled    bool // Settle ran
 }
@@ -487,76 +486,21 @@ func (r *run1) cliOut(stdin string, args ...string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// web is a logged-in REST client.
-type web struct {
-	base string
-	http *http.Client
-	jar  http.CookieJar
-}
-
-func (r *run1) login(user, password string) (*web, error) {
-	jar, _ := cookiejar.New(nil)
-	w := &web{base: r.base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}, jar: jar}
-	if _, err := w.do("POST", "/v1/login", map[string]string{"username": user, "password": password}); err != nil {
-		return nil, fmt.Errorf("log in: %w", err)
-	}
-	return w, nil
-}
-
-// consoleHeader carries the login cookie to a console websocket.
-func (w *web) consoleHeader(addr string) http.Header {
-	hdr := http.Header{}
-	for _, c := range w.jar.Cookies(&url.URL{Scheme: "http", Host: addr, Path: "/"}) {
-		hdr.Add("Cookie", c.Name+"="+c.Value)
-	}
-	return hdr
-}
-
-func (w *web) do(method, path string, body any) (map[string]any, error) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, w.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := w.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var m map[string]any
-	json.NewDecoder(resp.Body).Decode(&m)
-	if resp.StatusCode >= 300 {
-		return m, fmt.Errorf("%s %s: %d %v", method, path, resp.StatusCode, m["error"])
-	}
-	return m, nil
+func (r *run1) login(user, password string) (*Web, error) {
+	return Login(r.o.Addr, user, password)
 }
 
 // sessions opens one running session per 16 devices.
-func (r *run1) sessions(w *web, stamp, room string) ([]string, error) {
+func (r *run1) sessions(w *Web, stamp, room string) ([]string, error) {
 	var ids []string
 	for k := 0; k*perSession < len(r.devices); k++ {
-		code := fmt.Sprintf("LG-%s-%d", stamp, k+1)
-		if _, err := w.do("POST", "/v1/clients", map[string]string{"code": code, "risk": "low"}); err != nil {
-			return nil, err
-		}
-		if _, err := w.do("POST", "/v1/clients/"+code+"/consents", map[string]any{"scopes": []string{"kiosk"}, "by": "client"}); err != nil {
-			return nil, err
-		}
 		var stations []string
 		group := r.devices[k*perSession : min(len(r.devices), (k+1)*perSession)]
 		for _, d := range group {
 			stations = append(stations, d.id)
 		}
-		s, err := w.do("POST", "/v1/sessions", map[string]any{"room": room, "client": code, "stations": stations})
+		id, err := w.OpenSession(fmt.Sprintf("LG-%s-%d", stamp, k+1), room, stations)
 		if err != nil {
-			return nil, err
-		}
-		id := s["id"].(string)
-		if _, err := w.do("POST", "/v1/sessions/"+id+"/start", nil); err != nil {
 			return nil, err
 		}
 		for _, d := range group {
@@ -726,7 +670,7 @@ func (r *run1) send(ctx context.Context, d *device) {
 // runConsole keeps a console connected until ctx ends: subscribed to
 // every session, resuming after a drop from the last seq it saw of each,
 // and checking that each session's events arrive gapless and once.
-func (r *run1) runConsole(ctx context.Context, w *web, sessions []string, steer bool) {
+func (r *run1) runConsole(ctx context.Context, w *Web, sessions []string, steer bool) {
 	last := map[string]int64{}
 	for _, s := range sessions {
 		last["session/"+s] = 0
@@ -741,7 +685,7 @@ func (r *run1) runConsole(ctx context.Context, w *web, sessions []string, steer 
 }
 
 // console1 runs one console connection until it drops.
-func (r *run1) console1(ctx context.Context, w *web, last map[string]int64, steer bool) {
+func (r *run1) console1(ctx context.Context, w *Web, last map[string]int64, steer bool) {
 	u := url.URL{Scheme: "ws", Host: r.o.Addr, Path: "/v1/console/ws"}
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), w.consoleHeader(r.o.Addr))
 	if err != nil {
@@ -863,7 +807,7 @@ func (r *run1) cleanup(room string) {
 		return
 	}
 	for _, id := range r.sessionIDs {
-		r.web.do("POST", "/v1/sessions/"+id+"/end", nil)
+		r.web.Do("POST", "/v1/sessions/"+id+"/end", nil)
 	}
 	for _, d := range r.devices {
 		r.cli("", "device", "remove", d.id)

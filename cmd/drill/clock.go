@@ -24,7 +24,7 @@ func (d *drills) f9(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer done()
-	token, err := d.addKiosk(c.Data)
+	_, token, err := d.addKiosk(c.Data)
 	if err != nil {
 		return "", err
 	}

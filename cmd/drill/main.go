@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F9 F12 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F8 F9 F12 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -14,6 +14,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,7 @@ var all = []drill{
 	{"F5", "half-open device connection", (*drills).f5, false},
 	{"F6", "a console stops reading", (*drills).f6, false},
 	{"F7", "restart mid-session", (*drills).f7, false},
+	{"F8", "kiosk killed mid-session", (*drills).f8, false},
 	{"F9", "device clock jumps", (*drills).f9, false},
 	{"F12", "slow disk (fsync 50 ms)", (*drills).f12, false},
 	{"F13", "reconnect loop", (*drills).f13, false},
@@ -91,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("waystation-drill", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&d.quick, "quick", false, "the short settings make test uses (5 kill rounds, 500 reconnects, 10 s of load)")
-	fs.IntVar(&d.rounds, "rounds", 20, "F1/F7: controller kills or restarts under load")
+	fs.IntVar(&d.rounds, "rounds", 20, "F1/F7: controller kills or restarts under load; F8: kiosk kills")
 	fs.IntVar(&d.devices, "devices", 20, "F1/F7: devices sending events")
 	fs.IntVar(&d.connects, "connects", 10000, "F13: device connections opened and dropped")
 	fs.IntVar(&d.stored, "stored", 1_000_000, "RESTART: events in the store")
@@ -373,7 +375,7 @@ func (d *drills) f13(ctx context.Context) (string, error) {
 	}
 	defer done()
 	addr, data := c.Addr, c.Data
-	token, err := d.addKiosk(data)
+	_, token, err := d.addKiosk(data)
 	if err != nil {
 		return "", err
 	}
@@ -438,21 +440,20 @@ func threads(pid int) int {
 	return n
 }
 
-// addKiosk registers a kiosk through the CLI and returns its token.
-func (d *drills) addKiosk(data string) (string, error) {
+// addKiosk registers a kiosk through the CLI and returns its id and token.
+func (d *drills) addKiosk(data string) (id, token string, err error) {
 	if _, err := d.cli(data, "", "room", "add", "Drill room"); err != nil {
-		return "", err
+		return "", "", err
 	}
-	out, err := d.cli(data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Drill kiosk", "--room", "Drill room")
+	out, err := d.cli(data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Drill kiosk", "--room", "Drill room", "--json")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	for _, f := range strings.Fields(out) {
-		if strings.HasPrefix(f, "wsd_") {
-			return f, nil
-		}
+	var dev struct{ ID, Token string }
+	if err := json.Unmarshal([]byte(out), &dev); err != nil || dev.Token == "" {
+		return "", "", fmt.Errorf("device add: no token in %q (%v)", out, err)
 	}
-	return "", fmt.Errorf("no token in: %s", out)
+	return dev.ID, dev.Token, nil
 }
 
 // cli runs the controller's command line on a data folder.
@@ -470,7 +471,7 @@ func (d *drills) f14(ctx context.Context) (string, error) {
 	}
 	defer done()
 	addr, data := c.Addr, c.Data
-	if _, err := d.addKiosk(data); err != nil {
+	if _, _, err := d.addKiosk(data); err != nil {
 		c.Stop(syscall.SIGTERM)
 		return "", err
 	}

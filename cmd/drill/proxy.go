@@ -58,7 +58,6 @@ func (p *proxy) start() error {
 	}
 	p.addr = ln.Addr().String()
 	p.conns = map[*proxyConn]bool{}
-	p.heal = make(chan struct{})
 	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(ln)
 	return nil
@@ -75,8 +74,13 @@ func (p *proxy) stop() {
 }
 
 // goSilent stops passing anything either way, without closing: to both
-// ends the other has vanished.
-func (p *proxy) goSilent() { p.silent.Store(true) }
+// ends the other has vanished. endSilence ends it; it may happen again.
+func (p *proxy) goSilent() {
+	p.mu.Lock()
+	p.heal = make(chan struct{})
+	p.mu.Unlock()
+	p.silent.Store(true)
+}
 
 // endSilence closes the connections that went silent (the devices then
 // reconnect) and passes traffic again.
@@ -85,9 +89,9 @@ func (p *proxy) endSilence() {
 	for c := range p.conns {
 		c.close()
 	}
-	p.mu.Unlock()
 	p.silent.Store(false)
 	close(p.heal)
+	p.mu.Unlock()
 }
 
 // wait blocks while the proxy is silent; false if the connection must end.
@@ -95,8 +99,11 @@ func (p *proxy) wait(ctx context.Context) bool {
 	if !p.silent.Load() {
 		return true
 	}
+	p.mu.Lock()
+	heal := p.heal
+	p.mu.Unlock()
 	select {
-	case <-p.heal:
+	case <-heal:
 	case <-ctx.Done():
 	}
 	return false
