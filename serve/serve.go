@@ -197,7 +197,7 @@ func Run(ctx context.Context, cfg Config) error {
 	adapters.Adapters[profile.TransportLocalAudio] = speakerAdapter
 	audio.Store(speakerAdapter)
 	devicesDone.Go(func() { speakerAdapter.Run(devCtx) })
-	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, speakerAdapter, log)
+	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, speakerAdapter, log, speakerAdapter.OutputLost)
 	if err != nil {
 		return err
 	}

@@ -911,7 +911,7 @@
       if (!n || !n.content) { el.textContent = t("audio.idle"); return; }
       const title = titleOf(state.content[n.content]) || n.title || n.content;
       el.textContent = t(n.paused ? "audio.paused_at" : "audio.playing") + " " + title + " · " + fmtDuration(n.position_s || 0) +
-        " · " + t("cmd.volume") + " " + Math.round((n.level || 0) * 100) + "%";
+        " · " + t("cmd.volume") + " " + Math.round((n.level || 0) * 100) + "%" + (n.silent ? " · " + t("audio.silent") : "");
     }
     function trackAudio(ev) {
       const dev = (ev.source || "").startsWith("device:") ? ev.source.slice(7) : "";
@@ -920,7 +920,12 @@
       const n = v.audioNow[dev] || {};
       switch (ev.kind) {
         case "audio.started": v.audioNow[dev] = { content: d.content, title: d.title, position_s: 0, level: d.level }; break;
-        case "audio.ended": case "audio.failed": if (n.content === d.content) v.audioNow[dev] = {}; break;
+        case "audio.failed":
+          // The room's output lost: the entry plays on, silently.
+          if (d.reason === "output_lost") { v.audioNow[dev] = { ...n, silent: true }; break; }
+          if (n.content === d.content) v.audioNow[dev] = {};
+          break;
+        case "audio.ended": if (n.content === d.content) v.audioNow[dev] = {}; break;
         case "audio.paused": v.audioNow[dev] = { ...n, paused: true, position_s: d.position_s, level: d.level }; break;
         case "audio.resumed": case "audio.position": v.audioNow[dev] = { ...n, paused: false, position_s: d.position_s, level: d.level }; break;
       }

@@ -205,6 +205,29 @@ func (a *Adapter) store(s *speakers, evs []player.Event) {
 	}
 }
 
+// OutputLost logs, for every speakers device, that the room's sound output
+// was lost (Open of package output calls it): audio.failed with reason
+// output_lost, the error, and what was playing and where, in the device's
+// current stream, so a counsellor steering the session sees it. The players
+// go on, silently, to the null output that took over, in real time: a
+// track ends when it would have.
+func (a *Adapter) OutputLost(err error) {
+	a.mu.Lock() // the output's mixing takes it too: only collect here
+	list := make([]*speakers, 0, len(a.speakers))
+	for _, s := range a.speakers {
+		list = append(list, s)
+	}
+	a.mu.Unlock()
+	for _, s := range list {
+		st := s.player.State()
+		e := player.Event{Kind: player.Failed, Content: st.Content, EntryKind: st.Kind, Title: st.Title, Params: st.Params,
+			Level: st.Level, PositionS: st.PositionS, Reason: player.ReasonOutputLost, Error: err.Error()}
+		if lerr := a.Intake.Event(s.device, e.Kind, EventData(e), nil); lerr != nil {
+			a.Intake.Logger.Error("local audio: log event", "device", s.device.ID, "kind", e.Kind, "err", lerr)
+		}
+	}
+}
+
 // EventData is an event's data as logged: the content, its kind and title,
 // the level, the position and, as they apply, the file, parameters, reason
 // and error.

@@ -3,6 +3,7 @@ package localaudio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,5 +177,37 @@ func TestSoundscapeSteering(t *testing.T) {
 	json.Unmarshal([]byte(raw), &data)
 	if data.Level != 0.5 || data.Params["beat_hz"] != 6 || data.Params["carrier_hz"] != 200 {
 		t.Errorf("paused event %s: want level 0.5 and the parameters in place", raw)
+	}
+}
+
+// When the room's sound output is lost, each speakers device logs
+// audio.failed with reason output_lost, what it was playing and where, and
+// the error; it plays on (to the null output the output package put in the
+// lost one's place), so nothing ends early.
+func TestOutputLostIsLoggedAndPlayingGoesOn(t *testing.T) {
+	s := newSite(t)
+	if ok, reason, err := s.send("audio.play", `{"content":"rain","params":{"fade_in_ms":0}}`); !ok || err != nil {
+		t.Fatalf("play: %v %q %v", ok, reason, err)
+	}
+	s.pull(300 * time.Millisecond)
+	s.a.OutputLost(errors.New("the sound output speaker was lost: the sound device took no samples for 2s"))
+	want := []string{"audio.started rain", "audio.failed rain output_lost"}
+	devicetest.Wait(t, "the loss logged", func() bool { return len(s.events(t, "audio.started", "audio.failed")) == len(want) })
+	if got := s.events(t, "audio.started", "audio.failed"); !slices.Equal(got, want) {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	var d struct {
+		Error     string
+		PositionS float64 `json:"position_s"`
+	}
+	var data string
+	s.DB.R.QueryRow(`SELECT data FROM events WHERE stream = ? AND kind = 'audio.failed'`, s.dev.ID).Scan(&data)
+	json.Unmarshal([]byte(data), &d)
+	if !strings.Contains(d.Error, "took no samples") || d.PositionS < 0.25 || d.PositionS > 0.35 {
+		t.Errorf("audio.failed data %+v, want the error and the position (0.3 s)", d)
+	}
+	out := s.pull(200 * time.Millisecond)
+	if !slices.ContainsFunc(out, func(v [2]float64) bool { return v[0] != 0 }) {
+		t.Error("the soundscape stopped playing after the output was lost")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gopxl/beep/v2"
@@ -48,8 +49,21 @@ func CheckSpec(spec string) error {
 
 // Open starts the output spec names, pulling src at rate: "default" is the
 // sound card when there is one and the null output otherwise (the log says
-// which, and why); "" is "null".
-func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger) (Output, error) {
+// which, and why); "" is "null". If the output is lost while it runs (the
+// sound card unplugged or no longer taking samples, the WAV file's disk
+// failing), the null output takes over at once, so playback keeps real
+// time, and lost, if not nil, is told why, once.
+func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger, lost func(error)) (Output, error) {
+	out, err := open(spec, rate, src, log)
+	if err != nil {
+		return nil, err
+	}
+	s := &supervised{rate: rate, src: src, log: log, lost: lost, cur: out, quit: make(chan struct{}), done: make(chan struct{})}
+	go s.watch(out)
+	return s, nil
+}
+
+func open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger) (running, error) {
 	if err := CheckSpec(spec); err != nil {
 		return nil, err
 	}
@@ -74,6 +88,67 @@ func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger
 		return nil, err
 	}
 	return startClock(rate, src, w), nil
+}
+
+// running is an output as it runs, which may be lost.
+type running interface {
+	Output
+	// failed yields the error that stopped the output, if one ever does.
+	failed() <-chan error
+}
+
+// supervised is the output Open returns: the one asked for, then, if that
+// is lost, the null output in its place.
+type supervised struct {
+	rate beep.SampleRate
+	src  beep.Streamer
+	log  *slog.Logger
+	lost func(error)
+
+	mu   sync.Mutex
+	cur  Output
+	quit chan struct{}
+	once sync.Once
+	done chan struct{}
+}
+
+// watch waits for the output to be lost, and puts the null output in its
+// place.
+func (s *supervised) watch(out running) {
+	defer close(s.done)
+	select {
+	case <-s.quit:
+		return
+	case err := <-out.failed():
+		err = fmt.Errorf("the sound output %s was lost: %w", out.Name(), err)
+		s.log.Error("audio: playing on to the null output, which keeps time but is silent", "err", err)
+		if cerr := out.Close(); cerr != nil {
+			s.log.Warn("audio: closing the lost output", "err", cerr)
+		}
+		null := startClock(s.rate, s.src, nil)
+		s.mu.Lock()
+		s.cur = null
+		s.mu.Unlock()
+		if s.lost != nil {
+			s.lost(err)
+		}
+	}
+}
+
+// Name says which output plays now.
+func (s *supervised) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.Name()
+}
+
+// Close stops the output playing now.
+func (s *supervised) Close() error {
+	s.once.Do(func() { close(s.quit) })
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cur.Close()
 }
 
 // noSoundDevice says why there is certainly no sound device ("" when there
@@ -104,7 +179,11 @@ type clock struct {
 	src  beep.Streamer
 	w    *WAVWriter
 	stop context.CancelFunc
-	done chan error
+	done chan error // what run returned
+	fail chan error // why writing failed, if it did
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // tick is how often the clocked outputs pull.
@@ -112,10 +191,18 @@ const tick = 10 * time.Millisecond
 
 func startClock(rate beep.SampleRate, src beep.Streamer, w *WAVWriter) *clock {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &clock{rate: rate, src: src, w: w, stop: stop, done: make(chan error, 1)}
-	go func() { c.done <- c.run(ctx) }()
+	c := &clock{rate: rate, src: src, w: w, stop: stop, done: make(chan error, 1), fail: make(chan error, 1)}
+	go func() {
+		err := c.run(ctx)
+		if err != nil {
+			c.fail <- err
+		}
+		c.done <- err
+	}()
 	return c
 }
+
+func (c *clock) failed() <-chan error { return c.fail }
 
 func (c *clock) Name() string {
 	if c.w != nil {
@@ -163,13 +250,16 @@ func (c *clock) run(ctx context.Context) error {
 }
 
 // Close stops the clock and finalises the file.
+// Closing again returns the same.
 func (c *clock) Close() error {
-	c.stop()
-	err := <-c.done
-	if c.w != nil {
-		err = errors.Join(err, c.w.Close())
-	}
-	return err
+	c.closeOnce.Do(func() {
+		c.stop()
+		c.closeErr = <-c.done
+		if c.w != nil {
+			c.closeErr = errors.Join(c.closeErr, c.w.Close())
+		}
+	})
+	return c.closeErr
 }
 
 // WAVWriter writes 16-bit stereo PCM to a WAV file as it comes. Flush makes

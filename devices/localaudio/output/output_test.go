@@ -60,7 +60,7 @@ func readWAV(t *testing.T, path string) ([][2]float64, beep.Format) {
 func TestFileOutputHoldsExactlyWhatPlayed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "room.wav")
 	src := &ramp{}
-	out, err := Open("file:"+path, 44100, src, slog.Default())
+	out, err := Open("file:"+path, 44100, src, slog.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,14 +106,14 @@ func TestSpecs(t *testing.T) {
 			t.Errorf("CheckSpec(%q) = %v, want %q", tc.spec, err, tc.err)
 		}
 	}
-	if _, err := Open("file:"+filepath.Join(t.TempDir(), "no", "such", "dir.wav"), 44100, &ramp{}, slog.Default()); err == nil {
+	if _, err := Open("file:"+filepath.Join(t.TempDir(), "no", "such", "dir.wav"), 44100, &ramp{}, slog.Default(), nil); err == nil {
 		t.Error("a file in a missing folder opened")
 	}
 }
 
 func TestNullOutputPulls(t *testing.T) {
 	src := &ramp{}
-	out, err := Open("null", 44100, src, slog.Default())
+	out, err := Open("null", 44100, src, slog.Default(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestNullOutputPulls(t *testing.T) {
 // otherwise, and the log says which and why.
 func TestDefaultFallsBackToNull(t *testing.T) {
 	var logs strings.Builder
-	out, err := Open("default", 44100, &ramp{}, slog.New(slog.NewTextHandler(&logs, nil)))
+	out, err := Open("default", 44100, &ramp{}, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,5 +146,50 @@ func TestDefaultFallsBackToNull(t *testing.T) {
 	}
 	if why := noSoundDevice(); why != "" && out.Name() != "null" {
 		t.Errorf("no sound device (%s) yet opened %s", why, out.Name())
+	}
+}
+
+// An output lost while it plays (here the WAV file's descriptor fails under
+// it, as a failing disk would) is replaced by the null output at once: the
+// source goes on being pulled in real time, the output's name says null,
+// and the loss is told once, naming the output.
+func TestLostOutputGoesOnToNull(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "room.wav")
+	src := &ramp{}
+	var told atomic.Int32
+	var why atomic.Value
+	out, err := Open("file:"+path, 44100, src, slog.Default(), func(err error) { told.Add(1); why.Store(err.Error()) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	for i := 0; i < 200 && src.pulled.Load() == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := out.(*supervised)
+	s.mu.Lock()
+	s.cur.(*clock).w.f.Close() // the disk under the file fails
+	s.mu.Unlock()
+	for i := 0; i < 200 && told.Load() == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if told.Load() != 1 || out.Name() != "null" {
+		t.Fatalf("after the file failed: told %d times, output %q", told.Load(), out.Name())
+	}
+	if w, _ := why.Load().(string); !strings.Contains(w, "the sound output file:"+path+" was lost") || !strings.Contains(w, "file already closed") {
+		t.Errorf("told %q", w)
+	}
+	// Real time goes on: the null output pulls the rate, no more.
+	before, start := src.pulled.Load(), time.Now()
+	time.Sleep(500 * time.Millisecond)
+	got, due := float64(src.pulled.Load()-before), 44100*time.Since(start).Seconds()
+	if got < due/2 || got > due+44100*float64(tick)/float64(time.Second)+1 {
+		t.Errorf("pulled %.0f samples in %v after the loss, want about %.0f", got, time.Since(start).Round(time.Millisecond), due)
+	}
+	if err := out.Close(); err != nil {
+		t.Errorf("close: %v", err)
+	}
+	if told.Load() != 1 {
+		t.Errorf("told %d times", told.Load())
 	}
 }

@@ -14,7 +14,18 @@ import (
 
 // speakerOut is the sound card. beep/speaker is process-wide and can be
 // initialised once.
-type speakerOut struct{}
+type speakerOut struct {
+	c    *counting
+	fail chan error
+	quit chan struct{}
+	once sync.Once
+	done chan struct{}
+}
+
+// speakerStall is how long the sound card may take no samples before it
+// counts as lost (unplugged, or its server gone). Time a suspended machine
+// sleeps does not count: the monotonic clock stops with it.
+const speakerStall = 2 * time.Second
 
 var speakerOnce struct {
 	sync.Mutex
@@ -27,7 +38,7 @@ var speakerOnce struct {
 // never pulls.
 const speakerProof = time.Second
 
-func openSpeaker(rate beep.SampleRate, src beep.Streamer) (Output, error) {
+func openSpeaker(rate beep.SampleRate, src beep.Streamer) (running, error) {
 	speakerOnce.Lock()
 	defer speakerOnce.Unlock()
 	if !speakerOnce.done {
@@ -45,11 +56,43 @@ func openSpeaker(rate beep.SampleRate, src beep.Streamer) (Output, error) {
 			return nil, fmt.Errorf("the sound device took no samples in %v", speakerProof)
 		}
 	}
-	return speakerOut{}, nil
+	o := &speakerOut{c: c, fail: make(chan error, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go o.watch()
+	return o, nil
 }
 
-func (speakerOut) Name() string { return "speaker" }
-func (speakerOut) Close() error { speaker.Clear(); return nil }
+// watch reports the card lost once it takes no samples for speakerStall.
+func (o *speakerOut) watch() {
+	defer close(o.done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	last, since := o.c.n.Load(), time.Now()
+	for {
+		select {
+		case <-o.quit:
+			return
+		case <-t.C:
+		}
+		if n := o.c.n.Load(); n != last {
+			last, since = n, time.Now()
+			continue
+		}
+		if time.Since(since) > speakerStall {
+			speaker.Clear()
+			o.fail <- fmt.Errorf("the sound device took no samples for %v", speakerStall)
+			return
+		}
+	}
+}
+
+func (o *speakerOut) failed() <-chan error { return o.fail }
+func (o *speakerOut) Name() string         { return "speaker" }
+func (o *speakerOut) Close() error {
+	o.once.Do(func() { close(o.quit) })
+	<-o.done
+	speaker.Clear()
+	return nil
+}
 
 // counting passes a stream through, counting what is pulled.
 type counting struct {

@@ -42,6 +42,9 @@ const (
 	ReasonSkipped  = "skipped" // next or previous
 	ReasonReplaced = "replaced"
 	ReasonFailed   = "failed"
+	// ReasonOutputLost marks an audio.failed of the room's sound output,
+	// not of an entry: the entry plays on, silently, to the null output.
+	ReasonOutputLost = "output_lost"
 )
 
 // Kinds of entry.
