@@ -36,12 +36,14 @@ func FreeAddr() (string, error) {
 }
 
 // StartController runs bin (the waystation binary) serving data on addr
-// with the profiles folder, without OSC and with the null audio output,
-// and waits until it answers, at most 20 s. If it exits first, the error
-// holds the last lines it printed (why it refused).
-func StartController(bin, addr, data, profiles string) (*Controller, error) {
+// with the profiles folder, without OSC and with the null audio output
+// (extra flags come after these, and override them), and waits until it
+// answers, at most 20 s. If it exits first, the error holds the last lines
+// it printed (why it refused).
+func StartController(bin, addr, data, profiles string, extra ...string) (*Controller, error) {
 	c := &Controller{Addr: addr, Data: data, out: &outBuffer{}, done: make(chan error, 1)}
-	c.Cmd = exec.Command(bin, "serve", "--addr", addr, "--data", data, "--profiles", profiles, "--osc-listen", "off", "--audio-out", "null")
+	args := []string{"serve", "--addr", addr, "--data", data, "--profiles", profiles, "--osc-listen", "off", "--audio-out", "null"}
+	c.Cmd = exec.Command(bin, append(args, extra...)...)
 	c.Cmd.Stdout, c.Cmd.Stderr = c.out, c.out
 	if err := c.Cmd.Start(); err != nil {
 		return nil, err

@@ -94,7 +94,7 @@ func (l *Live) DeviceIDs() []string {
 // ConsoleHeader returns the headers a console websocket of the drill's own
 // needs: the counsellor's login cookie.
 func (l *Live) ConsoleHeader() http.Header {
-	return l.r.web.consoleHeader(l.r.o.Addr)
+	return l.r.web.ConsoleHeader(l.r.o.Addr)
 }
 
 // Bounds of a run.
@@ -687,7 +687,7 @@ func (r *run1) runConsole(ctx context.Context, w *Web, sessions []string, steer 
 // console1 runs one console connection until it drops.
 func (r *run1) console1(ctx context.Context, w *Web, last map[string]int64, steer bool) {
 	u := url.URL{Scheme: "ws", Host: r.o.Addr, Path: "/v1/console/ws"}
-	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), w.consoleHeader(r.o.Addr))
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u.String(), w.ConsoleHeader(r.o.Addr))
 	if err != nil {
 		return
 	}

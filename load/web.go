@@ -9,6 +9,8 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"time"
+
+	"waystation/sessions"
 )
 
 // Web is a counsellor (or any account) logged in to a controller's REST
@@ -29,8 +31,9 @@ func Login(addr, user, password string) (*Web, error) {
 	return w, nil
 }
 
-// consoleHeader carries the login cookie to a console websocket.
-func (w *Web) consoleHeader(addr string) http.Header {
+// ConsoleHeader carries the login cookie to the console websocket of the
+// controller at addr.
+func (w *Web) ConsoleHeader(addr string) http.Header {
 	hdr := http.Header{}
 	for _, c := range w.jar.Cookies(&url.URL{Scheme: "http", Host: addr, Path: "/"}) {
 		hdr.Add("Cookie", c.Name+"="+c.Value)
@@ -70,13 +73,13 @@ func (w *Web) Do(method, path string, body any) (map[string]any, error) {
 }
 
 // OpenSession adds a low-risk client with the given code, records its
-// consent to the kiosk, and opens and starts a session for it in room with
-// the given stations. It returns the session's id.
+// consent to every scope, and opens and starts a session for it in room
+// with the given stations. It returns the session's id.
 func (w *Web) OpenSession(client, room string, stations []string) (string, error) {
 	if _, err := w.Do("POST", "/v1/clients", map[string]string{"code": client, "risk": "low"}); err != nil {
 		return "", err
 	}
-	if _, err := w.Do("POST", "/v1/clients/"+client+"/consents", map[string]any{"scopes": []string{"kiosk"}, "by": "client"}); err != nil {
+	if _, err := w.Do("POST", "/v1/clients/"+client+"/consents", map[string]any{"scopes": sessions.Scopes, "by": sessions.ByClient}); err != nil {
 		return "", err
 	}
 	s, err := w.Do("POST", "/v1/sessions", map[string]any{"room": room, "client": client, "stations": stations})
