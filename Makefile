@@ -55,10 +55,11 @@ test: deps lint unit browser fuzz drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of
-# a headless kiosk mid-session; F10: the audio output's disk fills; F3/F4/F6/F12:
+# a headless kiosk mid-session; F10: the audio output's disk fills; F11: a serial
+# sensor replugged; F3/F4/F6/F12:
 # 10-15 s of load; F13: 500 reconnects); about 3.5 minutes. F2, F12 (FUSE), F3 and F10
 # (tmpfs) mount file systems and need root; elsewhere they print SKIP.
-# Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F12 F13 F14 F15].
+# Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 F13 F14 F15].
 # bin/waystation-drill RESTART: restart after kill -9 with 1,000,000 stored events.
 drills: build
 	timeout 15m $(BIN)/waystation-drill --quick

@@ -5,7 +5,7 @@
 // exits 1 if any drill loses or doubles an acknowledged event or fails its
 // check.
 //
-//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F12 F13 F14 F15]
+//	waystation-drill [--quick] [--rounds N] [--devices N] [F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 F13 F14 F15]
 //
 // With no drill named it runs them all. --quick is the setting `make test`
 // uses; the defaults are the longer ones.
@@ -54,6 +54,7 @@ var all = []drill{
 	{"F8", "kiosk killed mid-session", (*drills).f8, false},
 	{"F9", "device clock jumps", (*drills).f9, false},
 	{"F10", "audio output lost", (*drills).f10, false},
+	{"F11", "serial sensor unplugged and back", (*drills).f11, false},
 	{"F12", "slow disk (fsync 50 ms)", (*drills).f12, false},
 	{"F13", "reconnect loop", (*drills).f13, false},
 	{"F14", "corrupt database at start", (*drills).f14, false},
