@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -43,22 +42,15 @@ func (d *drills) f10(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer c.Stop(syscall.SIGTERM)
-	if _, err := d.cli(data, "", "room", "add", "Drill room"); err != nil {
-		return "", err
-	}
-	out, err := d.cli(data, "", "device", "add", "--profile", "speakers-local-1", "--name", "Room speakers", "--room", "Drill room", "--json")
+	speakers, _, err := d.addDevice(data, "speakers-local-1", "Room speakers")
 	if err != nil {
 		return "", err
-	}
-	var speakers struct{ ID string }
-	if err := json.Unmarshal([]byte(out), &speakers); err != nil || speakers.ID == "" {
-		return "", fmt.Errorf("device add: %q (%v)", out, err)
 	}
 	counsellor, err := d.counsellor(data, addr)
 	if err != nil {
 		return "", err
 	}
-	session, err := counsellor.OpenSession("DRILL-F10", "Drill room", []string{speakers.ID})
+	session, err := counsellor.OpenSession("DRILL-F10", "Drill room", []string{speakers})
 	if err != nil {
 		return "", err
 	}
@@ -74,7 +66,7 @@ func (d *drills) f10(ctx context.Context) (string, error) {
 	// them; a command before that is refused as offline.
 	played := time.Now()
 	for {
-		_, err := counsellor.Do("POST", "/v1/sessions/"+session+"/commands", map[string]any{"device": speakers.ID, "name": "audio.play", "args": map[string]any{"content": "rain"}})
+		_, err := counsellor.Do("POST", "/v1/sessions/"+session+"/commands", map[string]any{"device": speakers, "name": "audio.play", "args": map[string]any{"content": "rain"}})
 		if err == nil {
 			break
 		}

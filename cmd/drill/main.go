@@ -444,16 +444,27 @@ func threads(pid int) int {
 
 // addKiosk registers a kiosk through the CLI and returns its id and token.
 func (d *drills) addKiosk(data string) (id, token string, err error) {
+	id, token, err = d.addDevice(data, "kiosk-ws-1", "Drill kiosk")
+	if err == nil && token == "" {
+		err = fmt.Errorf("device add: no token for kiosk %s", id)
+	}
+	return id, token, err
+}
+
+// addDevice registers a device of a profile in "Drill room" (added first)
+// through the CLI, with any further flags of device add, and returns its
+// id and token (none for a device without one).
+func (d *drills) addDevice(data, profile, name string, flags ...string) (id, token string, err error) {
 	if _, err := d.cli(data, "", "room", "add", "Drill room"); err != nil {
 		return "", "", err
 	}
-	out, err := d.cli(data, "", "device", "add", "--profile", "kiosk-ws-1", "--name", "Drill kiosk", "--room", "Drill room", "--json")
+	out, err := d.cli(data, "", append([]string{"device", "add", "--profile", profile, "--name", name, "--room", "Drill room", "--json"}, flags...)...)
 	if err != nil {
 		return "", "", err
 	}
 	var dev struct{ ID, Token string }
-	if err := json.Unmarshal([]byte(out), &dev); err != nil || dev.Token == "" {
-		return "", "", fmt.Errorf("device add: no token in %q (%v)", out, err)
+	if err := json.Unmarshal([]byte(out), &dev); err != nil || dev.ID == "" {
+		return "", "", fmt.Errorf("device add: no device in %q (%v)", out, err)
 	}
 	return dev.ID, dev.Token, nil
 }

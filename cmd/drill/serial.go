@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"waystation/devices/pty"
@@ -38,16 +37,9 @@ func (d *drills) f11(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer func() { plugged.unplug() }()
-	if _, err := d.cli(c.Data, "", "room", "add", "Drill room"); err != nil {
-		return "", err
-	}
-	out, err := d.cli(c.Data, "", "device", "add", "--profile", "biosensor-serial-1", "--name", "Drill sensor", "--room", "Drill room", "--port", port, "--json")
+	dev, _, err := d.addDevice(c.Data, "biosensor-serial-1", "Drill sensor", "--port", port)
 	if err != nil {
 		return "", err
-	}
-	var dev struct{ ID string }
-	if err := json.Unmarshal([]byte(out), &dev); err != nil || dev.ID == "" {
-		return "", fmt.Errorf("device add: %q (%v)", out, err)
 	}
 	db, err := sqlite.OpenReadOnly(c.Data)
 	if err != nil {
@@ -60,10 +52,10 @@ func (d *drills) f11(ctx context.Context) (string, error) {
 		return n
 	}
 	heartRates := func(v float64) int {
-		return count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = ?`, dev.ID, v)
+		return count(`SELECT count(*) FROM telemetry WHERE device_id = ? AND name = 'heart_rate' AND value = ?`, dev, v)
 	}
 	status := func() string {
-		out, _ := d.cli(c.Data, "", "device", "show", dev.ID, "--json")
+		out, _ := d.cli(c.Data, "", "device", "show", dev, "--json")
 		var s struct{ Status string }
 		json.Unmarshal([]byte(out), &s)
 		return s.Status
@@ -90,8 +82,8 @@ func (d *drills) f11(ctx context.Context) (string, error) {
 	resumedAfter := time.Since(replugged)
 	var gaps int
 	var gap sql.NullFloat64
-	gaps = count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev.ID)
-	db.QueryRowContext(ctx, `SELECT json_extract(data, '$.seconds') FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev.ID).Scan(&gap)
+	gaps = count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev)
+	db.QueryRowContext(ctx, `SELECT json_extract(data, '$.seconds') FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev).Scan(&gap)
 	line := fmt.Sprintf("%d readings before; offline %.1fs after unplugging; gap of %.1fs logged (%d serial.gap); readings again %.1fs after plugging back",
 		before, offlineAfter.Seconds(), gap.Float64, gaps, resumedAfter.Seconds())
 	switch {
@@ -155,7 +147,7 @@ func (s *sensor) unplug() {
 	close(s.stop)
 	<-s.done
 	s.p.Close()
-	if target, err := os.Readlink(s.port); err == nil && strings.HasPrefix(target, "/dev/pts/") && target == s.p.Path {
+	if target, err := os.Readlink(s.port); err == nil && target == s.p.Path {
 		os.Remove(s.port)
 	}
 }
