@@ -919,13 +919,14 @@
       const d = ev.data || {};
       const n = v.audioNow[dev] || {};
       switch (ev.kind) {
-        case "audio.started": v.audioNow[dev] = { content: d.content, title: d.title, position_s: 0, level: d.level }; break;
+        // silent: the room's output was lost; what plays from then on plays
+        // silently to the null output.
+        case "audio.started": v.audioNow[dev] = { content: d.content, title: d.title, position_s: 0, level: d.level, silent: n.silent }; break;
         case "audio.failed":
-          // The room's output lost: the entry plays on, silently.
           if (d.reason === "output_lost") { v.audioNow[dev] = { ...n, silent: true }; break; }
-          if (n.content === d.content) v.audioNow[dev] = {};
+          if (n.content === d.content) v.audioNow[dev] = { silent: n.silent };
           break;
-        case "audio.ended": if (n.content === d.content) v.audioNow[dev] = {}; break;
+        case "audio.ended": if (n.content === d.content) v.audioNow[dev] = { silent: n.silent }; break;
         case "audio.paused": v.audioNow[dev] = { ...n, paused: true, position_s: d.position_s, level: d.level }; break;
         case "audio.resumed": case "audio.position": v.audioNow[dev] = { ...n, paused: false, position_s: d.position_s, level: d.level }; break;
       }
