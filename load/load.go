@@ -346,7 +346,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		r.byID[d.ID] = dev
 	}
 	defer r.cleanup(room)
-	web, err := r.login(user, password)
+	web, err := Login(o.Addr, user, password)
 	if err != nil {
 		return nil, err
 	}
@@ -484,10 +484,6 @@ func (r *run1) cliOut(stdin string, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("waystation %s: %s", strings.Join(args, " "), strings.TrimSpace(errOut.String()))
 	}
 	return out.Bytes(), nil
-}
-
-func (r *run1) login(user, password string) (*Web, error) {
-	return Login(r.o.Addr, user, password)
 }
 
 // sessions opens one running session per 16 devices.

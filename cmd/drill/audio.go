@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,20 +26,12 @@ func (d *drills) f10(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer unmount()
-	data, err := os.MkdirTemp("", "waystation-drill-")
+	c, done, err := d.fresh("--audio-out", "file:"+filepath.Join(disk, "room.wav"))
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(data)
-	addr, err := load.FreeAddr()
-	if err != nil {
-		return "", err
-	}
-	c, err := load.StartController(d.bin, addr, data, d.profiles, "--audio-out", "file:"+filepath.Join(disk, "room.wav"))
-	if err != nil {
-		return "", err
-	}
-	defer c.Stop(syscall.SIGTERM)
+	defer done()
+	addr, data := c.Addr, c.Data
 	speakers, _, err := d.addDevice(data, "speakers-local-1", "Room speakers")
 	if err != nil {
 		return "", err

@@ -182,9 +182,10 @@ func sibling(name string) string {
 	return name
 }
 
-// fresh starts a controller on a new data folder and a free loopback port;
-// done stops it (if still running) and removes the folder.
-func (d *drills) fresh() (*load.Controller, func(), error) {
+// fresh starts a controller on a new data folder and a free loopback port,
+// with any extra serve flags; done stops it (if still running) and removes
+// the folder.
+func (d *drills) fresh(extra ...string) (*load.Controller, func(), error) {
 	data, err := os.MkdirTemp("", "waystation-drill-")
 	if err != nil {
 		return nil, nil, err
@@ -194,7 +195,7 @@ func (d *drills) fresh() (*load.Controller, func(), error) {
 		os.RemoveAll(data)
 		return nil, nil, err
 	}
-	c, err := d.start(addr, data)
+	c, err := d.start(addr, data, extra...)
 	if err != nil {
 		os.RemoveAll(data)
 		return nil, nil, err
@@ -202,9 +203,9 @@ func (d *drills) fresh() (*load.Controller, func(), error) {
 	return c, func() { c.Stop(syscall.SIGTERM); os.RemoveAll(data) }, nil
 }
 
-// start runs the controller on data and addr.
-func (d *drills) start(addr, data string) (*load.Controller, error) {
-	return load.StartController(d.bin, addr, data, d.profiles)
+// start runs the controller on data and addr, with any extra serve flags.
+func (d *drills) start(addr, data string, extra ...string) (*load.Controller, error) {
+	return load.StartController(d.bin, addr, data, d.profiles, extra...)
 }
 
 // underLoad runs load while the controller is stopped with sig and started

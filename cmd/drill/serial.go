@@ -80,9 +80,8 @@ func (d *drills) f11(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("no readings after plugging back: %w", err)
 	}
 	resumedAfter := time.Since(replugged)
-	var gaps int
 	var gap sql.NullFloat64
-	gaps = count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev)
+	gaps := count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev)
 	db.QueryRowContext(ctx, `SELECT json_extract(data, '$.seconds') FROM events WHERE stream = ? AND kind = 'serial.gap'`, dev).Scan(&gap)
 	line := fmt.Sprintf("%d readings before; offline %.1fs after unplugging; gap of %.1fs logged (%d serial.gap); readings again %.1fs after plugging back",
 		before, offlineAfter.Seconds(), gap.Float64, gaps, resumedAfter.Seconds())
