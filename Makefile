@@ -10,7 +10,8 @@ DATA     ?= ./data
 FUZZTIME ?= 20000x
 BIN      := bin
 
-# Every fuzz target, as package:Target.
+# Every fuzz target, as package:Target, for `make fuzz` (exploring new
+# inputs; keep what it finds in the package's testdata/fuzz).
 FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
 	./devices/wire:FuzzDecode \
@@ -24,7 +25,7 @@ FUZZ_TARGETS := \
 	./kiosk:FuzzCommand \
 	./kiosk/journal:FuzzOpen
 # Damaged audio files through beep's third-party decoders: slower per input
-# (about 3 ms), so fewer of them in `make test`; `make fuzz-decoders` for
+# (about 3 ms), so fewer of them in `make fuzz`; `make fuzz-decoders` for
 # more. It found that a damaged FLAC header made the decoder allocate what
 # the header claimed (gigabytes); content/music now checks FLAC metadata
 # first, and the inputs are kept as seeds.
@@ -45,13 +46,27 @@ build:
 	$(GO) build -o $(BIN)/waystation-drill ./cmd/drill
 	$(GO) build -o $(BIN)/waystation-benchcmp ./cmd/benchcmp
 
-run: build
+# make run installs the Debian packages when this user can (root or sudo);
+# otherwise it names what is missing and runs what builds without them: the
+# controller, the kiosk launcher and the simulators need no C compiler; the
+# kiosk window (ebiten) needs cgo with the X11/GL headers.
+run:
+	@scripts/deps.sh --try
+	$(GO) build -o $(BIN)/waystation ./cmd/waystation
+	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
+	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
+	@$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen 2>$(BIN)/kiosk-screen-build.log || \
+		{ echo "run: the kiosk window (waystation-kiosk-screen) did not build, so the demo runs without it:"; tail -3 $(BIN)/kiosk-screen-build.log; \
+		  echo "run: it needs cgo: apt-get install gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxinerama-dev libxi-dev libxcursor-dev libxxf86vm-dev libgl1-mesa-dev libasound2-dev"; }
 	$(BIN)/waystation serve --demo --addr $(ADDR) --data $(DATA) --kiosk-app $(BIN)/waystation-kiosk
 
 deps:
 	@scripts/deps.sh
 
-test: deps lint unit browser fuzz drills
+# The fuzz targets' seeds and every input kept in testdata/fuzz run as
+# ordinary tests in `unit` (go test replays them); exploring new inputs is
+# `make fuzz`, never part of `make test`, so a correct tree always passes.
+test: deps lint unit browser drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of

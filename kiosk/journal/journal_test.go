@@ -141,3 +141,80 @@ func TestClosedJournalRefuses(t *testing.T) {
 		t.Error("journal in an unwritable place opened")
 	}
 }
+
+// TestFramesKeptByteForByte: what a client typed ("&", "<", ">", spacing
+// inside the frame) is sent again after a restart exactly as it was first
+// sent, through Add, a reopen (which compacts the file) and another.
+func TestFramesKeptByteForByte(t *testing.T) {
+	dir := t.TempDir()
+	frames := [][]byte{
+		[]byte(`{"type":"event","dseq":1,"data":{"note":"fish & chips <3 >_<"}}`),
+		[]byte(`{"type":"event", "dseq":2, "data":{"figure":"Tom & Jerry"}}`),
+		[]byte(`{"type":"event","dseq":3,"data":{"text":"\u00e9\u4e2d\ud83d\ude00 \\ \" /"}}`),
+	}
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if _, _, err := j.Add(func(int64) ([]byte, error) { return f, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	for round := range 2 {
+		j, err = Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := j.Pending()
+		j.Close()
+		if len(got) != len(frames) {
+			t.Fatalf("round %d: %d frames wait, want %d", round, len(got), len(frames))
+		}
+		for i := range frames {
+			if string(got[i]) != string(frames[i]) {
+				t.Errorf("round %d: frame %d\n got %s\nwant %s", round, i+1, got[i], frames[i])
+			}
+		}
+	}
+}
+
+// TestAddRefusesWhatIsNotAFrame: a frame that is not one JSON object
+// would break the file's lines; Add says so and writes nothing.
+func TestAddRefusesWhatIsNotAFrame(t *testing.T) {
+	for _, bad := range []string{``, `[1]`, `{"a":`, `"x"`} {
+		j, err := Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = j.Add(func(int64) ([]byte, error) { return []byte(bad), nil })
+		if err == nil || !strings.Contains(err.Error(), "not a JSON object") {
+			t.Errorf("%q: error %v, want 'not a JSON object'", bad, err)
+		}
+		if j.Len() != 0 {
+			t.Errorf("%q: %d waiting", bad, j.Len())
+		}
+		j.Close()
+	}
+}
+
+// TestMultiLineFrameIsCompacted: a frame with newlines between its tokens
+// is kept on one line, its strings untouched.
+func TestMultiLineFrameIsCompacted(t *testing.T) {
+	dir := t.TempDir()
+	j, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Add(func(int64) ([]byte, error) { return []byte("{\"a\":\n \"x & y\"\n}"), nil })
+	j.Close()
+	j, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if got := j.Pending(); len(got) != 1 || string(got[0]) != `{"a":"x & y"}` || j.Skipped != 0 {
+		t.Fatalf("pending %q, skipped %d", got, j.Skipped)
+	}
+}
