@@ -20,16 +20,20 @@ import (
 // Alert is something a counsellor must see and acknowledge: a client asked
 // for help, a station was lost mid-session, a reading crossed its limit.
 type Alert struct {
-	ID      string          `json:"id"`
-	Session string          `json:"session,omitempty"`
-	Device  string          `json:"device,omitempty"`
-	Kind    string          `json:"kind"`
-	Risk    Risk            `json:"risk"`
-	Level   int             `json:"level"`
-	Raised  time.Time       `json:"raised"`
-	Acked   *time.Time      `json:"acked,omitempty"`
-	AckedBy string          `json:"acked_by,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
+	ID      string     `json:"id"`
+	Session string     `json:"session,omitempty"`
+	Device  string     `json:"device,omitempty"`
+	Kind    string     `json:"kind"`
+	Risk    Risk       `json:"risk"`
+	Level   int        `json:"level"`
+	Raised  time.Time  `json:"raised"`
+	Acked   *time.Time `json:"acked,omitempty"`
+	AckedBy string     `json:"acked_by,omitempty"`
+	// Resolved says why an alert closed by itself, its cause gone
+	// (ResolvedStationBack, ResolvedSessionEnded); empty when a person
+	// acknowledged it.
+	Resolved string          `json:"resolved,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
 }
 
 // MaxAlertLevel is the highest escalation level.
@@ -94,12 +98,21 @@ func (e *Engine) Observe(events []waystation.Event) {
 // DeviceStatus tells the engine a device came online or went offline; a
 // station lost from a running or paused session raises an alert.
 func (e *Engine) DeviceStatus(d waystation.Device, online bool) {
-	if online {
-		return
-	}
 	e.mu.Lock()
 	sess, ok := e.active[d.ID]
 	e.mu.Unlock()
+	if online {
+		// Neither may wait on the transport that tells us: both run apart.
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.resolveAlerts(e.ctx, `a.kind = 'device.lost' AND a.device_id = ?`, []any{d.ID}, ResolvedStationBack)
+			if ok {
+				e.rejoin(e.ctx, d.ID, sess)
+			}
+		}()
+		return
+	}
 	if !ok {
 		return
 	}
@@ -193,14 +206,14 @@ func (e *Engine) escalate(ctx context.Context) {
 	}
 }
 
-const alertColumns = `a.id, COALESCE(a.session_id, ''), COALESCE(a.device_id, ''), a.kind, a.risk, a.level, a.raised, a.acked, COALESCE(u.name, ''), a.data
+const alertColumns = `a.id, COALESCE(a.session_id, ''), COALESCE(a.device_id, ''), a.kind, a.risk, a.level, a.raised, a.acked, COALESCE(u.name, ''), a.data, a.resolved
 	FROM alerts a LEFT JOIN users u ON u.id = a.acked_by`
 
 func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
 	var risk, raised string
 	var acked, data sql.NullString
-	if err := sc.Scan(&a.ID, &a.Session, &a.Device, &a.Kind, &risk, &a.Level, &raised, &acked, &a.AckedBy, &data); err != nil {
+	if err := sc.Scan(&a.ID, &a.Session, &a.Device, &a.Kind, &risk, &a.Level, &raised, &acked, &a.AckedBy, &data, &a.Resolved); err != nil {
 		return a, err
 	}
 	a.Risk = Risk(risk)
@@ -274,6 +287,63 @@ func (e *Engine) AckAlert(ctx context.Context, by auth.User, id string) (Alert, 
 	e.notify(acked)
 	return acked, nil
 }
+
+// Why an alert closed by itself.
+const (
+	ResolvedStationBack  = "station_back"  // a lost station came back online
+	ResolvedSessionEnded = "session_ended" // its session ended or was aborted
+)
+
+// resolveAlerts closes the open alerts matching where (over alerts a, with
+// args) because their cause is gone: each is logged as alert.resolved in
+// its session (or its device's log) with why, and told like an ack, so a
+// station lost and back, or a session ended, leaves no alert escalating.
+func (e *Engine) resolveAlerts(ctx context.Context, where string, args []any, why string) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT `+alertColumns+` WHERE a.acked IS NULL AND `+where, args...)
+	if err != nil {
+		e.logger.Error("resolve alerts", "why", why, "err", err)
+		return
+	}
+	var open []Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			break
+		}
+		open = append(open, a)
+	}
+	rows.Close()
+	for _, a := range open {
+		now := e.now().UTC()
+		a.Acked, a.Resolved = &now, why
+		stream := a.Session
+		if stream == "" {
+			stream = a.Device
+		}
+		done := false
+		_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+			res, err := tx.Exec(`UPDATE alerts SET acked = ?, resolved = ? WHERE id = ? AND acked IS NULL`, sqlite.FormatTime(now), why, a.ID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return errAlreadyClosed // a counsellor acknowledged it meanwhile
+			}
+			done = true
+			return nil
+		}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.resolved", Data: mustJSON(a)})
+		if err != nil && !errors.Is(err, errAlreadyClosed) {
+			e.logger.Error("resolve alert", "alert", a.ID, "why", why, "err", err)
+		}
+		if done && err == nil {
+			e.logger.Info("alert resolved by itself", "alert", a.ID, "kind", a.Kind, "why", why)
+			e.notify(a)
+		}
+	}
+}
+
+// errAlreadyClosed rolls back a resolution that lost the race to an ack.
+var errAlreadyClosed = errors.New("alert already closed")
 
 // Threshold is a reading limit that raises an alert when a station's
 // reading stays above it for Sustain.

@@ -38,7 +38,10 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-9", Stations: []string{k.ID}})
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	// The kiosk comes online after the start: it is told its session.
 	kiosk := e.connect(token, "0.5.0")
+	kiosk.joined(s.ID)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked")
 	kiosk.send(`{"type":"event","dseq":1,"session":"` + s.ID + `","kind":"help.requested","data":{"screen":"sandtray"}}`)
 	kiosk.expect("stored")
 
@@ -50,7 +53,7 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	if a.Kind != "help.requested" || a.Session != s.ID || a.Device != k.ID || a.Risk != High || a.Level != 1 {
 		t.Errorf("alert %+v", a)
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started", "help.requested", "alert.raised")
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "help.requested", "alert.raised")
 
 	// Escalation follows the risk tier: high escalates after 30 s a level.
 	e.engine.setClock(func() time.Time { return a.Raised.Add(29 * time.Second) })
@@ -77,7 +80,7 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 0 {
 		t.Errorf("still open: %+v", open)
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started", "help.requested", "alert.raised", "alert.escalated", "alert.escalated", "alert.acked")
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "help.requested", "alert.raised", "alert.escalated", "alert.escalated", "alert.acked")
 	mu.Lock()
 	defer mu.Unlock()
 	if len(told) != 4 || told[3].Acked == nil {

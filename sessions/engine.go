@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -145,19 +146,25 @@ func (e *Engine) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load stations: %w", err)
 	}
-	defer rows.Close()
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	active := map[string]string{}
 	for rows.Next() {
 		var dev, sess string
 		if err := rows.Scan(&dev, &sess); err != nil {
+			rows.Close()
 			return fmt.Errorf("load stations: %w", err)
 		}
-		e.active[dev] = sess
+		active[dev] = sess
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	e.mu.Lock()
+	maps.Copy(e.active, active)
+	e.mu.Unlock()
+	// Alerts left open by a session that has ended since (an older
+	// controller did not close them) would escalate for nobody.
+	e.resolveAlerts(ctx, `a.session_id IN (SELECT id FROM sessions WHERE state IN ('ended', 'aborted'))`, nil, ResolvedSessionEnded)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -174,7 +181,12 @@ func mustJSON(v any) json.RawMessage {
 	return b
 }
 
-func source(u auth.User) string { return "user:" + u.ID }
+func source(u auth.User) string {
+	if u.ID == "" {
+		return "system"
+	}
+	return "user:" + u.ID
+}
 
 // AddClient registers a client code with a risk tier.
 func (e *Engine) AddClient(ctx context.Context, by auth.User, code string, risk Risk) (Client, error) {
@@ -528,6 +540,9 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		e.tellStations(ctx, by, s, "session.start", mustJSON(map[string]any{"lang": s.Plan.Lang}))
 	case !s.State.Active():
 		e.tellStations(ctx, by, s, "session.end", nil)
+	}
+	if err == nil && !s.State.Active() && s.State != Planned {
+		e.resolveAlerts(context.WithoutCancel(ctx), `a.session_id = ?`, []any{id}, ResolvedSessionEnded)
 	}
 	if err == nil && !s.State.Active() && s.State != Planned {
 		// The assessment is kept with the session as it ended; should this

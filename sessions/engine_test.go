@@ -116,6 +116,17 @@ func (e *env) connect(token, firmware string) *dev {
 	return d
 }
 
+// joined takes the session.start a station is sent when it comes online
+// in an active session, checks it names session, and acknowledges it.
+func (d *dev) joined(session string) {
+	d.t.Helper()
+	m := d.expect("command")
+	if m["name"] != "session.start" || m["session"] != session {
+		d.t.Fatalf("got command %v, want session.start of %s", m, session)
+	}
+	d.send(`{"type":"ack","id":"` + m["id"].(string) + `","ok":true}`)
+}
+
 func (d *dev) send(s string) {
 	d.t.Helper()
 	if err := d.ws.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
@@ -411,6 +422,8 @@ func TestRoutingAndNotesAndSteps(t *testing.T) {
 		t.Errorf("foreign kiosk: %v", m)
 	}
 	kiosk := e.connect(token, "0.5.0")
+	kiosk.joined(s.ID)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked")
 	kiosk.send(`{"type":"event","dseq":7,"session":"` + s.ID + `","kind":"checkin.rating","data":{"distress":6}}`)
 	kiosk.expect("stored")
 
@@ -443,10 +456,10 @@ func TestRoutingAndNotesAndSteps(t *testing.T) {
 			t.Errorf("step %s: at %d, err %v; want %d", st.action, got.Step, err, st.want)
 		}
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started", "checkin.rating", "note.added", "plan.step", "plan.step", "plan.step", "plan.step")
-	evs, _ := e.engine.Events(ctx, s.ID, 3, 1)
+	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.acked", "checkin.rating", "note.added", "plan.step", "plan.step", "plan.step", "plan.step")
+	evs, _ := e.engine.Events(ctx, s.ID, 5, 1)
 	if len(evs) != 1 || evs[0].Kind != "note.added" || !strings.Contains(string(evs[0].Data), `"text":"Client calmer after breathing."`) {
-		t.Errorf("page after 3: %+v", evs)
+		t.Errorf("page after 5: %+v", evs)
 	}
 	if _, err := e.engine.Events(ctx, "s-nope", 0, 10); waystation.ErrorCode(err) != waystation.ENOTFOUND {
 		t.Errorf("events of unknown session: %v", err)
@@ -461,6 +474,14 @@ func TestTelemetryFollowsTheSession(t *testing.T) {
 	headset := e.connect(token, "1.4.0")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-5", Stations: []string{hs.ID}})
 	headset.send(`{"type":"telemetry","values":{"heart_rate":60}}`) // before start: the device's own log
+	for i := 0; i < 250; i++ {                                      // stored before the start, so routed before it
+		var n int
+		e.db.R.QueryRow(`SELECT count(*) FROM telemetry WHERE stream = ?`, hs.ID).Scan(&n)
+		if n == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
 	for _, hr := range []int{70, 80, 90} {
 		headset.send(`{"type":"telemetry","values":{"heart_rate":` + strconv.Itoa(hr) + `,"battery":50}}`)

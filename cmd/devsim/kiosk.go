@@ -20,8 +20,10 @@ import (
 // taps rate times a second (a "client.tap" event, through the same path as
 // every event of the app). It is how drill F8 kills a kiosk mid-session
 // and starts it again: when it starts it prints "pending N", the events its
-// journal still holds from the last run (the link sends them again); once
-// each tap is on disk "journaled DSEQ NONCE"; when it stops "unstored N".
+// journal still holds from the last run (the link sends them again);
+// "session ID" when the kiosk joins a session ("session -" when it leaves
+// it); once each tap is on disk "journaled DSEQ NONCE"; when it stops
+// "unstored N". The client taps only while the kiosk is in a session.
 type headlessKiosk struct {
 	url, token, firmware, dir string
 	rate                      float64
@@ -73,16 +75,28 @@ func (k *headlessKiosk) run(ctx context.Context) error {
 		defer t.Stop()
 		taps = t.C
 	}
+	var session string
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-tick.C:
 			model.Tick()
+			if s := model.State().Session; s != session {
+				session = s
+				say("session %s\n", orNone(s))
+			}
 		case <-taps:
+			// The client taps the screens of a session; on the attract
+			// screen (no session yet, or a restarted kiosk before the
+			// controller tells it its session) there is nothing to tap.
+			s := model.State().Session
+			if s == "" {
+				continue
+			}
 			nonce := make([]byte, 8)
 			rand.Read(nonce)
 			n := hex.EncodeToString(nonce)
-			dseq, err := lk.Event(model.State().Session, "client.tap", map[string]string{"n": n})
+			dseq, err := lk.Event(s, "client.tap", map[string]string{"n": n})
 			if err != nil {
 				return fmt.Errorf("the journal could not keep a tap: %w", err)
 			}
@@ -98,4 +112,12 @@ func (k *headlessKiosk) run(ctx context.Context) error {
 		return fmt.Errorf("%d events not yet stored by the controller stay in the journal %s; they are sent at the next start", left, k.dir)
 	}
 	return nil
+}
+
+// orNone is s, or "-" when s is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

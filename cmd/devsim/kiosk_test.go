@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"waystation/auth"
 	"waystation/kiosk/journal"
+	"waystation/load"
 )
 
 // tapFrame is an event frame as the kiosk's link journals it.
@@ -66,20 +69,44 @@ func TestHeadlessKioskSendsItsJournalAgain(t *testing.T) {
 		t.Fatalf("exit %d, output %q; want pending 3, unstored 0", code, out)
 	}
 
-	// A run with a client tapping: every journaled tap stored once.
+	// A run with a client tapping in a running session (the controller
+	// tells the kiosk its session when it connects): every journaled tap
+	// stored once, in the session.
+	accounts := auth.NewStore(s.db)
+	accounts.Cost = 4
+	if _, err := accounts.Add(context.Background(), "counsellor", auth.Counsellor, "counsellor password"); err != nil {
+		t.Fatal(err)
+	}
+	web, err := load.Login(strings.TrimPrefix(s.url, "http://"), "counsellor", "counsellor password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := web.OpenSession("C-1", "VR room", []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
 	lines, done = runDevsim(t, "--profile", "kiosk-ws-1", "--controller", s.url, "--token", token, "--journal", dir, "--rate", "20", "--duration", "1s")
 	want := map[string]int{"left-1": 1, "left-2": 1, "left-3": 1}
 	var last string
+	joined := false
 	for l := range lines {
 		var dseq int64
 		var nonce string
 		if n, _ := fmt.Sscanf(l, "journaled %d %s", &dseq, &nonce); n == 2 {
 			want[nonce]++
 		}
+		if l == "session "+session {
+			joined = true
+		}
 		last = l
 	}
-	if code := <-done; code != 0 || last != "unstored 0" || len(want) < 3+10 {
-		t.Fatalf("exit %d, last line %q, %d taps journaled", code, last, len(want)-3)
+	if code := <-done; code != 0 || last != "unstored 0" || len(want) < 3+5 || !joined {
+		t.Fatalf("exit %d, last line %q, %d taps journaled, joined the session: %v", code, last, len(want)-3, joined)
+	}
+	var inSession int
+	s.db.R.QueryRow(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'client.tap'`, session).Scan(&inSession)
+	if inSession != len(want)-3 {
+		t.Errorf("%d taps in the session, %d tapped there", inSession, len(want)-3)
 	}
 	rows, err := s.db.R.Query(`SELECT json_extract(data, '$.n'), count(*) FROM events WHERE source = ? AND kind = 'client.tap' GROUP BY 1`, "device:"+id)
 	if err != nil {

@@ -66,9 +66,14 @@ func (d *drills) f8(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		// The counsellor sees the kiosk back and steers it: the kiosk,
-		// restarted on its attract screen, joins the running session.
-		time.Sleep(300 * time.Millisecond)
+		// The kiosk, restarted on its attract screen, is told its session
+		// by the controller as soon as it is back; the drill waits for that
+		// (not for a fixed time), then the counsellor steers it.
+		if err := k.waitJoined(session, 15*time.Second); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return "", fmt.Errorf("round %d: %w", i+1, err)
+		}
 		if _, err := counsellor.Do("POST", "/v1/sessions/"+session+"/commands", map[string]any{"device": kiosk, "name": "breathing.set", "args": map[string]int{"bpm": 6}}); err != nil {
 			cmd.Process.Kill()
 			return "", err
@@ -134,6 +139,8 @@ func (d *drills) f8(ctx context.Context) (string, error) {
 	switch {
 	case lost > 0 || doubled > 0:
 		return line, errors.New("journaled taps lost or doubled")
+	case inSession != len(stored):
+		return line, fmt.Errorf("%d taps were stored outside the session", len(stored)-inSession)
 	case exitErr != nil || last.unstored != 0:
 		return line, fmt.Errorf("the last kiosk run ended with %d taps unstored (%v)", last.unstored, exitErr)
 	case integrity != "ok":
@@ -153,6 +160,23 @@ type kioskRun struct {
 	// journaled maps each tap's nonce to its dseq, as the kiosk printed
 	// them once the tap was on disk.
 	journaled map[string]int64
+	// joined has the sessions the running kiosk said it joined.
+	joined chan string
+}
+
+// waitJoined waits until the running kiosk says it is in session.
+func (k *kioskRun) waitJoined(session string, limit time.Duration) error {
+	timeout := time.After(limit)
+	for {
+		select {
+		case s := <-k.joined:
+			if s == session {
+				return nil
+			}
+		case <-timeout:
+			return fmt.Errorf("the restarted kiosk was not back in session %s within %s", session, limit)
+		}
+	}
 }
 
 // kioskOutput is what one run of the kiosk printed besides its taps.
@@ -173,6 +197,8 @@ func (k *kioskRun) start(rate string, extra ...string) (*exec.Cmd, <-chan kioskO
 		return nil, nil, fmt.Errorf("start %s: %w (make build puts it in bin/)", k.bin, err)
 	}
 	lines := make(chan kioskOutput, 1)
+	k.joined = make(chan string, 16)
+	joined := k.joined
 	go func() {
 		var o kioskOutput
 		sc := bufio.NewScanner(out)
@@ -183,6 +209,14 @@ func (k *kioskRun) start(rate string, extra ...string) (*exec.Cmd, <-chan kioskO
 				k.mu.Lock()
 				k.journaled[nonce] = dseq
 				k.mu.Unlock()
+				continue
+			}
+			var session string
+			if n, _ := fmt.Sscanf(sc.Text(), "session %s", &session); n == 1 {
+				select {
+				case joined <- session:
+				default:
+				}
 				continue
 			}
 			fmt.Sscanf(sc.Text(), "pending %d", &o.pending)

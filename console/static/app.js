@@ -1013,6 +1013,8 @@
           return d.reason || "";
         case "alert.raised": case "alert.escalated": case "alert.acked":
           return t("alertkind." + d.kind) + " · " + deviceName(d.device) + " · " + t("alerts.level") + " " + d.level + (d.acked_by ? " · " + d.acked_by : "");
+        case "alert.resolved":
+          return t("alertkind." + d.kind) + " · " + deviceName(d.device) + " · " + t("alerts.resolved." + d.resolved);
         case "checkin.rating": case "checkout.rating":
           return t("kiosk.distress") + " " + d.distress + "/10 · " + t("mood." + d.mood);
         case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";

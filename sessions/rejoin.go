@@ -1,0 +1,114 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"waystation/auth"
+)
+
+// System is who the engine acts as when no person asked: a station told
+// its session again when it reconnects. Its events' source is "system".
+var System = auth.User{}
+
+// screenCommands put a station on a screen of its own; what came after the
+// last of them (a scene's settings, the breathing pace) is kept with it.
+var screenCommands = []string{"scene.start", "sandtray.open"}
+
+// settingCommands change the screen a station is on without leaving it.
+var settingCommands = []string{"scene.set", "breathing.set"}
+
+// rejoin tells a station that came back online while its session is
+// active which session it is in (session.start in the session's language)
+// and puts it back on the screen it was last sent to, with that screen's
+// settings, each logged as a command from the system. A kiosk that was
+// restarted mid-session would otherwise sit on its attract screen, its
+// client's taps going to the kiosk's own log until the counsellor's next
+// command. A station whose profile takes none of these is left alone.
+func (e *Engine) rejoin(ctx context.Context, device, session string) {
+	s, err := e.Get(ctx, session)
+	if err != nil || !s.State.Active() || !slices.Contains(s.Stations, device) {
+		return
+	}
+	var replay []sentCommand
+	args := map[string]any{}
+	if s.Plan.Lang != "" {
+		args["lang"] = s.Plan.Lang
+	}
+	if checked, err := e.sender.Check(device, "session.start", mustJSON(args)); err == nil {
+		replay = append(replay, sentCommand{Name: "session.start", Args: checked})
+	} else {
+		return // not a station that is told its session
+	}
+	last, err := e.lastScreen(ctx, session, device)
+	if err != nil {
+		e.logger.Warn("rejoin: read the session's commands", "session", session, "device", device, "err", err)
+	}
+	replay = append(replay, last...)
+	e.logger.Info("station back in its session: told it again", "session", session, "device", device, "commands", len(replay))
+	for _, c := range replay {
+		checked, err := e.sender.Check(device, c.Name, c.Args)
+		if err != nil {
+			continue // the profile changed meanwhile
+		}
+		if _, err := e.dispatch(ctx, System, session, device, c.Name, checked, nil, nil); err != nil {
+			e.logger.Warn("rejoin: command", "session", session, "device", device, "command", c.Name, "err", err)
+			return
+		}
+	}
+}
+
+// sentCommand is a command.sent event's name and arguments.
+type sentCommand struct {
+	Device string          `json:"device"`
+	Name   string          `json:"name"`
+	Args   json.RawMessage `json:"args"`
+}
+
+// lastScreen returns the last screen command sent to device in the
+// session and the settings sent after it (the last of each kind), in the
+// order they were sent.
+func (e *Engine) lastScreen(ctx context.Context, session, device string) ([]sentCommand, error) {
+	var screen *sentCommand
+	settings := map[string]sentCommand{}
+	var order []string
+	after := int64(0)
+	for {
+		page, err := e.log.Read(ctx, session, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range page {
+			after = ev.Seq
+			if ev.Kind != "command.sent" {
+				continue
+			}
+			var c sentCommand
+			if json.Unmarshal(ev.Data, &c) != nil || c.Device != device {
+				continue
+			}
+			switch {
+			case slices.Contains(screenCommands, c.Name):
+				screen, settings, order = &c, map[string]sentCommand{}, nil
+			case slices.Contains(settingCommands, c.Name):
+				if _, seen := settings[c.Name]; seen {
+					order = slices.DeleteFunc(order, func(n string) bool { return n == c.Name })
+				}
+				settings[c.Name] = c
+				order = append(order, c.Name)
+			}
+		}
+		if len(page) < 1000 {
+			break
+		}
+	}
+	var out []sentCommand
+	if screen != nil {
+		out = append(out, *screen)
+	}
+	for _, n := range order {
+		out = append(out, settings[n])
+	}
+	return out, nil
+}
