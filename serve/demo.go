@@ -77,6 +77,11 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 	if err != nil {
 		return nil, err
 	}
+	// The whole text goes out in one write at the end: the adapters log
+	// as the devices appear, and a log line must not split the tables.
+	final := out
+	var buf bytes.Buffer
+	out = &buf
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(out, "\nWaystation demo site at http://%s\n\n", addr)
 	fmt.Fprintln(tw, "ROOM\tDEVICE\tID\tPROFILE\tTOKEN")
@@ -146,6 +151,9 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 	fmt.Fprintf(out, "the room speakers play on this machine's sound output (the log says which), with generated demo tracks.\n")
 	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
 	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
+	if _, err := final.Write(buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("demo: print the site: %w", err)
+	}
 	return sims, nil
 }
 

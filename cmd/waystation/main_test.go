@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -134,5 +135,60 @@ func TestServeBinary(t *testing.T) {
 	}
 	if info, err := os.Stat(data); err != nil || info.Mode().Perm() != 0o700 {
 		t.Errorf("data folder mode: %v %v", info.Mode().Perm(), err)
+	}
+}
+
+// lockedBuffer is one buffer for a process's stdout and stderr together,
+// as a terminal shows them.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The demo's devices and accounts reach the terminal whole: the adapters
+// log as the devices appear, and once a log line stood in the middle of
+// the accounts table.
+func TestDemoTextIsWhole(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "waystation")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--osc-listen", "127.0.0.1:0", "--audio-out", "null",
+		"--data", filepath.Join(t.TempDir(), "data"), "--profiles", "../../firmware-profiles")
+	cmd.Env = append(os.Environ(), "DISPLAY=")
+	var term lockedBuffer
+	cmd.Stdout, cmd.Stderr = &term, &term
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for i := 0; i < 300 && !strings.Contains(term.String(), "Console: http"); i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the log goes on after the text
+	out := term.String()
+	start, end := strings.Index(out, "Waystation demo site"), strings.Index(out, "Console: http")
+	if start < 0 || end < 0 {
+		t.Fatalf("no demo text within 30 s:\n%s", out)
+	}
+	if block := out[start:end]; strings.Contains(block, "level=") {
+		t.Errorf("a log line inside the demo text:\n%s", block)
+	}
+	for _, want := range []string{"demo-counsellor", "demo-technician", "demo-admin", "Sandtray kiosk"} {
+		if !strings.Contains(out[start:end], want) {
+			t.Errorf("the demo text does not name %s", want)
+		}
 	}
 }
