@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/go-pdf/fpdf"
+
+	"waystation/sessions"
 )
 
 // Fonts are the TrueType files the PDF embeds.
@@ -38,47 +41,81 @@ func isCJK(r rune) bool {
 type page struct {
 	*fpdf.Fpdf
 	size float64
+	lang string
+	// replaced is set once a character neither font has was printed as
+	// Replacement; the report then says so at its end.
+	replaced bool
 }
 
-// runs splits s into runs of one font.
-func runs(s string) (out []struct {
-	cjk  bool
-	text string
-}) {
+// run is text set in one font.
+type run struct {
+	font, text string
+}
+
+// runs splits s into runs of one font; a character neither font has
+// becomes Replacement, in the Latin font.
+func (p *page) runs(s string) []run {
+	var out []run
 	var b strings.Builder
-	cur := false
-	for i, r := range s {
-		c := isCJK(r)
-		if i > 0 && c != cur && b.Len() > 0 {
-			out = append(out, struct {
-				cjk  bool
-				text string
-			}{cur, b.String()})
+	cur := ""
+	for _, r := range s {
+		f := fontFor(r)
+		if f == "" {
+			f, r, p.replaced = "latin", []rune(Replacement)[0], true
+		}
+		if f != cur && b.Len() > 0 {
+			out = append(out, run{cur, b.String()})
 			b.Reset()
 		}
-		cur = c
+		cur = f
 		b.WriteRune(r)
 	}
 	if b.Len() > 0 {
-		out = append(out, struct {
-			cjk  bool
-			text string
-		}{cur, b.String()})
+		out = append(out, run{cur, b.String()})
 	}
 	return out
 }
 
 // write flows text from the current position, wrapping at the margin.
 func (p *page) write(text string, lineH float64) {
-	for _, r := range runs(text) {
-		if r.cjk {
-			p.SetFont("cjk", "", p.size)
-		} else {
-			p.SetFont("latin", "", p.size)
-		}
+	for _, r := range p.runs(text) {
+		p.SetFont(r.font, "", p.size)
 		p.Write(lineH, r.text)
 	}
 	p.SetFont("latin", "", p.size)
+}
+
+// width is how wide text is at size.
+func (p *page) width(text string, size float64) float64 {
+	w := 0.0
+	for _, r := range p.runs(text) {
+		p.SetFont(r.font, "", size)
+		w += p.GetStringWidth(r.text)
+	}
+	return w
+}
+
+// textAt draws one line of text at x, y (the baseline) at size, without
+// moving the flow.
+func (p *page) textAt(x, y float64, text string, size float64) {
+	for _, r := range p.runs(text) {
+		p.SetFont(r.font, "", size)
+		p.Text(x, y, r.text)
+		x += p.GetStringWidth(r.text)
+	}
+	p.SetFont("latin", "", p.size)
+}
+
+// fit shortens text with an ellipsis until it is at most w wide at size.
+func (p *page) fit(text string, w, size float64) string {
+	if p.width(text, size) <= w {
+		return text
+	}
+	rs := []rune(text)
+	for len(rs) > 1 && p.width(string(rs)+"…", size) > w {
+		rs = rs[:len(rs)-1]
+	}
+	return string(rs) + "…"
 }
 
 func (p *page) heading(text string) {
@@ -101,99 +138,122 @@ func f1(v *float64) string {
 	return fmt.Sprintf("%.1f", *v)
 }
 
-// PDF writes the report as an A4 PDF.
-func PDF(w io.Writer, d Data) error {
+// PDF writes the report as an A4 PDF in the session's language. Any text
+// a person typed is printed; what its fonts cannot show is replaced
+// visibly. A report that cannot be made is an error saying why, never a
+// crash of the controller.
+func PDF(w io.Writer, d Data) (err error) {
 	if err := CheckFonts(); err != nil {
 		return err
 	}
-	pdf := fpdf.New("P", "mm", "A4", "")
-	pdf.SetTitle("Waystation session report "+d.Session.ID, true)
-	pdf.SetCreator("Waystation", true)
+	fonts := map[string][]byte{}
 	for family, path := range map[string]string{"latin": Fonts.Latin, "cjk": Fonts.CJK} {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("session report font: %w", err)
 		}
+		fonts[family] = b
+	}
+	if err := loadGlyphs(fonts["latin"], fonts["cjk"]); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the report of session %s could not be laid out: %v", d.Session.ID, r)
+		}
+	}()
+	var buf bytes.Buffer
+	if err := layout(&buf, d, fonts); err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// layout lays the report out; it may panic inside the PDF writer, which
+// PDF turns into an error before anything is written.
+func layout(w io.Writer, d Data, fonts map[string][]byte) error {
+	lang := d.Lang()
+	T := func(key string) string { return tr(lang, key) }
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetTitle(T("title")+" "+d.Session.ID, true)
+	pdf.SetCreator("Waystation", true)
+	for family, b := range fonts {
 		pdf.AddUTF8FontFromBytes(family, "", b)
 	}
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("session report fonts: %w", err)
 	}
+	p := &page{Fpdf: pdf, size: 18, lang: lang}
 	pdf.SetMargins(15, 15, 15)
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.SetFooterFunc(func() {
-		pdf.SetY(-12)
-		pdf.SetFont("latin", "", 7.5)
-		pdf.CellFormat(0, 5, fmt.Sprintf("Waystation · session %s · client %s · confidential health data · page %d", d.Session.ID, d.Client.Code, pdf.PageNo()), "", 0, "C", false, 0, "")
+		text := fmt.Sprintf(T("footer"), d.Session.ID, d.Client.Code, pdf.PageNo())
+		pw, _ := pdf.GetPageSize()
+		p.textAt((pw-p.width(text, 7.5))/2, 289, text, 7.5)
 	})
 	pdf.AddPage()
-	p := &page{Fpdf: pdf, size: 18}
-	p.write("Session report", 9)
+	p.write(T("title"), 9)
 	p.Ln(10)
 	p.size = 9.5
 	s := d.Session
 	when := func(t interface{ Format(string) string }) string { return t.Format("2006-01-02 15:04") }
-	p.line(fmt.Sprintf("Client %s · risk %s · %s · counsellor %s", d.Client.Code, d.Client.Risk, s.Room, s.Counsellor))
-	times := "created " + when(s.Created)
+	p.line(fmt.Sprintf("%s %s · %s %s · %s · %s %s", T("client"), d.Client.Code, T("risk"), T("risk."+string(d.Client.Risk)), s.Room, T("counsellor"), s.Counsellor))
+	times := T("created") + " " + when(s.Created)
 	if s.Started != nil {
-		times += " · started " + when(*s.Started)
+		times += " · " + T("started") + " " + when(*s.Started)
 	}
 	if s.Ended != nil {
-		times += " · ended " + when(*s.Ended)
+		times += " · " + T("ended") + " " + when(*s.Ended)
 	}
-	p.line(fmt.Sprintf("Session %s · %s · %s", s.ID, s.State, times))
+	p.line(fmt.Sprintf("%s %s · %s · %s", T("session"), s.ID, T("state."+string(s.State)), times))
 	if s.Purged != nil {
-		p.line("The session's content was purged on " + when(*s.Purged) + " under the retention period.")
+		p.line(fmt.Sprintf(T("purged"), when(*s.Purged)))
 	}
 
-	var plan struct {
-		Steps []map[string]any `json:"steps"`
-	}
+	var plan sessions.Plan
 	json.Unmarshal(s.Plan, &plan)
-	p.heading("Plan")
+	p.heading(T("plan"))
 	if len(plan.Steps) == 0 {
-		p.line("No plan: steered as it went.")
+		p.line(T("noplan"))
 	}
 	for i, st := range plan.Steps {
-		var parts []string
-		for _, k := range []string{"kind", "scene", "program", "content", "bpm"} {
-			if v, ok := st[k]; ok {
-				parts = append(parts, fmt.Sprint(v))
-			}
-		}
-		p.line(fmt.Sprintf("%d. %s", i+1, strings.Join(parts, " · ")))
+		p.line(fmt.Sprintf("%d. %s", i+1, stepLabel(lang, st)))
 	}
 
-	p.heading("Check-in and check-out")
+	p.heading(T("ratings"))
 	if len(s.Ratings) == 0 {
-		p.line("No ratings.")
+		p.line(T("noratings"))
 	}
 	for _, r := range s.Ratings {
 		mood := ""
 		if r.Mood != "" {
-			mood = " · mood " + r.Mood
+			mood = " · " + T("mood") + " " + T("mood."+r.Mood)
 		}
-		p.line(fmt.Sprintf("%s %s: distress %.0f/10%s", r.TS.Format("15:04:05"), strings.TrimSuffix(r.Kind, ".rating"), r.Value, mood))
+		p.line(fmt.Sprintf("%s %s: %s %.0f/10%s", r.TS.Format("15:04:05"), T(strings.TrimSuffix(r.Kind, ".rating")), T("distress"), r.Value, mood))
 	}
 
-	p.heading("Heart rate")
+	p.heading(T("hr"))
 	chart(p, d.HeartRate)
 
 	if d.Assessment != nil {
-		p.heading("Craving assessment")
-		cols := []string{"Level", "Phase", "Craving", "Mean HR", "Δ HR", "SDNN ms", "RMSSD ms"}
+		p.heading(T("assess"))
+		cols := []string{T("level"), T("phase"), T("craving"), T("meanhr"), T("dhr"), T("sdnn"), T("rmssd")}
 		widths := []float64{18, 30, 22, 24, 20, 24, 24}
-		pdf.SetFont("latin", "", 8.5)
-		for i, c := range cols {
-			pdf.CellFormat(widths[i], 6, c, "B", 0, "L", false, 0, "")
-		}
-		pdf.Ln(-1)
-		for _, l := range d.Assessment.Levels {
-			vals := []string{fmt.Sprint(l.Level), l.Phase, f1(l.Craving), f1(l.MeanHR), f1(l.MeanHRChange), f1(l.SDNN), f1(l.RMSSD)}
+		row := func(vals []string, under bool) {
+			x, y := p.GetX(), p.GetY()
 			for i, v := range vals {
-				pdf.CellFormat(widths[i], 5.5, v, "", 0, "L", false, 0, "")
+				p.textAt(x, y+4.2, p.fit(v, widths[i]-1, 8.5), 8.5)
+				x += widths[i]
 			}
-			pdf.Ln(-1)
+			if under {
+				p.Line(p.GetX(), y+6, x, y+6)
+			}
+			p.SetY(y + 6)
+		}
+		row(cols, true)
+		for _, l := range d.Assessment.Levels {
+			row([]string{fmt.Sprint(l.Level), T("phase." + l.Phase), f1(l.Craving), f1(l.MeanHR), f1(l.MeanHRChange), f1(l.SDNN), f1(l.RMSSD)}, false)
 		}
 	}
 
@@ -203,43 +263,50 @@ func PDF(w io.Writer, d Data) error {
 			if p.GetY()+115 > 282 { // the heading stays with the tray
 				p.AddPage()
 			}
-			p.heading(snap.title)
+			p.heading(fmt.Sprintf(T("traystep"), snap.planStep, snap.step.TS.Format("15:04:05")))
 			drawTray(p, d.Sandtray, snap.step)
 		}
 		if p.GetY()+115 > 282 {
 			p.AddPage()
 		}
-		p.heading(fmt.Sprintf("Sandtray: the final tray, after %d actions", n))
+		p.heading(fmt.Sprintf(T("trayfinal"), n))
 		drawTray(p, d.Sandtray, d.Sandtray.Steps[n-1])
 	}
 
-	p.heading("Alerts")
+	p.heading(T("alerts"))
 	if len(d.Alerts) == 0 {
-		p.line("None.")
+		p.line(T("none"))
 	}
 	for _, a := range d.Alerts {
-		handled := "not acknowledged"
-		if a.Acked != nil {
-			handled = fmt.Sprintf("acknowledged by %s after %s", a.AckedBy, a.Acked.Sub(a.Raised).Round(1e9))
+		handled := T("notacked")
+		switch {
+		case a.Resolved != "":
+			handled = T("resolved." + a.Resolved)
+		case a.Acked != nil:
+			handled = fmt.Sprintf(T("acked"), a.AckedBy, a.Acked.Sub(a.Raised).Round(1e9))
 		}
-		p.line(fmt.Sprintf("%s %s (level %d, %s) · %s", a.Raised.Format("15:04:05"), a.Kind, a.Level, a.Device, handled))
+		p.line(fmt.Sprintf("%s %s (%s %d, %s) · %s", a.Raised.Format("15:04:05"), T("alert."+a.Kind), T("level"), a.Level, a.Device, handled))
 	}
 
-	p.heading("Notes")
+	p.heading(T("notes"))
 	if len(s.Notes) == 0 {
-		p.line("None.")
+		p.line(T("none"))
 	}
 	for _, n := range s.Notes {
 		p.line(fmt.Sprintf("%s %s: %s", n.TS.Format("15:04:05"), n.By, n.Text))
 	}
 
-	p.heading("Timeline")
+	p.heading(T("timeline"))
 	for _, ev := range s.Events {
-		data := string(ev.Data)
+		data := []rune(string(ev.Data))
 		if len(data) > 110 {
-			data = data[:110] + "…"
+			data = append(data[:110], '…')
 		}
-		p.line(fmt.Sprintf("%d  %s  %s  %s  %s", ev.Seq, ev.TS.Format("15:04:05"), ev.Kind, strings.TrimPrefix(ev.Source, "device:"), data))
+		p.line(fmt.Sprintf("%d  %s  %s  %s  %s", ev.Seq, ev.TS.Format("15:04:05"), ev.Kind, strings.TrimPrefix(ev.Source, "device:"), string(data)))
+	}
+	if p.replaced {
+		p.Ln(3)
+		p.line(fmt.Sprintf(T("replaced"), Replacement))
 	}
 	return pdf.Output(w)
 }
@@ -247,7 +314,7 @@ func PDF(w io.Writer, d Data) error {
 // chart draws the heart-rate series as a line over a light grid.
 func chart(p *page, pts []Point) {
 	if len(pts) < 2 {
-		p.line("Too few readings for a chart.")
+		p.line(tr(p.lang, "hrfew"))
 		return
 	}
 	x0, y0 := p.GetX(), p.GetY()
@@ -278,7 +345,7 @@ func chart(p *page, pts []Point) {
 	}
 	p.SetLineWidth(0.2)
 	p.SetY(y0 + h + 2)
-	p.line(fmt.Sprintf("Mean heart rate per 10 s, bpm, %s to %s.", t0.Format("15:04:05"), t1.Format("15:04:05")))
+	p.line(fmt.Sprintf(tr(p.lang, "hrcaption"), t0.Format("15:04:05"), t1.Format("15:04:05")))
 }
 
 // drawTray draws a replayed tray: the sand by height (blue where dug to
@@ -307,20 +374,23 @@ func drawTray(p *page, r TrayReplay, st TrayStep) {
 		rad := 2.5 * pl.Scale * math.Sqrt(max(f.Size, 0.2))
 		cx, cy := x0+pl.X*w, y0+pl.Y*h
 		p.Circle(cx, cy, rad, "FD")
-		p.SetFont("latin", "", 6.5)
-		title := f.TitleEN
-		if title == "" {
-			title = pl.Figure
+		name := f.TitleEN
+		if p.lang == "zh" && f.TitleZH != "" {
+			name = f.TitleZH
 		}
-		p.Text(cx-float64(len(title))*0.6, cy+rad+3, title)
+		if name == "" {
+			name = pl.Figure
+		}
+		name = p.fit(name, 30, 6.5)
+		p.textAt(cx-p.width(name, 6.5)/2, cy+rad+3, name, 6.5)
 	}
 	p.SetY(y0 + h + 3)
 	p.size = 9.5
 }
 
 type snapshot struct {
-	title string
-	step  TrayStep
+	planStep int
+	step     TrayStep
 }
 
 // stepSnapshots are the tray at the end of each plan step the client
@@ -345,7 +415,7 @@ func stepSnapshots(d Data) []snapshot {
 		if last == nil || (len(out) > 0 && out[len(out)-1].step.Seq == last.Seq) {
 			continue
 		}
-		out = append(out, snapshot{title: fmt.Sprintf("Sandtray at the end of plan step %d (%s)", planStep, last.TS.Format("15:04:05")), step: *last})
+		out = append(out, snapshot{planStep: planStep, step: *last})
 	}
 	return out
 }

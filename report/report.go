@@ -41,6 +41,8 @@ type Alert struct {
 	Raised  time.Time  `json:"raised"`
 	Acked   *time.Time `json:"acked,omitempty"`
 	AckedBy string     `json:"acked_by,omitempty"`
+	// Resolved says why the alert closed by itself (sessions.Resolved*).
+	Resolved string `json:"resolved,omitempty"`
 }
 
 // Point is the mean heart rate over 10 seconds.
@@ -57,7 +59,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 		return d, err
 	}
 	d.Made = time.Now().UTC()
-	rows, err := db.R.QueryContext(ctx, `SELECT a.kind, a.level, COALESCE(a.device_id, ''), a.raised, a.acked, COALESCE(u.name, '')
+	rows, err := db.R.QueryContext(ctx, `SELECT a.kind, a.level, COALESCE(a.device_id, ''), a.raised, a.acked, COALESCE(u.name, ''), a.resolved
 		FROM alerts a LEFT JOIN users u ON u.id = a.acked_by WHERE a.session_id = ? ORDER BY a.raised`, id)
 	if err != nil {
 		return d, fmt.Errorf("report: %w", err)
@@ -67,7 +69,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 		var a Alert
 		var raised string
 		var acked sql.NullString
-		if err := rows.Scan(&a.Kind, &a.Level, &a.Device, &raised, &acked, &a.AckedBy); err != nil {
+		if err := rows.Scan(&a.Kind, &a.Level, &a.Device, &raised, &acked, &a.AckedBy, &a.Resolved); err != nil {
 			rows.Close()
 			return d, err
 		}

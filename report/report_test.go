@@ -43,11 +43,12 @@ func TestSessionReportPDF(t *testing.T) {
 	}
 	exec1(`INSERT INTO clients (code, risk, created, created_by) VALUES ('C-2001', 'high', ?, ?)`, ft(-time.Hour), u.ID)
 	exec1(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created, started, ended) VALUES ('s-r1', ?, 'C-2001', ?, ?, 'ended', ?, ?, ?)`,
-		room.ID, u.ID, `{"steps":[{"kind":"checkin"},{"kind":"vr","program":"cue-assessment"},{"kind":"checkout"}]}`, ft(-time.Minute), ft(0), ft(20*time.Minute))
+		room.ID, u.ID, `{"lang":"en","steps":[{"kind":"checkin"},{"kind":"vr","program":"cue-assessment"},{"kind":"checkout"}]}`, ft(-time.Minute), ft(0), ft(20*time.Minute))
 	events := []struct{ kind, source, data string }{
 		{"session.started", "user:" + u.ID, `{"to":"running"}`},
 		{"checkin.rating", "device:d-k", `{"value":7,"mood":"anxious"}`},
 		{"note.added", "user:" + u.ID, `{"text":"来访者说今天睡得不好 (slept badly)","by":"ana"}`},
+		{"note.added", "user:" + u.ID, `{"text":"smiled 😌 at the end; 👍🏽 ok","by":"ana"}`},
 		{"checkout.rating", "device:d-k", `{"value":4,"mood":"calmer"}`},
 	}
 	events = append(events, []struct{ kind, source, data string }{
@@ -69,7 +70,7 @@ func TestSessionReportPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.HeartRate) != 60 || len(d.Alerts) != 1 || d.Assessment == nil || len(d.Session.Notes) != 1 || len(d.Session.Ratings) != 2 {
+	if len(d.HeartRate) != 60 || len(d.Alerts) != 1 || d.Assessment == nil || len(d.Session.Notes) != 2 || len(d.Session.Ratings) != 2 {
 		t.Fatalf("report data: %d points, %d alerts, assessment %v, %d notes, %d ratings", len(d.HeartRate), len(d.Alerts), d.Assessment, len(d.Session.Notes), len(d.Session.Ratings))
 	}
 	var buf bytes.Buffer
@@ -85,16 +86,42 @@ func TestSessionReportPDF(t *testing.T) {
 	}
 	text := string(out)
 	for _, want := range []string{"Session report", "C-2001", "来访者说今天睡得不好", "slept badly", "distress 7/10", "distress 4/10",
-		"help.requested", "acknowledged by ana after 1m0s", "Craving assessment", "85.7", "11.2", "cue-assessment", "Mean heart rate per 10 s",
+		"Client asked for help", "acknowledged by ana after 1m0s", "Craving assessment", "85.7", "11.2", "VR program · Cue-reactivity assessment", "Mean heart rate per 10 s",
+		"smiled � at the end; �� ok", "Characters the report's fonts cannot show (emoji, say) are printed as �",
 		"Sandtray at the end of plan step 1", "Sandtray: the final tray, after 2 actions", "Lion"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}
 	}
+	// In the session's language: a plan in Chinese gives a report in
+	// Chinese, with the catalogue's titles, not ids.
+	d.Session.Plan = []byte(`{"lang":"zh","steps":[{"kind":"checkin"},{"kind":"vr","program":"cue-assessment"},{"kind":"relaxation","scene":"sea","bpm":6}]}`)
+	var zh bytes.Buffer
+	if err := PDF(&zh, d); err != nil {
+		t.Fatal(err)
+	}
+	zhPDF := filepath.Join(dir, "report-zh.pdf")
+	os.WriteFile(zhPDF, zh.Bytes(), 0o600)
+	out, err = exec.Command("pdftotext", "-layout", zhPDF, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	for _, want := range []string{"会谈报告", "VR 程序 · 线索反应评估", "放松 · 大海 · 6/min", "来访者请求帮助", "由 ana 在 1m0s 后确认", "渴求评估",
+		"困扰程度 7/10 · 心情 紧张", "狮子", "报告字体无法显示的字符"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the Chinese PDF's text lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "cue-assessment ") || strings.Contains(string(out), "Session report") {
+		t.Errorf("the Chinese PDF shows ids or English headings:\n%s", out)
+	}
 	shots, _ := filepath.Abs("../test-output/reports")
 	os.MkdirAll(shots, 0o755)
 	os.WriteFile(filepath.Join(shots, "session-report.pdf"), buf.Bytes(), 0o600)
 	if out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, filepath.Join(shots, "session-report")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", zhPDF, filepath.Join(shots, "session-report-zh")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v %s", err, out)
 	}
 	if fi, err := os.Stat(filepath.Join(shots, "session-report.png")); err != nil || fi.Size() < 5000 {

@@ -185,6 +185,11 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.equal(await page.textContent("#assessment tr[data-level='1'] td.dhr"), "+11.2");
     assert.equal(await page.textContent("#assessment tr[data-level='2'] td.craving"), "skipped", "level 2 was passed without its rating");
     await shot(page, "06-assessment");
+    // A note with an emoji: the report prints what its fonts can show and
+    // marks the rest (it once failed the download with no message).
+    await page.fill("#note", "client smiled 😌 at the end");
+    await page.click("#addnote");
+    await page.waitForSelector("#timeline li[data-kind='note.added']");
     await page.click("#act-end");
     await page.waitForSelector("#state.ended");
     // The session's report, downloaded as a PDF; poppler's pdftoppm turns
@@ -197,6 +202,7 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     const text = execFileSync("pdftotext", [pdfPath, "-"]).toString();
     assert.match(text, /Craving assessment/);
     assert.match(text, /client removed the headset for a moment|level\.override/);
+    assert.match(text, /client smiled \uFFFD at the end/);
     await page.click("#clientcode");
     await page.waitForSelector("#compare");
     assert.equal(await page.$$eval("section[data-session] tr[data-phase='cue']", (rows) => rows.length), 3);

@@ -45,6 +45,34 @@
     return data;
   }
 
+  // downloadReport fetches a session's PDF and saves it; a report that
+  // cannot be made says why instead of a download that silently fails.
+  async function downloadReport(button, s) {
+    button.disabled = true;
+    try {
+      const resp = await fetch("/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf");
+      if (!resp.ok) {
+        let msg = resp.statusText;
+        try { const d = await resp.json(); msg = (d.error && d.error.message) || msg; } catch (e) { /* not JSON */ }
+        const err = new Error(msg);
+        err.status = resp.status;
+        throw err;
+      }
+      const url = URL.createObjectURL(await resp.blob());
+      const name = (/filename="([^"]+)"/.exec(resp.headers.get("Content-Disposition") || "") || [])[1] || "report.pdf";
+      const a = h("a", { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      if (e.status === 401) return showLogin();
+      toast(t("report.failed") + ": " + e.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   function toast(msg, bad) {
     const el = h("div", { class: "toast" + (bad ? " bad" : ""), role: "status", text: msg });
     document.body.append(el);
@@ -753,7 +781,7 @@
         h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
         h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a,
           disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a))),
-          h("a", { href: "/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf", id: "report-pdf", class: "button ghost", download: "" }, t("report.pdf"))));
+          h("button", { type: "button", id: "report-pdf", class: "ghost", onclick: (e) => downloadReport(e.currentTarget, s) }, t("report.pdf"))));
       if (s.state === "planned" && (s.consent_missing || []).length) header.append(consentBox(s));
     }
     // A planned session whose client has not consented to all it records:
