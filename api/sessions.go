@@ -247,12 +247,19 @@ func (a *API) step(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Action string `json:"action"`
 		Index  int    `json:"index"`
+		// From is the step (0-based) the caller saw as current; absent,
+		// the move is from whichever step is current.
+		From *int `json:"from"`
 	}
 	if err := httpjson.Decode(w, r, &req); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	s, err := a.Sessions.Step(r.Context(), user(r), r.PathValue("id"), req.Action, req.Index)
+	from := sessions.AnyStep
+	if req.From != nil {
+		from = *req.From
+	}
+	s, err := a.Sessions.Step(r.Context(), user(r), r.PathValue("id"), req.Action, req.Index, from)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 
 	"waystation"
 	"waystation/httpjson"
+	"waystation/idempotency"
 )
 
 // Limiter counts failed logins in a sliding window per key (a user name, a
@@ -87,12 +88,16 @@ type HTTP struct {
 	// (r.Pattern names the route), and of every login, failed login and
 	// logout. It runs on the request's goroutine after the answer.
 	Audit func(r *http.Request, u User, status int)
+	// Writes keeps the answers to writes sent with an Idempotency-Key, so
+	// that a double tap or a retry happens once; nil runs every write.
+	Writes *idempotency.Cache
 }
 
 // NewHTTP returns the handlers with the default limits: 5 failures per name
-// and 20 per address in 5 minutes.
+// and 20 per address in 5 minutes; keyed writes answered once a day.
 func NewHTTP(s *Store, logger *slog.Logger) *HTTP {
-	return &HTTP{Store: s, ByName: NewLimiter(5, 5*time.Minute), ByAddr: NewLimiter(20, 5*time.Minute), Logger: logger}
+	return &HTTP{Store: s, ByName: NewLimiter(5, 5*time.Minute), ByAddr: NewLimiter(20, 5*time.Minute), Logger: logger,
+		Writes: idempotency.New(24*time.Hour, 10000)}
 }
 
 type loginRequest struct {
@@ -192,7 +197,12 @@ func (h *HTTP) Require(next http.HandlerFunc, roles ...Role) http.HandlerFunc {
 			return
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next(rec, r.WithContext(WithUser(r.Context(), u)))
+		r = r.WithContext(WithUser(r.Context(), u))
+		if h.Writes != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			h.Writes.Serve(u.ID, rec, r, next)
+		} else {
+			next(rec, r)
+		}
 		h.audit(r, u, rec.status)
 	}
 }

@@ -251,6 +251,15 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		if lang != "" && lang != "zh" && lang != "en" {
 			return fmt.Errorf("lang %q is not zh or en", lang)
 		}
+		if cmd.Session != "" && cmd.Session == m.st.Session && m.st.Screen != Attract {
+			// The controller tells a station its session again when it
+			// reconnects: the client's screen and tray stay as they are.
+			if lang != "" {
+				m.st.Lang = lang
+			}
+			m.record("session.rejoined", map[string]any{"screen": string(m.st.Screen)})
+			break
+		}
 		if m.st.Session != cmd.Session || m.trayUsed || m.st.Screen != Attract {
 			m.reset()
 		}

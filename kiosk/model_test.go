@@ -142,6 +142,16 @@ func TestAClientFromStartToClear(t *testing.T) {
 	for _, a := range actions {
 		f.m.Tray(a)
 	}
+	// The connection drops and comes back: the controller tells the kiosk
+	// its session again; the client's tray and screen stay.
+	before := f.m.State()
+	if err := f.cmd("s-1", "session.start", `{"lang":"zh"}`); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.m.State(); st.Screen != Sandtray || len(st.Tray.Placed) != len(before.Tray.Placed) || st.Generation != before.Generation {
+		t.Errorf("a rejoin changed the kiosk: screen %s, %d figures, generation %d (was %s, %d, %d)",
+			st.Screen, len(st.Tray.Placed), st.Generation, before.Screen, len(before.Tray.Placed), before.Generation)
+	}
 	f.m.SetOnline(false)
 	f.m.Help()
 	if st := f.m.State(); st.HelpAt.IsZero() || !st.HelpOffline {
@@ -176,7 +186,7 @@ func TestAClientFromStartToClear(t *testing.T) {
 	f.m.CheckIn(2, "calm")
 	f.now = f.now.Add(9 * time.Second)
 	f.m.Tick()
-	want2 := "checkin.shown checkin.rating scene.started rating.shown rating.answer scene.ended sandtray.opened sandtray.place sandtray.move sandtray.dig sandtray.rotate sandtray.undo help.requested checkout.shown sandtray.snapshot checkout.rating session.closed_on_device"
+	want2 := "checkin.shown checkin.rating scene.started rating.shown rating.answer scene.ended sandtray.opened sandtray.place sandtray.move sandtray.dig sandtray.rotate sandtray.undo session.rejoined help.requested checkout.shown sandtray.snapshot checkout.rating session.closed_on_device"
 	if f.kinds() != want2 {
 		t.Errorf("events:\n%s\nwant\n%s", f.kinds(), want2)
 	}

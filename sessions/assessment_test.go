@@ -112,7 +112,7 @@ func TestCueAssessment(t *testing.T) {
 	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err == nil || !strings.Contains(err.Error(), "not a VR step") {
 		t.Errorf("level in the check-in step: %v", err)
 	}
-	e.engine.Step(ctx, e.alice, s.ID, "next", 0)
+	e.engine.Step(ctx, e.alice, s.ID, "next", 0, AnyStep)
 
 	// Baseline.
 	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next"}); err != nil {
@@ -164,7 +164,7 @@ func TestCueAssessment(t *testing.T) {
 	headset.expect("stored")
 
 	// Recovery on the kiosk's relaxation step, then the end.
-	e.engine.Step(ctx, e.alice, s.ID, "next", 0)
+	e.engine.Step(ctx, e.alice, s.ID, "next", 0, AnyStep)
 	e.rr(headset, s.ID, hs.ID, 13, 900, 950)
 	live, err := e.engine.Assessment(ctx, s.ID, "")
 	if err != nil || live.Final || len(live.Levels) != 4 {

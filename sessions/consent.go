@@ -61,8 +61,8 @@ func (e *Engine) SetMinor(ctx context.Context, code string, minor bool) error {
 	return nil
 }
 
-// AddConsent records a consent to scopes, given by the client or a
-// guardian (named); a minor's consent must be a guardian's.
+// AddConsent records a consent to scopes, given by the client or by a
+// guardian, who is then named; a minor's consent must be a guardian's.
 func (e *Engine) AddConsent(ctx context.Context, by auth.User, code string, scopes []string, givenBy, guardian string) (Consent, error) {
 	var minor bool
 	err := e.db.R.QueryRowContext(ctx, `SELECT minor FROM clients WHERE code = ?`, code).Scan(&minor)
@@ -90,7 +90,7 @@ func (e *Engine) AddConsent(ctx context.Context, by auth.User, code string, scop
 			return Consent{}, waystation.Errorf(waystation.EINVALID, "client %s is under 14: consent must be given by a guardian (\"by\":\"guardian\")", code)
 		}
 	case ByGuardian:
-		if strings.TrimSpace(guardian) == "" && minor {
+		if strings.TrimSpace(guardian) == "" {
 			return Consent{}, waystation.Errorf(waystation.EINVALID, "name the guardian who consents for client %s", code)
 		}
 	default:

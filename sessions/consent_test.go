@@ -41,6 +41,10 @@ func TestConsentGate(t *testing.T) {
 	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err == nil || !strings.Contains(err.Error(), "for what this session records: vr, biofeedback") {
 		t.Fatalf("start with part of the consent: %v", err)
 	}
+	// A guardian's consent names the guardian, for an adult client too.
+	if _, err := e.engine.AddConsent(ctx, e.alice, "C-1", []string{"vr"}, ByGuardian, ""); err == nil || !strings.Contains(err.Error(), "name the guardian") {
+		t.Errorf("a guardian's consent without the guardian's name: %v", err)
+	}
 	e.engine.AddConsent(ctx, e.alice, "C-1", []string{"vr", "biofeedback", "vr"}, ByClient, "")
 	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
 		t.Fatalf("start with consent: %v", err)

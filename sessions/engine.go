@@ -538,6 +538,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	case err != nil:
 	case action == "start":
 		e.tellStations(ctx, by, s, "session.start", mustJSON(map[string]any{"lang": s.Plan.Lang}))
+		e.startStep(ctx, by, s)
 	case !s.State.Active():
 		e.tellStations(ctx, by, s, "session.end", nil)
 	}
@@ -738,14 +739,25 @@ func (e *Engine) Note(ctx context.Context, by auth.User, id, text string) (wayst
 	return res[0].Event, nil
 }
 
-// Step moves through the plan: next, skip, repeat, or goto an index.
-func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, index int) (Session, error) {
+// AnyStep is the from of a Step that does not say which step it moves
+// from.
+const AnyStep = -1
+
+// Step moves through the plan: next, skip, repeat, or goto an index, from
+// the step the caller saw (AnyStep: whichever is current). Two tablets
+// pressing Next at once move the plan once: the second is told the plan
+// has moved on. The step the plan arrives at starts what it names on the
+// stations that can play it (see startStep), each a logged command.
+func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, index, from int) (Session, error) {
 	s, err := e.Get(ctx, id)
 	if err != nil {
 		return s, err
 	}
 	if s.State != Running && s.State != Paused {
 		return s, waystation.Errorf(waystation.ECONFLICT, "session %s is %s; steps change in a running or paused session", id, s.State)
+	}
+	if from != AnyStep && from != s.Step {
+		return s, waystation.Errorf(waystation.ECONFLICT, "the plan is already at step %d (it was moved meanwhile, perhaps from another tablet)", s.Step+1)
 	}
 	n := len(s.Plan.Steps)
 	to := s.Step
@@ -761,7 +773,7 @@ func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, inde
 	if to < 0 || to >= n {
 		return s, waystation.Errorf(waystation.EINVALID, "step %d is outside the plan (it has %d steps)", to+1, n)
 	}
-	from := s.Step
+	from = s.Step
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`UPDATE sessions SET step = ? WHERE id = ? AND step = ?`, to, id, from)
 		if err != nil {
@@ -776,7 +788,11 @@ func (e *Engine) Step(ctx context.Context, by auth.User, id, action string, inde
 	if err != nil {
 		return s, err
 	}
-	return e.reload(ctx, id)
+	s, err = e.reload(ctx, id)
+	if err == nil && s.State == Running {
+		e.startStep(ctx, by, s)
+	}
+	return s, err
 }
 
 // Events returns a page of a session's events after seq.

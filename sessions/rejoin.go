@@ -112,3 +112,63 @@ func (e *Engine) lastScreen(ctx context.Context, session, device string) ([]sent
 	}
 	return out, nil
 }
+
+// stepCommands are the commands that start a plan step on the stations
+// that can play it: a relaxation step's scene and breathing pace, a music
+// step's content, the sandtray, a VR program at its first level. A VR step
+// that asks a rating at each level is started level by level from the
+// assessment card instead; check-in and check-out are the kiosk's own
+// (session.start and session.end).
+func stepCommands(st Step) []sentCommand {
+	var out []sentCommand
+	switch st.Kind {
+	case StepRelaxation:
+		if st.Scene != "" {
+			args := map[string]any{"scene": st.Scene}
+			if st.DurationS > 0 {
+				args["duration_s"] = st.DurationS
+			}
+			out = append(out, sentCommand{Name: "scene.start", Args: mustJSON(args)})
+		}
+		if st.BPM > 0 {
+			out = append(out, sentCommand{Name: "breathing.set", Args: mustJSON(map[string]any{"bpm": st.BPM})})
+		}
+	case StepMusic:
+		if st.Content != "" {
+			out = append(out, sentCommand{Name: "audio.play", Args: mustJSON(map[string]any{"content": st.Content})})
+		}
+	case StepSandtray:
+		out = append(out, sentCommand{Name: "sandtray.open", Args: mustJSON(map[string]any{})})
+	case StepVR:
+		if st.Program != "" && !st.Rating {
+			level := 0
+			if len(st.Levels) > 0 {
+				level = st.Levels[0]
+			}
+			out = append(out, sentCommand{Name: "program.launch", Args: mustJSON(map[string]any{"program": st.Program, "intensity": level})})
+		}
+	}
+	return out
+}
+
+// startStep sends the current step's commands to every station whose
+// profile takes them, each logged like a counsellor's command; a station
+// that cannot take one now (offline) is logged as failed and the others go
+// on.
+func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
+	if s.Step < 0 || s.Step >= len(s.Plan.Steps) {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	for _, c := range stepCommands(s.Plan.Steps[s.Step]) {
+		for _, dev := range s.Stations {
+			checked, err := e.sender.Check(dev, c.Name, c.Args)
+			if err != nil {
+				continue // not a station that plays this
+			}
+			if _, err := e.dispatch(ctx, by, s.ID, dev, c.Name, checked, nil, nil); err != nil {
+				e.logger.Warn("start plan step", "session", s.ID, "step", s.Step+1, "device", dev, "command", c.Name, "err", err)
+			}
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"waystation"
 )
 
 // ackCommand takes the next frame, checks it is the command name, and
@@ -142,5 +144,67 @@ func TestEndingASessionResolvesItsAlerts(t *testing.T) {
 	}
 	if _, err := e.engine.AckAlert(ctx, e.alice, open[0].ID); err == nil {
 		t.Error("a resolved alert was acknowledged again")
+	}
+}
+
+// TestStepStartsWhatItNames: moving to a plan step starts what it names on
+// the stations that can play it, once; a second tablet's Next from the
+// same step is refused, and there is no step after the last.
+func TestStepStartsWhatItNames(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.AddClient(ctx, e.alice, "C-8", Low)
+	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
+	kiosk := e.connect(token, "0.5.0")
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-8", Stations: []string{k.ID},
+		Plan: json.RawMessage(`{"steps":[{"kind":"checkin"},{"kind":"relaxation","scene":"sea","bpm":6},{"kind":"sandtray"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	kiosk.ackCommand("session.start")
+
+	step := func(from int, want ...string) {
+		t.Helper()
+		done := make(chan []map[string]any)
+		go func() {
+			var got []map[string]any
+			for _, name := range want {
+				got = append(got, kiosk.ackCommand(name))
+			}
+			done <- got
+		}()
+		if _, err := e.engine.Step(ctx, e.alice, s.ID, "next", 0, from); err != nil {
+			t.Fatalf("next from %d: %v", from, err)
+		}
+		got := <-done
+		if from == 0 && (got[0]["scene"] != "sea" || got[1]["bpm"] != 6.0) {
+			t.Errorf("relaxation step sent %v", got)
+		}
+	}
+	step(0, "scene.start", "breathing.set")
+	// The other tablet pressed Next on step 1 too: refused, nothing sent.
+	if _, err := e.engine.Step(ctx, e.alice, s.ID, "next", 0, 0); waystation.ErrorCode(err) != waystation.ECONFLICT || !strings.Contains(err.Error(), "already at step 2") {
+		t.Errorf("a second Next from step 1: %v", err)
+	}
+	step(1, "sandtray.open")
+	if _, err := e.engine.Step(ctx, e.alice, s.ID, "next", 0, 2); err == nil || !strings.Contains(err.Error(), "outside the plan") {
+		t.Errorf("next on the last step: %v", err)
+	}
+	got, _ := e.engine.Get(ctx, s.ID)
+	if got.Step != 2 {
+		t.Errorf("at step %d, want 2", got.Step)
+	}
+	var sent []string
+	evs, _ := e.log.Read(ctx, s.ID, 0, 0)
+	for _, ev := range evs {
+		if ev.Kind == "command.sent" {
+			var c sentCommand
+			json.Unmarshal(ev.Data, &c)
+			sent = append(sent, c.Name)
+		}
+	}
+	if strings.Join(sent, " ") != "session.start scene.start breathing.set sandtray.open" {
+		t.Errorf("commands sent: %v", sent)
 	}
 }

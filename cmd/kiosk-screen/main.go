@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/hajimehoshi/ebiten/v2"
 
@@ -102,6 +104,9 @@ func run(args []string) int {
 	ebiten.SetWindowTitle("Waystation")
 	ebiten.SetWindowClosingHandled(true) // a client cannot close it
 	ebiten.SetTPS(60)
+	// The game draws only when the picture changes or animates (see
+	// kiosk/screens/frames.go); the frame it did not draw stays on screen.
+	ebiten.SetScreenClearedEveryFrame(false)
 	if c.WindowW > 0 {
 		ebiten.SetWindowSize(c.WindowW, c.WindowH)
 		ebiten.SetWindowPosition(0, 0)
@@ -116,6 +121,10 @@ func run(args []string) int {
 		ebiten.SetFullscreen(true)
 		ebiten.SetCursorMode(ebiten.CursorModeHidden)
 	}
+	// Reading the font collection and drawing the figures' atlas take a few
+	// hundred MB at start that are garbage once the first frames are up;
+	// give them back rather than keep them for the kiosk's whole day.
+	time.AfterFunc(5*time.Second, debug.FreeOSMemory)
 	err = ebiten.RunGame(game)
 	cancel()
 	<-done

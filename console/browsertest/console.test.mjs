@@ -54,8 +54,11 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.selectOption("#plan", "relax");
     assert.ok(await page.isChecked(`#st-${KIOSK_ID}`), "the kiosk in the room is chosen by default");
     await shot(page, "02-new-session");
-    await page.click("#create");
+    // A double tap makes one session.
+    await page.dblclick("#create");
     await page.waitForSelector("#act-start");
+    const planned = await page.evaluate(() => fetch("/v1/sessions?limit=200").then((r) => r.json()));
+    assert.equal(planned.sessions.filter((s) => s.client === "C-2001").length, 1, "one session from a double tap on Create");
     const sessionURL = page.url();
     assert.match(sessionURL, /#\/session\/s-[a-z0-9]+$/);
     // The client has not consented yet: the start waits for it.
@@ -130,12 +133,35 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.equal(await page.$$eval("#timeline img", (imgs) => imgs.length), 0);
     assert.match(await page.textContent("#timeline li[data-kind='note.added']"), /<img src=x onerror=alert\(1\)> calmer now/);
 
+    // A half-typed note survives a reload (or a login ended elsewhere)
+    // until it is saved; a note past 4,000 characters is not cut but refused.
+    await page.fill("#note", "half a thought about the sea");
+    await page.fill("#note", "x".repeat(4050));
+    await page.waitForSelector("#note-count.err");
+    assert.ok(await page.isDisabled("#addnote"), "a note past 4,000 characters cannot be added");
+    await page.fill("#note", "half a thought about the sea");
     // A reload shows the same timeline.
     const before = await timeline(page);
     assert.ok(before.length >= 8, `timeline has ${before.length} entries`);
     await page.reload();
     await page.waitForSelector(`#timeline li[data-seq="${before[0].split(":")[0]}"]`);
     assert.deepEqual(await timeline(page), before);
+    assert.equal(await page.inputValue("#note"), "half a thought about the sea", "the draft is back after the reload");
+    await page.click("#addnote");
+    await page.waitForFunction(() => document.querySelectorAll("#timeline li[data-kind='note.added']").length === 2);
+    await page.waitForFunction(() => document.querySelector("#note").value === "" && !localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith("waystation.draft.")) || "x"));
+
+    // The plan drives the devices: Next step to "Relaxation, Sea, 6/min"
+    // sends the scene and the pace to the kiosk; on the last step there is
+    // no Next.
+    await page.click("#plancard button[data-step='next']");
+    await sent('"scene":"sea"');
+    await sent('"bpm":6');
+    await page.click("#plancard button[data-step='next']:enabled");
+    await page.waitForSelector("#plancard li.current:nth-child(3)");
+    await page.click("#plancard button[data-step='next']:enabled");
+    await page.waitForSelector("#plancard li.current:nth-child(4)");
+    assert.ok(await page.isDisabled("#plancard button[data-step='next']"), "no Next on the last step");
 
     // The headset in the room streams heart rate: the chart has readings.
     await page.waitForSelector("#hrnone", { state: "hidden" });

@@ -27,12 +27,31 @@
   const $ = (sel) => document.querySelector(sel);
   const main = () => $("#main");
 
+  // A write carries an Idempotency-Key; the same write again within 3 s (a
+  // double tap, a tap repeated because the answer was slow) reuses it, so
+  // the controller does it once and answers both alike. Making a device
+  // show itself is meant to be repeated, so it always gets a new key.
+  const recentWrites = new Map();
+  function writeKey(method, path, body) {
+    const id = method + " " + path + " " + (body || "");
+    const now = Date.now();
+    for (const [k, v] of recentWrites) if (now - v.at > 3000) recentWrites.delete(k);
+    let w = path.endsWith("/identify") ? null : recentWrites.get(id);
+    if (!w) {
+      const b = new Uint8Array(12);
+      crypto.getRandomValues(b); // randomUUID needs a secure context; a tablet on the LAN is not one
+      w = { key: Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(""), at: now };
+      recentWrites.set(id, w);
+    }
+    return w.key;
+  }
   async function api(method, path, body) {
     const opts = { method, headers: {} };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
+    if (method !== "GET" && path !== "/v1/login" && path !== "/v1/logout") opts.headers["Idempotency-Key"] = writeKey(method, path, opts.body);
     const resp = await fetch(path, opts);
     let data = null;
     try { data = await resp.json(); } catch (e) { data = null; }
@@ -533,6 +552,9 @@
       ev.preventDefault();
       err.textContent = "";
       const chosen = [...stations.querySelectorAll("input:checked")].map((b) => b.value);
+      const button = form.querySelector("#create");
+      if (button.disabled) return;
+      button.disabled = true; // one session per tap, whatever the network does
       try {
         try {
           await api("POST", "/v1/clients", { code: code.value, risk: risk.value });
@@ -542,7 +564,7 @@
         const chosenPlan = (state.plans.find((tp) => tp.id === plan.value) || {}).plan || { steps: [] };
         const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: { ...chosenPlan, lang: clientLang.value } });
         location.hash = "#/session/" + s.id;
-      } catch (e) { err.textContent = e.message; }
+      } catch (e) { err.textContent = e.message; } finally { button.disabled = false; }
     } },
       h("h1", { text: t("new.title") }),
       h("label", { for: "client", text: t("new.client") }), code, h("p", { class: "muted small", text: t("new.client_help") }),
@@ -754,12 +776,36 @@
     const alerts = h("section", { class: "card", id: "alerts" });
     const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
     const trayCard = h("section", { class: "card wide", id: "traycard", hidden: true });
-    const noteText = h("textarea", { id: "note", rows: 3, maxlength: 4000, placeholder: t("notes.placeholder") });
-    const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText,
-      h("button", { type: "button", id: "addnote", onclick: async () => {
-        if (!noteText.value.trim()) return;
-        try { await api("POST", "/v1/sessions/" + id + "/notes", { text: noteText.value }); noteText.value = ""; } catch (e) { fail(e); }
-      } }, t("notes.add")));
+    // A half-typed note is kept on this tablet (per user and session) until
+    // it is saved, so a login that ends elsewhere or a restart loses nothing.
+    const draftKey = "waystation.draft." + state.user.id + "." + id;
+    const noteText = h("textarea", { id: "note", rows: 3, placeholder: t("notes.placeholder") });
+    noteText.value = localStorage.getItem(draftKey) || "";
+    const noteCount = h("span", { id: "note-count", class: "muted small" });
+    const addNote = h("button", { type: "button", id: "addnote", onclick: async () => {
+      if (!noteText.value.trim()) return;
+      addNote.disabled = true;
+      try {
+        await api("POST", "/v1/sessions/" + id + "/notes", { text: noteText.value });
+        noteText.value = "";
+        localStorage.removeItem(draftKey);
+      } catch (e) { fail(e); } finally { countNote(); }
+    } }, t("notes.add"));
+    // Notes hold up to 4,000 characters; past that the counter says so and
+    // the note is not sent, rather than cut mid-word.
+    function countNote() {
+      const n = [...noteText.value].length;
+      noteCount.textContent = n + " / 4000" + (n > 4000 ? " · " + t("notes.too_long") : "");
+      noteCount.classList.toggle("err", n > 4000);
+      addNote.disabled = n > 4000;
+    }
+    noteText.addEventListener("input", () => {
+      if (noteText.value) localStorage.setItem(draftKey, noteText.value);
+      else localStorage.removeItem(draftKey);
+      countNote();
+    });
+    countNote();
+    const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText, h("div", { class: "row" }, addNote, noteCount));
     const timeline = h("ol", { id: "timeline", class: "timeline", reversed: true });
     const log = h("section", { class: "card wide" }, h("h2", { text: t("timeline.title") }), timeline);
 
@@ -811,11 +857,22 @@
       plan.replaceChildren(h("h2", { text: t("step.title") }));
       if (!s.plan.steps.length) { plan.append(h("p", { class: "muted", text: t("step.none") })); return; }
       plan.append(h("ol", { class: "steps" }, s.plan.steps.map((st, i) => h("li", { class: i === s.step ? "current" : "", text: stepLabel(st) }))));
-      const stepAct = (action) => async () => {
-        try { v.session = await api("POST", "/v1/sessions/" + id + "/step", { action }); renderPlan(); } catch (e) { fail(e); }
+      // Each move says which step it moves from: a second tablet's Next on
+      // the same step is refused rather than moving the plan twice.
+      const stepAct = (action) => async (ev) => {
+        ev.currentTarget.disabled = true;
+        try {
+          v.session = await api("POST", "/v1/sessions/" + id + "/step", { action, from: s.step });
+        } catch (e) {
+          fail(e);
+          try { v.session = await api("GET", "/v1/sessions/" + id); } catch (e2) { /* keep what we have */ }
+        }
+        renderPlan();
       };
       if (s.state === "running" || s.state === "paused") {
-        plan.append(h("div", { class: "actions" }, ["next", "skip", "repeat"].map((a) => h("button", { type: "button", onclick: stepAct(a) }, t("step." + a)))));
+        const last = s.step >= s.plan.steps.length - 1;
+        plan.append(h("div", { class: "actions" }, ["next", "skip", "repeat"].map((a) => h("button", { type: "button", "data-step": a,
+          disabled: a !== "repeat" && last, onclick: stepAct(a) }, t("step." + a)))));
       }
     }
     async function cmd(device, name, args) {
@@ -826,7 +883,8 @@
     let steerKey = "";
     function renderSteer() {
       const active = v.session.state === "running" || v.session.state === "paused";
-      const key = lang + "|" + active + "|" + v.session.stations.map((d) => d + ":" + ((state.devices[d] || {}).status || "")).join(",");
+      const paused = v.session.state === "paused";
+      const key = lang + "|" + active + "|" + paused + "|" + v.session.stations.map((d) => d + ":" + ((state.devices[d] || {}).status || "")).join(",");
       if (key === steerKey) return;
       steerKey = key;
       steer.replaceChildren(h("h2", { text: t("stations.title") }));
@@ -835,8 +893,11 @@
         const p = state.profiles[d.profile] || { capabilities: [] };
         const can = (c) => p.capabilities.includes(c);
         const box = h("div", { class: "station", "data-device": devID }, h("h3", {}, d.name, " ", deviceBadge(d)));
+        // While the session is paused only stopping and pausing stay open.
         const disabled = !active || d.status !== "online";
-        const btn = (label, name, args, cls) => h("button", { type: "button", class: cls || "", disabled, "data-cmd": name, onclick: () => cmd(devID, name, typeof args === "function" ? args() : args) }, label);
+        const urgent = (name) => /\.(stop|pause)$/.test(name);
+        const btn = (label, name, args, cls) => h("button", { type: "button", class: cls || "", disabled: disabled || (paused && !urgent(name)), "data-cmd": name,
+          onclick: () => cmd(devID, name, typeof args === "function" ? args() : args) }, label);
         if (can("scene.start")) {
           const sel = h("select", { "aria-label": t("cmd.scene") }, ["sea", "forest", "rain", "night"].map((s) => h("option", { value: s, text: t("scene." + s) })));
           box.append(h("div", { class: "row" }, h("label", { text: t("cmd.scene") }), sel, btn(t("cmd.scene_start"), "scene.start", () => ({ scene: sel.value }))));

@@ -243,7 +243,14 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 		if lang == "en" {
 			name = f.TitleEN
 		}
-		g.font.draw(dst, name, 19, r.X+r.W/2, r.Y+r.H-20, colText, text.AlignCenter)
+		// A long name ("Person in custody") shrinks to fit its tile, down to
+		// 14 px, then takes two lines.
+		size, y := g.font.fit(name, 19, r.W-8), r.Y+r.H-20
+		if size < 14 {
+			size, y = 14, r.Y+r.H-28
+			name = g.font.wrap(name, size, r.W-8)
+		}
+		g.font.draw(dst, name, size, r.X+r.W/2, y, colText, text.AlignCenter)
 	}
 	// the tray
 	var preview *sandtray.Placement
