@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 
 	"waystation"
 	"waystation/audit"
+	"waystation/columns"
 	"waystation/sqlite"
 )
 
@@ -155,7 +155,7 @@ func auditList(env *Env, args []string) error {
 	if *asJSON {
 		return writeJSON(env.Stdout, es)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.New(env.Stdout)
 	fmt.Fprintln(tw, "SEQ\tTIME\tACTOR\tACTION\tTARGET\tOUTCOME\tFROM")
 	for _, e := range es {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.TS.Local().Format("2006-01-02 15:04:05"), e.Actor, e.Action, e.Target, e.Outcome, e.Remote)

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
+	"waystation/columns"
 	"waystation/devices/profile"
 )
 
@@ -63,7 +63,7 @@ func profileList(env *Env, args []string) error {
 		}
 		return writeJSON(env.Stdout, out)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.New(env.Stdout)
 	fmt.Fprintln(tw, "ID\tKIND\tTRANSPORT\tFIRMWARE\tMODEL")
 	for _, p := range set.List() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Kind, p.Transport, p.Firmware, strings.TrimSpace(p.Model))

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"waystation"
+	"waystation/columns"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/sqlite"
@@ -78,7 +78,7 @@ func roomList(env *Env, args []string) error {
 	if *asJSON {
 		return writeJSON(env.Stdout, rooms)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.New(env.Stdout)
 	fmt.Fprintln(tw, "ID\tNAME")
 	for _, r := range rooms {
 		fmt.Fprintf(tw, "%s\t%s\n", r.ID, r.Name)
@@ -179,7 +179,7 @@ func deviceList(env *Env, args []string) error {
 	if *asJSON {
 		return writeJSON(env.Stdout, devices)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.New(env.Stdout)
 	fmt.Fprintln(tw, "ID\tNAME\tROOM\tPROFILE\tSTATUS\tFIRMWARE\tLAST SEEN")
 	for _, d := range devices {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Name, d.Room, d.ProfileID, d.Status, firmwareText(d), seenText(d.LastSeen))
@@ -242,7 +242,7 @@ var (
 			return d, "", err
 		},
 		func(w io.Writer, d waystation.Device, _ string) {
-			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			tw := columns.New(w)
 			fmt.Fprintf(tw, "id\t%s\nname\t%s\nroom\t%s\nprofile\t%s\nstatus\t%s\nfirmware\t%s\nlast seen\t%s\nregistered\t%s\n",
 				d.ID, d.Name, d.Room, d.ProfileID, d.Status, firmwareText(d), seenText(d.LastSeen), d.Created.Local().Format("2006-01-02 15:04"))
 			if d.Address != "" {

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"golang.org/x/term"
 
 	"waystation/auth"
+	"waystation/columns"
 	"waystation/sqlite"
 )
 
@@ -176,7 +176,7 @@ func userList(env *Env, args []string) error {
 	if *asJSON {
 		return writeJSON(env.Stdout, users)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.New(env.Stdout)
 	fmt.Fprintln(tw, "ID\tNAME\tROLE\tSTATUS")
 	for _, u := range users {
 		status := "active"

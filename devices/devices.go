@@ -148,6 +148,61 @@ type Intake struct {
 
 	healthMu sync.Mutex
 	health   map[string]*DeviceHealth
+	// heard is when each device of the transports without their own
+	// last-seen bookkeeping (OSC, serial, local audio) was last heard
+	// from, not yet written; local are the local-audio devices online,
+	// which are "heard" as long as the controller runs. Guarded by healthMu.
+	heard map[string]time.Time
+	local map[string]bool
+}
+
+// SeenEvery is how often RunSeen writes devices' last-seen times.
+const SeenEvery = 5 * time.Second
+
+// Heard records that a device was heard from now (a reading, an event).
+func (in *Intake) Heard(id string) {
+	in.healthMu.Lock()
+	defer in.healthMu.Unlock()
+	if in.heard == nil {
+		in.heard = map[string]time.Time{}
+	}
+	in.heard[id] = time.Now()
+}
+
+// RunSeen writes, every SeenEvery until ctx ends, when the devices the
+// Intake heard from were last heard: "last seen" in the device list moves
+// for OSC, serial and local-audio devices as it does for websocket ones
+// (whose adapter writes its own), instead of staying at when they came
+// online.
+func (in *Intake) RunSeen(ctx context.Context) {
+	t := time.NewTicker(SeenEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			in.flushSeen(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			in.flushSeen(ctx)
+		}
+	}
+}
+
+func (in *Intake) flushSeen(ctx context.Context) {
+	in.healthMu.Lock()
+	times := in.heard
+	in.heard = nil
+	now := time.Now()
+	for id := range in.local {
+		if times == nil {
+			times = map[string]time.Time{}
+		}
+		times[id] = now
+	}
+	in.healthMu.Unlock()
+	if err := in.Registry.Seen(ctx, times); err != nil && ctx.Err() == nil {
+		in.Logger.Error("record last seen", "err", err)
+	}
 }
 
 // DeviceHealth is what the adapters saw of a device since the controller
@@ -218,6 +273,7 @@ func CheckReading(p *profile.Profile, name string, v float64) error {
 // that does not as a telemetry.fault event in the device's own log. It
 // returns the refusals (nil when all passed) and any store error.
 func (in *Intake) Telemetry(d waystation.Device, p *profile.Profile, ts *time.Time, values map[string]float64) (refused []error, err error) {
+	in.Heard(d.ID)
 	stream := in.Router.CurrentStream(d)
 	var readings []eventlog.Reading
 	for name, v := range values {
@@ -265,6 +321,7 @@ func (in *Intake) Fault(d waystation.Device, kind string, data map[string]any, t
 // nothing to deduplicate (dseq 0) and no one to tell when it is stored; a
 // store failure is logged.
 func (in *Intake) Event(d waystation.Device, kind string, data json.RawMessage, ts *time.Time) error {
+	in.Heard(d.ID)
 	rec := eventlog.Record{Stream: in.Router.CurrentStream(d), Source: "device:" + d.ID, Kind: kind, Data: data, DeviceTS: ts}
 	return in.Log.AppendAsync(context.Background(), []eventlog.Record{rec}, func(_ []eventlog.Result, err error) {
 		if err != nil {
@@ -287,6 +344,14 @@ func (in *Intake) Online(d waystation.Device, p *profile.Profile, firmware strin
 	if firmware != "" {
 		d.FirmwareOK, d.FirmwareNote = &ok, note
 	}
+	if p.Transport == profile.TransportLocalAudio {
+		in.healthMu.Lock()
+		if in.local == nil {
+			in.local = map[string]bool{}
+		}
+		in.local[d.ID] = true
+		in.healthMu.Unlock()
+	}
 	in.Logger.Info("device online", "device", d.ID, "transport", p.Transport)
 	if in.OnStatus != nil {
 		in.OnStatus(d, true)
@@ -297,6 +362,10 @@ func (in *Intake) Online(d waystation.Device, p *profile.Profile, firmware strin
 // Offline records that a device went offline, last seen at seen, and tells
 // OnStatus.
 func (in *Intake) Offline(d waystation.Device, seen time.Time, why string) waystation.Device {
+	in.healthMu.Lock()
+	delete(in.local, d.ID)
+	delete(in.heard, d.ID)
+	in.healthMu.Unlock()
 	if err := in.Registry.Offline(context.Background(), d.ID, seen); err != nil {
 		in.Logger.Error("record offline", "device", d.ID, "err", err)
 	}

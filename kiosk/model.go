@@ -351,6 +351,9 @@ func (m *Model) end(session string) error {
 	m.lastActive = m.now()
 	m.ended = true
 	m.st.Screen = CheckOut
+	// The help message is of the session that ended: check-out shows
+	// without it (the counsellor has the alert).
+	m.st.HelpAt, m.st.HelpOffline = time.Time{}, false
 	m.record("checkout.shown", nil)
 	var tray *sandtray.Tray
 	if m.trayUsed && m.Snapshot != nil {

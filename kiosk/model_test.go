@@ -183,6 +183,9 @@ func TestAClientFromStartToClear(t *testing.T) {
 	if s := f.m.State().Screen; s != CheckOut {
 		t.Errorf("after session.end: %s", s)
 	}
+	if st := f.m.State(); !st.HelpAt.IsZero() {
+		t.Errorf("the help message stays over check-out (help at %v)", st.HelpAt)
+	}
 	f.m.CheckIn(2, "calm")
 	f.now = f.now.Add(9 * time.Second)
 	f.m.Tick()

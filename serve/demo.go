@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"waystation"
 	"waystation/auth"
+	"waystation/columns"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 )
@@ -82,7 +82,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 	final := out
 	var buf bytes.Buffer
 	out = &buf
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	tw := columns.New(out)
 	fmt.Fprintf(out, "\nWaystation demo site at http://%s\n\n", addr)
 	fmt.Fprintln(tw, "ROOM\tDEVICE\tID\tPROFILE\tTOKEN")
 	for _, dd := range demoDevices {

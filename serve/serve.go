@@ -155,6 +155,7 @@ func Run(ctx context.Context, cfg Config) error {
 	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
 	var devicesDone sync.WaitGroup
 	devicesDone.Go(func() { wsdev.Run(devCtx) })
+	devicesDone.Go(func() { intake.RunSeen(devCtx) }) // last seen of OSC, serial and local-audio devices
 	// Devices dropped because the controller stops are not "lost".
 	var stopping atomic.Bool
 	defer func() { stopping.Store(true); stopDevices(); devicesDone.Wait() }()

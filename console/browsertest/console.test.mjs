@@ -86,6 +86,12 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await alert.textContent(), /Client asked for help/);
     assert.ok(await page.isVisible("#alertbar"), "the alert banner shows");
     await shot(page, "04-alert");
+    // The banner points to a page that shows every open alert.
+    await page.click("#alertbar-link");
+    await page.waitForSelector("#alerts-page .alert:has-text('Client asked for help')");
+    assert.match(await page.textContent("#alerts-page .alert"), /high/, "a session's alert shows its client's risk tier");
+    await page.goBack();
+    await alert.waitFor();
     await alert.locator("button.ack").click();
     await page.waitForSelector("#timeline li[data-kind='alert.acked']");
     await page.waitForSelector("#alerts .alert", { state: "detached" });
@@ -147,6 +153,11 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector(`#timeline li[data-seq="${before[0].split(":")[0]}"]`);
     assert.deepEqual(await timeline(page), before);
     assert.equal(await page.inputValue("#note"), "half a thought about the sea", "the draft is back after the reload");
+    // The controls show what the stations were last told, not defaults.
+    await page.waitForSelector("#timeline[data-live='1']");
+    await page.waitForFunction(() => document.querySelector(".station select.audio-content") && document.querySelector(".station select.audio-content").value === "binaural");
+    assert.equal(await station.locator("select").first().inputValue(), "forest", "the kiosk's scene after a reload");
+    assert.equal(await speakers.locator("input[data-param='beat_hz']").inputValue(), "4", "the soundscape's beat after a reload");
     await page.click("#addnote");
     await page.waitForFunction(() => document.querySelectorAll("#timeline li[data-kind='note.added']").length === 2);
     await page.waitForFunction(() => document.querySelector("#note").value === "" && !localStorage.getItem(Object.keys(localStorage).find((k) => k.startsWith("waystation.draft.")) || "x"));
@@ -331,12 +342,42 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     // A client's e-file is not the technician's to open: refused, and audited.
     await page.goto(BASE_URL + "#/client/C-2001");
     await page.waitForSelector(".toast.bad:has-text('a technician may not do this')");
+    await page.waitForSelector("#forbidden:has-text('Your role may not open this page.')");
     assert.equal(await page.locator("#riskcard").count(), 0, "nothing of the e-file shows");
+    // Nor is a session's history, or a new session: each says so at once
+    // instead of "Loading…".
+    await page.goto(BASE_URL + "#/history");
+    await page.waitForSelector("#forbidden:has-text('Your role may not open this page.')");
+    await page.goto(BASE_URL + "#/new");
+    await page.waitForSelector("#forbidden:has-text('Your role may not open this page.')");
+    assert.equal(await page.locator("#create").count(), 0, "no new-session form for a technician");
     assert.deepEqual(problems, [], "the technician's page logged no errors");
     assert.equal(refused[404], 1, "the one 404 is the wrong code's");
     assert.ok(refused[403] >= 1, "the e-file was refused");
 
+    // A tablet in portrait, in Chinese: nothing wider than the screen, and
+    // no nav link broken over lines.
+    const fits = async (p, what) => {
+      const r = await p.evaluate(() => ({ width: document.documentElement.scrollWidth,
+        tallest: Math.max(...[...document.querySelectorAll("#nav a")].map((a) => a.getBoundingClientRect().height)) }));
+      assert.ok(r.width <= 800, `${what}: the page is ${r.width} px wide in an 800 px portrait tablet`);
+      assert.ok(r.tallest < 60, `${what}: a nav link is ${r.tallest} px tall (broken over lines)`);
+    };
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await page.click("#lang");
+    await page.goto(BASE_URL + "#/devices");
+    await page.waitForSelector("#devtable tr:has-text('Headset 1')");
+    await fits(page, "devices, zh");
+    await shot(page, "13-devices-portrait-zh");
+
     const counsellor = await login(USERNAME, PASSWORD);
+    await counsellor.page.setViewportSize({ width: 800, height: 1280 });
+    await counsellor.page.click("#lang");
+    await counsellor.page.goto(BASE_URL + "#/history");
+    await counsellor.page.waitForSelector("table.list tr");
+    await fits(counsellor.page, "history, zh");
+    await shot(counsellor.page, "14-history-portrait-zh");
+    await counsellor.page.click("#lang");
     assert.equal(await counsellor.page.locator("a[href='#/devices']").count(), 0, "no devices link for a counsellor");
     await counsellor.page.goto(BASE_URL + "#/devices");
     await counsellor.page.waitForSelector("#forbidden");

@@ -94,12 +94,23 @@
 
   function toast(msg, bad) {
     const el = h("div", { class: "toast" + (bad ? " bad" : ""), role: "status", text: msg });
+    // Toasts stack upwards instead of covering one another.
+    const shown = [...document.querySelectorAll(".toast")];
+    el.style.bottom = 20 + shown.reduce((y, t) => y + t.offsetHeight + 8, 0) + "px";
     document.body.append(el);
     setTimeout(() => el.remove(), bad ? 6000 : 2500);
   }
   const fail = (e) => {
     if (e.status === 401) return showLogin();
     toast(t("error") + ": " + e.message, true);
+  };
+  // cannot replaces a view that could not load ("Loading…") with why: a
+  // role that may not open it is told so in its language.
+  const cannot = (titleKey, e) => {
+    if (e.status === 401) return showLogin();
+    if (e.message) fail(e);
+    main().replaceChildren(h("section", { class: "card narrow", id: "forbidden" }, h("h1", { text: t(titleKey) }),
+      h("p", { class: "err", text: e.status === 403 ? t("forbidden.view") : t("error") + ": " + e.message })));
   };
   const fmtTime = (s) => (s ? new Date(s).toLocaleTimeString() : "");
   const fmtDuration = (secs) => { const m = Math.floor(secs / 60), x = Math.floor(secs % 60); return m + ":" + String(x).padStart(2, "0"); };
@@ -205,16 +216,30 @@
     if (!open.length) return;
     const top = Math.max(...open.map((a) => a.level));
     bar.className = "level" + top;
-    bar.append(h("span", { text: open.length + " " + t("alerts.banner") }));
+    bar.append(h("a", { href: "#/alerts", id: "alertbar-link", text: open.length + " " + t("alerts.banner") }));
     for (const a of open) bar.append(alertItem(a, true));
   }
   function alertItem(a, compact) {
     const who = a.device && state.devices[a.device] ? state.devices[a.device].name : a.device;
     return h("div", { class: "alert level" + a.level, "data-alert": a.id },
       h("strong", { text: t("alertkind." + a.kind) }),
-      h("span", { text: " " + (who || "") + " · " + t("risk." + a.risk) + " · " + t("alerts.level") + " " + a.level + " · " + fmtTime(a.raised) }),
+      // A risk tier only where a client is involved: a help request from a
+      // kiosk outside any session has none.
+      h("span", { text: " " + [who || "", a.session ? t("risk." + a.risk) : t("alerts.no_session"), t("alerts.level") + " " + a.level, fmtTime(a.raised)].join(" · ") }),
       a.session && !compact ? h("a", { href: "#/session/" + a.session, text: " " + a.session }) : null,
       h("button", { class: "ack", type: "button", onclick: () => ackAlert(a.id) }, t("alerts.ack")));
+  }
+  // Every open alert, where the banner points: those of sessions and those
+  // of devices outside any session (a help request from an idle kiosk).
+  function alertsView() {
+    const v = { onAlerts: () => render() };
+    state.view = v;
+    const render = () => {
+      const open = Object.values(state.alerts).sort((a, b) => (a.raised < b.raised ? -1 : 1));
+      main().replaceChildren(h("section", { class: "card", id: "alerts-page" }, h("h1", { text: t("alerts.title") }),
+        open.length ? h("div", {}, open.map((a) => alertItem(a, false))) : h("p", { class: "muted", id: "alerts-none", text: t("alerts.none") })));
+    };
+    render();
   }
   async function ackAlert(id) {
     try {
@@ -235,6 +260,9 @@
   function showLogin() {
     state.user = null;
     live.close();
+    const conn = $("#conn"); // no connection to speak of while logged out
+    conn.textContent = "";
+    conn.className = "conn";
     renderBar();
     const err = h("p", { class: "err", role: "alert" });
     const user = h("input", { id: "username", name: "username", autocomplete: "username", required: true });
@@ -261,10 +289,10 @@
     $("#lang").textContent = t("lang.switch");
     $("#logout").textContent = t("logout");
     $("#logout").hidden = !state.user;
-    $("#who").textContent = state.user ? state.user.name + " (" + state.user.role + ")" : "";
+    $("#who").textContent = state.user ? state.user.name + " (" + t("role." + state.user.role) + ")" : "";
     if (!state.user) return;
     const links = [["#/rooms", "nav.rooms"]];
-    if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/history", "nav.history"]);
+    if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/history", "nav.history"], ["#/alerts", "nav.alerts"]);
     if (state.user.role === "technician" || state.user.role === "admin") links.push(["#/devices", "nav.devices"]);
     if (state.user.role === "admin") links.push(["#/audit", "nav.audit"]);
     for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
@@ -302,8 +330,10 @@
     const hash = location.hash || "#/rooms";
     let m;
     if ((m = hash.match(/^#\/session\/([a-z0-9-]+)$/))) return sessionView(m[1]);
-    if (hash === "#/new") return newSessionView();
+    const counsellor = state.user.role === "counsellor";
+    if (hash === "#/new") return counsellor ? newSessionView() : cannot("nav.new", { status: 403, message: "" });
     if (hash === "#/history") return historyView();
+    if (hash === "#/alerts") return alertsView();
     if (hash === "#/devices") return devicesView();
     if (hash === "#/audit") return auditView();
     if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(m[1]);
@@ -580,7 +610,7 @@
   async function historyView() {
     main().replaceChildren(h("p", { text: t("loading") }));
     let data;
-    try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { return fail(e); }
+    try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { return cannot("history.title", e); }
     const rows = data.sessions.map((s) => h("tr", {},
       h("td", {}, h("a", { href: "#/session/" + s.id, text: s.id })),
       h("td", {}, h("a", { href: "#/client/" + encodeURIComponent(s.client), text: s.client })), h("td", { text: s.room }),
@@ -657,7 +687,7 @@
     let file, list;
     try {
       [file, list] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments")]);
-    } catch (e) { return fail(e); }
+    } catch (e) { return cannot("client", e); }
     const client = file.client;
     const again = () => clientView(code);
     const act = (fn) => async () => { try { await fn(); again(); } catch (e) { fail(e); } };
@@ -763,7 +793,7 @@
   // ---- the live session view ----
   function sessionView(id) {
     const topic = "session/" + id;
-    const v = { id, session: null, events: [], hr: {}, assessment: null, source: "", audioNow: {},
+    const v = { id, session: null, events: [], hr: {}, assessment: null, source: "", audioNow: {}, lastCmd: {},
       leave: () => { live.unsubscribe(topic); clearInterval(v.assessTimer); clearTimeout(v.assessSoon); clearTimeout(v.traySoon); } };
     state.view = v;
     main().replaceChildren(h("p", { text: t("loading") }));
@@ -899,12 +929,14 @@
         const btn = (label, name, args, cls) => h("button", { type: "button", class: cls || "", disabled: disabled || (paused && !urgent(name)), "data-cmd": name,
           onclick: () => cmd(devID, name, typeof args === "function" ? args() : args) }, label);
         if (can("scene.start")) {
-          const sel = h("select", { "aria-label": t("cmd.scene") }, ["sea", "forest", "rain", "night"].map((s) => h("option", { value: s, text: t("scene." + s) })));
+          const was = last(devID, "scene.start");
+          const sel = h("select", { "aria-label": t("cmd.scene") }, ["sea", "forest", "rain", "night"].map((s) => h("option", { value: s, text: t("scene." + s), selected: s === was.scene })));
           box.append(h("div", { class: "row" }, h("label", { text: t("cmd.scene") }), sel, btn(t("cmd.scene_start"), "scene.start", () => ({ scene: sel.value }))));
         }
         if (can("breathing.set")) {
-          const bpm = h("input", { type: "range", min: 3, max: 12, step: 0.5, value: 6 });
-          const out = h("output", { text: "6" });
+          const pace = String(last(devID, "breathing.set").bpm || 6);
+          const bpm = h("input", { type: "range", min: 3, max: 12, step: 0.5, value: pace });
+          const out = h("output", { text: pace });
           bpm.addEventListener("input", () => (out.textContent = bpm.value));
           box.append(h("div", { class: "row" }, h("label", { text: t("cmd.breathing") }), bpm, out, btn(t("cmd.breathing_set"), "breathing.set", () => ({ bpm: Number(bpm.value) }))));
         }
@@ -938,6 +970,8 @@
     // playlists by tag, the music folder's tracks), the transport buttons,
     // the volume, and what is playing now. A parameter moved while its
     // soundscape plays is sent at once and glides in without a restart.
+    // last is the arguments of the last command name sent to a device.
+    const last = (devID, name) => (v.lastCmd[devID] || {})[name] || {};
     function audioControls(devID, btn, disabled, can) {
       const items = Object.values(state.content);
       const group = (kind, label) => {
@@ -977,9 +1011,22 @@
           return h("div", { class: "row param" }, h("label", { text: titleOf(pm) }), input, out);
         }));
       };
+      // What plays now (or was played last) is chosen, with its parameters.
+      const played = last(devID, "audio.play");
+      const current = (v.audioNow[devID] || {}).content || played.content;
+      if (current && state.content[current]) sel.value = current;
       sel.addEventListener("change", renderParams);
       renderParams();
-      const vol = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: 1, class: "audio-volume", "aria-label": t("cmd.volume") });
+      if (played.content === sel.value && played.params) {
+        for (const input of params.querySelectorAll("input[data-param]")) {
+          const val = played.params[input.dataset.param];
+          if (val !== undefined) { input.value = val; input.dispatchEvent(new Event("input")); }
+        }
+        loop.checked = !!played.params.loop;
+        shuffle.checked = !!played.params.shuffle;
+      }
+      const level = (v.audioNow[devID] || {}).level ?? last(devID, "audio.volume").level ?? 1;
+      const vol = h("input", { type: "range", min: 0, max: 1, step: 0.05, value: level, class: "audio-volume", "aria-label": t("cmd.volume") });
       vol.addEventListener("change", () => cmd(devID, "audio.volume", { level: Number(vol.value), ramp_ms: 800 }));
       vol.disabled = disabled;
       const now = h("p", { class: "muted nowplaying", id: "nowplaying-" + devID });
@@ -1138,6 +1185,11 @@
         ev.kind === "sandtray.snapshot" && ev.data && ev.data.png
           ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: t("kiosk.snapshot").replace("{n}", ev.data.figures || 0) }) : null));
       trackAudio(ev);
+      // What each station was last told, so that controls built after a
+      // reload show what is playing instead of their defaults.
+      if (ev.kind === "command.sent" && ev.data && ev.data.device) {
+        (v.lastCmd[ev.data.device] = v.lastCmd[ev.data.device] || {})[ev.data.name] = ev.data.args || {};
+      }
       if (/^sandtray\./.test(ev.kind)) { clearTimeout(v.traySoon); v.traySoon = setTimeout(loadTray, 300); }
       if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
       if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
@@ -1264,7 +1316,11 @@
       live.subscribe(topic, 0, (f) => {
         if (f.type === "event") addEvent(f);
         else if (f.type === "telemetry") addReading(f);
-        else if (f.type === "live") timeline.dataset.live = "1";
+        else if (f.type === "live") {
+          timeline.dataset.live = "1";
+          steerKey = ""; // the past is replayed: the controls show the stations' state
+          renderSteer();
+        }
       });
     })();
   }
