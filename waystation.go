@@ -4,7 +4,10 @@
 package waystation
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -67,4 +70,12 @@ type Event struct {
 	// DeviceTS is the time the device stamped on the event, kept beside the
 	// controller's own time because device clocks jump (RELIABILITY F9).
 	DeviceTS *time.Time `json:"device_ts,omitempty"`
+}
+
+// NewID returns a random identifier with the given prefix, such as "d-"
+// for a device or "u-" for a user: 40 random bits in lower-case base32.
+func NewID(prefix string) string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }

@@ -345,7 +345,7 @@ func (a *API) identify(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	wait, err := a.Devices.Send(ctx, d.ID, registry.NewID("c-"), "", "device.identify", args)
+	wait, err := a.Devices.Send(ctx, d.ID, waystation.NewID("c-"), "", "device.identify", args)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return

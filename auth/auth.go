@@ -21,7 +21,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"waystation"
-	"waystation/devices/registry"
 	"waystation/sqlite"
 )
 
@@ -115,7 +114,7 @@ func (s *Store) Add(ctx context.Context, name string, role Role, password string
 	if err != nil {
 		return User{}, fmt.Errorf("hash password: %w", err)
 	}
-	u := User{ID: registry.NewID("u-"), Name: name, Role: role, Created: s.now().UTC()}
+	u := User{ID: waystation.NewID("u-"), Name: name, Role: role, Created: s.now().UTC()}
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO users (id, name, role, pass_hash, created) VALUES (?, ?, ?, ?, ?)`,
 		u.ID, u.Name, string(u.Role), hash, sqlite.FormatTime(u.Created))
 	if err != nil && strings.Contains(err.Error(), "UNIQUE") {

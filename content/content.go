@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"slices"
 
+	"waystation/content/figures"
 	"waystation/content/soundscape"
-	"waystation/kiosk/sandtray"
 )
 
 // Kinds of catalogue item.
@@ -118,7 +118,7 @@ var scenes = []Item{
 
 func init() {
 	catalogue = append(catalogue, scenes...)
-	for _, f := range sandtray.Figures() {
+	for _, f := range figures.All() {
 		catalogue = append(catalogue, Item{ID: f.ID, Kind: KindFigure, TitleEN: f.TitleEN, TitleZH: f.TitleZH, Tags: []string{f.Category}})
 	}
 	for _, s := range soundscape.List() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"waystation/content/figures"
 	"waystation/devices/wire"
 	"waystation/kiosk/sandtray"
 )
@@ -131,7 +132,7 @@ func TestAClientFromStartToClear(t *testing.T) {
 	}
 	f.cmd("s-1", "sandtray.open", ``)
 	actions := []sandtray.Action{
-		{Kind: sandtray.Place, Figure: sandtray.Figures()[0].ID, X: 0.5, Y: 0.5},
+		{Kind: sandtray.Place, Figure: figures.All()[0].ID, X: 0.5, Y: 0.5},
 		{Kind: sandtray.Move, ID: 1, X: 0.2, Y: 0.3},
 		{Kind: sandtray.Dig, X: 0.7, Y: 0.7, Radius: 0.1, Amount: 0.9},
 		{Kind: sandtray.Place, Figure: "no-such-figure", X: 0.5, Y: 0.5},
@@ -203,7 +204,7 @@ func TestIdleClearsAndLateSessionJoins(t *testing.T) {
 	f := newFixture()
 	// Offline at the session's start: its first command begins it.
 	f.cmd("s-2", "sandtray.open", ``)
-	f.m.Tray(sandtray.Action{Kind: sandtray.Place, Figure: sandtray.Figures()[3].ID, X: 0.4, Y: 0.4})
+	f.m.Tray(sandtray.Action{Kind: sandtray.Place, Figure: figures.All()[3].ID, X: 0.4, Y: 0.4})
 	if st := f.m.State(); st.Session != "s-2" || len(st.Tray.Placed) != 1 {
 		t.Fatalf("late join: %+v", st)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"waystation"
+	"waystation/content/figures"
 	"waystation/kiosk/sandtray"
 	"waystation/sqlite"
 )
@@ -22,10 +23,10 @@ type TrayStep struct {
 // TrayReplay is a session's sandtray, step by step, replayed from its
 // events by the same model the kiosk uses.
 type TrayReplay struct {
-	Grid    [2]int                     `json:"grid"`
-	Water   int                        `json:"water_below"` // sand digits below this show water (0.15 of 9 rounds to 1)
-	Steps   []TrayStep                 `json:"steps"`
-	Figures map[string]sandtray.Figure `json:"figures"`
+	Grid    [2]int                    `json:"grid"`
+	Water   int                       `json:"water_below"` // sand digits below this show water (0.15 of 9 rounds to 1)
+	Steps   []TrayStep                `json:"steps"`
+	Figures map[string]figures.Figure `json:"figures"`
 }
 
 // Sandtray reads a session's events and replays its sandtray.
@@ -52,7 +53,7 @@ func Sandtray(ctx context.Context, db *sqlite.DB, id string) (TrayReplay, error)
 // replayTray replays the sandtray actions among a session's events, in
 // order, with the kiosk's model.
 func replayTray(evs []waystation.Event) TrayReplay {
-	r := TrayReplay{Grid: [2]int{sandtray.GridW, sandtray.GridH}, Water: 1, Steps: []TrayStep{}, Figures: map[string]sandtray.Figure{}}
+	r := TrayReplay{Grid: [2]int{sandtray.GridW, sandtray.GridH}, Water: 1, Steps: []TrayStep{}, Figures: map[string]figures.Figure{}}
 	tray := sandtray.New()
 	for _, ev := range evs {
 		a, ok, err := sandtray.FromEvent(ev.Kind, ev.Data)
@@ -66,7 +67,7 @@ func replayTray(evs []waystation.Event) TrayReplay {
 		if err != nil {
 			st.Refused = err.Error()
 		}
-		if f, ok := sandtray.FigureByID(a.Figure); ok {
+		if f, ok := figures.ByID(a.Figure); ok {
 			r.Figures[f.ID] = f
 		}
 		st.Placed, st.Sand = append([]sandtray.Placement(nil), tray.Placed...), tray.SandString()

@@ -12,7 +12,6 @@ import (
 
 	"waystation"
 	"waystation/auth"
-	"waystation/devices/registry"
 	"waystation/sessions/eventlog"
 	"waystation/sqlite"
 )
@@ -147,7 +146,7 @@ func (e *Engine) raiseQueued() {
 }
 
 func (e *Engine) raise(ctx context.Context, p pendingAlert) error {
-	a := Alert{ID: registry.NewID("a-"), Session: p.session, Device: p.device, Kind: p.kind, Risk: Medium, Level: 1, Raised: e.now().UTC(), Data: p.data}
+	a := Alert{ID: waystation.NewID("a-"), Session: p.session, Device: p.device, Kind: p.kind, Risk: Medium, Level: 1, Raised: e.now().UTC(), Data: p.data}
 	if p.session != "" {
 		if s, err := e.Get(ctx, p.session); err == nil {
 			a.Risk = s.Risk

@@ -13,7 +13,6 @@ import (
 	"waystation"
 	"waystation/auth"
 	"waystation/devices/capability"
-	"waystation/devices/registry"
 	"waystation/sqlite"
 )
 
@@ -96,7 +95,7 @@ func (e *Engine) AddConsent(ctx context.Context, by auth.User, code string, scop
 	default:
 		return Consent{}, waystation.Errorf(waystation.EINVALID, `"by" is "client" or "guardian", not %q`, givenBy)
 	}
-	c := Consent{ID: registry.NewID("cn-"), Client: code, Scopes: clean, By: givenBy, Guardian: strings.TrimSpace(guardian),
+	c := Consent{ID: waystation.NewID("cn-"), Client: code, Scopes: clean, By: givenBy, Guardian: strings.TrimSpace(guardian),
 		Recorded: e.now().UTC(), RecordedBy: by.Name}
 	_, err = e.db.W.ExecContext(ctx, `INSERT INTO consents (id, client_code, scopes, given_by, guardian, recorded, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, code, string(mustJSON(clean)), givenBy, c.Guardian, sqlite.FormatTime(c.Recorded), by.ID)

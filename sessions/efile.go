@@ -9,7 +9,6 @@ import (
 
 	"waystation"
 	"waystation/auth"
-	"waystation/devices/registry"
 	"waystation/sqlite"
 )
 
@@ -89,7 +88,7 @@ func (e *Engine) AddFollowup(ctx context.Context, by auth.User, code string, due
 	if due.IsZero() {
 		return Followup{}, waystation.Errorf(waystation.EINVALID, "give the follow-up a due date")
 	}
-	f := Followup{ID: registry.NewID("f-"), Client: code, Due: due.UTC(), What: what, State: "open", Created: e.now().UTC(), CreatedBy: by.Name}
+	f := Followup{ID: waystation.NewID("f-"), Client: code, Due: due.UTC(), What: what, State: "open", Created: e.now().UTC(), CreatedBy: by.Name}
 	_, err := e.db.W.ExecContext(ctx, `INSERT INTO followups (id, client_code, due, what, created, created_by) VALUES (?, ?, ?, ?, ?, ?)`,
 		f.ID, code, sqlite.FormatTime(f.Due), what, sqlite.FormatTime(f.Created), by.ID)
 	if err != nil {

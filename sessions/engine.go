@@ -89,7 +89,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 	e := &Engine{
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{},
-		cmdBoot: registry.NewID(""), ctx: ctx, cancel: cancel,
+		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
 		alerts: alertQueue{wake: make(chan struct{}, 1)}, stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
@@ -284,7 +284,7 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 		stations = append(stations, d.ID)
 	}
 	s := Session{
-		ID: registry.NewID("s-"), RoomID: room.ID, Room: room.Name, Client: client.Code, Risk: client.Risk,
+		ID: waystation.NewID("s-"), RoomID: room.ID, Room: room.Name, Client: client.Code, Risk: client.Risk,
 		CounsellorID: by.ID, Counsellor: by.Name, Stations: stations, Plan: plan, State: Planned, Created: e.now().UTC(),
 	}
 	planJSON := mustJSON(plan)

@@ -141,7 +141,7 @@ func (s *Store) Begin(ctx context.Context, profileID, firmware, remote string) (
 	if waiting >= MaxWaiting {
 		return Request{}, "", waystation.Errorf(waystation.EUNAVAILABLE, "%d devices are already waiting to be paired; pair or restart them first", waiting)
 	}
-	r := Request{ID: registry.NewID("p-"), Profile: profileID, Firmware: firmware, Remote: remote,
+	r := Request{ID: waystation.NewID("p-"), Profile: profileID, Firmware: firmware, Remote: remote,
 		Created: now, Expires: now.Add(ttl), State: Waiting}
 	for range 5 {
 		code := newCode()

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -36,13 +35,6 @@ type Registry struct {
 // New returns a registry on db.
 func New(db *sqlite.DB) *Registry {
 	return &Registry{db: db, now: time.Now}
-}
-
-// NewID returns a random identifier with the given prefix, such as "d-".
-func NewID(prefix string) string {
-	b := make([]byte, 5)
-	rand.Read(b)
-	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
 // NewToken returns a fresh device token: 256 random bits.
@@ -79,7 +71,7 @@ func (r *Registry) AddRoom(ctx context.Context, name string) (waystation.Room, e
 	if err != nil {
 		return waystation.Room{}, err
 	}
-	room := waystation.Room{ID: NewID("r-"), Name: name, Created: r.now().UTC()}
+	room := waystation.Room{ID: waystation.NewID("r-"), Name: name, Created: r.now().UTC()}
 	_, err = r.db.W.ExecContext(ctx, `INSERT INTO rooms (id, name, created) VALUES (?, ?, ?)`,
 		room.ID, room.Name, sqlite.FormatTime(room.Created))
 	if isUnique(err) {
@@ -229,7 +221,7 @@ func (r *Registry) Add(ctx context.Context, profiles *profile.Set, nd NewDevice)
 	}
 	token := NewToken()
 	d := waystation.Device{
-		ID: NewID("d-"), Name: name, RoomID: room.ID, Room: room.Name, ProfileID: p.ID,
+		ID: waystation.NewID("d-"), Name: name, RoomID: room.ID, Room: room.Name, ProfileID: p.ID,
 		Address: nd.Address, Created: r.now().UTC(), Status: waystation.DeviceOffline,
 	}
 	tx, err := r.db.W.BeginTx(ctx, nil)

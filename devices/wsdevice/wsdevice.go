@@ -111,7 +111,7 @@ func NewServer(reg *registry.Registry, profiles func() *profile.Set, log *eventl
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		conns:   map[string]*conn{},
-		cmdBoot: registry.NewID(""),
+		cmdBoot: waystation.NewID(""),
 	}
 }
 

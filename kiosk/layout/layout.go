@@ -4,7 +4,9 @@
 // touch without importing ebiten (which opens a display when loaded).
 package layout
 
-import "waystation/kiosk/sandtray"
+import (
+	"waystation/content/figures"
+)
 
 // The logical canvas.
 const (
@@ -68,14 +70,14 @@ const (
 	cellH    = 150
 )
 
-// Tab is the i-th category's tab (sandtray.Categories).
+// Tab is the i-th category's tab (figures.Categories).
 func Tab(i int) Rect {
 	return Rect{Shelf.X + float64(i%TabCols)*(tabW+6), Shelf.Y + float64(i/TabCols)*(tabH+6), tabW, tabH}
 }
 
 // Cell is the i-th figure's place on the shelf.
 func Cell(i int) Rect {
-	top := Shelf.Y + float64((len(sandtray.Categories)+TabCols-1)/TabCols)*(tabH+6) + 14
+	top := Shelf.Y + float64((len(figures.Categories)+TabCols-1)/TabCols)*(tabH+6) + 14
 	return Rect{Shelf.X + float64(i%CellCols)*(cellW+6), top + float64(i/CellCols)*(cellH+6), cellW, cellH}
 }
 

@@ -17,6 +17,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"waystation/content/figures"
 )
 
 // Grid is the sand height field's size.
@@ -132,7 +134,7 @@ func inTray(x, y float64) error {
 func Check(a Action) error {
 	switch a.Kind {
 	case Place:
-		if err := checkFigure(a.Figure); err != nil {
+		if err := figures.Check(a.Figure); err != nil {
 			return err
 		}
 		return inTray(a.X, a.Y)

@@ -8,7 +8,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
-	"waystation/kiosk/sandtray"
+	"waystation/content/figures"
 )
 
 // SpriteSize is the side of every figure's sprite, in pixels.
@@ -23,7 +23,7 @@ type atlas struct {
 
 func newAtlas() *atlas {
 	a := &atlas{sprites: map[string]*ebiten.Image{}}
-	for _, f := range sandtray.Figures() {
+	for _, f := range figures.All() {
 		img := ebiten.NewImage(SpriteSize, SpriteSize)
 		drawFigure(img, f)
 		a.sprites[f.ID] = img
@@ -41,7 +41,7 @@ func variant(id string) uint32 {
 
 // drawFigure draws a figure in a SpriteSize box, centred, seen a little from
 // the side as a miniature on a shelf is, with a soft shadow at its foot.
-func drawFigure(dst *ebiten.Image, f sandtray.Figure) {
+func drawFigure(dst *ebiten.Image, f figures.Figure) {
 	c := hex(f.Color)
 	dark, light := shade(c, 0.6), shade(c, 1.35)
 	v := variant(f.ID)

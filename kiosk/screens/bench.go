@@ -10,6 +10,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
+	"waystation/content/figures"
 	"waystation/devices/wire"
 	"waystation/kiosk/sandtray"
 )
@@ -55,7 +56,7 @@ func (b *bench) update(g *Game) error {
 	if !b.ready {
 		g.m.Command(wire.Command{Name: "sandtray.open", Session: "bench"})
 		rng := rand.New(rand.NewPCG(1, 2))
-		figs := sandtray.Figures()
+		figs := figures.All()
 		for i := range BenchFigures {
 			f := figs[i%len(figs)]
 			id, err := g.m.Tray(sandtray.Action{Kind: sandtray.Place, Figure: f.ID, X: 0.02 + 0.96*rng.Float64(), Y: 0.02 + 0.96*rng.Float64()})

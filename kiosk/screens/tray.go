@@ -9,14 +9,15 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 	"github.com/hajimehoshi/ebiten/v2/vector"
 
+	"waystation/content/figures"
 	"waystation/kiosk/layout"
 	"waystation/kiosk/sandtray"
 )
 
-func (g *Game) shelfFigures() []sandtray.Figure {
-	cat := sandtray.Categories[g.category].ID
-	var out []sandtray.Figure
-	for _, f := range sandtray.Figures() {
+func (g *Game) shelfFigures() []figures.Figure {
+	cat := figures.Categories[g.category].ID
+	var out []figures.Figure
+	for _, f := range figures.All() {
 		if f.Category == cat {
 			out = append(out, f)
 		}
@@ -25,7 +26,7 @@ func (g *Game) shelfFigures() []sandtray.Figure {
 }
 
 // footprint is a placed figure's drawn size on the canvas.
-func footprint(f sandtray.Figure, scale float64) float64 {
+func footprint(f figures.Figure, scale float64) float64 {
 	return 110 * math.Sqrt(f.Size) * scale
 }
 
@@ -34,7 +35,7 @@ func (g *Game) hit(x, y float64) int {
 	placed := slices.Clone(g.st.Tray.Placed)
 	slices.SortStableFunc(placed, func(a, b sandtray.Placement) int { return b.Layer - a.Layer })
 	for _, p := range placed {
-		f, _ := sandtray.FigureByID(p.Figure)
+		f, _ := figures.ByID(p.Figure)
 		r := footprint(f, p.Scale) / 2
 		cx, cy := layout.Tray.X+p.X*layout.Tray.W, layout.Tray.Y+p.Y*layout.Tray.H
 		if math.Abs(x-cx) < r && math.Abs(y-cy) < r {
@@ -68,7 +69,7 @@ func (g *Game) act(a sandtray.Action) int {
 // sizing of the chosen figure.
 func (g *Game) trayInput(p pointer) {
 	if p.pressed {
-		for i := range sandtray.Categories {
+		for i := range figures.Categories {
 			if layout.Tab(i).Has(p.x, p.y) {
 				g.category = i
 				return
@@ -221,7 +222,7 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	lang := g.st.Lang
 	dst.Fill(hex("#e6dac6")) // a clear, cheaper than a gradient
 	g.panel(dst, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
-	for i, c := range sandtray.Categories {
+	for i, c := range figures.Categories {
 		bg := rgba(240, 230, 210, 255)
 		if i == g.category {
 			bg = colChosen
@@ -288,7 +289,7 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	}
 	// a figure being dragged from the shelf follows the finger
 	if d := g.drag; d != nil && d.from == "shelf" {
-		f, _ := sandtray.FigureByID(d.figure)
+		f, _ := figures.ByID(d.figure)
 		size := footprint(f, 1)
 		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
 		op.GeoM.Scale(size/SpriteSize, size/SpriteSize)
@@ -362,7 +363,7 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 	g.renderFigures(dst, top, layout.Tray.X, layout.Tray.Y, g.selected, preview)
 	if g.selected != 0 && g.selected != moving {
 		if p, ok := g.placement(g.selected); ok {
-			f, _ := sandtray.FigureByID(p.Figure)
+			f, _ := figures.ByID(p.Figure)
 			vector.StrokeCircle(dst, float32(layout.Tray.X+p.X*layout.Tray.W), float32(layout.Tray.Y+p.Y*layout.Tray.H), float32(footprint(f, p.Scale)*0.6), 4, colChosen, false)
 		}
 	}
@@ -377,7 +378,7 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 		if preview != nil && preview.ID == p.ID {
 			p = *preview
 		}
-		f, ok := sandtray.FigureByID(p.Figure)
+		f, ok := figures.ByID(p.Figure)
 		img := g.atlas.sprites[p.Figure]
 		if !ok || img == nil {
 			continue

@@ -1,4 +1,9 @@
-package sandtray
+// Package figures is the sandtray's shelf: every miniature a client can
+// place, with its category, titles in Chinese and English, and how it is
+// drawn. It is catalogue data: the kiosk draws from it, the tray model
+// checks placements against it, the report and the console name figures by
+// it. It imports nothing of the project.
+package figures
 
 import "fmt"
 
@@ -105,17 +110,17 @@ func buildFigures() []Figure {
 	return out
 }
 
-// Figures returns the shelf, in category order.
-func Figures() []Figure { return append([]Figure(nil), figures...) }
+// All returns the shelf, in category order.
+func All() []Figure { return append([]Figure(nil), figures...) }
 
-// FigureByID returns one figure.
-func FigureByID(id string) (Figure, bool) {
+// ByID returns one figure.
+func ByID(id string) (Figure, bool) {
 	f, ok := byID[id]
 	return f, ok
 }
 
-// checkFigure refuses an unknown figure id.
-func checkFigure(id string) error {
+// Check refuses an unknown figure id.
+func Check(id string) error {
 	if _, ok := byID[id]; !ok {
 		return fmt.Errorf("no figure %q on the shelf", id)
 	}
