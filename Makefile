@@ -84,8 +84,8 @@ unit:
 
 # The console in Debian's headless Chromium; screenshots land in test-output/console/.
 browser: deps
-	cd console/browsertest && npm ci --no-audit --no-fund --loglevel=error
-	WAYSTATION_BROWSER=1 $(GO) test -count=1 -run '^TestBrowser$$' -v ./console
+	cd internal/controller/console/browsertest && npm ci --no-audit --no-fund --loglevel=error
+	WAYSTATION_BROWSER=1 $(GO) test -count=1 -run '^TestBrowser$$' -v ./internal/controller/console
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -15,11 +15,11 @@ import (
 	"sync"
 	"time"
 
-	"waystation"
 	"waystation/content"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
 )
 

@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // The devices the Intake hears from (OSC and serial readings, local-audio

@@ -10,10 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"waystation"
-	"waystation/auth"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // Alert is something a counsellor must see and acknowledge: a client asked

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
 )
 

@@ -10,10 +10,10 @@ import (
 	"sort"
 	"time"
 
-	"waystation"
 	"waystation/content"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // Phases of an assessment row.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // nextCommand reads frames until a command comes, acknowledges it, and

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"waystation"
-	"waystation/auth"
 	"waystation/devices/capability"
-	"waystation/sqlite"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // Consent scopes: what a session may record.

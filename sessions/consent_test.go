@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"waystation"
 	"waystation/devices/profile"
+	"waystation/internal/platform/waystation"
 )
 
 // The consent gate: a session does not start without consent on file for

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"waystation"
-	"waystation/auth"
-	"waystation/sqlite"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // SetRisk changes a client's risk tier, recording who, when and why; the

@@ -14,13 +14,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"waystation"
-	"waystation/auth"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // Sender delivers commands to devices; the device transports implement it.

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"waystation"
-	"waystation/auth"
 	"waystation/content"
-	"waystation/sqlite"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // A VR step runs its program level by level. Each change of level is a

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
-	"waystation/auth"
+	"waystation/internal/platform/auth"
 )
 
 // System is who the engine acts as when no person asked: a station told

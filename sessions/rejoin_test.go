@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 )
 
 // ackCommand takes the next frame, checks it is the command name, and

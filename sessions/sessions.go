@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"waystation"
 	"waystation/content"
+	"waystation/internal/platform/waystation"
 )
 
 // State is where a session is in its life.

@@ -38,7 +38,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/pflag"
 
-	"waystation/load"
+	"waystation/internal/testkit/load"
 )
 
 type options struct {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation/auth"
 	"waystation/devices/devicetest"
+	"waystation/internal/platform/auth"
 	"waystation/sessions"
 )
 

@@ -11,9 +11,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation/auth"
+	"waystation/internal/platform/auth"
+	"waystation/internal/testkit/load"
 	"waystation/kiosk/journal"
-	"waystation/load"
 )
 
 // tapFrame is an event frame as the kiosk's link journals it.

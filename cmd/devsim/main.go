@@ -41,7 +41,7 @@ import (
 	"waystation/devices/pairing"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
 )
 
 // journalDrain is how long a headless kiosk, told to stop, waits for the

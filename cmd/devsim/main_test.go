@@ -14,8 +14,8 @@ import (
 	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
-	"waystation/serve"
-	"waystation/sqlite"
+	"waystation/internal/controller/serve"
+	"waystation/internal/platform/sqlite"
 )
 
 const profilesDir = "../../firmware-profiles"

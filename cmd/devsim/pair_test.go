@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
-	"waystation/cli"
+	"waystation/internal/controller/cli"
+	"waystation/internal/platform/waystation"
 )
 
 // The contract: devsim --pair prints a pairing code; `waystation device

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"waystation/xvfb"
+	"waystation/internal/testkit/xvfb"
 )
 
 // TestMain lets the test binary be the command: GLFW wants the process's

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation/load"
+	"waystation/internal/testkit/load"
 )
 
 // F10: the room's sound output lost mid-session. The controller plays the

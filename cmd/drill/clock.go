@@ -11,7 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
 )
 
 // F9: a device's clock jumps forward an hour, then back two, then is set

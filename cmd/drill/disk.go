@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"waystation/load"
+	"waystation/internal/testkit/load"
 )
 
 // errSkip marks a drill this machine cannot run (it says why); it is

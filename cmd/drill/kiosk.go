@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"waystation/load"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/load"
 )
 
 // kioskTaps is how often the drill's kiosk client taps, per second.

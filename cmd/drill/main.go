@@ -32,8 +32,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/spf13/pflag"
 
-	"waystation/load"
-	"waystation/powercut"
+	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/powercut"
 )
 
 // drill is one fault drill.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation/load"
+	"waystation/internal/testkit/load"
 )
 
 // heartbeatTimeout is the kiosk profile's (firmware-profiles/kiosk-ws-1.yaml):

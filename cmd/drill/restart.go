@@ -10,9 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"waystation/load"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/load"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // RESTART (named only, not in the default set): a store of --stored events

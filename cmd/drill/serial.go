@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"waystation/devices/pty"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
 )
 
 // F11: a serial biofeedback sensor unplugged and plugged back. The sensor is

@@ -16,7 +16,7 @@ import (
 
 	"github.com/hajimehoshi/ebiten/v2"
 
-	"waystation/durable"
+	"waystation/internal/platform/durable"
 	"waystation/kiosk"
 	"waystation/kiosk/config"
 	"waystation/kiosk/fonts"

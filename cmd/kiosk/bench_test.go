@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"waystation/xvfb"
+	"waystation/internal/testkit/xvfb"
 )
 
 // BenchmarkSandtrayFrames runs the kiosk's own frame-time benchmark under

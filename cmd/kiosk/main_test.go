@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/servetest"
+	"waystation/internal/testkit/xvfb"
 	"waystation/kiosk/layout"
-	"waystation/load"
-	"waystation/serve/servetest"
-	"waystation/xvfb"
 )
 
 // The kiosk's tests run the real binaries: the controller, the launcher

@@ -28,7 +28,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"waystation/load"
+	"waystation/internal/testkit/load"
 )
 
 func main() {

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"waystation/cli"
-	"waystation/load"
-	"waystation/serve/servetest"
+	"waystation/internal/controller/cli"
+	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/servetest"
 )
 
 // A short run against a real controller on 127.0.0.1: every event is

@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"waystation/cli"
+	"waystation/internal/controller/cli"
 )
 
 func main() {

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"unicode"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 )
 
 // Type is the JSON type of a command argument.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 )
 
 func TestValidateArgs(t *testing.T) {

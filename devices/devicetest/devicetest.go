@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/devices"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // Room is the room every test device is registered in.

@@ -11,8 +11,8 @@ import (
 	"waystation/devices/devsim"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
-	"waystation/serve/servetest"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/servetest"
 )
 
 func count(t *testing.T, db *sqlite.DB, stream string) int {

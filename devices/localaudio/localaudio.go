@@ -21,12 +21,12 @@ import (
 
 	"github.com/gopxl/beep/v2"
 
-	"waystation"
 	"waystation/content/music"
 	"waystation/content/soundscape"
 	"waystation/devices"
 	"waystation/devices/localaudio/player"
 	"waystation/devices/profile"
+	"waystation/internal/platform/waystation"
 )
 
 // Rate is the output's sample rate.

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/content/music"
 	"waystation/devices/devicetest"
+	"waystation/internal/platform/waystation"
 )
 
 // site runs the adapter over a real store with the shipped profiles and a

@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"waystation"
 	"waystation/devices"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
+	"waystation/internal/platform/waystation"
 )
 
 // DefaultListen is where OSC devices send to the controller.

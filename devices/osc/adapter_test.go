@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/devices/devicetest"
 	"waystation/devices/profile"
+	"waystation/internal/platform/waystation"
 )
 
 type env struct {

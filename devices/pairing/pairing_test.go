@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/devices/devicetest"
+	"waystation/internal/platform/waystation"
 )
 
 // site is a store with the shipped profiles and the pairing endpoint on a

@@ -9,9 +9,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/internal/platform/waystation"
 )
 
 // Frames of the pairing endpoint.

@@ -23,9 +23,9 @@ import (
 	"strings"
 	"time"
 
-	"waystation"
 	"waystation/devices/registry"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // States of a request.

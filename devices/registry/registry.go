@@ -18,9 +18,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"waystation"
 	"waystation/devices/profile"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // TokenPrefix starts every device token, so a leaked one is recognisable.

@@ -18,10 +18,10 @@ import (
 
 	bugserial "go.bug.st/serial"
 
-	"waystation"
 	"waystation/devices"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
+	"waystation/internal/platform/waystation"
 )
 
 // SentNote is what a command's outcome says for serial devices: they do not

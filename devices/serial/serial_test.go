@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
 	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/pty"
+	"waystation/internal/platform/waystation"
 )
 
 // pacedSensor is a sensor with a fast heartbeat and a breathing-pacer

@@ -21,14 +21,14 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation"
 	"waystation/devices"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
-	"waystation/httpjson"
-	"waystation/netbatch"
+	"waystation/internal/platform/httpjson"
+	"waystation/internal/platform/netbatch"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
 )
 

@@ -17,13 +17,13 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
-	"waystation/netbatch"
+	"waystation/internal/platform/netbatch"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 // fastKiosk is a kiosk profile with a short heartbeat, so the tests that

@@ -16,7 +16,7 @@ import (
 	"slices"
 	"sync"
 
-	"waystation/durable"
+	"waystation/internal/platform/durable"
 )
 
 // maxDSeq bounds the numbers read back: larger ones are damage (and

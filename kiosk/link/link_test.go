@@ -18,10 +18,10 @@ import (
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/servetest"
 	"waystation/kiosk/journal"
 	"waystation/kiosk/link"
-	"waystation/serve/servetest"
-	"waystation/sqlite"
 )
 
 // kiosk runs a link over the journal in dir until the returned stop.

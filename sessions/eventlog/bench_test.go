@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
 )
 
 var benchData = json.RawMessage(`{"figure":"turtle","x":0.42,"y":0.17,"rotation":90}`)

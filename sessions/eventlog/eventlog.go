@@ -16,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"waystation"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 // Record is an event to append. Its seq is assigned by the log.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"waystation"
-	"waystation/sqlite"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 )
 
 func openLog(t *testing.T, opts Options) (*Log, *sqlite.DB) {

@@ -15,10 +15,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"waystation"
-	"waystation/auth"
-	"waystation/httpjson"
-	"waystation/netbatch"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/httpjson"
+	"waystation/internal/platform/netbatch"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions"
 )
 

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 )
 
 // Frame types the hub sends.

@@ -16,14 +16,14 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/crypto/bcrypt"
 
-	"waystation"
-	"waystation/auth"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wsdevice"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
 	"waystation/sessions"
 	"waystation/sessions/eventlog"
-	"waystation/sqlite"
 )
 
 type env struct {

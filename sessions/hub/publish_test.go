@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"waystation"
+	"waystation/internal/platform/waystation"
 )
 
 // noHistory is a store with nothing stored yet.

@@ -1,0 +1,356 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/httpjson"
+	"waystation/internal/platform/waystation"
+	"waystation/sessions"
+)
+
+// sessionRoutes registers clients and sessions: counsellors only, since
+// they hold session content.
+func (a *API) sessionRoutes(mux *http.ServeMux) {
+	c := func(h http.HandlerFunc) http.HandlerFunc { return a.Auth.Require(h, auth.Counsellor) }
+	mux.HandleFunc("POST /v1/clients", c(a.addClient))
+	mux.HandleFunc("GET /v1/clients", c(a.listClients))
+	mux.HandleFunc("GET /v1/clients/{code}", c(a.getClient))
+	mux.HandleFunc("GET /v1/clients/{code}/assessments", c(a.clientAssessments))
+	mux.HandleFunc("GET /v1/clients/{code}/consents", c(a.consents))
+	mux.HandleFunc("POST /v1/clients/{code}/consents", c(a.addConsent))
+	mux.HandleFunc("DELETE /v1/clients/{code}/consents/{id}", c(a.withdrawConsent))
+	mux.HandleFunc("GET /v1/plans", c(a.plans))
+	mux.HandleFunc("POST /v1/sessions", c(a.createSession))
+	mux.HandleFunc("GET /v1/sessions", c(a.listSessions))
+	mux.HandleFunc("GET /v1/sessions/{id}", c(a.getSession))
+	for _, action := range []string{"start", "pause", "resume", "end", "abort"} {
+		mux.HandleFunc("POST /v1/sessions/{id}/"+action, c(a.transition(action)))
+	}
+	mux.HandleFunc("POST /v1/sessions/{id}/commands", c(a.command))
+	mux.HandleFunc("POST /v1/sessions/{id}/notes", c(a.note))
+	mux.HandleFunc("POST /v1/sessions/{id}/step", c(a.step))
+	mux.HandleFunc("POST /v1/sessions/{id}/level", c(a.level))
+	mux.HandleFunc("GET /v1/sessions/{id}/assessment", c(a.assessment))
+	mux.HandleFunc("GET /v1/sessions/{id}/events", c(a.events))
+	mux.HandleFunc("GET /v1/sessions/{id}/telemetry", c(a.telemetry))
+	mux.HandleFunc("GET /v1/alerts", c(a.openAlerts))
+	mux.HandleFunc("POST /v1/alerts/{id}/ack", c(a.ackAlert))
+}
+
+func (a *API) openAlerts(w http.ResponseWriter, r *http.Request) {
+	open, err := a.Sessions.OpenAlerts(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"alerts": open})
+}
+
+func (a *API) ackAlert(w http.ResponseWriter, r *http.Request) {
+	al, err := a.Sessions.AckAlert(r.Context(), user(r), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, al)
+}
+
+func user(r *http.Request) auth.User {
+	u, _ := auth.FromContext(r.Context())
+	return u
+}
+
+func (a *API) addClient(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Code  string `json:"code"`
+		Risk  string `json:"risk"`
+		Minor bool   `json:"minor"` // under 14: a guardian consents
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	cl, err := a.Sessions.AddClient(r.Context(), user(r), req.Code, sessions.Risk(req.Risk))
+	if err == nil && req.Minor {
+		err = a.Sessions.SetMinor(r.Context(), cl.Code, true)
+	}
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, cl)
+}
+
+func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := a.Sessions.ListClients(r.Context())
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"clients": cs})
+}
+
+func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
+	cl, err := a.Sessions.GetClient(r.Context(), r.PathValue("code"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, cl)
+}
+
+func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
+	var ns sessions.NewSession
+	if err := httpjson.Decode(w, r, &ns); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	s, err := a.Sessions.Create(r.Context(), user(r), ns)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, s)
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	ss, err := a.Sessions.List(r.Context(), r.URL.Query().Get("state"), limit)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"sessions": ss})
+}
+
+func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
+	s, err := a.Sessions.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	// What the session records, and what of it the client has not
+	// consented to (the console asks for it before the start).
+	records, missing, err := a.Sessions.ConsentFor(r.Context(), s)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, struct {
+		sessions.Session
+		Records        []string `json:"records"`
+		ConsentMissing []string `json:"consent_missing"`
+	}{s, records, missing})
+}
+
+// consents lists a client's consents, withdrawn ones too: {"consents":[...]}.
+func (a *API) consents(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if _, err := a.Sessions.GetClient(r.Context(), code); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	cs, err := a.Sessions.Consents(r.Context(), code)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"consents": cs, "scopes": sessions.Scopes})
+}
+
+// addConsent records a consent: {"scopes":[...],"by":"client|guardian","guardian"?}.
+func (a *API) addConsent(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Scopes   []string `json:"scopes"`
+		By       string   `json:"by"`
+		Guardian string   `json:"guardian"`
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	c, err := a.Sessions.AddConsent(r.Context(), user(r), r.PathValue("code"), req.Scopes, req.By, req.Guardian)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, c)
+}
+
+// withdrawConsent records a consent's withdrawal; it is never erased.
+func (a *API) withdrawConsent(w http.ResponseWriter, r *http.Request) {
+	c, err := a.Sessions.WithdrawConsent(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, c)
+}
+
+func (a *API) transition(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s, err := a.Sessions.Transition(r.Context(), user(r), r.PathValue("id"), action)
+		if err != nil {
+			httpjson.Error(w, r, err)
+			return
+		}
+		httpjson.Write(w, http.StatusOK, s)
+	}
+}
+
+// CommandRequest is the body of POST /v1/sessions/{id}/commands and the
+// console's command frame.
+type CommandRequest struct {
+	Device string          `json:"device"`
+	Name   string          `json:"name"`
+	Args   json.RawMessage `json:"args"`
+}
+
+func (a *API) command(w http.ResponseWriter, r *http.Request) {
+	var req CommandRequest
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	if req.Device == "" || req.Name == "" {
+		httpjson.Errorf(w, r, waystation.EINVALID, `a command needs "device" and "name"`)
+		return
+	}
+	res, err := a.Sessions.Command(r.Context(), user(r), r.PathValue("id"), req.Device, req.Name, req.Args)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusAccepted, res)
+}
+
+func (a *API) note(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	ev, err := a.Sessions.Note(r.Context(), user(r), r.PathValue("id"), req.Text)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusCreated, ev)
+}
+
+func (a *API) step(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Action string `json:"action"`
+		Index  int    `json:"index"`
+		// From is the step (0-based) the caller saw as current; absent,
+		// the move is from whichever step is current.
+		From *int `json:"from"`
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	from := sessions.AnyStep
+	if req.From != nil {
+		from = *req.From
+	}
+	s, err := a.Sessions.Step(r.Context(), user(r), r.PathValue("id"), req.Action, req.Index, from)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, s)
+}
+
+// MaxPage bounds one page of events.
+const MaxPage = 1000
+
+func (a *API) events(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, err := intParam(q.Get("after"), 0)
+	if err != nil {
+		httpjson.Errorf(w, r, waystation.EINVALID, "after: %v", err)
+		return
+	}
+	limit, err := intParam(q.Get("limit"), MaxPage)
+	if err != nil || limit < 1 || limit > MaxPage {
+		httpjson.Errorf(w, r, waystation.EINVALID, "limit must be a whole number from 1 to %d", MaxPage)
+		return
+	}
+	evs, err := a.Sessions.Events(r.Context(), r.PathValue("id"), int64(after), int(limit))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	next := after
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Seq
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"events": evs, "next": next})
+}
+
+func intParam(s string, def int64) (int64, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, waystation.Errorf(waystation.EINVALID, "%q is not a whole number from 0 up", s)
+	}
+	return n, nil
+}
+
+func (a *API) telemetry(w http.ResponseWriter, r *http.Request) {
+	step, err := intParam(r.URL.Query().Get("step"), 5)
+	if err != nil || step < 1 || step > 3600 {
+		httpjson.Errorf(w, r, waystation.EINVALID, "step must be a whole number of seconds from 1 to 3600")
+		return
+	}
+	series, err := a.Sessions.Telemetry(r.Context(), r.PathValue("id"), r.URL.Query().Get("name"), int(step))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"series": series, "step": step})
+}
+
+func (a *API) plans(w http.ResponseWriter, r *http.Request) {
+	httpjson.Write(w, http.StatusOK, map[string]any{"templates": sessions.Templates})
+}
+
+func (a *API) level(w http.ResponseWriter, r *http.Request) {
+	var req sessions.LevelRequest
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	res, err := a.Sessions.Level(r.Context(), user(r), r.PathValue("id"), req)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusAccepted, res)
+}
+
+func (a *API) assessment(w http.ResponseWriter, r *http.Request) {
+	res, err := a.Sessions.Assessment(r.Context(), r.PathValue("id"), r.URL.Query().Get("device"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, res)
+}
+
+func (a *API) clientAssessments(w http.ResponseWriter, r *http.Request) {
+	res, err := a.Sessions.ClientAssessments(r.Context(), r.PathValue("code"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"assessments": res})
+}

@@ -1,0 +1,51 @@
+// Package servetest runs a real controller for tests, on 127.0.0.1, in
+// the test's own process.
+package servetest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"waystation/internal/controller/serve"
+)
+
+// FreeAddr returns a loopback address no one listens on, so that a
+// controller can be stopped and started again on the same one.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start serves the data folder on addr with the profiles folder, quietly
+// and without OSC, and returns once it listens; stop ends it and reports
+// any error of the run to the test.
+func Start(t testing.TB, addr, data, profiles string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: profiles, OSCListen: "off",
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case <-ready:
+	case err := <-served:
+		cancel()
+		t.Fatal(err)
+	}
+	return func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -1,0 +1,237 @@
+// Package records assembles a client's e-file from the store: the client
+// (pseudonymous code, risk tier and its history, minor, legal hold),
+// consents, follow-ups, sessions with their check-in and check-out
+// ratings and notes, the distress trend and the craving assessments over
+// time. Export adds every session's full event log. It reads only.
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"waystation/internal/platform/sqlite"
+	"waystation/internal/platform/waystation"
+	"waystation/sessions"
+)
+
+// File is a client's e-file.
+type File struct {
+	Client      Client                `json:"client"`
+	RiskHistory []sessions.RiskChange `json:"risk_history"`
+	Consents    []sessions.Consent    `json:"consents"`
+	Followups   []sessions.Followup   `json:"followups"`
+	Sessions    []Session             `json:"sessions"`
+	// Distress is every check-in and check-out rating, oldest first.
+	Distress    []Rating          `json:"distress"`
+	Assessments []json.RawMessage `json:"assessments"`
+}
+
+// Client is the client's own row.
+type Client struct {
+	Code            string        `json:"code"`
+	Risk            sessions.Risk `json:"risk"`
+	Minor           bool          `json:"minor"`
+	LegalHold       bool          `json:"legal_hold"`
+	LegalHoldReason string        `json:"legal_hold_reason,omitempty"`
+	Created         time.Time     `json:"created"`
+}
+
+// Session is one of the client's sessions.
+type Session struct {
+	ID         string             `json:"id"`
+	Room       string             `json:"room"`
+	Counsellor string             `json:"counsellor"`
+	State      string             `json:"state"`
+	Created    time.Time          `json:"created"`
+	Started    *time.Time         `json:"started,omitempty"`
+	Ended      *time.Time         `json:"ended,omitempty"`
+	Purged     *time.Time         `json:"purged,omitempty"`
+	Plan       json.RawMessage    `json:"plan"`
+	Notes      []Note             `json:"notes"`
+	Ratings    []Rating           `json:"ratings"`
+	Events     []waystation.Event `json:"events,omitempty"` // export only
+}
+
+// Note is a counsellor's note in a session.
+type Note struct {
+	TS   time.Time `json:"ts"`
+	By   string    `json:"by"`
+	Text string    `json:"text"`
+}
+
+// Rating is a check-in or check-out distress rating.
+type Rating struct {
+	Session string    `json:"session"`
+	TS      time.Time `json:"ts"`
+	Kind    string    `json:"kind"` // checkin.rating, checkout.rating
+	Value   float64   `json:"value"`
+	Mood    string    `json:"mood,omitempty"`
+}
+
+// ClientFile reads a client's e-file; with events, every session's events
+// too (for export).
+func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (File, error) {
+	var f File
+	var risk, created, reason string
+	err := db.R.QueryRowContext(ctx, `SELECT code, risk, minor, legal_hold, legal_hold_reason, created FROM clients WHERE code = ?`, code).
+		Scan(&f.Client.Code, &risk, &f.Client.Minor, &f.Client.LegalHold, &reason, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q", code)
+	}
+	if err != nil {
+		return f, fmt.Errorf("client file: %w", err)
+	}
+	f.Client.Risk, f.Client.LegalHoldReason = sessions.Risk(risk), reason
+	f.Client.Created, _ = sqlite.ParseTime(created)
+	code = f.Client.Code
+	if f.RiskHistory, err = sessions.RiskHistory(ctx, db.R, code); err != nil {
+		return f, err
+	}
+	if f.Consents, err = sessions.Consents(ctx, db.R, code); err != nil {
+		return f, err
+	}
+	if f.Followups, err = sessions.Followups(ctx, db.R, code); err != nil {
+		return f, err
+	}
+	rows, err := db.R.QueryContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan
+		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id WHERE s.client_code = ? ORDER BY s.created`, code)
+	if err != nil {
+		return f, fmt.Errorf("client file: %w", err)
+	}
+	f.Sessions = []Session{}
+	for rows.Next() {
+		var s Session
+		var created string
+		var started, ended, purged sql.NullString
+		var plan string
+		if err := rows.Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, &created, &started, &ended, &purged, &plan); err != nil {
+			rows.Close()
+			return f, err
+		}
+		s.Created, _ = sqlite.ParseTime(created)
+		s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
+		s.Plan = json.RawMessage(plan)
+		f.Sessions = append(f.Sessions, s)
+	}
+	rows.Close()
+	f.Distress = []Rating{}
+	for i := range f.Sessions {
+		s := &f.Sessions[i]
+		if err := fill(ctx, db, s, events); err != nil {
+			return f, err
+		}
+		f.Distress = append(f.Distress, s.Ratings...)
+	}
+	f.Assessments = []json.RawMessage{}
+	arows, err := db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? AND is_primary = 1 ORDER BY computed`, code)
+	if err != nil {
+		return f, fmt.Errorf("client file: %w", err)
+	}
+	defer arows.Close()
+	for arows.Next() {
+		var d string
+		arows.Scan(&d)
+		f.Assessments = append(f.Assessments, json.RawMessage(d))
+	}
+	return f, arows.Err()
+}
+
+// fill reads a session's notes and ratings from its events, and keeps the
+// events themselves when asked.
+func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool) error {
+	s.Notes, s.Ratings = []Note{}, []Rating{}
+	evs, err := sessionEvents(ctx, db, s.ID)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case "note.added":
+			var n struct{ Text, By string }
+			json.Unmarshal(ev.Data, &n)
+			s.Notes = append(s.Notes, Note{TS: ev.TS, By: n.By, Text: n.Text})
+		case "checkin.rating", "checkout.rating":
+			var r struct {
+				Value    *float64 `json:"value"`
+				Distress *float64 `json:"distress"`
+				Mood     string   `json:"mood"`
+			}
+			json.Unmarshal(ev.Data, &r)
+			v := r.Value
+			if v == nil {
+				v = r.Distress
+			}
+			if v != nil {
+				s.Ratings = append(s.Ratings, Rating{Session: s.ID, TS: ev.TS, Kind: ev.Kind, Value: *v, Mood: r.Mood})
+			}
+		}
+	}
+	if events {
+		s.Events = evs
+	}
+	return nil
+}
+
+// SessionOf reads one session with its client, notes, ratings and events.
+func SessionOf(ctx context.Context, db *sqlite.DB, id string) (Session, Client, error) {
+	var s Session
+	var c Client
+	var created, ccreated, risk, plan string
+	var started, ended, purged sql.NullString
+	err := db.R.QueryRowContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan,
+		c.code, c.risk, c.minor, c.legal_hold, c.created
+		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id JOIN clients c ON c.code = s.client_code WHERE s.id = ?`, id).
+		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, &created, &started, &ended, &purged, &plan, &c.Code, &risk, &c.Minor, &c.LegalHold, &ccreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, c, waystation.Errorf(waystation.ENOTFOUND, "no session %q", id)
+	}
+	if err != nil {
+		return s, c, fmt.Errorf("session record: %w", err)
+	}
+	s.Created, _ = sqlite.ParseTime(created)
+	s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
+	s.Plan = json.RawMessage(plan)
+	c.Risk = sessions.Risk(risk)
+	c.Created, _ = sqlite.ParseTime(ccreated)
+	return s, c, fill(ctx, db, &s, true)
+}
+
+func timeOf(s sql.NullString) *time.Time {
+	if !s.Valid {
+		return nil
+	}
+	t, err := sqlite.ParseTime(s.String)
+	if err != nil {
+		return nil
+	}
+	return &t
+}
+
+// sessionEvents reads a session's events in order.
+func sessionEvents(ctx context.Context, db *sqlite.DB, id string) ([]waystation.Event, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT seq, ts, source, kind, data FROM events WHERE stream = ? ORDER BY seq`, id)
+	if err != nil {
+		return nil, fmt.Errorf("session events: %w", err)
+	}
+	defer rows.Close()
+	out := []waystation.Event{}
+	for rows.Next() {
+		var ev waystation.Event
+		var ts string
+		var data sql.NullString
+		if err := rows.Scan(&ev.Seq, &ts, &ev.Source, &ev.Kind, &data); err != nil {
+			return nil, err
+		}
+		ev.Stream = id
+		ev.TS, _ = sqlite.ParseTime(ts)
+		if data.Valid && data.String != "" {
+			ev.Data = json.RawMessage(data.String)
+		}
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,114 @@
+// Package report makes a session's report: what the counsellor and
+// auditors read after a session. Load gathers it from the store (the
+// session and client, its plan, check-in and check-out ratings, notes,
+// alerts and how they were handled, the heart-rate series, the craving
+// assessment and the timeline of events); PDF lays it out on A4.
+//
+// Chinese text needs a TrueType font with CJK glyphs: Debian's Noto CJK
+// comes only as OpenType collections, which the PDF writer cannot embed,
+// so runs of Chinese are set in Droid Sans Fallback (fonts-droid-fallback)
+// and everything else in DejaVu Sans (fonts-dejavu-core).
+package report
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"waystation/internal/platform/sqlite"
+	"waystation/sessions"
+	"waystation/sessions/records"
+)
+
+// Data is what a report shows.
+type Data struct {
+	Session    records.Session      `json:"session"`
+	Client     records.Client       `json:"client"`
+	Alerts     []Alert              `json:"alerts"`
+	HeartRate  []Point              `json:"heart_rate"`
+	Assessment *sessions.Assessment `json:"assessment,omitempty"`
+	Sandtray   TrayReplay           `json:"sandtray"`
+	Made       time.Time            `json:"made"`
+}
+
+// Alert is one alert of the session and how it was handled.
+type Alert struct {
+	Kind    string     `json:"kind"`
+	Level   int        `json:"level"`
+	Device  string     `json:"device,omitempty"`
+	Raised  time.Time  `json:"raised"`
+	Acked   *time.Time `json:"acked,omitempty"`
+	AckedBy string     `json:"acked_by,omitempty"`
+	// Resolved says why the alert closed by itself (sessions.Resolved*).
+	Resolved string `json:"resolved,omitempty"`
+}
+
+// Point is the mean heart rate over 10 seconds.
+type Point struct {
+	T   time.Time `json:"t"`
+	BPM float64   `json:"bpm"`
+}
+
+// Load gathers a session's report.
+func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
+	var d Data
+	var err error
+	if d.Session, d.Client, err = records.SessionOf(ctx, db, id); err != nil {
+		return d, err
+	}
+	d.Made = time.Now().UTC()
+	rows, err := db.R.QueryContext(ctx, `SELECT a.kind, a.level, COALESCE(a.device_id, ''), a.raised, a.acked, COALESCE(u.name, ''), a.resolved
+		FROM alerts a LEFT JOIN users u ON u.id = a.acked_by WHERE a.session_id = ? ORDER BY a.raised`, id)
+	if err != nil {
+		return d, fmt.Errorf("report: %w", err)
+	}
+	d.Alerts = []Alert{}
+	for rows.Next() {
+		var a Alert
+		var raised string
+		var acked sql.NullString
+		if err := rows.Scan(&a.Kind, &a.Level, &a.Device, &raised, &acked, &a.AckedBy, &a.Resolved); err != nil {
+			rows.Close()
+			return d, err
+		}
+		a.Raised, _ = sqlite.ParseTime(raised)
+		if acked.Valid {
+			t, _ := sqlite.ParseTime(acked.String)
+			a.Acked = &t
+		}
+		d.Alerts = append(d.Alerts, a)
+	}
+	rows.Close()
+	// Mean heart rate per 10 s (timestamps are RFC 3339 text: the first 18
+	// characters are the 10-second bucket).
+	rows, err = db.R.QueryContext(ctx, `SELECT substr(ts, 1, 18), avg(value) FROM telemetry WHERE stream = ? AND name = 'heart_rate'
+		GROUP BY substr(ts, 1, 18) ORDER BY 1`, id)
+	if err != nil {
+		return d, fmt.Errorf("report: %w", err)
+	}
+	d.HeartRate = []Point{}
+	for rows.Next() {
+		var bucket string
+		var p Point
+		rows.Scan(&bucket, &p.BPM)
+		if t, err := time.Parse("2006-01-02T15:04:05", bucket+"0"); err == nil {
+			p.T = t.UTC()
+			d.HeartRate = append(d.HeartRate, p)
+		}
+	}
+	rows.Close()
+	d.Sandtray = replayTray(d.Session.Events) // the events are loaded already
+	var raw string
+	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
+	if err == nil {
+		var a sessions.Assessment
+		if json.Unmarshal([]byte(raw), &a) == nil && len(a.Levels) > 0 {
+			d.Assessment = &a
+		}
+	} else if err != sql.ErrNoRows {
+		return d, fmt.Errorf("report: %w", err)
+	}
+	return d, nil
+}
