@@ -252,11 +252,11 @@ func checkAddress(p *profile.Profile, addr string) error {
 	case profile.TransportOSC:
 		host, port, ok := strings.Cut(addr, ":")
 		if addr == "" || !ok || host == "" || port == "" {
-			return waystation.Errorf(waystation.EINVALID, "profile %s is an OSC device: give --address HOST:PORT where it listens", p.ID)
+			return waystation.Errorf(waystation.EINVALID, "profile %s is an OSC device: give the address HOST:PORT where it listens", p.ID)
 		}
 	case profile.TransportSerial:
 		if addr == "" {
-			return waystation.Errorf(waystation.EINVALID, "profile %s is a serial device: give --port PATH (such as /dev/ttyUSB0)", p.ID)
+			return waystation.Errorf(waystation.EINVALID, "profile %s is a serial device: give the port PATH it is on (such as /dev/ttyUSB0)", p.ID)
 		}
 	default:
 		if addr != "" {

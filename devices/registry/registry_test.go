@@ -47,8 +47,8 @@ func TestAddErrors(t *testing.T) {
 		{"unknown room", NewDevice{Profile: "kiosk-ws-1", Name: "K", Room: "Attic"}, waystation.ENOTFOUND, `unknown room "Attic" (rooms: Relaxation room)`},
 		{"empty name", NewDevice{Profile: "kiosk-ws-1", Name: "  ", Room: "Relaxation room"}, waystation.EINVALID, "device name is empty"},
 		{"control chars", NewDevice{Profile: "kiosk-ws-1", Name: "a\x1b[2Jb", Room: "Relaxation room"}, waystation.EINVALID, "control characters"},
-		{"osc without address", NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "Relaxation room"}, waystation.EINVALID, "give --address HOST:PORT"},
-		{"serial without port", NewDevice{Profile: "biosensor-serial-1", Name: "HR", Room: "Relaxation room"}, waystation.EINVALID, "give --port PATH"},
+		{"osc without address", NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "Relaxation room"}, waystation.EINVALID, "give the address HOST:PORT"},
+		{"serial without port", NewDevice{Profile: "biosensor-serial-1", Name: "HR", Room: "Relaxation room"}, waystation.EINVALID, "give the port PATH"},
 		{"websocket with address", NewDevice{Profile: "kiosk-ws-1", Name: "K2", Room: "Relaxation room", Address: "1.2.3.4:5"}, waystation.EINVALID, "takes no address"},
 		{"PIN too short", NewDevice{Profile: "kiosk-ws-1", Name: "K3", Room: "Relaxation room", PIN: "123"}, waystation.EINVALID, "a kiosk PIN is 4 to 12 digits"},
 		{"PIN with letters", NewDevice{Profile: "kiosk-ws-1", Name: "K3", Room: "Relaxation room", PIN: "12a4"}, waystation.EINVALID, "a kiosk PIN is 4 to 12 digits"},
@@ -183,7 +183,7 @@ func TestSetAddress(t *testing.T) {
 		t.Error("generation did not move")
 	}
 	for _, tc := range []struct{ ref, addr, want string }{
-		{vr.ID, "nowhere", "give --address HOST:PORT"},
+		{vr.ID, "nowhere", "give the address HOST:PORT"},
 		{kiosk.ID, "127.0.0.1:1", "takes no address"},
 		{"d-nope", "127.0.0.1:1", "unknown device"},
 	} {

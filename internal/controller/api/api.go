@@ -73,6 +73,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/audit", a.Auth.Require(a.auditList, auth.Admin))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
+	a.userRoutes(mux)
 	a.efileRoutes(mux)
 }
 

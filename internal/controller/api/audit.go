@@ -46,7 +46,7 @@ func (a *API) AuditRequest(r *http.Request, u auth.User, status int) {
 		return
 	}
 	target := ""
-	for _, k := range []string{"id", "code"} {
+	for _, k := range []string{"id", "code", "name"} {
 		if v := r.PathValue(k); v != "" {
 			target = v
 		}

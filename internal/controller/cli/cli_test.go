@@ -63,7 +63,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "Attic", "--profile", "kiosk-ws-1"}, 1, "", `unknown room "Attic" (rooms: Relaxation room, VR station)`},
 		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "VR station", "--profile", "vr-9"}, 1, "", `unknown profile "vr-9"`},
 		{[]string{"device", "add", "--data", data, "--name", "X", "--room", "VR station"}, 2, "", "--profile is required"},
-		{[]string{"device", "add", "--data", data, "--name", "VR", "--room", "VR station", "--profile", "vr-osc-1"}, 1, "", "give --address HOST:PORT"},
+		{[]string{"device", "add", "--data", data, "--name", "VR", "--room", "VR station", "--profile", "vr-osc-1"}, 1, "", "give the address HOST:PORT"},
 		{[]string{"device", "add", "--data", data, "--name", "VR", "--room", "VR station", "--profile", "vr-osc-1", "--address", "127.0.0.1:9000"}, 0, "Registered", ""},
 		{[]string{"device", "add", "--data", data, "--name", "HR", "--room", "VR station", "--profile", "biosensor-serial-1", "--port", "/dev/ttyUSB0"}, 0, "Registered", ""},
 		{[]string{"device", "list", "--data", data}, 0, "Kiosk 1", ""},

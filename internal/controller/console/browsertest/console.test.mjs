@@ -77,7 +77,7 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await station.locator("button[data-cmd='scene.start']").click();
     await page.waitForSelector("#timeline li[data-kind='command.acked']");
     await page.waitForSelector("#timeline li[data-kind='scene.started']");
-    assert.match(await page.textContent("#timeline li[data-kind='scene.started']"), /forest/);
+    assert.match(await page.textContent("#timeline li[data-kind='scene.started']"), /forest/i);
     await shot(page, "03-session-live");
 
     // The kiosk asked for help after the scene started: acknowledge the alert.
@@ -108,7 +108,7 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector("#timeline li[data-kind='audio.started']");
     assert.match(await page.textContent("#timeline li[data-kind='audio.started']"), /Binaural beats/);
     await page.waitForSelector(`#nowplaying-${SPEAKERS_ID}:has-text('Playing Binaural beats')`);
-    const sent = (text) => page.waitForFunction((x) => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => li.textContent.includes(x)), text);
+    const sent = (text) => page.waitForFunction((x) => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => (li.dataset.args || "").includes(x)), text);
     await sent('"beat_hz":6,');
     await speakers.locator("input[data-param='beat_hz']").fill("4");
     await sent('"beat_hz":4,');
@@ -181,6 +181,12 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.click("#lang");
     await page.waitForSelector("#act-end:has-text('结束会谈')");
     await shot(page, "05-session-zh");
+    // Every entry of the log is named in Chinese, commands and their
+    // arguments too: no event kinds, command ids or JSON.
+    const raw = await page.$$eval("#timeline li", (lis) => lis.filter((li) => li.querySelector("strong").textContent === li.dataset.kind
+      || /[{}"]/.test(li.querySelector(".summary").textContent) && li.dataset.kind.startsWith("command.")).map((li) => li.dataset.kind));
+    assert.deepEqual(raw, [], "log entries shown raw in Chinese");
+    assert.match(await page.textContent("#timeline li[data-kind='command.sent']"), /显示场景|设定呼吸节奏|播放/);
 
     // A cue-reactivity assessment on the VR room's headset: baseline and
     // level 1 rated, level 2 reached by an override with a reason.
@@ -255,6 +261,16 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.click("#followup-add");
     await page.waitForSelector("#followcard li[data-state='open']:has-text('call after release')");
     await shot(page, "07-client-history");
+    // The client list: search by code, open the e-file.
+    await page.click("a[href='#/clients']");
+    await page.waitForSelector("#clients-table tr[data-client='C-2001']");
+    await page.fill("#client-search", "2002");
+    await page.waitForSelector("#clients-table tr[data-client='C-2001']", { state: "detached" });
+    await page.click("#clients-table tr[data-client='C-2002'] a");
+    await page.waitForSelector("#riskcard");
+    await page.goto(BASE_URL + "#/clients");
+    await page.fill("#client-search", "nobody");
+    await page.waitForSelector("#clients-none");
 
     assert.deepEqual(problems, [], "the page logged no errors");
     assert.equal(unauthorized, 2, "only the expected 401s");
@@ -395,6 +411,26 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await admin.page.click("#audit-filter");
     await admin.page.waitForSelector("#audit-table tr.o-refused:has-text('C-2001')");
     await shot(admin.page, "10-audit");
+    // Accounts at the tablet: add a counsellor, set a password, disable; the
+    // new counsellor can log in until disabled.
+    await admin.page.click("a[href='#/users']");
+    await admin.page.waitForSelector("#users-table tr[data-user='tech']");
+    await admin.page.fill("#user-name", "new-counsellor");
+    await admin.page.selectOption("#user-role", "counsellor");
+    await admin.page.fill("#user-password", "a new password here");
+    await admin.page.click("#user-add");
+    await admin.page.waitForSelector("#users-table tr[data-user='new-counsellor']");
+    assert.equal(await admin.page.locator("#users-table tr[data-user='boss'] button[data-act='disable']").count(), 0, "no Disable on one's own account");
+    const fresh = await login("new-counsellor", "a new password here");
+    assert.ok(await fresh.page.isVisible("a[href='#/clients']"), "the new counsellor is in");
+    admin.page.once("dialog", (d) => d.accept("another password here"));
+    await admin.page.click("#users-table tr[data-user='new-counsellor'] button[data-act='password']");
+    await admin.page.waitForSelector(".toast:has-text('Password set')");
+    await admin.page.click("#users-table tr[data-user='new-counsellor'] button[data-act='disable']");
+    await admin.page.waitForSelector("#users-table tr[data-user='new-counsellor'] button[data-act='enable']");
+    const res = await fresh.page.evaluate(() => fetch("/v1/me").then((r) => r.status));
+    assert.equal(res, 401, "a disabled account's login has ended");
+    await shot(admin.page, "15-users");
     assert.deepEqual(admin.problems, [], "the admin's page logged no errors");
   } finally {
     await browser.close();

@@ -112,6 +112,7 @@
     main().replaceChildren(h("section", { class: "card narrow", id: "forbidden" }, h("h1", { text: t(titleKey) }),
       h("p", { class: "err", text: e.status === 403 ? t("forbidden.view") : t("error") + ": " + e.message })));
   };
+  const current = () => { const here = state.route; return () => state.route === here; };
   const fmtTime = (s) => (s ? new Date(s).toLocaleTimeString() : "");
   const fmtDuration = (secs) => { const m = Math.floor(secs / 60), x = Math.floor(secs % 60); return m + ":" + String(x).padStart(2, "0"); };
   const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "");
@@ -292,9 +293,9 @@
     $("#who").textContent = state.user ? state.user.name + " (" + t("role." + state.user.role) + ")" : "";
     if (!state.user) return;
     const links = [["#/rooms", "nav.rooms"]];
-    if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/history", "nav.history"], ["#/alerts", "nav.alerts"]);
+    if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/clients", "nav.clients"], ["#/history", "nav.history"], ["#/alerts", "nav.alerts"]);
     if (state.user.role === "technician" || state.user.role === "admin") links.push(["#/devices", "nav.devices"]);
-    if (state.user.role === "admin") links.push(["#/audit", "nav.audit"]);
+    if (state.user.role === "admin") links.push(["#/users", "nav.users"], ["#/audit", "nav.audit"]);
     for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
   }
 
@@ -323,10 +324,14 @@
   }
 
   // ---- views ----
+  // Each route is a new page: a view that loads asynchronously checks it
+  // is still the page shown (current()) before it draws, so an answer that
+  // comes late never paints over the page the user went on to.
   function route() {
     if (!state.user) return showLogin();
     if (state.view && state.view.leave) state.view.leave();
     state.view = null;
+    state.route = {};
     const hash = location.hash || "#/rooms";
     let m;
     if ((m = hash.match(/^#\/session\/([a-z0-9-]+)$/))) return sessionView(m[1]);
@@ -334,6 +339,8 @@
     if (hash === "#/new") return counsellor ? newSessionView() : cannot("nav.new", { status: 403, message: "" });
     if (hash === "#/history") return historyView();
     if (hash === "#/alerts") return alertsView();
+    if (hash === "#/clients") return counsellor ? clientsView() : cannot("nav.clients", { status: 403, message: "" });
+    if (hash === "#/users") return state.user.role === "admin" ? usersView() : cannot("nav.users", { status: 403, message: "" });
     if (hash === "#/devices") return devicesView();
     if (hash === "#/audit") return auditView();
     if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(m[1]);
@@ -607,10 +614,68 @@
     main().replaceChildren(form);
   }
 
-  async function historyView() {
+  // The clients a counsellor may look up: search by code, open the e-file.
+  async function clientsView() {
+    const shown = current();
     main().replaceChildren(h("p", { text: t("loading") }));
     let data;
-    try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { return cannot("history.title", e); }
+    try { data = await api("GET", "/v1/clients"); } catch (e) { if (!shown()) return; return cannot("nav.clients", e); }
+    if (!shown()) return;
+    const search = h("input", { id: "client-search", type: "search", placeholder: t("clients.search"), autocomplete: "off" });
+    const body = h("tbody");
+    const render = () => {
+      const q = search.value.trim().toLowerCase();
+      const rows = data.clients.filter((c) => !q || c.code.toLowerCase().includes(q)).sort((a, b) => (a.code < b.code ? -1 : 1));
+      body.replaceChildren(...rows.map((c) => h("tr", { "data-client": c.code },
+        h("td", {}, h("a", { href: "#/client/" + encodeURIComponent(c.code), text: c.code })),
+        h("td", {}, h("span", { class: "badge risk-" + c.risk, text: t("risk." + c.risk) })), h("td", { text: fmtDay(c.created) }))));
+      if (!rows.length) body.append(h("tr", {}, h("td", { colspan: 3, class: "muted", id: "clients-none", text: t("clients.none") })));
+    };
+    search.addEventListener("input", render);
+    render();
+    main().replaceChildren(h("section", { class: "card" }, h("h1", { text: t("nav.clients") }), search,
+      h("table", { class: "list", id: "clients-table" }, h("thead", {}, h("tr", {}, ["client", "risk", "clients.registered"].map((k) => h("th", { text: t(k) })))), body)));
+    search.focus();
+  }
+
+  // Accounts, for admins: add one, set a password, disable or enable.
+  async function usersView() {
+    const shown = current();
+    main().replaceChildren(h("p", { text: t("loading") }));
+    let data;
+    try { data = await api("GET", "/v1/users"); } catch (e) { if (!shown()) return; return cannot("nav.users", e); }
+    if (!shown()) return;
+    const again = () => usersView();
+    const act = (fn) => async () => { try { await fn(); again(); } catch (e) { fail(e); } };
+    const rows = data.users.map((u) => h("tr", { "data-user": u.name, class: u.disabled ? "disabled" : "" },
+      h("td", { text: u.name }), h("td", { text: t("role." + u.role) }), h("td", { text: u.disabled ? t("users.disabled") : t("users.active") }),
+      h("td", { text: fmtDay(u.created) }),
+      h("td", { class: "actions" },
+        h("button", { type: "button", "data-act": "password", onclick: act(async () => {
+          const pw = prompt(t("users.new_password").replace("{name}", u.name));
+          if (pw) { await api("PATCH", "/v1/users/" + encodeURIComponent(u.name), { password: pw }); toast(t("users.password_set")); }
+        }) }, t("users.set_password")),
+        u.id === state.user.id ? null : h("button", { type: "button", class: u.disabled ? "" : "danger", "data-act": u.disabled ? "enable" : "disable",
+          onclick: act(() => api("PATCH", "/v1/users/" + encodeURIComponent(u.name), { disabled: !u.disabled })) }, u.disabled ? t("users.enable") : t("users.disable")))));
+    const name = h("input", { id: "user-name", autocomplete: "off", placeholder: t("users.name") });
+    const role = h("select", { id: "user-role" }, ["counsellor", "technician", "admin"].map((r) => h("option", { value: r, text: t("role." + r) })));
+    const pw = h("input", { id: "user-password", type: "password", autocomplete: "new-password", placeholder: t("users.password") });
+    const err = h("p", { class: "err", role: "alert" });
+    const add = h("button", { type: "button", class: "primary", id: "user-add", onclick: async () => {
+      err.textContent = "";
+      try { await api("POST", "/v1/users", { name: name.value, role: role.value, password: pw.value }); again(); } catch (e) { err.textContent = e.message; }
+    } }, t("users.add"));
+    main().replaceChildren(h("section", { class: "card" }, h("h1", { text: t("nav.users") }),
+      h("table", { class: "list", id: "users-table" }, h("thead", {}, h("tr", {}, ["users.name", "users.role", "users.state", "clients.registered", ""].map((k) => h("th", { text: k ? t(k) : "" })))), h("tbody", {}, rows))),
+      h("section", { class: "card" }, h("h2", { text: t("users.add") }), h("div", { class: "row" }, name, role, pw, add), h("p", { class: "muted small", text: t("users.password_help") }), err));
+  }
+
+  async function historyView() {
+    const shown = current();
+    main().replaceChildren(h("p", { text: t("loading") }));
+    let data;
+    try { data = await api("GET", "/v1/sessions?limit=200"); } catch (e) { if (!shown()) return; return cannot("history.title", e); }
+    if (!shown()) return;
     const rows = data.sessions.map((s) => h("tr", {},
       h("td", {}, h("a", { href: "#/session/" + s.id, text: s.id })),
       h("td", {}, h("a", { href: "#/client/" + encodeURIComponent(s.client), text: s.client })), h("td", { text: s.room }),
@@ -682,12 +747,14 @@
 
   // ---- a client's history: assessments compared over time ----
   async function clientView(code) {
+    const shown = current();
     main().replaceChildren(h("p", { text: t("loading") }));
     const enc = encodeURIComponent(code);
     let file, list;
     try {
       [file, list] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments")]);
-    } catch (e) { return cannot("client", e); }
+    } catch (e) { if (!shown()) return; return cannot("client", e); }
+    if (!shown()) return;
     const client = file.client;
     const again = () => clientView(code);
     const act = (fn) => async () => { try { await fn(); again(); } catch (e) { fail(e); } };
@@ -1126,6 +1193,23 @@
       if (!mine.length) alerts.append(h("p", { class: "muted", text: t("alerts.none") }));
       for (const a of mine) alerts.append(alertItem(a, false));
     }
+    // A command and its arguments as a person reads them: names and titles
+    // in the chosen language, not ids and JSON (the JSON stays on the
+    // entry's data-args for technicians and tests).
+    const tOr = (key, fallback) => (t(key) === key ? fallback : t(key));
+    const cmdName = (name) => tOr("cmdname." + name, name || "");
+    function argValue(key, val) {
+      if (val && typeof val === "object") return argsText(val);
+      if (key === "scene") return tOr("scene." + val, val);
+      if (key === "content" || key === "program") return titleOf(state.content[val]) || val;
+      if (key === "lang") return tOr("lang." + val, val);
+      if (typeof val === "boolean") return val ? "✓" : "✗";
+      return String(val);
+    }
+    function argsText(args) {
+      const parts = Object.entries(args || {}).map(([k, val]) => (k === "params" ? argsText(val) : tOr("arg." + k, k) + " " + argValue(k, val)));
+      return parts.filter(Boolean).join(" · ");
+    }
     function summary(ev) {
       const d = ev.data || {};
       switch (ev.kind) {
@@ -1140,9 +1224,9 @@
           return [titleOf(state.content[d.content]) || d.title || d.content, fmtDuration(d.position_s || 0),
             t("cmd.volume") + " " + Math.round((d.level || 0) * 100) + "%", d.reason ? t("audio.reason." + d.reason) : "", d.error || ""].filter(Boolean).join(" · ");
         case "audio.cue": return (titleOf(state.content[d.content]) || d.content) + " · " + d.cue_bpm + "/min · " + t("audio.follows") + " " + deviceName(d.follows);
-        case "command.sent": return (d.name || "") + " " + JSON.stringify(d.args || {}) + " → " + deviceName(d.device);
-        case "command.acked": return (d.name || "") + " ✓ " + deviceName(d.device);
-        case "command.failed": return (d.name || "") + " ✗ " + (d.error || "");
+        case "command.sent": return cmdName(d.name) + " " + argsText(d.args) + " → " + deviceName(d.device);
+        case "command.acked": return cmdName(d.name) + " ✓ " + deviceName(d.device);
+        case "command.failed": return cmdName(d.name) + " ✗ " + (d.error || "");
         case "plan.step": return t("step." + (d.action === "goto" ? "next" : d.action)) + " → " + ((d.to || 0) + 1) + ". " + stepLabel(d.step || {});
         case "session.planned": return t("client") + " " + d.client + " · " + d.room + " · " + (d.stations || []).map(deviceName).join(", ");
         case "session.started": case "session.paused": case "session.resumed": case "session.ended": case "session.aborted": case "session.interrupted":
@@ -1156,7 +1240,7 @@
         case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";
         case "sandtray.snapshot": return t("kiosk.snapshot").replace("{n}", d.figures || 0);
         case "rating.answer": return (d.prompt || "") + " → " + d.value;
-        default: return Object.keys(d).length ? JSON.stringify(d) : "";
+        default: return argsText(d); // named fields, not JSON
       }
     }
     function stepLabel(st) {
@@ -1170,6 +1254,7 @@
     }
     const deviceName = (id) => (state.devices[id] ? state.devices[id].name : id || "");
     function sourceName(src) {
+      if (src === "system") return t("source.system");
       if (src.startsWith("device:")) return deviceName(src.slice(7));
       if (src.startsWith("user:")) return v.session && src.slice(5) === v.session.counsellor_id ? v.session.counsellor : src;
       return src;
@@ -1177,7 +1262,8 @@
     function addEvent(ev) {
       if (v.events.length && ev.seq <= v.events[v.events.length - 1].seq) return;
       v.events.push(ev);
-      timeline.prepend(h("li", { "data-seq": ev.seq, "data-kind": ev.kind, class: "k-" + ev.kind.replace(/\./g, "-") },
+      timeline.prepend(h("li", { "data-seq": ev.seq, "data-kind": ev.kind, class: "k-" + ev.kind.replace(/\./g, "-"),
+        "data-args": ev.kind === "command.sent" && ev.data ? JSON.stringify(ev.data.args || {}) : null },
         h("time", { text: fmtTime(ev.ts) }), " ",
         h("strong", { text: t("kind." + ev.kind) === "kind." + ev.kind ? ev.kind : t("kind." + ev.kind) }), " ",
         h("span", { class: "muted", text: sourceName(ev.source) }), " ",
