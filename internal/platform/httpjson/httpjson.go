@@ -5,7 +5,6 @@ package httpjson
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -63,8 +62,20 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var body ErrorBody
 	body.Error.Code = code
-	body.Error.Message = waystation.ErrorMessage(err)
+	body.Error.Message = waystation.Localize(err, Lang(r))
 	Write(w, Status(code), body)
+}
+
+// Lang is the language a request asks its messages in: "zh" when its
+// Accept-Language header starts with Chinese (the console sends the
+// language the user chose), else "en". Scripts that send nothing get
+// English, as before.
+func Lang(r *http.Request) string {
+	al := strings.TrimSpace(strings.ToLower(r.Header.Get("Accept-Language")))
+	if strings.HasPrefix(al, "zh") {
+		return "zh"
+	}
+	return "en"
 }
 
 // MaxBody bounds a request body; no request of ours needs more.
@@ -109,5 +120,5 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 
 // Errorf is shorthand for sending a new error.
 func Errorf(w http.ResponseWriter, r *http.Request, code, format string, args ...any) {
-	Error(w, r, waystation.Errorf(code, "%s", fmt.Sprintf(format, args...)))
+	Error(w, r, waystation.Errorf(code, format, args...))
 }

@@ -26,6 +26,11 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Format and Args are what Errorf made Message from: a message
+	// catalogue keyed by Format can say the same in another language
+	// (Localize).
+	Format string
+	Args   []any
 }
 
 // Error implements the error interface.
@@ -35,7 +40,7 @@ func (e *Error) Error() string {
 
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Format: format, Args: args}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL

@@ -384,6 +384,11 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     await page.goto(BASE_URL + "#/devices");
     await page.waitForSelector("#devtable tr:has-text('Headset 1')");
     await fits(page, "devices, zh");
+    // The controller's refusals come in the language chosen.
+    await page.fill("#pair-code", "00000002");
+    await page.fill("#pair-name", "Kiosk 9");
+    await page.click("#pair-go");
+    await page.waitForSelector("p.err:has-text('没有设备在等待配对码 00000002')");
     await shot(page, "13-devices-portrait-zh");
 
     const counsellor = await login(USERNAME, PASSWORD);

@@ -46,7 +46,8 @@
     return w.key;
   }
   async function api(method, path, body) {
-    const opts = { method, headers: {} };
+    // The controller answers errors in the language the user chose.
+    const opts = { method, headers: { "Accept-Language": lang === "zh" ? "zh-CN" : "en" } };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -69,7 +70,7 @@
   async function downloadReport(button, s) {
     button.disabled = true;
     try {
-      const resp = await fetch("/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf");
+      const resp = await fetch("/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf", { headers: { "Accept-Language": lang === "zh" ? "zh-CN" : "en" } });
       if (!resp.ok) {
         let msg = resp.statusText;
         try { const d = await resp.json(); msg = (d.error && d.error.message) || msg; } catch (e) { /* not JSON */ }
