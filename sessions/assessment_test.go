@@ -309,15 +309,32 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 		t.Errorf("first command at the device: %s, want program.stop", name)
 	}
 	tx.Rollback()
-	if name, _ := headset.nextCommand(); name != "program.launch" {
-		t.Errorf("second command: %s", name)
-	}
+	// The launch waited for the disk while the stop went: it is not sent
+	// after it (the program would run on), and says why.
+	var errs []string
 	for range 2 {
 		if err := <-done; err != nil {
-			t.Error(err)
+			errs = append(errs, err.Error())
 		}
 	}
-	e.waitKinds(s.ID, "session.planned", "session.started", "command.sent", "command.sent", "command.acked", "command.acked")
+	if len(errs) != 1 || !strings.Contains(errs[0], "program.launch was not sent: a stop or pause went to the device") {
+		t.Errorf("errors %q, want the launch's alone", errs)
+	}
+	// The next command at the device is one sent after the stop, not the launch.
+	go e.engine.Command(ctx, e.alice, s.ID, hs, "program.resume", nil)
+	if name, _ := headset.nextCommand(); name != "program.resume" {
+		t.Errorf("the command after the stop at the device: %s, want program.resume", name)
+	}
+	for i := 0; i < 250; i++ {
+		if k := strings.Join(e.kinds(s.ID), " "); strings.Count(k, "command.failed") == 1 && strings.Count(k, "command.acked") >= 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	kinds := strings.Join(e.kinds(s.ID), " ")
+	if strings.Count(kinds, "command.sent") != 3 || strings.Count(kinds, "command.failed") != 1 {
+		t.Errorf("events %s: want three sent, the launch failed", kinds)
+	}
 }
 
 // BenchmarkAssessmentSessionHour computes the assessment of an hour-long

@@ -73,6 +73,12 @@ type Engine struct {
 	over       map[overKey]*overState // guarded by mu
 	risks      map[string]Risk        // session -> client risk; guarded by mu
 
+	// stops counts the urgent commands (stop, pause) sent to each device;
+	// a command that waited for the disk while one went is not sent after
+	// it (see dispatch). sendMu orders each check with its send.
+	stops  map[string]uint64
+	sendMu sync.Mutex
+
 	cmdSeq  atomic.Int64
 	cmdBoot string
 	ctx     context.Context // ends the ack waiters at Close
@@ -88,7 +94,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
-		stations: map[string]map[string]bool{}, active: map[string]string{},
+		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{},
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
 		alerts: alertQueue{wake: make(chan struct{}, 1)}, stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
@@ -665,11 +671,15 @@ func (e *Engine) dispatch(ctx context.Context, by auth.User, id, device, name st
 	var wait func(context.Context) (bool, string, error)
 	var sendErr error
 	urgent := capability.Urgent(name)
+	e.sendMu.Lock()
+	stops := e.stops[device]
 	if urgent {
 		// A stop goes to the device at once, ahead of whatever waits for
 		// the disk; it is logged right after.
+		e.stops[device]++
 		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
 	}
+	e.sendMu.Unlock()
 	res, err := e.log.Append(ctx, recs...)
 	if err != nil {
 		if wait != nil {
@@ -678,7 +688,20 @@ func (e *Engine) dispatch(ctx context.Context, by auth.User, id, device, name st
 		return CommandResult{}, err
 	}
 	if !urgent {
-		wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
+		// A command that waited for the disk while a stop or pause went to
+		// the same device is not sent after it: a program launched after
+		// the counsellor's stop would run on.
+		e.sendMu.Lock()
+		superseded := e.stops[device] != stops
+		if !superseded {
+			wait, sendErr = e.sender.Send(ctx, device, cmdID, id, name, args)
+		}
+		e.sendMu.Unlock()
+		if superseded {
+			err := waystation.Errorf(waystation.ECONFLICT, "%s was not sent: a stop or pause went to the device while it waited to be logged", name)
+			e.logOutcome(id, device, cmdID, name, false, waystation.ErrorMessage(err))
+			return CommandResult{}, err
+		}
 	}
 	if sendErr != nil {
 		e.logOutcome(id, device, cmdID, name, false, waystation.ErrorMessage(sendErr))

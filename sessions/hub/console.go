@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"waystation/devices/capability"
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/httpjson"
 	"waystation/internal/platform/netbatch"
@@ -126,13 +127,15 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cc := &consoleConn{
 		c: c, ws: ws, user: u, token: auth.TokenFrom(r), queueCap: q, wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
-		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel,
+		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel, cmdWake: make(chan struct{}, 1),
 		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.Conn,
 	}
 	c.mu.Lock()
 	c.conns[cc] = true
 	c.mu.Unlock()
 	go cc.writePump()
+	cc.workers.Add(1)
+	go cc.commandPump()
 	cc.readPump()
 	c.mu.Lock()
 	delete(c.conns, cc)
@@ -188,6 +191,83 @@ type consoleConn struct {
 
 	mu   sync.Mutex
 	subs map[string]*Sub
+
+	// Commands: the read pump only reads and hands them on. Ordinary
+	// commands wait in cmdQueue for the one command worker, in the order
+	// sent; a stop or pause runs at once on its own goroutine and takes
+	// the commands still queued for its device out of the queue (they are
+	// answered as not sent), so it never waits behind a command that waits
+	// for the disk, and nothing queued before it runs after it.
+	cmdMu    sync.Mutex
+	cmdQueue []inFrame
+	cmdWake  chan struct{}
+	workers  sync.WaitGroup
+}
+
+// maxQueuedCommands bounds the commands a console may have waiting.
+const maxQueuedCommands = 64
+
+// enqueue hands a command or level frame to the workers.
+func (cc *consoleConn) enqueue(f inFrame) {
+	if f.Type == "command" && capability.Urgent(f.Name) {
+		cc.cmdMu.Lock()
+		kept := cc.cmdQueue[:0]
+		var dropped []inFrame
+		for _, q := range cc.cmdQueue {
+			if q.Device == f.Device && q.Session == f.Session {
+				dropped = append(dropped, q)
+			} else {
+				kept = append(kept, q)
+			}
+		}
+		cc.cmdQueue = kept
+		cc.cmdMu.Unlock()
+		for _, q := range dropped {
+			cc.frame(map[string]any{"type": TypeResult, "req": q.Req, "ok": false, "code": waystation.ECONFLICT,
+				"error": fmt.Sprintf("%s was not sent: %s went to the device first", q.Name, f.Name)})
+		}
+		cc.workers.Add(1)
+		go func() {
+			defer cc.workers.Done()
+			cc.command(f)
+		}()
+		return
+	}
+	cc.cmdMu.Lock()
+	if len(cc.cmdQueue) >= maxQueuedCommands {
+		cc.cmdMu.Unlock()
+		cc.frame(map[string]any{"type": TypeResult, "req": f.Req, "ok": false, "code": waystation.EUNAVAILABLE,
+			"error": fmt.Sprintf("%d commands are already waiting; try again in a moment", maxQueuedCommands)})
+		return
+	}
+	cc.cmdQueue = append(cc.cmdQueue, f)
+	cc.cmdMu.Unlock()
+	select {
+	case cc.cmdWake <- struct{}{}:
+	default:
+	}
+}
+
+// commandPump runs the queued commands one at a time, in order, until the
+// connection ends.
+func (cc *consoleConn) commandPump() {
+	defer cc.workers.Done()
+	for {
+		cc.cmdMu.Lock()
+		if len(cc.cmdQueue) == 0 {
+			cc.cmdMu.Unlock()
+			select {
+			case <-cc.cmdWake:
+				continue
+			case <-cc.done:
+				return
+			}
+		}
+		f := cc.cmdQueue[0]
+		cc.cmdQueue = cc.cmdQueue[1:]
+		cc.cmdMu.Unlock()
+		cc.command(f)
+	}
 }
 
 // Offer implements Sink.
@@ -372,6 +452,7 @@ type inFrame struct {
 func (cc *consoleConn) readPump() {
 	defer func() {
 		cc.end(websocket.CloseNormalClosure, "")
+		cc.workers.Wait() // commands in flight finish; their results go nowhere
 		cc.replays.Wait()
 		cc.mu.Lock()
 		for _, s := range cc.subs {
@@ -407,7 +488,7 @@ func (cc *consoleConn) readPump() {
 			}
 			cc.mu.Unlock()
 		case "command", "level":
-			cc.command(f)
+			cc.enqueue(f)
 		default:
 			cc.errorFrame(waystation.EINVALID, fmt.Sprintf("unknown frame type %q (subscribe, unsubscribe, command, level)", f.Type), "", f.Req)
 		}

@@ -28,6 +28,7 @@ import (
 
 type env struct {
 	t        testing.TB
+	dir      string // the data folder
 	log      *eventlog.Log
 	reg      *registry.Registry
 	set      *profile.Set
@@ -46,7 +47,8 @@ type env struct {
 func newEnv(t testing.TB, queue int) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +80,7 @@ func newEnv(t testing.TB, queue int) *env {
 		l.Close()
 		db.Close()
 	})
-	e := &env{t: t, log: l, reg: reg, set: set, engine: eng, hub: h, console: con, srv: srv, accounts: accounts}
+	e := &env{t: t, dir: dir, log: l, reg: reg, set: set, engine: eng, hub: h, console: con, srv: srv, accounts: accounts}
 	e.counsel, _ = accounts.Add(ctx, "counsellor", auth.Counsellor, "counsellor password")
 	e.tech, _ = accounts.Add(ctx, "technician", auth.Technician, "technician password")
 	reg.AddRoom(ctx, "Room")

@@ -1,0 +1,101 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+
+	"waystation/devices/registry"
+	"waystation/internal/platform/sqlite"
+	"waystation/sessions"
+)
+
+// A console sends program.launch, then program.stop, over its one socket
+// while the event log's writer is held up: the stop reaches the headset
+// first (the read pump does not wait for the launch's disk write), and the
+// launch, which waited for the disk while the stop went, is not sent after
+// it. Before, the console's reader ran each command itself, so the stop
+// reached the headset after the launch.
+func TestStopOvertakesOverOneConsole(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	hs, token, err := e.reg.Add(ctx, e.set, registry.NewDevice{Profile: "vrstation-ws-1", Name: "Headset", Room: "Room"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _, err := websocket.DefaultDialer.Dial(e.url("/v1/devices/ws"), http.Header{"Authorization": {"Bearer " + token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	send(t, dev, `{"type":"hello","firmware":"1.4.0"}`)
+	read(t, dev)
+	next := func() string { // the next command at the headset, acknowledged
+		t.Helper()
+		for {
+			m, err := read(t, dev)
+			if err != nil {
+				t.Fatalf("waiting for a command at the headset: %v", err)
+			}
+			if m["type"] == "command" {
+				send(t, dev, `{"type":"ack","id":"`+m["id"].(string)+`","ok":true}`)
+				return m["name"].(string)
+			}
+		}
+	}
+	s, err := e.engine.Create(ctx, e.counsel, sessions.NewSession{Room: "Room", Client: "C-1", Stations: []string{hs.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.counsel, s.ID, "start"); err != nil {
+		t.Fatal(err)
+	}
+	ws, _, _ := e.dial(e.cookie("counsellor", "counsellor password"), "")
+
+	// Another connection holds SQLite's write lock: the log's writer waits.
+	other, err := sqlite.Open(ctx, e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.W.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-hold', 'hold', '2026-01-01T00:00:00.000000000Z')`); err != nil {
+		t.Fatal(err)
+	}
+	cmd := func(req, name, args string) {
+		send(t, ws, `{"type":"command","req":"`+req+`","session":"`+s.ID+`","device":"`+hs.ID+`","name":"`+name+`","args":`+args+`}`)
+	}
+	cmd("r-launch", "program.launch", `{"program":"beach","intensity":1}`)
+	cmd("r-stop", "program.stop", `{}`)
+	if name := next(); name != "program.stop" {
+		t.Errorf("first command at the headset while the disk is held: %s, want program.stop", name)
+	}
+	tx.Rollback()
+	results := map[string]map[string]any{}
+	for len(results) < 2 {
+		m, err := read(t, ws)
+		if err != nil {
+			t.Fatalf("results %v: %v", results, err)
+		}
+		if m["type"] == "result" {
+			results[m["req"].(string)] = m
+		}
+	}
+	if r := results["r-stop"]; r["ok"] != true {
+		t.Errorf("stop: %v", r)
+	}
+	if r := results["r-launch"]; r["ok"] != false || !strings.Contains(r["error"].(string), "program.launch was not sent") {
+		t.Errorf("launch: %v, want not sent", r)
+	}
+	// What the counsellor sends next is the next thing at the headset.
+	cmd("r-resume", "program.resume", `{}`)
+	if name := next(); name != "program.resume" {
+		t.Errorf("after the stop the headset got %s, want program.resume", name)
+	}
+}
