@@ -2,15 +2,18 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	"waystation/devices/registry"
 	"waystation/internal/platform/sqlite"
 	"waystation/sessions"
+	"waystation/sessions/eventlog"
 )
 
 // A console sends program.launch, then program.stop, over its one socket
@@ -97,5 +100,70 @@ func TestStopOvertakesOverOneConsole(t *testing.T) {
 	cmd("r-resume", "program.resume", `{}`)
 	if name := next(); name != "program.resume" {
 		t.Errorf("after the stop the headset got %s, want program.resume", name)
+	}
+}
+
+// A console that leaves a session while its long replay runs, and comes
+// back, gets the session again: no "already subscribed", every event once
+// and in order, then live. Before, the unsubscribe was ignored during the
+// replay, the finished replay went live anyway, and the new subscribe was
+// refused.
+func TestUnsubscribeDuringReplay(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	const n = 30000
+	recs := make([]eventlog.Record, 0, 1000)
+	for i := 0; i < n; i += 1000 {
+		recs = recs[:0]
+		for range 1000 {
+			recs = append(recs, eventlog.Record{Stream: e.session.ID, Source: "system", Kind: "test.tick", Data: json.RawMessage(`{"i":1}`)})
+		}
+		if _, err := e.log.Append(context.Background(), recs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, _, _ := e.dial(e.cookie("counsellor", "counsellor password"), "")
+	topic := "session/" + e.session.ID
+	send(t, ws, `{"type":"subscribe","topic":"`+topic+`","after":0}`)
+	send(t, ws, `{"type":"unsubscribe","topic":"`+topic+`"}`)
+	send(t, ws, `{"type":"subscribe","topic":"`+topic+`","after":0}`)
+	// Frames of the first replay may arrive before the unsubscribe took
+	// effect; from the second subscription's first event on, every seq
+	// comes once, in order, up to n, then live.
+	var last int64
+	second := false
+	for {
+		m, err := read(t, ws)
+		if err != nil {
+			t.Fatalf("after seq %d: %v", last, err)
+		}
+		switch m["type"] {
+		case "error":
+			t.Fatalf("error frame: %v", m)
+		case "event":
+			seq := int64(m["seq"].(float64))
+			if seq == 1 && last > 0 {
+				second, last = true, 0 // the second replay begins
+			}
+			if seq != last+1 {
+				t.Fatalf("seq %d after %d (second replay: %v)", seq, last, second)
+			}
+			last = seq
+		case "live":
+			if last != n+1 { // the session's planned event and the ticks
+				t.Fatalf("live after seq %d of %d", last, n+1)
+			}
+			// Nothing of the first subscription is live: a new event
+			// comes once.
+			e.append(1, `{"i":2}`)
+			m, err := read(t, ws)
+			if err != nil || m["type"] != "event" || int64(m["seq"].(float64)) != n+2 {
+				t.Fatalf("the new event: %v %v", m, err)
+			}
+			ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, b, err := ws.ReadMessage(); err == nil {
+				t.Fatalf("a second copy of the new event or more: %s", b)
+			}
+			return
+		}
 	}
 }

@@ -128,7 +128,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cc := &consoleConn{
 		c: c, ws: ws, user: u, token: auth.TokenFrom(r), queueCap: q, wake: make(chan struct{}, 1), space: make(chan struct{}, 1),
 		done: make(chan struct{}), writerDone: make(chan struct{}), ctx: ctx, cancel: cancel, cmdWake: make(chan struct{}, 1),
-		subs: map[string]*Sub{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.Conn,
+		subs: map[string]*Sub{}, replaying: map[string]*replay{}, log: c.Logger.With("user", u.Name, "remote", r.RemoteAddr), batch: hj.Conn,
 	}
 	c.mu.Lock()
 	c.conns[cc] = true
@@ -191,6 +191,10 @@ type consoleConn struct {
 
 	mu   sync.Mutex
 	subs map[string]*Sub
+	// replaying reserves a topic while its replay runs; an unsubscribe
+	// removes the reservation, and the replay, when it ends, cancels
+	// itself instead of going live.
+	replaying map[string]*replay
 
 	// Commands: the read pump only reads and hands them on. Ordinary
 	// commands wait in cmdQueue for the one command worker, in the order
@@ -202,6 +206,47 @@ type consoleConn struct {
 	cmdQueue []inFrame
 	cmdWake  chan struct{}
 	workers  sync.WaitGroup
+}
+
+// replay is the console's Sink for one subscription while its replay
+// runs: once the console unsubscribes (stop), nothing more of it reaches
+// the console, even a frame the replay was about to offer.
+type replay struct {
+	cc     *consoleConn
+	cancel context.CancelFunc // ends the replay's reading
+	mu     sync.Mutex
+	gone   bool
+}
+
+// Offer implements Sink.
+func (r *replay) Offer(frames ...[]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
+		return true // unsubscribed: nothing to deliver, nothing to drop
+	}
+	return r.cc.Offer(frames...)
+}
+
+// Put implements Sink.
+func (r *replay) Put(ctx context.Context, frame []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
+		return context.Canceled
+	}
+	return r.cc.Put(ctx, frame)
+}
+
+// Drop implements Sink.
+func (r *replay) Drop(reason string) { r.cc.Drop(reason) }
+
+// stop ends the replay and lets nothing more of it through.
+func (r *replay) stop() {
+	r.cancel() // a Put waiting for room returns, so the lock comes free
+	r.mu.Lock()
+	r.gone = true
+	r.mu.Unlock()
 }
 
 // maxQueuedCommands bounds the commands a console may have waiting.
@@ -486,6 +531,12 @@ func (cc *consoleConn) readPump() {
 				s.Cancel()
 				delete(cc.subs, f.Topic)
 			}
+			// A replay still running for the topic stops here: nothing more
+			// of it reaches the console, and it does not go live.
+			if r := cc.replaying[f.Topic]; r != nil {
+				r.stop()
+				delete(cc.replaying, f.Topic)
+			}
 			cc.mu.Unlock()
 		case "command", "level":
 			cc.enqueue(f)
@@ -545,27 +596,38 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 		return
 	}
 	cc.mu.Lock()
-	if _, dup := cc.subs[topic]; dup {
+	if _, dup := cc.subs[topic]; dup || cc.replaying[topic] != nil {
 		cc.mu.Unlock()
 		cc.errorFrame(waystation.ECONFLICT, "already subscribed to "+topic+"; unsubscribe first", topic, "")
 		return
 	}
-	cc.subs[topic] = nil // reserved while the replay runs
+	rctx, cancel := context.WithCancel(cc.ctx)
+	mine := &replay{cc: cc, cancel: cancel} // the topic is reserved by this replay while it runs
+	cc.replaying[topic] = mine
 	cc.mu.Unlock()
 	cc.replays.Add(1)
 	go func() {
 		defer cc.replays.Done()
 		var s *Sub
 		var err error
+		defer cancel()
 		if snapshot != nil {
-			s, err = cc.c.Hub.Join(cc.ctx, topic, cc, snapshot)
+			s, err = cc.c.Hub.Join(rctx, topic, mine, snapshot)
 		} else {
-			s, err = cc.c.Hub.Subscribe(cc.ctx, topic, stream, after, cc)
+			s, err = cc.c.Hub.Subscribe(rctx, topic, stream, after, mine)
 		}
 		cc.mu.Lock()
 		defer cc.mu.Unlock()
+		if cc.replaying[topic] != mine {
+			// Unsubscribed while replaying (and perhaps subscribed again,
+			// with a replay of its own): this one is not wanted.
+			if s != nil {
+				s.Cancel()
+			}
+			return
+		}
+		delete(cc.replaying, topic)
 		if err != nil {
-			delete(cc.subs, topic)
 			if cc.ctx.Err() == nil {
 				cc.errorFrame(waystation.ErrorCode(err), waystation.ErrorMessage(err), topic, "")
 			}

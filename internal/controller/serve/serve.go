@@ -152,12 +152,44 @@ func Run(ctx context.Context, cfg Config) error {
 	defer engine.Close() // after the devices close, before the event log does
 	intake.Router = engine
 	wsdev.Tap = frameTap(live, engine)
+	// Everything the adapters call is set before any of them starts: the
+	// local-audio adapter reports its speakers online at once.
+	// Devices dropped because the controller stops are not "lost".
+	var stopping atomic.Bool
+	accounts := auth.NewStore(db)
+	// What the adapters saw of a device (battery, heartbeat misses) and
+	// whether its profile is loaded go with its status to the consoles, as
+	// GET /v1/devices gives them.
+	withHealth := func(d waystation.Device) waystation.Device {
+		h := intake.Health(d.ID)
+		d.HeartbeatMisses, d.Battery = h.HeartbeatMisses, h.Battery
+		_, ok := profiles().Get(d.ProfileID)
+		d.ProfileMissing = !ok
+		return d
+	}
+	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
+		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
+			"devices": deviceSnapshot(reg, withHealth), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
+	defer consoles.Close() // before the engine and the event log close
+	intake.OnStatus = func(d waystation.Device, online bool) {
+		d = withHealth(d)
+		live.Broadcast("devices", deviceFrame("devices", d))
+		live.Broadcast(hub.RoomTopic(d.RoomID), deviceFrame(hub.RoomTopic(d.RoomID), d))
+		if !stopping.Load() {
+			engine.DeviceStatus(d, online)
+		}
+	}
+	throttle := &sessions.Throttle{Interval: time.Second}
+	intake.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
+		engine.Readings(d.ID, stream, readings)
+		if strings.HasPrefix(stream, "s-") && throttle.Allow(stream, d.ID, time.Now()) {
+			live.Broadcast(hub.SessionTopic(stream), telemetryFrame(stream, d.ID, readings))
+		}
+	}
 	devCtx, stopDevices := context.WithCancel(context.WithoutCancel(ctx))
 	var devicesDone sync.WaitGroup
 	devicesDone.Go(func() { wsdev.Run(devCtx) })
 	devicesDone.Go(func() { intake.RunSeen(devCtx) }) // last seen of OSC, serial and local-audio devices
-	// Devices dropped because the controller stops are not "lost".
-	var stopping atomic.Bool
 	defer func() { stopping.Store(true); stopDevices(); devicesDone.Wait() }()
 	serialAdapter := serial.New(intake, profiles)
 	adapters.Adapters[profile.TransportSerial] = serialAdapter
@@ -225,51 +257,26 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return rep
 	}
-	go func() {
+	// The background jobs (profile reloads on SIGHUP, the daily retention
+	// run) end, and are waited for, before the store closes.
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	var jobs sync.WaitGroup
+	defer func() { stopJobs(); jobs.Wait() }()
+	jobs.Go(func() {
 		for {
 			select {
 			case <-hup:
 				reloadAndTell()
-			case <-ctx.Done():
+			case <-jobsCtx.Done():
 				return
 			}
 		}
-	}()
+	})
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/devices/ws", wsdev)
 	mux.Handle("GET /v1/devices/pair", pairServer)
-	accounts := auth.NewStore(db)
-	// What the adapters saw of a device (battery, heartbeat misses) and
-	// whether its profile is loaded go with its status to the consoles, as
-	// GET /v1/devices gives them.
-	withHealth := func(d waystation.Device) waystation.Device {
-		h := intake.Health(d.ID)
-		d.HeartbeatMisses, d.Battery = h.HeartbeatMisses, h.Battery
-		_, ok := profiles().Get(d.ProfileID)
-		d.ProfileMissing = !ok
-		return d
-	}
-	consoles := &hub.Console{Hub: live, Auth: accounts, Sessions: engine, Logger: log,
-		Snapshots: map[string]func(context.Context, string) ([][]byte, error){
-			"devices": deviceSnapshot(reg, withHealth), "alerts": alertSnapshot(engine), "room": roomSnapshot(reg, engine)}}
-	defer consoles.Close() // before the engine and the event log close
-	intake.OnStatus = func(d waystation.Device, online bool) {
-		d = withHealth(d)
-		live.Broadcast("devices", deviceFrame("devices", d))
-		live.Broadcast(hub.RoomTopic(d.RoomID), deviceFrame(hub.RoomTopic(d.RoomID), d))
-		if !stopping.Load() {
-			engine.DeviceStatus(d, online)
-		}
-	}
 	mux.Handle("GET /v1/console/ws", consoles)
-	throttle := &sessions.Throttle{Interval: time.Second}
-	intake.OnTelemetry = func(d waystation.Device, stream string, readings []eventlog.Reading) {
-		engine.Readings(d.ID, stream, readings)
-		if strings.HasPrefix(stream, "s-") && throttle.Allow(stream, d.ID, time.Now()) {
-			live.Broadcast(hub.SessionTopic(stream), telemetryFrame(stream, d.ID, readings))
-		}
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.R.PingContext(r.Context()); err != nil {
 			httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "store unavailable")
@@ -298,16 +305,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	restAPI.Routes(mux)
 	// The daily retention job: a minute after start, then every day.
-	go func() {
+	jobs.Go(func() {
 		wait := time.Minute
 		for {
 			select {
-			case <-ctx.Done():
+			case <-jobsCtx.Done():
 				return
 			case <-time.After(wait):
 			}
 			wait = 24 * time.Hour
-			r, err := retention.Run(ctx, db, auditLog, time.Now(), false, "system")
+			r, err := retention.Run(jobsCtx, db, auditLog, time.Now(), false, "system")
 			if err != nil {
 				log.Error("retention run failed", "err", err)
 				continue
@@ -316,7 +323,7 @@ func Run(ctx context.Context, cfg Config) error {
 				log.Info("retention: session content purged", "sessions", len(r.Sessions), "events", r.Events, "readings", r.Readings, "held", len(r.Held), "days", r.Days)
 			}
 		}
-	}()
+	})
 	mux.HandleFunc("/v1/", httpjson.NotFound)
 	mux.Handle("/", console.Handler())
 
