@@ -126,6 +126,7 @@ func run(args []string) int {
 	// give them back rather than keep them for the kiosk's whole day.
 	time.AfterFunc(5*time.Second, debug.FreeOSMemory)
 	err = ebiten.RunGame(game)
+	game.Wait() // the last screenshots are on disk
 	cancel()
 	<-done
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"waystation/devices/profile"
 	"waystation/devices/registry"
+	"waystation/internal/platform/httpjson"
 	"waystation/internal/platform/waystation"
 )
 
@@ -60,7 +61,11 @@ type Server struct {
 	upgrader websocket.Upgrader
 	ctx      context.Context
 	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	// mu orders a connection's wg.Add with Close: after Close no Add
+	// happens, so Wait cannot return before a connection it should wait for.
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
 }
 
 // NewServer returns the endpoint; Close ends every waiting connection.
@@ -74,22 +79,28 @@ func NewServer(store *Store, reg *registry.Registry, profiles func() *profile.Se
 // Close ends the waiting connections (their requests are abandoned) and
 // waits for them.
 func (s *Server) Close() {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.stop()
 	s.wg.Wait()
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.ctx.Err() != nil {
-		http.Error(w, "the controller is stopping", http.StatusServiceUnavailable)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "the controller is stopping")
 		return
 	}
+	s.wg.Add(1) // before the upgrade, under the lock Close takes
+	s.mu.Unlock()
+	defer s.wg.Done()
 	conn, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	defer conn.Close()
 	conn.SetReadLimit(4096)
 	fail := func(code, msg string) {

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"sync"
 
 	"os"
 	"path/filepath"
@@ -105,6 +106,8 @@ type Game struct {
 	bench *bench
 	// frames says when to draw.
 	frames redraw.Frames
+	// writing counts screenshots being written (Wait waits for them).
+	writing sync.WaitGroup
 }
 
 type snapReq struct {
@@ -506,7 +509,9 @@ func (g *Game) shot(screen *ebiten.Image) {
 	pix := make([]byte, 4*W*H)
 	screen.ReadPixels(pix)
 	name := filepath.Join(g.o.Shots, fmt.Sprintf("%02d-%s.png", g.shotN, key))
+	g.writing.Add(1)
 	go func() {
+		defer g.writing.Done()
 		img := &image.RGBA{Pix: pix, Stride: 4 * W, Rect: image.Rect(0, 0, W, H)}
 		var buf bytes.Buffer
 		png.Encode(&buf, img)
@@ -514,6 +519,10 @@ func (g *Game) shot(screen *ebiten.Image) {
 		os.Rename(name+".tmp", name)
 	}()
 }
+
+// Wait waits for the screenshots still being written; the app calls it
+// once the game has ended.
+func (g *Game) Wait() { g.writing.Wait() }
 
 // Snapshot returns a PNG of a tray, drawn by the game loop; the model
 // calls it at session end. It fits in a device frame (under 44 KiB, so the

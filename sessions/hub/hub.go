@@ -75,7 +75,9 @@ type Sink interface {
 	// Put may block while the subscriber's queue is full; the replay uses it
 	// so a long history reaches a slow reader whole. It fails once ctx ends.
 	Put(ctx context.Context, frame []byte) error
-	// Drop ends the subscriber's connection because it fell behind.
+	// Drop ends the subscriber's connection because it fell behind. It is
+	// called with the hub's lock held and must not block (a console's
+	// only asks its write pump to close).
 	Drop(reason string)
 }
 
@@ -139,7 +141,7 @@ func (h *Hub) Publish(events []waystation.Event) {
 			for _, sub := range g.subs {
 				sub.closeLocked()
 			}
-			go g.sink.Drop("fell behind; reconnect with your last seq")
+			g.sink.Drop("fell behind; reconnect with your last seq")
 		}
 	}
 }

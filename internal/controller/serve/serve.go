@@ -261,7 +261,10 @@ func Run(ctx context.Context, cfg Config) error {
 	// run) end, and are waited for, before the store closes.
 	jobsCtx, stopJobs := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
-	defer func() { stopJobs(); jobs.Wait() }()
+	auditLog := audit.New(db)
+	// The audit log's last group of entries is written before the store
+	// closes, after the jobs (which record entries too) have ended.
+	defer func() { stopJobs(); jobs.Wait(); auditLog.Wait() }()
 	jobs.Go(func() {
 		for {
 			select {
@@ -289,7 +292,6 @@ func Run(ctx context.Context, cfg Config) error {
 		httpjson.Write(w, http.StatusOK, map[string]any{"version": waystation.Version, "schema": sqlite.SchemaVersion()})
 	})
 	authHTTP := auth.NewHTTP(accounts, log)
-	auditLog := audit.New(db)
 	mux.HandleFunc("GET /v1/health", authHTTP.Require(healthHandler(db, cfg.DataDir, elog, consoles.Count), auth.Admin, auth.Technician))
 	restAPI := &api.API{
 		Auth: authHTTP, Registry: reg, Sessions: engine, Logger: log, Audit: auditLog, DB: db,

@@ -55,10 +55,15 @@ type Log struct {
 	// commit): a counsellor opening the console watches a dozen sessions at
 	// once, and an fsync for each held the event log's writer back.
 	mu      sync.Mutex
-	waiting []*pending // for the next transaction
-	writing bool       // a transaction is being written
-	commits int        // transactions written, for tests
+	waiting []*pending     // for the next transaction
+	writing bool           // a transaction is being written
+	commits int            // transactions written, for tests
+	wg      sync.WaitGroup // the writes handed to another goroutine
 }
+
+// Wait waits for the entries still being written on another goroutine:
+// call it before the store closes.
+func (l *Log) Wait() { l.wg.Wait() }
 
 // pending is an entry waiting for its transaction.
 type pending struct {
@@ -123,7 +128,11 @@ func (l *Log) Record(ctx context.Context, e Entry) (Entry, error) {
 		// another goroutine so this caller returns once its own is stored.
 		l.writeWaiting()
 		if !l.idle() {
-			go l.drain()
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				l.drain()
+			}()
 		}
 	}
 	select {
