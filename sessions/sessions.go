@@ -7,14 +7,13 @@ package sessions
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"waystation/content"
+	"waystation/internal/platform/jsonerr"
 	"waystation/internal/platform/waystation"
 )
 
@@ -134,11 +133,7 @@ func DecodePlan(raw json.RawMessage) (Plan, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return p, waystation.Errorf(waystation.EINVALID, "plan: field %s: wrong type (got %s)", te.Field, te.Value)
-		}
-		return p, waystation.Errorf(waystation.EINVALID, "plan: %s", strings.TrimPrefix(err.Error(), "json: "))
+		return p, waystation.Errorf(waystation.EINVALID, "plan: %s", jsonerr.Message(err))
 	}
 	if p.Steps == nil {
 		p.Steps = []Step{}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"waystation/internal/platform/jsonerr"
 )
 
 // MaxFrame is the largest frame a device may send.
@@ -241,47 +243,19 @@ func Decode(b []byte) (Inbound, error) {
 	return in, nil
 }
 
-// jsonMessage rewrites encoding/json's errors to name the field and the
-// expected type in words.
+// jsonMessage says what is wrong with a frame's JSON in words (package
+// jsonerr), with the frame's own wording for a truncated frame, a frame
+// that is not an object, and a bad time stamp.
 func jsonMessage(err error) string {
-	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	var pe *time.ParseError
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "unexpected end of JSON input"):
 		return "empty or truncated frame"
 	case errors.As(err, &pe):
-		return fmt.Sprintf("field ts: want an RFC 3339 time such as 2026-11-24T08:30:00.5Z, got %q", pe.Value)
-	case errors.As(err, &se):
-		return fmt.Sprintf("malformed JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
-	case errors.As(err, &te):
-		field := te.Field
-		if field == "" {
-			return fmt.Sprintf("a frame must be a JSON object, got %s", te.Value)
-		}
-		return fmt.Sprintf("field %s: want %s, got %s", field, typeWord(te.Type.String()), te.Value)
+		return "field ts: " + jsonerr.Message(err)
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("a frame must be a JSON object, got %s", te.Value)
 	}
-	msg := strings.TrimPrefix(err.Error(), "json: ")
-	if f, ok := strings.CutPrefix(msg, "unknown field "); ok {
-		return "unknown field " + f
-	}
-	return msg
-}
-
-func typeWord(goType string) string {
-	switch {
-	case strings.Contains(goType, "int"):
-		return "a whole number"
-	case strings.Contains(goType, "float"):
-		return "a number"
-	case goType == "string":
-		return "text"
-	case goType == "*bool", goType == "bool":
-		return "true or false"
-	case strings.HasPrefix(goType, "map["):
-		return "an object"
-	case strings.Contains(goType, "time.Time"):
-		return "an RFC 3339 time"
-	}
-	return goType
+	return jsonerr.Message(err)
 }

@@ -167,3 +167,24 @@ func TestUnsubscribeDuringReplay(t *testing.T) {
 		}
 	}
 }
+
+// A malformed console frame is answered in words that name the field and
+// the type it wants, not in encoding/json's Go vocabulary.
+func TestBadFrameSaysWhatIsWrong(t *testing.T) {
+	e := newEnv(t, 0)
+	ws, _, _ := e.dial(e.cookie("counsellor", "counsellor password"), "")
+	for _, tc := range []struct{ frame, want string }{
+		{`{"type":"subscribe","topic":"alerts","after":"7"}`, "bad frame: field after: want a whole number, got string"},
+		{`{"type":"subscribe","topic":"alerts","colour":"red"}`, `bad frame: unknown field "colour"`},
+		{`{"type":"subscribe",`, "bad frame: empty or truncated JSON"},
+	} {
+		send(t, ws, tc.frame)
+		m, err := read(t, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m["type"] != "error" || m["message"] != tc.want {
+			t.Errorf("%s: %v, want %q", tc.frame, m, tc.want)
+		}
+	}
+}

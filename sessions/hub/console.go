@@ -18,6 +18,7 @@ import (
 	"waystation/devices/capability"
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/httpjson"
+	"waystation/internal/platform/jsonerr"
 	"waystation/internal/platform/netbatch"
 	"waystation/internal/platform/waystation"
 	"waystation/sessions"
@@ -519,7 +520,7 @@ func (cc *consoleConn) readPump() {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&f); err != nil {
-			cc.errorFrame(waystation.EINVALID, "bad frame: "+strings.TrimPrefix(err.Error(), "json: "), "", "")
+			cc.errorFrame(waystation.EINVALID, "bad frame: "+jsonerr.Message(err), "", "")
 			continue
 		}
 		switch f.Type {

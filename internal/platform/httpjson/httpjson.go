@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"waystation/internal/platform/jsonerr"
 	"waystation/internal/platform/waystation"
 )
 
@@ -92,19 +93,13 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &mbe):
 			return waystation.Errorf(waystation.ETOOLARGE, "request body is over %d bytes", MaxBody)
 		case errors.Is(err, io.EOF):
 			return waystation.Errorf(waystation.EINVALID, "request body is empty; send a JSON object")
-		case errors.As(err, &te):
-			return waystation.Errorf(waystation.EINVALID, "field %s: wrong type (got %s)", te.Field, te.Value)
-		case errors.As(err, &se):
-			return waystation.Errorf(waystation.EINVALID, "malformed JSON at byte %d", se.Offset)
 		default:
-			return waystation.Errorf(waystation.EINVALID, "request body: %s", strings.TrimPrefix(err.Error(), "json: "))
+			return waystation.Errorf(waystation.EINVALID, "request body: %s", jsonerr.Message(err))
 		}
 	}
 	if dec.More() {
