@@ -205,7 +205,7 @@ func (e *Engine) AddClient(ctx context.Context, by auth.User, code string, risk 
 	c := Client{Code: code, Risk: risk, Created: e.now().UTC()}
 	_, err := e.db.W.ExecContext(ctx, `INSERT INTO clients (code, risk, created, created_by) VALUES (?, ?, ?, ?)`,
 		c.Code, string(c.Risk), sqlite.FormatTime(c.Created), by.ID)
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if err != nil && sqlite.IsUnique(err) {
 		return Client{}, waystation.Errorf(waystation.ECONFLICT, "client %q exists already", code)
 	}
 	if err != nil {

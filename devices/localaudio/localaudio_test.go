@@ -190,6 +190,9 @@ func TestOutputLostIsLoggedAndPlayingGoesOn(t *testing.T) {
 		t.Fatalf("play: %v %q %v", ok, reason, err)
 	}
 	s.pull(300 * time.Millisecond)
+	// The start is stored (events are stored in the background) before the
+	// output is lost, so the log's order is known.
+	devicetest.Wait(t, "the start logged", func() bool { return len(s.events(t, "audio.started")) == 1 })
 	s.a.OutputLost(errors.New("the sound output speaker was lost: the sound device took no samples for 2s"))
 	want := []string{"audio.started rain", "audio.failed rain output_lost"}
 	devicetest.Wait(t, "the loss logged", func() bool { return len(s.events(t, "audio.started", "audio.failed")) == len(want) })

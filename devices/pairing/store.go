@@ -151,7 +151,7 @@ func (s *Store) Begin(ctx context.Context, profileID, firmware, remote string) (
 		if err == nil {
 			return r, code, nil
 		}
-		if !strings.Contains(err.Error(), "UNIQUE") {
+		if !sqlite.IsUnique(err) {
 			return Request{}, "", fmt.Errorf("pairing: %w", err)
 		}
 	}

@@ -74,7 +74,7 @@ func (r *Registry) AddRoom(ctx context.Context, name string) (waystation.Room, e
 	room := waystation.Room{ID: waystation.NewID("r-"), Name: name, Created: r.now().UTC()}
 	_, err = r.db.W.ExecContext(ctx, `INSERT INTO rooms (id, name, created) VALUES (?, ?, ?)`,
 		room.ID, room.Name, sqlite.FormatTime(room.Created))
-	if isUnique(err) {
+	if sqlite.IsUnique(err) {
 		return waystation.Room{}, waystation.Errorf(waystation.ECONFLICT, "a room named %q exists already", name)
 	}
 	if err != nil {
@@ -231,7 +231,7 @@ func (r *Registry) Add(ctx context.Context, profiles *profile.Set, nd NewDevice)
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, name, room_id, profile_id, address, token_hash, pin_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.Name, d.RoomID, d.ProfileID, d.Address, HashToken(token), pinHash, sqlite.FormatTime(d.Created))
-	if isUnique(err) {
+	if sqlite.IsUnique(err) {
 		return waystation.Device{}, "", waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", room.Name, name)
 	}
 	if err != nil {
@@ -389,7 +389,7 @@ func (r *Registry) Rename(ctx context.Context, ref, name string) (waystation.Dev
 		return d, err
 	}
 	_, err = r.db.W.ExecContext(ctx, `UPDATE devices SET name = ? WHERE id = ?`, name, d.ID)
-	if isUnique(err) {
+	if sqlite.IsUnique(err) {
 		return d, waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", d.Room, name)
 	}
 	if err != nil {
@@ -411,7 +411,7 @@ func (r *Registry) Move(ctx context.Context, ref, room string) (waystation.Devic
 		return d, err
 	}
 	_, err = r.db.W.ExecContext(ctx, `UPDATE devices SET room_id = ? WHERE id = ?`, rm.ID, d.ID)
-	if isUnique(err) {
+	if sqlite.IsUnique(err) {
 		return d, waystation.Errorf(waystation.ECONFLICT, "room %q already has a device named %q", rm.Name, d.Name)
 	}
 	if err != nil {
@@ -533,8 +533,4 @@ func (r *Registry) AllOffline(ctx context.Context) error {
 		return fmt.Errorf("mark devices offline: %w", err)
 	}
 	return nil
-}
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

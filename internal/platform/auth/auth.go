@@ -117,7 +117,7 @@ func (s *Store) Add(ctx context.Context, name string, role Role, password string
 	u := User{ID: waystation.NewID("u-"), Name: name, Role: role, Created: s.now().UTC()}
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO users (id, name, role, pass_hash, created) VALUES (?, ?, ?, ?, ?)`,
 		u.ID, u.Name, string(u.Role), hash, sqlite.FormatTime(u.Created))
-	if err != nil && strings.Contains(err.Error(), "UNIQUE") {
+	if err != nil && sqlite.IsUnique(err) {
 		return User{}, waystation.Errorf(waystation.ECONFLICT, "a user named %q exists already", name)
 	}
 	if err != nil {

@@ -19,7 +19,8 @@ import (
 	"waystation/internal/platform/waystation"
 
 	// The pure-Go SQLite driver, so the controller builds without cgo.
-	_ "modernc.org/sqlite"
+	sqlitedriver "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migration/*.sql
@@ -222,4 +223,15 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		return fmt.Errorf("migration %s: commit: %w", m.name, err)
 	}
 	return nil
+}
+
+// IsUnique reports whether err is a UNIQUE or PRIMARY KEY constraint
+// failing (a name or key that exists already), by the driver's extended
+// result code rather than by the text of its message.
+func IsUnique(err error) bool {
+	var e *sqlitedriver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -149,5 +150,34 @@ func TestLockRefusesSecondHolder(t *testing.T) {
 		t.Errorf("lock after unlock: %v", err)
 	} else {
 		l2.Unlock()
+	}
+}
+
+func TestIsUnique(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.W.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-1', 'Room', '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	_, dupName := db.W.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-2', 'Room', '2026-01-01T00:00:00Z')`)
+	_, dupKey := db.W.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-1', 'Other', '2026-01-01T00:00:00Z')`)
+	_, notNull := db.W.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-3', NULL, '2026-01-01T00:00:00Z')`)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"duplicate name", dupName, true},
+		{"duplicate key", dupKey, true},
+		{"NOT NULL", notNull, false},
+		{"wrapped", fmt.Errorf("add room: %w", dupName), true},
+		{"nil", nil, false},
+	} {
+		if got := IsUnique(tc.err); got != tc.want {
+			t.Errorf("%s (%v): %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }
