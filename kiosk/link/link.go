@@ -50,7 +50,8 @@ type Link struct {
 	Firmware string
 	Journal  *journal.Journal
 	Logger   *slog.Logger
-	// OnCommand applies commands; it runs on the link's goroutine.
+	// OnCommand applies commands, one at a time in the order they came, on
+	// a goroutine of the link's (the reader goes on meanwhile).
 	OnCommand Handler
 	// OnStatus, if set, is told when the link comes up or goes down. It
 	// is never called from Event, so a caller may hold its own lock while
@@ -204,6 +205,26 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 			return true, err
 		}
 	}
+	// Commands are applied, in order, on a goroutine of their own: the
+	// reader goes on reading (and answering pings) while one takes long,
+	// as session.end does while the tray's picture is drawn.
+	commands := make(chan wire.Command, 64)
+	applied := make(chan struct{})
+	defer func() { close(commands); <-applied }()
+	go func() {
+		defer close(applied)
+		for c := range commands {
+			ack := map[string]any{"type": wire.TypeAck, "id": c.ID, "ok": true}
+			if l.OnCommand != nil {
+				if err := l.OnCommand(c); err != nil {
+					ack["ok"], ack["error"] = false, err.Error()
+				}
+			}
+			if err := l.write(ack); err != nil && connCtx.Err() == nil {
+				ws.Close() // the reader sees the connection end
+			}
+		}
+	}()
 	for {
 		_, b, err := ws.ReadMessage()
 		if err != nil {
@@ -232,14 +253,12 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 			}
 			l.Logger.Warn("kiosk: the controller refused a frame", "code", f.Code, "msg", f.Message, "dseq", f.DSeq)
 		case wire.TypeCommand:
-			ack := map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": true}
-			if l.OnCommand != nil {
-				if err := l.OnCommand(f.Command); err != nil {
-					ack["ok"], ack["error"] = false, err.Error()
-				}
-			}
-			if err := l.write(ack); err != nil {
-				return true, err
+			select {
+			case commands <- f.Command:
+			default:
+				// 64 commands waiting: the controller is far ahead of
+				// this kiosk; refuse rather than block the reader.
+				l.write(map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": false, "error": "the kiosk is busy with earlier commands"})
 			}
 		}
 	}

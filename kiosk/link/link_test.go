@@ -218,3 +218,78 @@ func TestUnavailableIsSentAgain(t *testing.T) {
 		t.Errorf("times received: event 1 %d (want 3: refused twice, then stored), event 2 %d (want 1: a final refusal)", got[1], got[2])
 	}
 }
+
+// A command that takes long (session.end while the tray's picture is
+// drawn) does not stop the kiosk reading: the controller's pings are
+// answered meanwhile, and the ack follows when the command is done.
+func TestSlowCommandDoesNotStopReading(t *testing.T) {
+	release := make(chan struct{})
+	pong := make(chan time.Duration, 1)
+	acked := make(chan string, 1)
+	up := websocket.Upgrader{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.ReadMessage() // hello
+		ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Device: "d-test", HeartbeatMS: 5000})
+		ws.WriteJSON(map[string]any{"type": "command", "id": "c-1", "name": "session.end"})
+		sent := time.Now()
+		ws.SetPongHandler(func(string) error {
+			select {
+			case pong <- time.Since(sent):
+			default:
+			}
+			return nil
+		})
+		ws.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(time.Second))
+		for {
+			var f struct{ Type, ID string }
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			if f.Type == "ack" {
+				acked <- f.ID
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	j, err := journal.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	l := &link.Link{URL: "ws://" + ln.Addr().String() + "/v1/devices/ws", Token: "t", Firmware: "0.5.0", Journal: j,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnCommand: func(c wire.Command) error { <-release; return nil }} // drawing the tray, until released
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	defer free() // before the link is stopped, whatever failed
+	select {
+	case <-pong: // answered while the command still runs
+	case <-acked:
+		t.Fatal("acked before the command was released")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pong while a command was being applied: the reader waits for the command")
+	}
+	free()
+	select {
+	case id := <-acked:
+		if id != "c-1" {
+			t.Errorf("acked %s", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no ack after the command finished")
+	}
+}
