@@ -210,17 +210,12 @@ const alertColumns = `a.id, COALESCE(a.session_id, ''), COALESCE(a.device_id, ''
 
 func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
-	var risk, raised string
-	var acked, data sql.NullString
-	if err := sc.Scan(&a.ID, &a.Session, &a.Device, &a.Kind, &risk, &a.Level, &raised, &acked, &a.AckedBy, &data, &a.Resolved); err != nil {
+	var risk string
+	var data sql.NullString
+	if err := sc.Scan(&a.ID, &a.Session, &a.Device, &a.Kind, &risk, &a.Level, sqlite.ScanTime(&a.Raised), sqlite.ScanNullTime(&a.Acked), &a.AckedBy, &data, &a.Resolved); err != nil {
 		return a, err
 	}
 	a.Risk = Risk(risk)
-	a.Raised, _ = sqlite.ParseTime(raised)
-	if acked.Valid {
-		t, _ := sqlite.ParseTime(acked.String)
-		a.Acked = &t
-	}
 	if data.Valid && data.String != "" {
 		a.Data = json.RawMessage(data.String)
 	}

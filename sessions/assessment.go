@@ -397,11 +397,9 @@ func (e *Engine) heartReadings(ctx context.Context, id string) ([]reading, map[s
 	counts := map[string][2]int{}
 	for rows.Next() {
 		var r reading
-		var ts string
-		if err := rows.Scan(&r.device, &ts, &r.name, &r.value); err != nil {
+		if err := rows.Scan(&r.device, sqlite.ScanTime(&r.ts), &r.name, &r.value); err != nil {
 			return nil, nil, fmt.Errorf("readings of %s: %w", id, err)
 		}
-		r.ts, _ = sqlite.ParseTime(ts)
 		c := counts[r.device]
 		if r.name == "rr_interval" {
 			c[1]++

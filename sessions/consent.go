@@ -145,17 +145,11 @@ func Consents(ctx context.Context, db *sql.DB, code string) ([]Consent, error) {
 	out := []Consent{}
 	for rows.Next() {
 		var c Consent
-		var scopes, recorded string
-		var withdrawn sql.NullString
-		if err := rows.Scan(&c.ID, &c.Client, &scopes, &c.By, &c.Guardian, &recorded, &c.RecordedBy, &withdrawn, &c.WithdrawnBy); err != nil {
+		var scopes string
+		if err := rows.Scan(&c.ID, &c.Client, &scopes, &c.By, &c.Guardian, sqlite.ScanTime(&c.Recorded), &c.RecordedBy, sqlite.ScanNullTime(&c.Withdrawn), &c.WithdrawnBy); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(scopes), &c.Scopes)
-		c.Recorded, _ = sqlite.ParseTime(recorded)
-		if withdrawn.Valid {
-			t, _ := sqlite.ParseTime(withdrawn.String)
-			c.Withdrawn = &t
-		}
 		out = append(out, c)
 	}
 	return out, rows.Err()

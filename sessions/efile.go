@@ -138,16 +138,8 @@ func Followups(ctx context.Context, db *sql.DB, code string) ([]Followup, error)
 	out := []Followup{}
 	for rows.Next() {
 		var f Followup
-		var due, created string
-		var closed sql.NullString
-		if err := rows.Scan(&f.ID, &f.Client, &due, &f.What, &f.State, &f.Note, &created, &f.CreatedBy, &closed, &f.ClosedBy); err != nil {
+		if err := rows.Scan(&f.ID, &f.Client, sqlite.ScanTime(&f.Due), &f.What, &f.State, &f.Note, sqlite.ScanTime(&f.Created), &f.CreatedBy, sqlite.ScanNullTime(&f.Closed), &f.ClosedBy); err != nil {
 			return nil, err
-		}
-		f.Due, _ = sqlite.ParseTime(due)
-		f.Created, _ = sqlite.ParseTime(created)
-		if closed.Valid {
-			t, _ := sqlite.ParseTime(closed.String)
-			f.Closed = &t
 		}
 		out = append(out, f)
 	}
@@ -174,11 +166,10 @@ func RiskHistory(ctx context.Context, db *sql.DB, code string) ([]RiskChange, er
 	out := []RiskChange{}
 	for rows.Next() {
 		var c RiskChange
-		var ts, from, to string
-		if err := rows.Scan(&ts, &from, &to, &c.Reason, &c.By); err != nil {
+		var from, to string
+		if err := rows.Scan(sqlite.ScanTime(&c.TS), &from, &to, &c.Reason, &c.By); err != nil {
 			return nil, err
 		}
-		c.TS, _ = sqlite.ParseTime(ts)
 		c.From, c.To = Risk(from), Risk(to)
 		out = append(out, c)
 	}

@@ -217,8 +217,8 @@ func (e *Engine) AddClient(ctx context.Context, by auth.User, code string, risk 
 // GetClient returns a client by code.
 func (e *Engine) GetClient(ctx context.Context, code string) (Client, error) {
 	var c Client
-	var risk, created string
-	err := e.db.R.QueryRowContext(ctx, `SELECT code, risk, created FROM clients WHERE code = ?`, code).Scan(&c.Code, &risk, &created)
+	var risk string
+	err := e.db.R.QueryRowContext(ctx, `SELECT code, risk, created FROM clients WHERE code = ?`, code).Scan(&c.Code, &risk, sqlite.ScanTime(&c.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q (register the code first)", code)
 	}
@@ -226,7 +226,6 @@ func (e *Engine) GetClient(ctx context.Context, code string) (Client, error) {
 		return c, fmt.Errorf("get client: %w", err)
 	}
 	c.Risk = Risk(risk)
-	c.Created, _ = sqlite.ParseTime(created)
 	return c, nil
 }
 
@@ -240,12 +239,11 @@ func (e *Engine) ListClients(ctx context.Context) ([]Client, error) {
 	out := []Client{}
 	for rows.Next() {
 		var c Client
-		var risk, created string
-		if err := rows.Scan(&c.Code, &risk, &created); err != nil {
+		var risk string
+		if err := rows.Scan(&c.Code, &risk, sqlite.ScanTime(&c.Created)); err != nil {
 			return nil, fmt.Errorf("list clients: %w", err)
 		}
 		c.Risk = Risk(risk)
-		c.Created, _ = sqlite.ParseTime(created)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -339,22 +337,12 @@ const sessionColumns = `s.id, s.room_id, r.name, s.client_code, c.risk, s.counse
 
 func (e *Engine) scan(ctx context.Context, sc interface{ Scan(...any) error }) (Session, error) {
 	var s Session
-	var risk, plan, state, created string
-	var started, ended sql.NullString
-	if err := sc.Scan(&s.ID, &s.RoomID, &s.Room, &s.Client, &risk, &s.CounsellorID, &s.Counsellor, &plan, &s.Step, &state, &created, &started, &ended); err != nil {
+	var risk, plan, state string
+	if err := sc.Scan(&s.ID, &s.RoomID, &s.Room, &s.Client, &risk, &s.CounsellorID, &s.Counsellor, &plan, &s.Step, &state, sqlite.ScanTime(&s.Created), sqlite.ScanNullTime(&s.Started), sqlite.ScanNullTime(&s.Ended)); err != nil {
 		return s, err
 	}
 	s.Risk, s.State = Risk(risk), State(state)
 	json.Unmarshal([]byte(plan), &s.Plan)
-	s.Created, _ = sqlite.ParseTime(created)
-	if started.Valid {
-		t, _ := sqlite.ParseTime(started.String)
-		s.Started = &t
-	}
-	if ended.Valid {
-		t, _ := sqlite.ParseTime(ended.String)
-		s.Ended = &t
-	}
 	return s, nil
 }
 

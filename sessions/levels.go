@@ -93,11 +93,10 @@ func (e *Engine) timeline(ctx context.Context, id string) ([]waystation.Event, e
 	var out []waystation.Event
 	for rows.Next() {
 		var ev waystation.Event
-		var ts, data string
-		if err := rows.Scan(&ev.Seq, &ts, &ev.Source, &ev.Kind, &data); err != nil {
+		var data string
+		if err := rows.Scan(&ev.Seq, sqlite.ScanTime(&ev.TS), &ev.Source, &ev.Kind, &data); err != nil {
 			return nil, fmt.Errorf("timeline of %s: %w", id, err)
 		}
-		ev.TS, _ = sqlite.ParseTime(ts)
 		ev.Stream = id
 		if data != "" {
 			ev.Data = json.RawMessage(data)

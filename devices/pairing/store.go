@@ -116,10 +116,7 @@ const columns = `id, profile_id, firmware, remote, created, expires, state, name
 
 func scan(sc interface{ Scan(...any) error }) (Request, error) {
 	var r Request
-	var created, expires string
-	err := sc.Scan(&r.ID, &r.Profile, &r.Firmware, &r.Remote, &created, &expires, &r.State, &r.Name, &r.Room, &r.ApprovedBy, &r.DeviceID, &r.Error)
-	r.Created, _ = sqlite.ParseTime(created)
-	r.Expires, _ = sqlite.ParseTime(expires)
+	err := sc.Scan(&r.ID, &r.Profile, &r.Firmware, &r.Remote, sqlite.ScanTime(&r.Created), sqlite.ScanTime(&r.Expires), &r.State, &r.Name, &r.Room, &r.ApprovedBy, &r.DeviceID, &r.Error)
 	return r, err
 }
 

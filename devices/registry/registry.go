@@ -93,11 +93,9 @@ func (r *Registry) Rooms(ctx context.Context) ([]waystation.Room, error) {
 	rooms := []waystation.Room{}
 	for rows.Next() {
 		var room waystation.Room
-		var created string
-		if err := rows.Scan(&room.ID, &room.Name, &created); err != nil {
+		if err := rows.Scan(&room.ID, &room.Name, sqlite.ScanTime(&room.Created)); err != nil {
 			return nil, fmt.Errorf("list rooms: %w", err)
 		}
-		room.Created, _ = sqlite.ParseTime(created)
 		rooms = append(rooms, room)
 	}
 	return rooms, rows.Err()
@@ -106,9 +104,8 @@ func (r *Registry) Rooms(ctx context.Context) ([]waystation.Room, error) {
 // FindRoom finds a room by id or by name (ignoring case).
 func (r *Registry) FindRoom(ctx context.Context, ref string) (waystation.Room, error) {
 	var room waystation.Room
-	var created string
 	err := r.db.R.QueryRowContext(ctx, `SELECT id, name, created FROM rooms WHERE id = ? OR name = ? COLLATE NOCASE`,
-		ref, strings.TrimSpace(ref)).Scan(&room.ID, &room.Name, &created)
+		ref, strings.TrimSpace(ref)).Scan(&room.ID, &room.Name, sqlite.ScanTime(&room.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		rooms, _ := r.Rooms(ctx)
 		var names []string
@@ -123,7 +120,6 @@ func (r *Registry) FindRoom(ctx context.Context, ref string) (waystation.Room, e
 	if err != nil {
 		return room, fmt.Errorf("find room %q: %w", ref, err)
 	}
-	room.Created, _ = sqlite.ParseTime(created)
 	return room, nil
 }
 
@@ -272,18 +268,11 @@ const deviceColumns = `d.id, d.name, d.room_id, r.name, d.profile_id, d.address,
 
 func scanDevice(sc interface{ Scan(...any) error }) (waystation.Device, error) {
 	var d waystation.Device
-	var created string
-	var lastSeen sql.NullString
 	var fwOK sql.NullBool
-	err := sc.Scan(&d.ID, &d.Name, &d.RoomID, &d.Room, &d.ProfileID, &d.Address, &created,
-		&d.Status, &lastSeen, &d.Firmware, &fwOK, &d.FirmwareNote)
+	err := sc.Scan(&d.ID, &d.Name, &d.RoomID, &d.Room, &d.ProfileID, &d.Address, sqlite.ScanTime(&d.Created),
+		&d.Status, sqlite.ScanNullTime(&d.LastSeen), &d.Firmware, &fwOK, &d.FirmwareNote)
 	if err != nil {
 		return d, err
-	}
-	d.Created, _ = sqlite.ParseTime(created)
-	if lastSeen.Valid {
-		t, _ := sqlite.ParseTime(lastSeen.String)
-		d.LastSeen = &t
 	}
 	if fwOK.Valid {
 		d.FirmwareOK = &fwOK.Bool

@@ -509,17 +509,11 @@ func (l *Log) Read(ctx context.Context, stream string, after int64, limit int) (
 	events := []waystation.Event{}
 	for rows.Next() {
 		var ev waystation.Event
-		var ts string
-		var deviceTS, data sql.NullString
-		if err := rows.Scan(&ev.Seq, &ts, &deviceTS, &ev.Source, &ev.Kind, &data); err != nil {
+		var data sql.NullString
+		if err := rows.Scan(&ev.Seq, sqlite.ScanTime(&ev.TS), sqlite.ScanNullTime(&ev.DeviceTS), &ev.Source, &ev.Kind, &data); err != nil {
 			return nil, fmt.Errorf("read events of %s: %w", stream, err)
 		}
 		ev.Stream = stream
-		ev.TS, _ = sqlite.ParseTime(ts)
-		if deviceTS.Valid {
-			t, _ := sqlite.ParseTime(deviceTS.String)
-			ev.DeviceTS = &t
-		}
 		if data.Valid {
 			ev.Data = json.RawMessage(data.String)
 		}

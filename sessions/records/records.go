@@ -76,9 +76,9 @@ type Rating struct {
 // too (for export).
 func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (File, error) {
 	var f File
-	var risk, created, reason string
+	var risk, reason string
 	err := db.R.QueryRowContext(ctx, `SELECT code, risk, minor, legal_hold, legal_hold_reason, created FROM clients WHERE code = ?`, code).
-		Scan(&f.Client.Code, &risk, &f.Client.Minor, &f.Client.LegalHold, &reason, &created)
+		Scan(&f.Client.Code, &risk, &f.Client.Minor, &f.Client.LegalHold, &reason, sqlite.ScanTime(&f.Client.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q", code)
 	}
@@ -86,7 +86,6 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 		return f, fmt.Errorf("client file: %w", err)
 	}
 	f.Client.Risk, f.Client.LegalHoldReason = sessions.Risk(risk), reason
-	f.Client.Created, _ = sqlite.ParseTime(created)
 	code = f.Client.Code
 	if f.RiskHistory, err = sessions.RiskHistory(ctx, db.R, code); err != nil {
 		return f, err
@@ -105,14 +104,12 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 	f.Sessions = []Session{}
 	for rows.Next() {
 		var s Session
-		var created string
 		var started, ended, purged sql.NullString
 		var plan string
-		if err := rows.Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, &created, &started, &ended, &purged, &plan); err != nil {
+		if err := rows.Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan); err != nil {
 			rows.Close()
 			return f, err
 		}
-		s.Created, _ = sqlite.ParseTime(created)
 		s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
 		s.Plan = json.RawMessage(plan)
 		f.Sessions = append(f.Sessions, s)
@@ -180,23 +177,21 @@ func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool) error {
 func SessionOf(ctx context.Context, db *sqlite.DB, id string) (Session, Client, error) {
 	var s Session
 	var c Client
-	var created, ccreated, risk, plan string
+	var risk, plan string
 	var started, ended, purged sql.NullString
 	err := db.R.QueryRowContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan,
 		c.code, c.risk, c.minor, c.legal_hold, c.created
 		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id JOIN clients c ON c.code = s.client_code WHERE s.id = ?`, id).
-		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, &created, &started, &ended, &purged, &plan, &c.Code, &risk, &c.Minor, &c.LegalHold, &ccreated)
+		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan, &c.Code, &risk, &c.Minor, &c.LegalHold, sqlite.ScanTime(&c.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, c, waystation.Errorf(waystation.ENOTFOUND, "no session %q", id)
 	}
 	if err != nil {
 		return s, c, fmt.Errorf("session record: %w", err)
 	}
-	s.Created, _ = sqlite.ParseTime(created)
 	s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
 	s.Plan = json.RawMessage(plan)
 	c.Risk = sessions.Risk(risk)
-	c.Created, _ = sqlite.ParseTime(ccreated)
 	return s, c, fill(ctx, db, &s, true)
 }
 
@@ -221,13 +216,11 @@ func sessionEvents(ctx context.Context, db *sqlite.DB, id string) ([]waystation.
 	out := []waystation.Event{}
 	for rows.Next() {
 		var ev waystation.Event
-		var ts string
 		var data sql.NullString
-		if err := rows.Scan(&ev.Seq, &ts, &ev.Source, &ev.Kind, &data); err != nil {
+		if err := rows.Scan(&ev.Seq, sqlite.ScanTime(&ev.TS), &ev.Source, &ev.Kind, &data); err != nil {
 			return nil, err
 		}
 		ev.Stream = id
-		ev.TS, _ = sqlite.ParseTime(ts)
 		if data.Valid && data.String != "" {
 			ev.Data = json.RawMessage(data.String)
 		}

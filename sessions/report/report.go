@@ -67,16 +67,9 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	d.Alerts = []Alert{}
 	for rows.Next() {
 		var a Alert
-		var raised string
-		var acked sql.NullString
-		if err := rows.Scan(&a.Kind, &a.Level, &a.Device, &raised, &acked, &a.AckedBy, &a.Resolved); err != nil {
+		if err := rows.Scan(&a.Kind, &a.Level, &a.Device, sqlite.ScanTime(&a.Raised), sqlite.ScanNullTime(&a.Acked), &a.AckedBy, &a.Resolved); err != nil {
 			rows.Close()
 			return d, err
-		}
-		a.Raised, _ = sqlite.ParseTime(raised)
-		if acked.Valid {
-			t, _ := sqlite.ParseTime(acked.String)
-			a.Acked = &t
 		}
 		d.Alerts = append(d.Alerts, a)
 	}

@@ -39,11 +39,10 @@ func Sandtray(ctx context.Context, db *sqlite.DB, id string) (TrayReplay, error)
 	var evs []waystation.Event
 	for rows.Next() {
 		var ev waystation.Event
-		var ts, data string
-		if err := rows.Scan(&ev.Seq, &ts, &ev.Kind, &data); err != nil {
+		var data string
+		if err := rows.Scan(&ev.Seq, sqlite.ScanTime(&ev.TS), &ev.Kind, &data); err != nil {
 			return TrayReplay{}, err
 		}
-		ev.TS, _ = sqlite.ParseTime(ts)
 		ev.Data = []byte(data)
 		evs = append(evs, ev)
 	}

@@ -112,13 +112,11 @@ func Run(ctx context.Context, db *sqlite.DB, log *audit.Log, now time.Time, dryR
 	var due []Item
 	for rows.Next() {
 		var it Item
-		var ended string
 		var hold bool
-		if err := rows.Scan(&it.Session, &it.Client, &ended, &hold); err != nil {
+		if err := rows.Scan(&it.Session, &it.Client, sqlite.ScanTime(&it.Ended), &hold); err != nil {
 			rows.Close()
 			return r, err
 		}
-		it.Ended, _ = sqlite.ParseTime(ended)
 		if hold {
 			r.Held = append(r.Held, it.Session)
 			continue

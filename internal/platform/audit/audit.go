@@ -275,12 +275,11 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	out := []Entry{}
 	for rows.Next() {
 		var e Entry
-		var ts, detail string
+		var detail string
 		var prev, h []byte
-		if err := rows.Scan(&e.Seq, &ts, &e.Actor, &e.Role, &e.Action, &e.Target, &e.Outcome, &e.Remote, &detail, &prev, &h); err != nil {
+		if err := rows.Scan(&e.Seq, sqlite.ScanTime(&e.TS), &e.Actor, &e.Role, &e.Action, &e.Target, &e.Outcome, &e.Remote, &detail, &prev, &h); err != nil {
 			return nil, err
 		}
-		e.TS, _ = sqlite.ParseTime(ts)
 		e.Detail, e.Prev, e.Hash = json.RawMessage(detail), hex.EncodeToString(prev), hex.EncodeToString(h)
 		out = append(out, e)
 	}

@@ -130,12 +130,11 @@ const userColumns = `id, name, role, disabled, created FROM users`
 
 func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 	var u User
-	var role, created string
-	if err := sc.Scan(&u.ID, &u.Name, &role, &u.Disabled, &created); err != nil {
+	var role string
+	if err := sc.Scan(&u.ID, &u.Name, &role, &u.Disabled, sqlite.ScanTime(&u.Created)); err != nil {
 		return u, err
 	}
 	u.Role = Role(role)
-	u.Created, _ = sqlite.ParseTime(created)
 	return u, nil
 }
 
@@ -224,9 +223,9 @@ func (s *Store) Login(ctx context.Context, name, password string) (User, string,
 	fail := waystation.Errorf(waystation.EUNAUTHORIZED, "wrong user name or password")
 	var u User
 	var hash []byte
-	var role, created string
+	var role string
 	err := s.db.R.QueryRowContext(ctx, `SELECT id, name, role, disabled, created, pass_hash FROM users WHERE name = ? COLLATE NOCASE`, name).
-		Scan(&u.ID, &u.Name, &role, &u.Disabled, &created, &hash)
+		Scan(&u.ID, &u.Name, &role, &u.Disabled, sqlite.ScanTime(&u.Created), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return User{}, "", fail
@@ -241,7 +240,6 @@ func (s *Store) Login(ctx context.Context, name, password string) (User, string,
 		return User{}, "", waystation.Errorf(waystation.EUNAUTHORIZED, "account %q is disabled; ask an admin", u.Name)
 	}
 	u.Role = Role(role)
-	u.Created, _ = sqlite.ParseTime(created)
 	token := newToken()
 	now := s.now().UTC()
 	_, err = s.db.W.ExecContext(ctx, `INSERT INTO logins (token_hash, user_id, created, expires) VALUES (?, ?, ?, ?)`,

@@ -235,3 +235,47 @@ func IsUnique(err error) bool {
 	}
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
+
+// ScanTime scans a stored time (TEXT in TimeFormat) into dst. A value that
+// is not such a time is an error naming it, so a damaged row is reported
+// rather than read as the year 1.
+func ScanTime(dst *time.Time) sql.Scanner { return timeScanner{dst: dst} }
+
+// ScanNullTime scans a stored time that may be NULL into dst (nil for NULL).
+func ScanNullTime(dst **time.Time) sql.Scanner { return timeScanner{null: dst} }
+
+type timeScanner struct {
+	dst  *time.Time
+	null **time.Time
+}
+
+// Scan implements sql.Scanner.
+func (s timeScanner) Scan(v any) error {
+	var text string
+	switch v := v.(type) {
+	case nil:
+		if s.null != nil {
+			*s.null = nil
+			return nil
+		}
+		return errors.New("a stored time is NULL")
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	case time.Time:
+		text = v.UTC().Format(TimeFormat)
+	default:
+		return fmt.Errorf("a stored time is %T, not text", v)
+	}
+	t, err := ParseTime(text)
+	if err != nil {
+		return fmt.Errorf("stored time %q is not a time: %w", text, err)
+	}
+	if s.null != nil {
+		*s.null = &t
+	} else {
+		*s.dst = t
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOpenSetsPragmasAndMigrates(t *testing.T) {
@@ -178,6 +179,56 @@ func TestIsUnique(t *testing.T) {
 	} {
 		if got := IsUnique(tc.err); got != tc.want {
 			t.Errorf("%s (%v): %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// A stored time that is not one is an error naming it, not the year 1.
+func TestScanTime(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	good := time.Date(2026, 12, 2, 9, 30, 0, 5, time.UTC)
+	for _, tc := range []struct {
+		name, value string // value is an SQL expression
+		null        bool
+		want        string // an error's text, or "" for good
+		wantNil     bool
+	}{
+		{"a time", "'" + FormatTime(good) + "'", false, "", false},
+		{"a time that may be NULL", "'" + FormatTime(good) + "'", true, "", false},
+		{"NULL where it may be", "NULL", true, "", true},
+		{"NULL where it may not", "NULL", false, "a stored time is NULL", false},
+		{"damaged", "'2026-13-45 nonsense'", false, `stored time "2026-13-45 nonsense" is not a time`, false},
+	} {
+		var got time.Time
+		var gotNull *time.Time
+		scanner := ScanTime(&got)
+		if tc.null {
+			scanner = ScanNullTime(&gotNull)
+		}
+		err := db.R.QueryRow(`SELECT ` + tc.value).Scan(scanner)
+		switch {
+		case tc.want != "":
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.wantNil:
+			if gotNull != nil {
+				t.Errorf("%s: %v, want nil", tc.name, gotNull)
+			}
+		case tc.null:
+			if gotNull == nil || !gotNull.Equal(good) {
+				t.Errorf("%s: %v", tc.name, gotNull)
+			}
+		default:
+			if !got.Equal(good) {
+				t.Errorf("%s: %v", tc.name, got)
+			}
 		}
 	}
 }
