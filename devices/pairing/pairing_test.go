@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"waystation/devices/devicetest"
 	"waystation/internal/platform/waystation"
 )
@@ -18,16 +20,17 @@ import (
 // real loopback listener.
 type site struct {
 	*devicetest.Site
-	store *Store
-	url   string
-	clock struct {
+	store     *Store
+	url       string
+	pingEvery time.Duration // the server's, short so a silent device goes soon
+	clock     struct {
 		sync.Mutex
 		skew time.Duration
 	}
 }
 
 func newSite(t *testing.T) *site {
-	s := &site{Site: devicetest.New(t, "../../firmware-profiles")}
+	s := &site{Site: devicetest.New(t, "../../firmware-profiles"), pingEvery: 50 * time.Millisecond}
 	s.store = NewStore(s.DB, s.Registry)
 	s.store.Now = func() time.Time {
 		s.clock.Lock()
@@ -36,6 +39,7 @@ func newSite(t *testing.T) *site {
 	}
 	srv := NewServer(s.store, s.Registry, s.Set, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	srv.Poll = 20 * time.Millisecond
+	srv.PingEvery = s.pingEvery
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { srv.Close(); hs.Close() })
 	s.url = "ws" + strings.TrimPrefix(hs.URL, "http") + "/v1/devices/pair"
@@ -234,4 +238,34 @@ func TestDeviceGoneAndBadProfiles(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.profile, err, tc.want)
 		}
 	}
+}
+
+// A device whose connection went half-open while it waited (it answers
+// nothing, not even pings) stops holding its place: the controller pings,
+// hears nothing and abandons the request.
+func TestHalfOpenDeviceIsAbandoned(t *testing.T) {
+	s := newSite(t)
+	ws, _, err := websocket.DefaultDialer.Dial(s.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.WriteJSON(Hello{Type: "pair", Profile: "kiosk-ws-1", Firmware: "1.2.0"})
+	var c Code
+	if err := ws.ReadJSON(&c); err != nil || c.Code == "" {
+		t.Fatalf("code: %+v %v", c, err)
+	}
+	// From now on this device reads nothing, so it answers no ping.
+	devicetest.Wait(t, "the silent device's request abandoned", func() bool {
+		return s.Count(`SELECT COUNT(*) FROM pairing_requests WHERE state = 'abandoned'`) == 1
+	})
+	// A device that keeps reading (as Pair does) answers the pings and
+	// waits on.
+	d := s.device(t, "kiosk-ws-1")
+	code := d.code(t)
+	time.Sleep(10 * s.pingEvery)
+	if _, err := s.approve(code, "Kiosk"); err != nil {
+		t.Fatalf("approve a device that answered the pings: %v", err)
+	}
+	d.paired(t)
 }

@@ -57,6 +57,10 @@ type Server struct {
 	Logger   *slog.Logger
 	// Poll is how often a waiting connection looks for its approval.
 	Poll time.Duration
+	// PingEvery is how often a waiting device is pinged; one that has not
+	// answered for two and a half times that is gone (a half-open
+	// connection would otherwise hold its place for the code's 5 minutes).
+	PingEvery time.Duration
 
 	upgrader websocket.Upgrader
 	ctx      context.Context
@@ -71,7 +75,7 @@ type Server struct {
 // NewServer returns the endpoint; Close ends every waiting connection.
 func NewServer(store *Store, reg *registry.Registry, profiles func() *profile.Set, log *slog.Logger) *Server {
 	ctx, stop := context.WithCancel(context.Background())
-	return &Server{Store: store, Registry: reg, Profiles: profiles, Logger: log, Poll: 100 * time.Millisecond,
+	return &Server{Store: store, Registry: reg, Profiles: profiles, Logger: log, Poll: 100 * time.Millisecond, PingEvery: 10 * time.Second,
 		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }},
 		ctx:      ctx, stop: stop}
 }
@@ -139,7 +143,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Store.end(context.Background(), req.ID, Abandoned, "the device disconnected")
 		return
 	}
-	// The device says nothing more; a read error means it went.
+	// The device says nothing more; a read error means it went, and so
+	// does silence past the pong wait (its pongs move the deadline).
+	pongWait := s.PingEvery * 5 / 2
+	conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	ping := time.NewTicker(s.PingEvery)
+	defer ping.Stop()
 	gone := make(chan struct{})
 	go func() {
 		defer close(gone)
@@ -162,6 +172,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Store.end(ctx, req.ID, Abandoned, "the controller stopped")
 			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "controller stopping"))
 			return
+		case <-ping.C:
+			conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
+			continue
 		case <-tick.C:
 		}
 		cur, err := s.Store.Get(ctx, req.ID)
