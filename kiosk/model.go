@@ -126,6 +126,13 @@ type Model struct {
 	sceneEnd   time.Time
 	trayUsed   bool
 	ended      bool // session.end came; the client checks out
+	// applied is the last arguments of each screen command applied (a
+	// canonical JSON), and rejoinedAt when the controller last told the
+	// kiosk a session it still held: the controller then sends the last
+	// screen commands again, for a kiosk that restarted, and one that only
+	// lost its connection must not start its scene over (see replay).
+	applied    map[string]string
+	rejoinedAt time.Time
 	tray       *sandtray.Tray
 	held       []held // while a command is applied
 }
@@ -149,6 +156,7 @@ func (m *Model) reset() {
 	m.tray = sandtray.New()
 	m.trayUsed, m.ended = false, false
 	m.goodbyeAt, m.sceneEnd = time.Time{}, time.Time{}
+	m.applied, m.rejoinedAt = map[string]string{}, time.Time{}
 	m.lastActive = m.now()
 }
 
@@ -217,10 +225,42 @@ func (m *Model) Command(cmd wire.Command) error {
 		m.goodbyeAt, m.sceneEnd, m.lastActive = goodbye, sceneEnd, active
 		return err
 	}
+	if slices.Contains(replayable, cmd.Name) {
+		if m.applied == nil {
+			m.applied = map[string]string{}
+		}
+		m.applied[cmd.Name] = canonical(args)
+	}
 	for _, e := range events {
 		m.emitNow(e.session, e.kind, e.data)
 	}
 	return nil
+}
+
+// replayable are the commands the controller sends again to a station
+// back in its session (sessions/rejoin.go).
+var replayable = []string{"scene.start", "sandtray.open", "scene.set", "breathing.set"}
+
+// rejoinWindow is how long after a rejoin the controller's resent
+// commands are recognised as such.
+const rejoinWindow = 3 * time.Second
+
+// replay reports whether a command is the controller sending again, right
+// after a rejoin, what this kiosk applied last: a kiosk that only lost its
+// connection keeps its scene running (and its client on whatever screen
+// they went on to) instead of starting it over. Callers hold mu.
+func (m *Model) replay(name string, args map[string]any) bool {
+	if m.rejoinedAt.IsZero() || m.now().Sub(m.rejoinedAt) > rejoinWindow || !slices.Contains(replayable, name) {
+		return false
+	}
+	last, ok := m.applied[name]
+	return ok && last == canonical(args)
+}
+
+// canonical is args as JSON with sorted keys.
+func canonical(args map[string]any) string {
+	b, _ := json.Marshal(args)
+	return string(b)
 }
 
 // held is an event recorded while a command is applied, sent once the
@@ -245,6 +285,9 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		m.record("session.joined", map[string]any{"by": cmd.Name})
 	}
 	m.lastActive = m.now()
+	if m.replay(cmd.Name, args) {
+		return nil // what the kiosk shows already; acknowledged, nothing redone
+	}
 	switch cmd.Name {
 	case "session.start":
 		lang, _ := args["lang"].(string)
@@ -258,6 +301,7 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 				m.st.Lang = lang
 			}
 			m.record("session.rejoined", map[string]any{"screen": string(m.st.Screen)})
+			m.rejoinedAt = m.now()
 			break
 		}
 		if m.st.Session != cmd.Session || m.trayUsed || m.st.Screen != Attract {

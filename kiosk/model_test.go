@@ -153,6 +153,13 @@ func TestAClientFromStartToClear(t *testing.T) {
 		t.Errorf("a rejoin changed the kiosk: screen %s, %d figures, generation %d (was %s, %d, %d)",
 			st.Screen, len(st.Tray.Placed), st.Generation, before.Screen, len(before.Tray.Placed), before.Generation)
 	}
+	// The controller sends the last screen commands again (for a kiosk
+	// that restarted): this one still shows them, so nothing starts over.
+	f.cmd("s-1", "scene.start", `{"scene":"forest","duration_s":60}`)
+	f.cmd("s-1", "sandtray.open", ``)
+	if st := f.m.State(); st.Screen != Sandtray {
+		t.Errorf("a resent scene.start took the client off the tray: %s", st.Screen)
+	}
 	f.m.SetOnline(false)
 	f.m.Help()
 	if st := f.m.State(); st.HelpAt.IsZero() || !st.HelpOffline {
