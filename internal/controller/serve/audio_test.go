@@ -15,6 +15,7 @@ import (
 
 	"github.com/gopxl/beep/v2/wav"
 
+	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/internal/platform/sqlite"
@@ -106,12 +107,7 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := login(t, addr, "counsellor", "counsellor password")
-	for i := 0; i < 250; i++ {
-		if _, d := c.do("GET", "/v1/devices/"+spk.ID, ""); d["status"] == "online" {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	devicetest.Wait(t, "the speakers online", func() bool { _, d := c.do("GET", "/v1/devices/"+spk.ID, ""); return d["status"] == "online" })
 	c.do("POST", "/v1/clients", `{"code":"C-7","risk":"low"}`)
 	c.do("POST", "/v1/clients/C-7/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-7","stations":["`+spk.ID+`"]}`)
@@ -173,6 +169,9 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 		}
 		if slices.Contains(kinds, "audio.ended track-tone finished") {
 			break
+		}
+		if i == 249 {
+			t.Fatalf("the track never finished: events %v", kinds)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -343,9 +342,7 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 
 	c := login(t, addr, "counsellor", "counsellor password")
 	online := func(id string) bool { _, d := c.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" }
-	for i := 0; i < 250 && !(online(kioskID) && online(spk.ID)); i++ {
-		time.Sleep(20 * time.Millisecond)
-	}
+	devicetest.Wait(t, "the kiosk and the speakers online", func() bool { return online(kioskID) && online(spk.ID) })
 	c.do("POST", "/v1/clients", `{"code":"C-8","risk":"low"}`)
 	c.do("POST", "/v1/clients/C-8/consents", `{"scopes":["kiosk","sandtray","audio","vr","biofeedback"],"by":"client"}`)
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-8","stations":["`+kioskID+`","`+spk.ID+`"]}`)
@@ -360,7 +357,7 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 		}
 	}
 	var cue map[string]any
-	for i := 0; i < 250 && cue == nil; i++ {
+	for i := 0; i < 500 && cue == nil; i++ {
 		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=200", "")
 		for _, ev := range page["events"].([]any) {
 			if e := ev.(map[string]any); e["kind"] == "audio.cue" {

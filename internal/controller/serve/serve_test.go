@@ -184,12 +184,10 @@ func TestSessionContract(t *testing.T) {
 		t.Fatalf("first command %v, want session.start", begin)
 	}
 	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"ack","id":"`+begin["id"].(string)+`","ok":true}`))
-	for i := 0; i < 250; i++ {
-		if _, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=100", ""); len(page["events"].([]any)) >= 4 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	devicetest.Wait(t, "the session's first four events", func() bool {
+		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=100", "")
+		return len(page["events"].([]any)) >= 4
+	})
 	// Withdrawn: recorded, not erased, and the next session does not start.
 	if status, m := c.do("DELETE", "/v1/clients/C-77/consents/"+consent["id"].(string), ""); status != 200 || m["withdrawn"] == nil {
 		t.Errorf("withdraw: %d %v", status, m)
@@ -492,13 +490,11 @@ func TestOSCStationInSession(t *testing.T) {
 	_, s := c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-9","stations":["`+vr.ID+`"]}`)
 	id := s["id"].(string)
 	// The app is heard from (the adapter loads new devices within 250 ms).
-	for i := 0; i < 250; i++ {
+	devicetest.Wait(t, "the OSC app online", func() bool {
 		say(osc.Message{Address: "/vr/heart_rate", Args: []any{float32(70)}})
-		if _, d := c.do("GET", "/v1/devices/"+vr.ID, ""); d["status"] == "online" {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		_, d := c.do("GET", "/v1/devices/"+vr.ID, "")
+		return d["status"] == "online"
+	})
 	if status, body := c.do("POST", "/v1/sessions/"+id+"/start", ""); status != 200 {
 		t.Fatalf("start: %d %v", status, body)
 	}
@@ -798,12 +794,7 @@ func TestDeviceManagement(t *testing.T) {
 	}
 
 	simulateKiosk(t, addr, token)
-	for i := 0; i < 250; i++ {
-		if _, d := tech.do("GET", "/v1/devices/"+id, ""); d["status"] == "online" {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	devicetest.Wait(t, "the kiosk online", func() bool { _, d := tech.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" })
 	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", `{"seconds":3}`); status != 200 || body["ok"] != true {
 		t.Errorf("identify: %d %v", status, body)
 	}
