@@ -283,18 +283,11 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 	s, hs, headset := e.vrSession("C-79")
 
 	// Another connection holds the write lock, so the log's writer waits.
-	other, err := sqlite.Open(ctx, e.dir)
+	release, err := sqlite.HoldWrites(ctx, e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	tx, err := other.W.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-hold', 'hold', '2026-01-01T00:00:00.000000000Z')`); err != nil {
-		t.Fatal(err)
-	}
+	defer release()
 	done := make(chan error, 2)
 	go func() {
 		_, err := e.engine.Command(ctx, e.alice, s.ID, hs, "program.launch", json.RawMessage(`{"program":"beach","intensity":1}`))
@@ -308,7 +301,7 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 	if name, _ := headset.nextCommand(); name != "program.stop" {
 		t.Errorf("first command at the device: %s, want program.stop", name)
 	}
-	tx.Rollback()
+	release()
 	// The launch waited for the disk while the stop went: it is not sent
 	// after it (the program would run on), and says why.
 	var errs []string

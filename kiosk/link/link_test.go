@@ -159,19 +159,7 @@ func TestDeviceURL(t *testing.T) {
 func TestUnavailableIsSentAgain(t *testing.T) {
 	var mu sync.Mutex
 	got := map[int64]int{} // dseq -> times received
-	up := websocket.Upgrader{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		ws.ReadMessage() // hello
-		ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Device: "d-test", HeartbeatMS: 5000})
+	url := fakeController(t, func(ws *websocket.Conn) {
 		for {
 			var f struct {
 				Type string `json:"type"`
@@ -193,16 +181,14 @@ func TestUnavailableIsSentAgain(t *testing.T) {
 				ws.WriteJSON(map[string]any{"type": "stored", "dseq": f.DSeq})
 			}
 		}
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
+	})
 
 	j, err := journal.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	l := &link.Link{URL: "ws://" + ln.Addr().String() + "/v1/devices/ws", Token: "t", Firmware: "0.5.0", Journal: j,
+	l := &link.Link{URL: url, Token: "t", Firmware: "0.5.0", Journal: j,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), RetryAfter: 200 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -226,19 +212,7 @@ func TestSlowCommandDoesNotStopReading(t *testing.T) {
 	release := make(chan struct{})
 	pong := make(chan time.Duration, 1)
 	acked := make(chan string, 1)
-	up := websocket.Upgrader{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		ws.ReadMessage() // hello
-		ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Device: "d-test", HeartbeatMS: 5000})
+	url := fakeController(t, func(ws *websocket.Conn) {
 		ws.WriteJSON(map[string]any{"type": "command", "id": "c-1", "name": "session.end"})
 		sent := time.Now()
 		ws.SetPongHandler(func(string) error {
@@ -258,15 +232,13 @@ func TestSlowCommandDoesNotStopReading(t *testing.T) {
 				acked <- f.ID
 			}
 		}
-	})}
-	go srv.Serve(ln)
-	defer srv.Close()
+	})
 	j, err := journal.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	l := &link.Link{URL: "ws://" + ln.Addr().String() + "/v1/devices/ws", Token: "t", Firmware: "0.5.0", Journal: j,
+	l := &link.Link{URL: url, Token: "t", Firmware: "0.5.0", Journal: j,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnCommand: func(c wire.Command) error { <-release; return nil }} // drawing the tray, until released
 	ctx, cancel := context.WithCancel(context.Background())
@@ -292,4 +264,29 @@ func TestSlowCommandDoesNotStopReading(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no ack after the command finished")
 	}
+}
+
+// fakeController serves one device websocket on 127.0.0.1: it reads the
+// hello, welcomes the device, then hands the connection to talk. It
+// returns the device URL; the server stops with the test.
+func fakeController(t *testing.T, talk func(ws *websocket.Conn)) string {
+	t.Helper()
+	up := websocket.Upgrader{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.ReadMessage() // hello
+		ws.WriteJSON(wire.Welcome{Type: wire.TypeWelcome, Device: "d-test", HeartbeatMS: 5000})
+		talk(ws)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "ws://" + ln.Addr().String() + "/v1/devices/ws"
 }

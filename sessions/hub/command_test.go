@@ -59,18 +59,11 @@ func TestStopOvertakesOverOneConsole(t *testing.T) {
 	ws, _, _ := e.dial(e.cookie("counsellor", "counsellor password"), "")
 
 	// Another connection holds SQLite's write lock: the log's writer waits.
-	other, err := sqlite.Open(ctx, e.dir)
+	release, err := sqlite.HoldWrites(ctx, e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	tx, err := other.W.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-hold', 'hold', '2026-01-01T00:00:00.000000000Z')`); err != nil {
-		t.Fatal(err)
-	}
+	defer release()
 	cmd := func(req, name, args string) {
 		send(t, ws, `{"type":"command","req":"`+req+`","session":"`+s.ID+`","device":"`+hs.ID+`","name":"`+name+`","args":`+args+`}`)
 	}
@@ -79,7 +72,7 @@ func TestStopOvertakesOverOneConsole(t *testing.T) {
 	if name := next(); name != "program.stop" {
 		t.Errorf("first command at the headset while the disk is held: %s, want program.stop", name)
 	}
-	tx.Rollback()
+	release()
 	results := map[string]map[string]any{}
 	for len(results) < 2 {
 		m, err := read(t, ws)

@@ -279,3 +279,25 @@ func (s timeScanner) Scan(v any) error {
 	}
 	return nil
 }
+
+// HoldWrites opens another connection to the store in dir and holds its
+// write lock (an open transaction that wrote a row) until release, which
+// rolls it back: the controller's writer waits meanwhile, as it does
+// behind a stalled disk. For tests and drills of what must not wait.
+func HoldWrites(ctx context.Context, dir string) (release func(), err error) {
+	other, err := Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := other.W.BeginTx(ctx, nil)
+	if err != nil {
+		other.Close()
+		return nil, fmt.Errorf("hold writes: %w", err)
+	}
+	if _, err := tx.Exec(`INSERT INTO rooms (id, name, created) VALUES ('r-hold', 'hold', '2026-01-01T00:00:00.000000000Z')`); err != nil {
+		tx.Rollback()
+		other.Close()
+		return nil, fmt.Errorf("hold writes: %w", err)
+	}
+	return func() { tx.Rollback(); other.Close() }, nil
+}
