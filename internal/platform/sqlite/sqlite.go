@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"waystation/internal/platform/waystation"
@@ -282,7 +283,7 @@ func (s timeScanner) Scan(v any) error {
 
 // HoldWrites opens another connection to the store in dir and holds its
 // write lock (an open transaction that wrote a row) until release, which
-// rolls it back: the controller's writer waits meanwhile, as it does
+// rolls it back (once, however often it is called): the controller's writer waits meanwhile, as it does
 // behind a stalled disk. For tests and drills of what must not wait.
 func HoldWrites(ctx context.Context, dir string) (release func(), err error) {
 	other, err := Open(ctx, dir)
@@ -299,5 +300,6 @@ func HoldWrites(ctx context.Context, dir string) (release func(), err error) {
 		other.Close()
 		return nil, fmt.Errorf("hold writes: %w", err)
 	}
-	return func() { tx.Rollback(); other.Close() }, nil
+	var once sync.Once
+	return func() { once.Do(func() { tx.Rollback(); other.Close() }) }, nil
 }
