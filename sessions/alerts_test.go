@@ -2,11 +2,13 @@ package sessions
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"waystation/devices/devicetest"
 	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
 )
@@ -113,13 +115,39 @@ func TestHelpOutsideSessionAndLostStation(t *testing.T) {
 	if !strings.Contains(string(open[0].Data), `"name":"Kiosk"`) {
 		t.Errorf("alert data %s", open[0].Data)
 	}
-	// A device going offline outside any session raises nothing.
-	_, token2 := e.device("kiosk-ws-1", "Spare kiosk", "Relaxation room")
-	e.connect(token2, "0.5.0").ws.Close()
-	time.Sleep(200 * time.Millisecond)
-	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 1 {
-		t.Errorf("open alerts after an idle device left: %d", len(open))
+	// A device going offline outside any session raises nothing. A marker
+	// queued after it goes through the same queue: once the marker is
+	// raised, anything the spare's leaving queued would have been too.
+	spare, _ := e.device("kiosk-ws-1", "Spare kiosk", "Relaxation room")
+	e.engine.DeviceStatus(spare, false)
+	e.engine.alerts.push(pendingAlert{device: "marker", kind: "test.marker"})
+	var kinds []string
+	devicetest.Wait(t, "the marker alert", func() bool {
+		open, _ := e.engine.OpenAlerts(ctx)
+		kinds = kinds[:0]
+		for _, a := range open {
+			kinds = append(kinds, a.Kind)
+		}
+		return slices.Contains(kinds, "test.marker")
+	})
+	if strings.Join(kinds, " ") != "device.lost test.marker" {
+		t.Errorf("open alerts after an idle device left: %v, want the kiosk's device.lost and the marker", kinds)
 	}
+}
+
+// raisedSpells counts the readings held over their limit long enough to
+// raise their alert: Readings decides it at once, the alert is stored
+// after.
+func (e *env) raisedSpells() int {
+	e.engine.mu.Lock()
+	defer e.engine.mu.Unlock()
+	n := 0
+	for _, st := range e.engine.over {
+		if st.raised {
+			n++
+		}
+	}
+	return n
 }
 
 func TestHeartRateThreshold(t *testing.T) {
@@ -139,9 +167,8 @@ func TestHeartRateThreshold(t *testing.T) {
 	at(12, 110)
 	at(20, 125) // a new spell starts at 20 s
 	at(30, 128)
-	time.Sleep(100 * time.Millisecond)
-	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 0 {
-		t.Fatalf("alert before 15 s over the limit: %+v", open)
+	if n := e.raisedSpells(); n != 0 {
+		t.Fatalf("%d alerts raised before 15 s over the limit", n)
 	}
 	at(35, 131) // 15 s over: one alert
 	at(40, 140) // still the same spell: no second alert
@@ -153,10 +180,18 @@ func TestHeartRateThreshold(t *testing.T) {
 	if !strings.Contains(string(open[0].Data), `"limit":120`) || !strings.Contains(string(open[0].Data), `"for_s":15`) {
 		t.Errorf("alert data %s", open[0].Data)
 	}
-	time.Sleep(100 * time.Millisecond)
-	if open, _ := e.engine.OpenAlerts(ctx); len(open) != 1 {
-		t.Errorf("%d alerts for one spell", len(open))
+	if n := e.raisedSpells(); n != 1 {
+		t.Errorf("%d alerts for one spell", n)
 	}
-	// The device's own log (no session) raises nothing.
+	// The device's own log (no session) raises nothing: no spell starts.
+	e.engine.mu.Lock()
+	spells := len(e.engine.over)
+	e.engine.mu.Unlock()
 	e.engine.Readings(hs.ID, hs.ID, []eventlog.Reading{{Name: "heart_rate", Value: 200}})
+	e.engine.Readings(hs.ID, hs.ID, []eventlog.Reading{{Name: "heart_rate", Value: 200}})
+	e.engine.mu.Lock()
+	defer e.engine.mu.Unlock()
+	if len(e.engine.over) != spells {
+		t.Errorf("readings in the device's own log started a spell: %d -> %d", spells, len(e.engine.over))
+	}
 }

@@ -65,9 +65,12 @@ func TestReconnectResendsUnstored(t *testing.T) {
 	stop = servetest.Start(t, addr, data, "../../firmware-profiles")
 	defer stop()
 	devicetest.Wait(t, "the events made while the controller was down", func() bool { return count(t, db, d.ID) >= 6 })
-	time.Sleep(300 * time.Millisecond) // any duplicate would have arrived by now
-	if n := count(t, db, d.ID); n != 6 {
-		t.Errorf("%d events stored, want exactly 6", n)
+	// A marker after them on the same connection: once it is stored, any
+	// copy resent before it has been handled (and dropped as a duplicate).
+	sim.Event("", "kiosk.idle", map[string]int{"i": 99})
+	devicetest.Wait(t, "the marker event", func() bool { return count(t, db, d.ID) >= 7 })
+	if n := count(t, db, d.ID); n != 7 {
+		t.Errorf("%d events stored, want exactly 7 (6 and the marker)", n)
 	}
 	var dseqs []int64
 	rows, _ := db.R.Query(`SELECT dseq FROM device_dedupe WHERE device_id = ? ORDER BY seq`, d.ID)

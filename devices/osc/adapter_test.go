@@ -219,7 +219,12 @@ func TestBadInputIsAFault(t *testing.T) {
 		c.Write([]byte("garbage!"))
 		c.Close()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// A marker down the same socket: once the device's next reading is
+	// stored, the stranger's packet, sent before it, has been handled.
+	e.send("/vr/heart_rate", "f", "65")
+	devicetest.Wait(e.T, "the reading sent after the stranger's packet", func() bool {
+		return e.Count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 2
+	})
 	if after := e.Count(`SELECT count(*) FROM events`); after != before {
 		t.Errorf("a packet from an unknown source stored %d events", after-before)
 	}
