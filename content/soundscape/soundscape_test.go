@@ -253,12 +253,29 @@ func TestCheckNamesWhatIsWrong(t *testing.T) {
 
 func TestSameSeedSameSound(t *testing.T) {
 	for _, id := range IDs() {
-		a, _ := New(id, rate, nil, 42)
+		a, err := New(id, rate, nil, 42)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
 		b, _ := New(id, rate, nil, 42)
 		x, y := render(a, 10000), render(b, 10000)
+		// Two silent generators would agree too: each must make sound.
+		var energy float64
 		for i := range x {
 			if x[i] != y[i] {
 				t.Fatalf("%s: sample %d differs between two generators with one seed", id, i)
+			}
+			energy += x[i][0]*x[i][0] + x[i][1]*x[i][1]
+		}
+		if energy < 1e-3 {
+			t.Errorf("%s: silent (energy %g over 10,000 samples); the comparison says nothing", id, energy)
+		}
+		// And the seed matters where there is noise in it: rain with
+		// another seed is other rain.
+		if id == "rain" {
+			c, _ := New(id, rate, nil, 43)
+			if z := render(c, 10000); slices.Equal(x, z) {
+				t.Errorf("rain with seeds 42 and 43 is the same sound")
 			}
 		}
 	}
