@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -209,21 +210,21 @@ type consoleConn struct {
 	workers  sync.WaitGroup
 }
 
-// replay is the console's Sink for one subscription while its replay
-// runs: once the console unsubscribes (stop), nothing more of it reaches
-// the console, even a frame the replay was about to offer.
+// replay is the console's Sink for one subscription (a StandIn for the
+// console): once the console unsubscribes (stop), nothing more of it
+// reaches the console, even a frame the replay was about to offer.
 type replay struct {
 	cc     *consoleConn
 	cancel context.CancelFunc // ends the replay's reading
-	mu     sync.Mutex
-	gone   bool
+	mu     sync.Mutex         // held by Offer and Put, so stop waits for one under way
+	gone   atomic.Bool        // set under mu
 }
 
 // Offer implements Sink.
 func (r *replay) Offer(frames ...[]byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.gone {
+	if r.gone.Load() {
 		return true // unsubscribed: nothing to deliver, nothing to drop
 	}
 	return r.cc.Offer(frames...)
@@ -233,7 +234,7 @@ func (r *replay) Offer(frames ...[]byte) bool {
 func (r *replay) Put(ctx context.Context, frame []byte) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.gone {
+	if r.gone.Load() {
 		return context.Canceled
 	}
 	return r.cc.Put(ctx, frame)
@@ -242,11 +243,18 @@ func (r *replay) Put(ctx context.Context, frame []byte) error {
 // Drop implements Sink.
 func (r *replay) Drop(reason string) { r.cc.Drop(reason) }
 
+// Unwrap implements StandIn: live frames go to the console, grouped with
+// those of its other subscriptions.
+func (r *replay) Unwrap() Sink { return r.cc }
+
+// Withdrawn implements StandIn.
+func (r *replay) Withdrawn() bool { return r.gone.Load() }
+
 // stop ends the replay and lets nothing more of it through.
 func (r *replay) stop() {
 	r.cancel() // a Put waiting for room returns, so the lock comes free
 	r.mu.Lock()
-	r.gone = true
+	r.gone.Store(true)
 	r.mu.Unlock()
 }
 

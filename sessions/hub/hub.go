@@ -124,7 +124,11 @@ func (h *Hub) Publish(events []waystation.Event) {
 	// and sends them in one write to its socket.
 	for _, t := range p.topics {
 		for sub := range h.topics[t.name] {
-			g := p.sink(sub.sink)
+			to, withdrawn := target(sub.sink)
+			if withdrawn {
+				continue // unsubscribed; its Cancel is on its way
+			}
+			g := p.sink(to)
 			g.subs = append(g.subs, sub)
 		}
 	}
@@ -266,10 +270,32 @@ func (s *Sub) closeLocked() {
 }
 
 // dropLocked ends the subscription and its sink's connection, which fell
-// behind; callers hold hub.mu.
+// behind; callers hold hub.mu (Drop must not block).
 func (s *Sub) dropLocked(reason string) {
 	s.closeLocked()
-	go s.sink.Drop(reason) // Drop may take locks of its own; never under hub.mu
+	s.sink.Drop(reason)
+}
+
+// StandIn is a Sink that stands in for another for one subscription (a
+// console's, which it may withdraw while the replay still runs). Publish
+// groups a commit's frames by the sink stood in for, so a console is still
+// offered all of a commit's frames at once, and leaves out the frames of
+// a withdrawn stand-in.
+type StandIn interface {
+	Sink
+	// Unwrap is the sink stood in for.
+	Unwrap() Sink
+	// Withdrawn says the subscription's frames are no longer wanted.
+	Withdrawn() bool
+}
+
+// target is the sink a subscription's frames go to, and whether they are
+// no longer wanted.
+func target(s Sink) (Sink, bool) {
+	if w, ok := s.(StandIn); ok {
+		return w.Unwrap(), w.Withdrawn()
+	}
+	return s, false
 }
 
 func encode(topic string, ev waystation.Event) []byte {

@@ -108,3 +108,38 @@ func TestPublishGroupsACommitPerConsole(t *testing.T) {
 		}
 	}
 }
+
+// standIn stands in for a console for one subscription, as a console's
+// replay sink does.
+type standIn struct {
+	*offers
+	console   *offers
+	withdrawn bool
+}
+
+func (s *standIn) Unwrap() Sink    { return s.console }
+func (s *standIn) Withdrawn() bool { return s.withdrawn }
+
+// Subscriptions made through stand-ins are still offered to their console
+// together, once a commit; a withdrawn one's frames are left out.
+func TestPublishGroupsThroughStandIns(t *testing.T) {
+	h := New(noHistory{})
+	console := &offers{}
+	ins := []*standIn{{offers: &offers{}, console: console}, {offers: &offers{}, console: console}, {offers: &offers{}, console: console}}
+	for i, in := range ins {
+		stream := []string{"s-1", "s-2", "s-3"}[i]
+		if _, err := h.Subscribe(context.Background(), SessionTopic(stream), stream, 0, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins[2].withdrawn = true
+	h.Publish([]waystation.Event{{Stream: "s-1", Seq: 1, Kind: "x"}, {Stream: "s-2", Seq: 1, Kind: "x"}, {Stream: "s-3", Seq: 1, Kind: "x"}})
+	if len(console.got) != 1 || len(console.got[0]) != 2 {
+		t.Fatalf("the console was offered %d times (%v), want once with the two frames it still wants", len(console.got), console.got)
+	}
+	for _, in := range ins {
+		if len(in.got) != 0 {
+			t.Errorf("a stand-in itself was offered %v", in.got)
+		}
+	}
+}
