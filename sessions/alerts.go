@@ -35,6 +35,15 @@ type Alert struct {
 	Data     json.RawMessage `json:"data,omitempty"`
 }
 
+// stream is where an alert's events are logged: its session's stream, or
+// its device's own log when no session is involved.
+func (a Alert) stream() string {
+	if a.Session != "" {
+		return a.Session
+	}
+	return a.Device
+}
+
 // MaxAlertLevel is the highest escalation level.
 const MaxAlertLevel = 3
 
@@ -152,15 +161,11 @@ func (e *Engine) raise(ctx context.Context, p pendingAlert) error {
 			a.Risk = s.Risk
 		}
 	}
-	stream := a.Session
-	if stream == "" {
-		stream = a.Device
-	}
 	_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
 		_, err := tx.Exec(`INSERT INTO alerts (id, session_id, device_id, kind, risk, level, raised, data) VALUES (?, NULLIF(?, ''), ?, ?, ?, 1, ?, ?)`,
 			a.ID, a.Session, a.Device, a.Kind, string(a.Risk), sqlite.FormatTime(a.Raised), string(a.Data))
 		return err
-	}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.raised", Data: mustJSON(a)})
+	}, eventlog.Record{Stream: a.stream(), Source: "system", Kind: "alert.raised", Data: mustJSON(a)})
 	if err != nil {
 		return err
 	}
@@ -188,14 +193,10 @@ func (e *Engine) escalate(ctx context.Context) {
 			continue
 		}
 		a.Level++
-		stream := a.Session
-		if stream == "" {
-			stream = a.Device
-		}
 		_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
 			_, err := tx.Exec(`UPDATE alerts SET level = ? WHERE id = ? AND acked IS NULL`, a.Level, a.ID)
 			return err
-		}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.escalated", Data: mustJSON(a)})
+		}, eventlog.Record{Stream: a.stream(), Source: "system", Kind: "alert.escalated", Data: mustJSON(a)})
 		if err != nil {
 			e.logger.Error("escalate alert", "alert", a.ID, "err", err)
 			continue
@@ -224,7 +225,13 @@ func scanAlert(sc interface{ Scan(...any) error }) (Alert, error) {
 
 // OpenAlerts returns the alerts not yet acknowledged, oldest first.
 func (e *Engine) OpenAlerts(ctx context.Context) ([]Alert, error) {
-	rows, err := e.db.R.QueryContext(ctx, `SELECT `+alertColumns+` WHERE a.acked IS NULL ORDER BY a.raised`)
+	return e.openAlerts(ctx, "1")
+}
+
+// openAlerts returns the open alerts that also match where (over alerts a,
+// with args), oldest first.
+func (e *Engine) openAlerts(ctx context.Context, where string, args ...any) ([]Alert, error) {
+	rows, err := e.db.R.QueryContext(ctx, `SELECT `+alertColumns+` WHERE a.acked IS NULL AND (`+where+`) ORDER BY a.raised`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("open alerts: %w", err)
 	}
@@ -259,10 +266,6 @@ func (e *Engine) AckAlert(ctx context.Context, by auth.User, id string) (Alert, 
 		return a, err
 	}
 	now := e.now().UTC()
-	stream := a.Session
-	if stream == "" {
-		stream = a.Device
-	}
 	acked := a
 	acked.Acked, acked.AckedBy = &now, by.Name
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
@@ -274,7 +277,7 @@ func (e *Engine) AckAlert(ctx context.Context, by auth.User, id string) (Alert, 
 			return waystation.Errorf(waystation.ECONFLICT, "alert %s was already acknowledged", id)
 		}
 		return nil
-	}, eventlog.Record{Stream: stream, Source: source(by), Kind: "alert.acked", Data: mustJSON(acked)})
+	}, eventlog.Record{Stream: a.stream(), Source: source(by), Kind: "alert.acked", Data: mustJSON(acked)})
 	if err != nil {
 		return a, err
 	}
@@ -293,27 +296,14 @@ const (
 // its session (or its device's log) with why, and told like an ack, so a
 // station lost and back, or a session ended, leaves no alert escalating.
 func (e *Engine) resolveAlerts(ctx context.Context, where string, args []any, why string) {
-	rows, err := e.db.R.QueryContext(ctx, `SELECT `+alertColumns+` WHERE a.acked IS NULL AND `+where, args...)
+	open, err := e.openAlerts(ctx, where, args...)
 	if err != nil {
 		e.logger.Error("resolve alerts", "why", why, "err", err)
 		return
 	}
-	var open []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			break
-		}
-		open = append(open, a)
-	}
-	rows.Close()
 	for _, a := range open {
 		now := e.now().UTC()
 		a.Acked, a.Resolved = &now, why
-		stream := a.Session
-		if stream == "" {
-			stream = a.Device
-		}
 		done := false
 		_, err := e.log.AppendWith(ctx, func(tx *sql.Tx) error {
 			res, err := tx.Exec(`UPDATE alerts SET acked = ?, resolved = ? WHERE id = ? AND acked IS NULL`, sqlite.FormatTime(now), why, a.ID)
@@ -325,7 +315,7 @@ func (e *Engine) resolveAlerts(ctx context.Context, where string, args []any, wh
 			}
 			done = true
 			return nil
-		}, eventlog.Record{Stream: stream, Source: "system", Kind: "alert.resolved", Data: mustJSON(a)})
+		}, eventlog.Record{Stream: a.stream(), Source: "system", Kind: "alert.resolved", Data: mustJSON(a)})
 		if err != nil && !errors.Is(err, errAlreadyClosed) {
 			e.logger.Error("resolve alert", "alert", a.ID, "why", why, "err", err)
 		}

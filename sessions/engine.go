@@ -556,14 +556,24 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 func (e *Engine) tellStations(ctx context.Context, by auth.User, s Session, name string, args json.RawMessage) {
 	ctx = context.WithoutCancel(ctx)
 	for _, dev := range s.Stations {
-		checked, err := e.sender.Check(dev, name, args)
-		if err != nil {
-			continue
-		}
-		if _, err := e.dispatch(ctx, by, s.ID, dev, name, checked, nil, nil); err != nil {
+		if _, err := e.sendIfTaken(ctx, by, s.ID, dev, name, args); err != nil {
 			e.logger.Warn("tell station", "session", s.ID, "device", dev, "command", name, "err", err)
 		}
 	}
+}
+
+// sendIfTaken sends a command the session gives of itself (not a
+// counsellor's steering: its start and end, a plan step, a rejoin) to a
+// station whose profile takes it, checked, logged and sent like any
+// command. taken is false, and nothing is sent, when the profile does not
+// take it with these arguments.
+func (e *Engine) sendIfTaken(ctx context.Context, by auth.User, session, device, name string, args json.RawMessage) (taken bool, err error) {
+	checked, err := e.sender.Check(device, name, args)
+	if err != nil {
+		return false, nil
+	}
+	_, err = e.dispatch(ctx, by, session, device, name, checked, nil, nil)
+	return true, err
 }
 
 // checkStations refuses to run a session whose station reports firmware

@@ -31,28 +31,26 @@ func (e *Engine) rejoin(ctx context.Context, device, session string) {
 	if err != nil || !s.State.Active() || !slices.Contains(s.Stations, device) {
 		return
 	}
-	var replay []sentCommand
 	args := map[string]any{}
 	if s.Plan.Lang != "" {
 		args["lang"] = s.Plan.Lang
 	}
-	if checked, err := e.sender.Check(device, "session.start", mustJSON(args)); err == nil {
-		replay = append(replay, sentCommand{Name: "session.start", Args: checked})
-	} else {
+	taken, err := e.sendIfTaken(ctx, System, session, device, "session.start", mustJSON(args))
+	switch {
+	case !taken:
 		return // not a station that is told its session
+	case err != nil:
+		e.logger.Warn("rejoin: command", "session", session, "device", device, "command", "session.start", "err", err)
+		return
 	}
 	last, err := e.lastScreen(ctx, session, device)
 	if err != nil {
 		e.logger.Warn("rejoin: read the session's commands", "session", session, "device", device, "err", err)
 	}
-	replay = append(replay, last...)
-	e.logger.Info("station back in its session: told it again", "session", session, "device", device, "commands", len(replay))
-	for _, c := range replay {
-		checked, err := e.sender.Check(device, c.Name, c.Args)
-		if err != nil {
-			continue // the profile changed meanwhile
-		}
-		if _, err := e.dispatch(ctx, System, session, device, c.Name, checked, nil, nil); err != nil {
+	e.logger.Info("station back in its session: told it again", "session", session, "device", device, "commands", 1+len(last))
+	for _, c := range last {
+		// One the profile no longer takes (it changed meanwhile) is left out.
+		if _, err := e.sendIfTaken(ctx, System, session, device, c.Name, c.Args); err != nil {
 			e.logger.Warn("rejoin: command", "session", session, "device", device, "command", c.Name, "err", err)
 			return
 		}
@@ -162,11 +160,7 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 	ctx = context.WithoutCancel(ctx)
 	for _, c := range stepCommands(s.Plan.Steps[s.Step]) {
 		for _, dev := range s.Stations {
-			checked, err := e.sender.Check(dev, c.Name, c.Args)
-			if err != nil {
-				continue // not a station that plays this
-			}
-			if _, err := e.dispatch(ctx, by, s.ID, dev, c.Name, checked, nil, nil); err != nil {
+			if _, err := e.sendIfTaken(ctx, by, s.ID, dev, c.Name, c.Args); err != nil {
 				e.logger.Warn("start plan step", "session", s.ID, "step", s.Step+1, "device", dev, "command", c.Name, "err", err)
 			}
 		}
