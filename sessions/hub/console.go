@@ -277,8 +277,7 @@ func (cc *consoleConn) enqueue(f inFrame) {
 		cc.cmdQueue = kept
 		cc.cmdMu.Unlock()
 		for _, q := range dropped {
-			cc.frame(map[string]any{"type": TypeResult, "req": q.Req, "ok": false, "code": waystation.ECONFLICT,
-				"error": fmt.Sprintf("%s was not sent: %s went to the device first", q.Name, f.Name)})
+			cc.refused(q.Req, waystation.Errorf(waystation.ECONFLICT, "%s was not sent: %s went to the device first", q.Name, f.Name))
 		}
 		cc.workers.Add(1)
 		go func() {
@@ -290,8 +289,7 @@ func (cc *consoleConn) enqueue(f inFrame) {
 	cc.cmdMu.Lock()
 	if len(cc.cmdQueue) >= maxQueuedCommands {
 		cc.cmdMu.Unlock()
-		cc.frame(map[string]any{"type": TypeResult, "req": f.Req, "ok": false, "code": waystation.EUNAVAILABLE,
-			"error": fmt.Sprintf("%d commands are already waiting; try again in a moment", maxQueuedCommands)})
+		cc.refused(f.Req, waystation.Errorf(waystation.EUNAVAILABLE, "%d commands are already waiting; try again in a moment", maxQueuedCommands))
 		return
 	}
 	cc.cmdQueue = append(cc.cmdQueue, f)
@@ -649,11 +647,7 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 // command runs a command or a level frame and answers with a result frame
 // matching its req.
 func (cc *consoleConn) command(f inFrame) {
-	result := map[string]any{"type": TypeResult, "req": f.Req}
-	fail := func(err error) {
-		result["ok"], result["code"], result["error"] = false, waystation.ErrorCode(err), waystation.ErrorMessage(err)
-		cc.frame(result)
-	}
+	fail := func(err error) { cc.refused(f.Req, err) }
 	switch {
 	case f.Req == "":
 		cc.errorFrame(waystation.EINVALID, `a command frame needs "req", to match its result`, "", "")
@@ -680,6 +674,11 @@ func (cc *consoleConn) command(f inFrame) {
 		fail(err)
 		return
 	}
-	result["ok"], result["command"], result["seq"] = true, res.ID, res.Seq
-	cc.frame(result)
+	cc.frame(map[string]any{"type": TypeResult, "req": f.Req, "ok": true, "command": res.ID, "seq": res.Seq})
+}
+
+// refused answers a command or level frame that was not carried out, with
+// the error's code and message.
+func (cc *consoleConn) refused(req string, err error) {
+	cc.frame(map[string]any{"type": TypeResult, "req": req, "ok": false, "code": waystation.ErrorCode(err), "error": waystation.ErrorMessage(err)})
 }
