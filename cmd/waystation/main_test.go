@@ -10,10 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"waystation/internal/testkit/servetest"
 )
 
 // The real binary serves, answers /healthz, and shuts down cleanly on SIGTERM.
@@ -138,25 +139,6 @@ func TestServeBinary(t *testing.T) {
 	}
 }
 
-// lockedBuffer is one buffer for a process's stdout and stderr together,
-// as a terminal shows them.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // The demo's devices and accounts reach the terminal whole: the adapters
 // log as the devices appear, and once a log line stood in the middle of
 // the accounts table.
@@ -168,7 +150,7 @@ func TestDemoTextIsWhole(t *testing.T) {
 	cmd := exec.Command(bin, "serve", "--demo", "--addr", "127.0.0.1:0", "--osc-listen", "127.0.0.1:0", "--audio-out", "null",
 		"--data", filepath.Join(t.TempDir(), "data"), "--profiles", "../../firmware-profiles")
 	cmd.Env = append(os.Environ(), "DISPLAY=")
-	var term lockedBuffer
+	var term servetest.Buffer // stdout and stderr together, as a terminal shows them
 	cmd.Stdout, cmd.Stderr = &term, &term
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package console_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"waystation/internal/controller/serve"
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/servetest"
 )
 
 // TestBrowser runs console/browsertest/console.test.mjs in headless
@@ -94,10 +94,10 @@ func TestBrowser(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	ready := make(chan string, 1)
 	served := make(chan error, 1)
-	var logs bytes.Buffer
+	var logs servetest.Buffer // the controller logs from many goroutines
 	go func() {
 		served <- serve.Run(runCtx, serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../../../firmware-profiles",
-			Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {
@@ -186,16 +186,4 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}
 	}
-}
-
-// syncWriter lets the controller's log be written from many goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
 }

@@ -3,10 +3,12 @@
 package servetest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 
 	"waystation/internal/controller/serve"
@@ -48,4 +50,26 @@ func Start(t testing.TB, addr, data, profiles string) (stop func()) {
 			t.Error(err)
 		}
 	}
+}
+
+// Buffer collects what several goroutines write (a controller's log, a
+// process's stdout and stderr together, as a terminal shows them) and
+// reads it back whole.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns everything written so far.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
