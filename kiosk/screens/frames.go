@@ -1,28 +1,39 @@
 package screens
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
 )
 
 // frameKey is what the picture depends on besides time: the model's state,
-// the tray's figures and sand, and the overlays open on this screen.
+// the tray's figures and sand, and the overlays open on this screen. It
+// runs every update (60 a second): the tray goes into a hash as bytes, in
+// a buffer the game keeps, rather than through fmt.
 func (g *Game) frameKey() string {
 	st := g.st
 	h := fnv.New64a()
 	if st.Tray != nil {
+		le := binary.LittleEndian
+		b := g.keyBuf[:0]
 		for _, p := range st.Tray.Placed {
-			fmt.Fprint(h, p.ID, p.Figure, p.X, p.Y, p.Angle, p.Scale, p.Flip, p.Layer, ";")
-		}
-		var b [8]byte
-		for _, v := range st.Tray.Sand {
-			bits := math.Float64bits(v)
-			for i := range b {
-				b[i] = byte(bits >> (8 * i))
+			b = le.AppendUint64(b, uint64(p.ID))
+			b = append(append(b, p.Figure...), 0)
+			for _, v := range [...]float64{p.X, p.Y, p.Angle, p.Scale} {
+				b = le.AppendUint64(b, math.Float64bits(v))
 			}
-			h.Write(b[:])
+			flip := byte(0)
+			if p.Flip {
+				flip = 1
+			}
+			b = le.AppendUint64(append(b, flip), uint64(p.Layer))
 		}
+		for _, v := range st.Tray.Sand {
+			b = le.AppendUint64(b, math.Float64bits(v))
+		}
+		h.Write(b)
+		g.keyBuf = b
 	}
 	return fmt.Sprint(st.Screen, "|", st.Lang, "|", st.Session, "|", st.Scene, "|", st.Guide, "|", st.Bright, "|", st.Motion, "|",
 		st.Breathing.BPM, st.Breathing.Inhale, st.Breathing.Hold, st.Breathing.Start.UnixNano(), "|", st.Prompt.Text, st.Prompt.Min, st.Prompt.Max, "|",

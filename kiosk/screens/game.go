@@ -104,8 +104,9 @@ type Game struct {
 	shotN      int
 
 	bench *bench
-	// frames says when to draw.
+	// frames says when to draw; keyBuf is frameKey's buffer, kept.
 	frames redraw.Frames
+	keyBuf []byte
 	// writing counts screenshots being written (Wait waits for them).
 	writing sync.WaitGroup
 }
