@@ -273,7 +273,9 @@ func CheckReading(p *profile.Profile, name string, v float64) error {
 // that does not as a telemetry.fault event in the device's own log. It
 // returns the refusals (nil when all passed) and any store error.
 func (in *Intake) Telemetry(d waystation.Device, p *profile.Profile, ts *time.Time, values map[string]float64) (refused []error, err error) {
-	in.Heard(d.ID)
+	if p.Transport != profile.TransportWebsocket {
+		in.Heard(d.ID) // the websocket adapter keeps its devices' last seen itself
+	}
 	stream := in.Router.CurrentStream(d)
 	var readings []eventlog.Reading
 	for name, v := range values {
