@@ -31,16 +31,19 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build run test unit browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
+.PHONY: all build build-nocgo run test unit browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
 # Each command's binary is named waystation-NAME, except the controller's.
-build:
+# build-nocgo builds those that need no C compiler (what make run needs).
+build-nocgo:
 	$(GO) build -o $(BIN)/waystation ./cmd/waystation
 	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
-	$(GO) build -o $(BIN)/waystation-displays ./cmd/displays
 	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
+
+build: build-nocgo
+	$(GO) build -o $(BIN)/waystation-displays ./cmd/displays
 	$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen
 	$(GO) build -o $(BIN)/waystation-loadgen ./cmd/loadgen
 	$(GO) build -o $(BIN)/waystation-drill ./cmd/drill
@@ -52,9 +55,7 @@ build:
 # kiosk window (ebiten) needs cgo with the X11/GL headers.
 run:
 	@scripts/deps.sh --try
-	$(GO) build -o $(BIN)/waystation ./cmd/waystation
-	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
-	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
+	@$(MAKE) --no-print-directory build-nocgo
 	@$(GO) build -o $(BIN)/waystation-kiosk-screen ./cmd/kiosk-screen 2>$(BIN)/kiosk-screen-build.log || \
 		{ echo "run: the kiosk window (waystation-kiosk-screen) did not build, so the demo runs without it:"; tail -3 $(BIN)/kiosk-screen-build.log; \
 		  echo "run: it needs cgo: apt-get install gcc libc6-dev pkg-config libx11-dev libxrandr-dev libxinerama-dev libxi-dev libxcursor-dev libxxf86vm-dev libgl1-mesa-dev libasound2-dev"; }
