@@ -118,7 +118,7 @@ func TestWaitingEntriesShareATransaction(t *testing.T) {
 	const n = 20
 	var wg sync.WaitGroup
 	seqs := make([]int64, n)
-	for i := range n {
+	recordOne := func(i int) {
 		wg.Go(func() {
 			e, err := l.Record(ctx, Entry{Actor: "user:ana", Role: "counsellor", Action: "watch session/s-1", Target: fmt.Sprint(i)})
 			if err != nil {
@@ -127,15 +127,32 @@ func TestWaitingEntriesShareATransaction(t *testing.T) {
 			seqs[i] = e.Seq
 		})
 	}
-	queued := func() int {
+	queued := func() (int, bool) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return len(l.waiting)
+		return len(l.waiting), l.writing
 	}
-	for i := 0; i < 5000 && queued() < n-1; i++ {
+	// The first entry takes the writer and waits for the connection; only
+	// then do the others come (had one come before it took its batch, it
+	// would have joined that batch, and the count below would be off by
+	// one on a busy machine).
+	recordOne(0)
+	for i := 0; i < 5000; i++ {
+		if q, writing := queued(); writing && q == 0 {
+			break
+		}
 		time.Sleep(time.Millisecond)
 	}
-	if q := queued(); q != n-1 {
+	for i := 1; i < n; i++ {
+		recordOne(i)
+	}
+	for i := 0; i < 5000; i++ {
+		if q, _ := queued(); q >= n-1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if q, _ := queued(); q != n-1 {
 		t.Fatalf("%d entries wait behind the one being written, want %d", q, n-1)
 	}
 	conn.Close()
