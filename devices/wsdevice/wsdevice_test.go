@@ -17,6 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"waystation/devices/devicetest"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/devices/wire"
@@ -48,6 +49,9 @@ type env struct {
 	srv      *Server
 	http     *httptest.Server
 	url      string
+	// ended receives once each time the server's ServeHTTP returns: a
+	// connection's ending has run in full.
+	ended chan struct{}
 }
 
 func newEnv(t *testing.T) *env {
@@ -74,8 +78,15 @@ func newEnv(t *testing.T) *env {
 	runCtx, stop := context.WithCancel(ctx)
 	ran := make(chan struct{})
 	go func() { srv.Run(runCtx); close(ran) }()
+	ended := make(chan struct{}, 64)
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/devices/ws", srv)
+	mux.HandleFunc("GET /v1/devices/ws", func(w http.ResponseWriter, r *http.Request) {
+		srv.ServeHTTP(w, r)
+		select {
+		case ended <- struct{}{}:
+		default:
+		}
+	})
 	hs := httptest.NewServer(mux) // listens on 127.0.0.1
 	if _, err := reg.AddRoom(ctx, "Relaxation room"); err != nil {
 		t.Fatal(err)
@@ -87,7 +98,7 @@ func newEnv(t *testing.T) *env {
 		l.Close()
 		db.Close()
 	})
-	return &env{t: t, db: db, reg: reg, profiles: set, log: l, srv: srv, http: hs,
+	return &env{t: t, db: db, reg: reg, profiles: set, log: l, srv: srv, http: hs, ended: ended,
 		url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/v1/devices/ws"}
 }
 
@@ -185,18 +196,6 @@ func (e *env) count(q string, args ...any) int {
 	return n
 }
 
-// waitFor polls cond for up to 5 seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for i := 0; i < 250; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestTokenAuth(t *testing.T) {
 	e := newEnv(t)
 	d, token := e.add("kiosk-ws-1", "Kiosk 1")
@@ -278,7 +277,7 @@ func TestHelloFirmwareRange(t *testing.T) {
 			t.Errorf("%s: registry %+v", tc.firmware, got)
 		}
 		c.ws.Close()
-		waitFor(t, "offline after close", func() bool {
+		devicetest.Wait(t, "offline after close", func() bool {
 			got, _ := e.reg.Get(ctx, d.ID)
 			return got.Status == waystation.DeviceOffline
 		})
@@ -492,7 +491,7 @@ func TestHeartbeatTimeoutMarksOffline(t *testing.T) {
 	// Stop reading: gorilla answers pings only while reading, so the
 	// controller hears no pong, as with a peer that vanished without FIN.
 	defer c.ws.Close()
-	waitFor(t, "the silent device to be marked offline", func() bool {
+	devicetest.Wait(t, "the silent device to be marked offline", func() bool {
 		got, _ := e.reg.Get(ctx, d.ID)
 		return got.Status == waystation.DeviceOffline && !e.srv.Online(d.ID)
 	})
@@ -511,7 +510,11 @@ func TestNewConnectionReplacesOld(t *testing.T) {
 	}
 	fresh.send(`{"type":"event","dseq":1,"kind":"scene.started"}`)
 	fresh.expect("stored")
-	time.Sleep(50 * time.Millisecond) // let the old connection's ending run
+	select { // the old connection's ending has run: it must not have marked the device offline
+	case <-e.ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replaced connection's handler did not return")
+	}
 	if got, _ := e.reg.Get(context.Background(), d.ID); got.Status != waystation.DeviceOnline || !e.srv.Online(d.ID) {
 		t.Errorf("after replacement: status %s, online %v", got.Status, e.srv.Online(d.ID))
 	}
@@ -532,7 +535,7 @@ func TestTelemetry(t *testing.T) {
 	if !strings.Contains(m["message"].(string), "heart_rate = 400 bpm is outside its valid range 20-250") {
 		t.Errorf("out of range: %v", m)
 	}
-	waitFor(t, "readings and the fault to be stored", func() bool {
+	devicetest.Wait(t, "readings and the fault to be stored", func() bool {
 		return e.count(`SELECT count(*) FROM telemetry WHERE device_id = ?`, d.ID) == 2 &&
 			e.count(`SELECT count(*) FROM events WHERE stream = ? AND kind = 'telemetry.fault'`, d.ID) == 1
 	})
@@ -667,8 +670,14 @@ func TestInflightAcknowledgementsFitTheQueue(t *testing.T) {
 	for i := int64(1); i <= maxInflight; i++ {
 		c.event(&wire.Event{Type: wire.TypeEvent, DSeq: i, Kind: "kiosk.idle"})
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(c.send) < maxInflight && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-	}
+	devicetest.Wait(t, "every acknowledgement queued or the device disconnected", func() bool {
+		select {
+		case <-c.done:
+			return true
+		default:
+			return len(c.send) >= maxInflight
+		}
+	})
 	select {
 	case <-c.done:
 		t.Fatalf("the device was disconnected (%d %s) by its own %d acknowledgements", c.closeCode, c.closeReason, maxInflight)

@@ -54,16 +54,44 @@ func CheckSpec(spec string) error {
 // failing), the null output takes over at once, so playback keeps real
 // time, and lost, if not nil, is told why, once.
 func Open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger, lost func(error)) (Output, error) {
-	out, err := open(spec, rate, src, log)
+	return OpenClocked(spec, rate, src, log, lost, WallClock)
+}
+
+// OpenClocked is Open with the null and file outputs' time taken from tm
+// (a sound card keeps its own).
+func OpenClocked(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger, lost func(error), tm Clock) (Output, error) {
+	out, err := open(spec, rate, src, log, tm)
 	if err != nil {
 		return nil, err
 	}
-	s := &supervised{rate: rate, src: src, log: log, lost: lost, cur: out, quit: make(chan struct{}), done: make(chan struct{})}
+	s := &supervised{rate: rate, src: src, log: log, lost: lost, tm: tm, cur: out, quit: make(chan struct{}), done: make(chan struct{})}
 	go s.watch(out)
 	return s, nil
 }
 
-func open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger) (running, error) {
+// Clock is where the null and file outputs take their time from: the wall
+// clock in use, a HandClock in tests.
+type Clock interface {
+	// Now says what time it is.
+	Now() time.Time
+	// Ticks starts the ticks that wake an output to pull what fell due,
+	// and returns them with what stops them.
+	Ticks() (<-chan time.Time, func())
+}
+
+// WallClock is real time, ticking every 10 ms.
+var WallClock Clock = wallClock{}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) Ticks() (<-chan time.Time, func()) {
+	t := time.NewTicker(tick)
+	return t.C, t.Stop
+}
+
+func open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger, tm Clock) (running, error) {
 	if err := CheckSpec(spec); err != nil {
 		return nil, err
 	}
@@ -71,23 +99,23 @@ func open(spec string, rate beep.SampleRate, src beep.Streamer, log *slog.Logger
 	case spec == "default":
 		if why := noSoundDevice(); why != "" {
 			log.Warn("audio: no sound device; playing to the null output, which keeps time but is silent", "why", why)
-			return startClock(rate, src, nil), nil
+			return startClock(rate, src, nil, tm), nil
 		}
 		out, err := openSpeaker(rate, src)
 		if err != nil {
 			log.Warn("audio: the sound device did not open; playing to the null output", "err", err)
-			return startClock(rate, src, nil), nil
+			return startClock(rate, src, nil, tm), nil
 		}
 		return out, nil
 	case spec == "null" || spec == "":
-		return startClock(rate, src, nil), nil
+		return startClock(rate, src, nil, tm), nil
 	}
 	path := strings.TrimPrefix(spec, "file:")
 	w, err := CreateWAV(path, rate)
 	if err != nil {
 		return nil, err
 	}
-	return startClock(rate, src, w), nil
+	return startClock(rate, src, w, tm), nil
 }
 
 // running is an output as it runs, which may be lost.
@@ -104,6 +132,7 @@ type supervised struct {
 	src  beep.Streamer
 	log  *slog.Logger
 	lost func(error)
+	tm   Clock
 
 	mu   sync.Mutex
 	cur  Output
@@ -125,7 +154,7 @@ func (s *supervised) watch(out running) {
 		if cerr := out.Close(); cerr != nil {
 			s.log.Warn("audio: closing the lost output", "err", cerr)
 		}
-		null := startClock(s.rate, s.src, nil)
+		null := startClock(s.rate, s.src, nil, s.tm)
 		s.mu.Lock()
 		s.cur = null
 		s.mu.Unlock()
@@ -178,9 +207,13 @@ type clock struct {
 	rate beep.SampleRate
 	src  beep.Streamer
 	w    *WAVWriter
-	stop context.CancelFunc
-	done chan error // what run returned
-	fail chan error // why writing failed, if it did
+	tm   Clock
+	tick <-chan time.Time
+	// started is when the clock started: what falls due counts from it.
+	started time.Time
+	stop    context.CancelFunc
+	done    chan error // what run returned
+	fail    chan error // why writing failed, if it did
 
 	closeOnce sync.Once
 	closeErr  error
@@ -189,10 +222,12 @@ type clock struct {
 // tick is how often the clocked outputs pull.
 const tick = 10 * time.Millisecond
 
-func startClock(rate beep.SampleRate, src beep.Streamer, w *WAVWriter) *clock {
+func startClock(rate beep.SampleRate, src beep.Streamer, w *WAVWriter, tm Clock) *clock {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &clock{rate: rate, src: src, w: w, stop: stop, done: make(chan error, 1), fail: make(chan error, 1)}
+	ticks, stopTicks := tm.Ticks()
+	c := &clock{rate: rate, src: src, w: w, tm: tm, tick: ticks, started: tm.Now(), stop: stop, done: make(chan error, 1), fail: make(chan error, 1)}
 	go func() {
+		defer stopTicks()
 		err := c.run(ctx)
 		if err != nil {
 			c.fail <- err
@@ -212,22 +247,21 @@ func (c *clock) Name() string {
 }
 
 func (c *clock) run(ctx context.Context) error {
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	start, pulled := time.Now(), 0
+	start, pulled := c.started, 0
 	buf := make([][2]float64, c.rate.N(time.Second))
-	lastHeader := time.Now()
+	lastHeader := start
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-c.tick:
 		}
-		due := c.rate.N(time.Since(start)) - pulled
+		now := c.tm.Now()
+		due := c.rate.N(now.Sub(start)) - pulled
 		if due > len(buf) {
 			// Stalled for over a second (a suspended machine): a sound card
 			// would have skipped, so start counting again from now.
-			start, pulled, due = time.Now(), 0, 0
+			start, pulled, due = now, 0, 0
 		}
 		if due <= 0 {
 			continue
@@ -240,8 +274,8 @@ func (c *clock) run(ctx context.Context) error {
 		if err := c.w.Write(buf[:due]); err != nil {
 			return err
 		}
-		if time.Since(lastHeader) >= time.Second {
-			lastHeader = time.Now()
+		if now.Sub(lastHeader) >= time.Second {
+			lastHeader = now
 			if err := c.w.Flush(); err != nil {
 				return err
 			}

@@ -151,49 +151,60 @@ func TestDefaultFallsBackToNull(t *testing.T) {
 
 // An output lost while it plays (here the WAV file's descriptor fails under
 // it, as a failing disk would) is replaced by the null output at once: the
-// source goes on being pulled in real time, the output's name says null,
-// and the loss is told once, naming the output.
+// source goes on being pulled at exactly the sample rate, the output's
+// name says null, and the loss is told once, naming the output. Time is
+// moved by hand, so the figures are exact on any machine.
 func TestLostOutputGoesOnToNull(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "room.wav")
 	src := &ramp{}
-	var told atomic.Int32
-	var why atomic.Value
-	out, err := Open("file:"+path, 44100, src, slog.Default(), func(err error) { told.Add(1); why.Store(err.Error()) })
+	clk := NewHandClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
+	told := make(chan string, 4)
+	out, err := OpenClocked("file:"+path, 44100, src, slog.Default(), func(err error) { told <- err.Error() }, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	for i := 0; i < 200 && src.pulled.Load() == 0; i++ {
-		time.Sleep(10 * time.Millisecond)
+	if err := clk.Run(100 * time.Millisecond); err != nil {
+		t.Fatalf("the file output: %v", err)
+	}
+	if got := src.pulled.Load(); got != 4410 {
+		t.Fatalf("the file output pulled %d samples in 100 ms, want 4410", got)
 	}
 	s := out.(*supervised)
 	s.mu.Lock()
 	s.cur.(*clock).w.f.Close() // the disk under the file fails
 	s.mu.Unlock()
-	for i := 0; i < 200 && told.Load() == 0; i++ {
-		time.Sleep(10 * time.Millisecond)
+	clk.Advance(100 * time.Millisecond)
+	clk.Tick() // the write of what falls due fails, and the output stops
+	var why string
+	select {
+	case why = <-told:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the lost file output was never told")
 	}
-	if told.Load() != 1 || out.Name() != "null" {
-		t.Fatalf("after the file failed: told %d times, output %q", told.Load(), out.Name())
+	if out.Name() != "null" || clk.Outputs() != 2 {
+		t.Fatalf("after the file failed: output %q, %d clocked outputs started", out.Name(), clk.Outputs())
 	}
-	if w, _ := why.Load().(string); !strings.Contains(w, "the sound output file:"+path+" was lost") || !strings.Contains(w, "file already closed") {
-		t.Errorf("told %q", w)
+	if !strings.Contains(why, "the sound output file:"+path+" was lost") || !strings.Contains(why, "file already closed") {
+		t.Errorf("told %q", why)
 	}
-	// Real time goes on: the null output pulls the rate, no more.
-	before, start := src.pulled.Load(), time.Now()
-	time.Sleep(500 * time.Millisecond)
-	got, due := float64(src.pulled.Load()-before), 44100*time.Since(start).Seconds()
-	// Up to a tick ahead, plus what fell due between the null output's
-	// start and this window's (it starts when the loss is noticed, a moment
-	// before the window opens; 50 ms covers a loaded machine). Far more
-	// would mean pulling faster than real time.
-	if got < due/2 || got > due+44100*(float64(tick)/float64(time.Second)+0.05)+1 {
-		t.Errorf("pulled %.0f samples in %v after the loss, want about %.0f", got, time.Since(start).Round(time.Millisecond), due)
+	// Real time goes on: the null output pulls the rate, no more, no less.
+	before := src.pulled.Load()
+	if err := clk.Run(500 * time.Millisecond); err != nil {
+		t.Fatalf("the null output: %v", err)
+	}
+	if got := src.pulled.Load() - before; got != 22050 {
+		t.Errorf("the null output pulled %d samples in 500 ms, want 22050", got)
+	}
+	select {
+	case again := <-told:
+		t.Errorf("told a second time: %q", again)
+	default:
 	}
 	if err := out.Close(); err != nil {
 		t.Errorf("close: %v", err)
 	}
-	if told.Load() != 1 {
-		t.Errorf("told %d times", told.Load())
+	if len(told) != 0 {
+		t.Errorf("told again on close: %q", <-told)
 	}
 }

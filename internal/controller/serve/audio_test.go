@@ -16,6 +16,7 @@ import (
 	"github.com/gopxl/beep/v2/wav"
 
 	"waystation/devices/devicetest"
+	"waystation/devices/localaudio/output"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
 	"waystation/internal/platform/sqlite"
@@ -81,12 +82,15 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 	os.WriteFile(filepath.Join(musicDir, "tone.wav"), tone, 0o644)
 
 	data := t.TempDir()
+	// The speakers' time moves only as the test says: each step's length
+	// is exact in the file, however busy the machine.
+	clk := output.NewHandClock(time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC))
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	ready, served := make(chan string, 1), make(chan error, 1)
 	go func() {
 		served <- Run(ctx, Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../../../firmware-profiles",
-			AudioOut: "file:" + wavPath, MusicDir: musicDir,
+			AudioOut: "file:" + wavPath, AudioClock: clk, MusicDir: musicDir,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: &bytes.Buffer{}, Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
@@ -142,7 +146,9 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 		if m := command(st.name, st.args); m["ok"] != true {
 			t.Fatalf("%s: %v", st.name, m)
 		}
-		time.Sleep(st.then)
+		if err := clk.Run(st.then); err != nil {
+			t.Fatalf("after %s: %v", st.name, err)
+		}
 		if i == 1 {
 			// The file is a valid WAV while the controller serves.
 			if n := len(readWAV(t, wavPath)); n < 44100 {
@@ -210,6 +216,10 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 			}
 		}
 	}
+	// The clock moved 1.2+1+1+0.8+1 s: the file holds exactly that.
+	if len(out) != 5*44100 {
+		t.Errorf("the file holds %d samples; the speakers' clock moved 5 s (%d)", len(out), 5*44100)
+	}
 	if len(runs) != 2 {
 		t.Fatalf("runs of sound at %v (10 ms windows); want two: before and after the pause", runs)
 	}
@@ -227,11 +237,16 @@ func TestAudioSteeredFromConsoleIntoWAV(t *testing.T) {
 	if v := rmsOf(first[len(first)-30000 : len(first)-3000]); math.Abs(v-0.0442) > 0.004 {
 		t.Errorf("binaural at volume 0.25: RMS %.4f, want 0.044", v)
 	}
-	if d := secs(len(first)); d < 2 || d > 2.6 {
-		t.Errorf("sound before the pause lasted %.2f s, want about 2.2", d)
+	// 2.2 s of sound, then the pause's fade out (under 0.1 s) out of its
+	// 1 s, then the resume's 0.8 s and the track's 0.5 s from 3.2 s on.
+	if d := secs(len(first)); d < 2.2 || d > 2.3 {
+		t.Errorf("sound before the pause lasted %.2f s, want 2.2 and the pause's fade", d)
 	}
-	if gap := secs((runs[1].from - runs[0].to) * w); gap < 0.7 || gap > 1.5 {
-		t.Errorf("the pause lasted %.2f s, want about 1", gap)
+	if from := secs(runs[1].from * w); from != 3.2 {
+		t.Errorf("sound came back at %.2f s, want 3.2 (the resume)", from)
+	}
+	if end := secs(runs[1].to * w); end < 4.49 || end > 4.51 {
+		t.Errorf("sound ended at %.2f s, want 4.5 (the track's end)", end)
 	}
 	// After the resume: binaural, quiet, then the track's 440 Hz for 0.5 s,
 	// then silence to the end.
@@ -357,15 +372,15 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 		}
 	}
 	var cue map[string]any
-	for i := 0; i < 500 && cue == nil; i++ {
+	devicetest.Wait(t, "audio.cue in the session", func() bool {
 		_, page := c.do("GET", "/v1/sessions/"+id+"/events?after=0&limit=200", "")
 		for _, ev := range page["events"].([]any) {
 			if e := ev.(map[string]any); e["kind"] == "audio.cue" {
 				cue = e["data"].(map[string]any)
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return cue != nil
+	})
 	if cue == nil || cue["cue_bpm"] != 8.0 || cue["cue_inhale"] != 0.5 || cue["follows"] != kioskID || cue["content"] != "sea" {
 		t.Errorf("audio.cue %v; want the sea's cue at 8/min, half inhale, following %s", cue, kioskID)
 	}

@@ -60,6 +60,10 @@ type Config struct {
 	// or the null output when there is none), "null", or "file:PATH.wav";
 	// "" is "null".
 	AudioOut string
+	// AudioClock is where the null and file outputs take their time from;
+	// nil is the wall clock. Tests move an output.HandClock, so that what
+	// a WAV file holds does not depend on how busy the machine is.
+	AudioClock output.Clock
 	// MusicDir is the music folder; "" is DataDir/music.
 	MusicDir string
 	// DebugListen, if set, is a loopback HOST:PORT serving Go's profiler
@@ -230,7 +234,11 @@ func Run(ctx context.Context, cfg Config) error {
 	adapters.Adapters[profile.TransportLocalAudio] = speakerAdapter
 	audio.Store(speakerAdapter)
 	devicesDone.Go(func() { speakerAdapter.Run(devCtx) })
-	speakers, err := output.Open(cfg.AudioOut, localaudio.Rate, speakerAdapter, log, speakerAdapter.OutputLost)
+	audioClock := cfg.AudioClock
+	if audioClock == nil {
+		audioClock = output.WallClock
+	}
+	speakers, err := output.OpenClocked(cfg.AudioOut, localaudio.Rate, speakerAdapter, log, speakerAdapter.OutputLost, audioClock)
 	if err != nil {
 		return err
 	}

@@ -21,13 +21,18 @@ func TestPace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewPace(100) // every 10 ms
-			p.start = time.Now().Add(-tt.elapsed)
+			now := p.start.Add(tt.elapsed)
+			p.now = func() time.Time { return now } // time stands still between the two calls
 			p.sent = tt.sent
 			if got := p.Due(); got != tt.want {
 				t.Errorf("Due() = %d, want %d", got, tt.want)
 			}
-			if got := p.Due(); got != 0 && tt.elapsed < time.Second {
+			if got := p.Due(); got != 0 {
 				t.Errorf("Due() again at once = %d, want 0", got)
+			}
+			now = now.Add(10 * time.Millisecond)
+			if got := p.Due(); got != 1 {
+				t.Errorf("Due() 10 ms later = %d, want 1", got)
 			}
 		})
 	}
