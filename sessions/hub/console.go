@@ -586,13 +586,13 @@ func (cc *consoleConn) subscribe(topic string, after int64) {
 	case kind == "frames" && id != "" && cc.user.Role != auth.Technician && cc.user.Role != auth.Admin:
 		cc.errorFrame(waystation.EFORBIDDEN, "only technicians and admins may see a device's traffic", topic, "")
 		return
-	case topic == "alerts" && cc.user.Role == auth.Counsellor, topic == "devices", kind == "frames" && id != "",
+	case topic == AlertsTopic && cc.user.Role == auth.Counsellor, topic == DevicesTopic, kind == "frames" && id != "",
 		kind == "room" && id != "" && cc.user.Role == auth.Counsellor:
 		snapshot = func(context.Context) ([][]byte, error) { return nil, nil }
 		if f := cc.c.Snapshots[kind]; f != nil {
 			snapshot = func(ctx context.Context) ([][]byte, error) { return f(ctx, id) }
 		}
-	case topic == "alerts":
+	case topic == AlertsTopic:
 		cc.errorFrame(waystation.EFORBIDDEN, "only counsellors may see alerts", topic, "")
 		return
 	case kind == "room" && id != "":
