@@ -384,8 +384,8 @@ func (e *Engine) Readings(deviceID, stream string, readings []eventlog.Reading) 
 	}
 }
 
-// riskOf returns a session's client risk tier, cached: it does not change
-// during a session.
+// riskOf returns a session's client risk tier, cached (riskChanged keeps the
+// cache true when a counsellor changes the tier during a session).
 func (e *Engine) riskOf(session string) Risk {
 	e.mu.Lock()
 	r, ok := e.risks[session]

@@ -36,7 +36,7 @@ func TestHelpRequestedRaisesAlert(t *testing.T) {
 	var mu sync.Mutex
 	var told []Alert
 	e.engine.OnAlert = func(a Alert) { mu.Lock(); told = append(told, a); mu.Unlock() }
-	e.engine.AddClient(ctx, e.alice, "C-9", High)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-9", High)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-9", Stations: []string{k.ID}})
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
@@ -104,7 +104,7 @@ func TestHelpOutsideSessionAndLostStation(t *testing.T) {
 	e.engine.AckAlert(ctx, e.alice, open[0].ID)
 
 	// A station that drops out of a running session raises device.lost.
-	e.engine.AddClient(ctx, e.alice, "C-3", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-3", Low)
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-3", Stations: []string{k.ID}})
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
 	kiosk.ws.Close()
@@ -153,7 +153,7 @@ func (e *env) raisedSpells() int {
 func TestHeartRateThreshold(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-7", High) // limit 120 bpm
+	e.engine.Clients.AddClient(ctx, e.alice, "C-7", High) // limit 120 bpm
 	hs, _ := e.device("vrstation-ws-1", "Headset", "VR station")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-7", Stations: []string{hs.ID}})
 	t0 := time.Now()
@@ -193,5 +193,37 @@ func TestHeartRateThreshold(t *testing.T) {
 	defer e.engine.mu.Unlock()
 	if len(e.engine.over) != spells {
 		t.Errorf("readings in the device's own log started a spell: %d -> %d", spells, len(e.engine.over))
+	}
+}
+
+// A client's risk tier raised during a running session holds for the
+// session's readings from then on: the heart-rate limit drops from low
+// risk's 140 bpm to high risk's 120 at once (Clients.SetRisk tells the
+// engine, whose tier per session is cached).
+func TestRiskChangedDuringSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.engine.Clients.AddClient(ctx, e.alice, "C-5", Low)
+	hs, _ := e.device("vrstation-ws-1", "Headset", "VR station")
+	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-5", Stations: []string{hs.ID}})
+	e.engine.Transition(ctx, e.alice, s.ID, "start")
+	t0 := time.Now()
+	defer e.engine.setClock(time.Now)
+	at := func(sec int, hr float64) {
+		e.engine.setClock(func() time.Time { return t0.Add(time.Duration(sec) * time.Second) })
+		e.engine.Readings(hs.ID, s.ID, []eventlog.Reading{{Name: "heart_rate", Value: hr}})
+	}
+	at(0, 130) // under low risk's limit; the tier is cached now
+	at(20, 130)
+	if n := e.raisedSpells(); n != 0 {
+		t.Fatalf("130 bpm for 20 s at low risk raised %d spells", n)
+	}
+	if c, err := e.engine.Clients.SetRisk(ctx, e.alice, "C-5", High, "said so at check-in"); err != nil || c.Risk != High {
+		t.Fatalf("set risk: %+v %v", c, err)
+	}
+	at(30, 130) // over high risk's 120 from here
+	at(46, 130)
+	if n := e.raisedSpells(); n != 1 {
+		t.Errorf("130 bpm for 16 s after the tier went high raised %d spells, want 1", n)
 	}
 }

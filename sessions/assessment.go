@@ -128,7 +128,7 @@ func (e *Engine) Assessment(ctx context.Context, id, device string) (Assessment,
 // ClientAssessments returns the stored assessments of a client's sessions,
 // oldest first, to compare them over time: each session's primary one.
 func (e *Engine) ClientAssessments(ctx context.Context, code string) ([]Assessment, error) {
-	if _, err := e.GetClient(ctx, code); err != nil {
+	if _, err := e.Clients.GetClient(ctx, code); err != nil {
 		return nil, err
 	}
 	rows, err := e.db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? AND is_primary = 1 ORDER BY computed LIMIT 1000`, code)

@@ -61,7 +61,7 @@ func (e *env) rr(d *dev, session, device string, want int, values ...float64) {
 func (e *env) vrSession(code string, steps ...Step) (Session, string, *dev) {
 	e.t.Helper()
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, code, Low)
+	e.engine.Clients.AddClient(ctx, e.alice, code, Low)
 	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
 	headset := e.connect(token, "1.4.0")
 	var plan json.RawMessage
@@ -96,7 +96,7 @@ func show(v *float64) string {
 func TestCueAssessment(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-77", Medium)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-77", Medium)
 	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
 	headset := e.connect(token, "1.4.0")
 	plan := mustJSON(Plan{Steps: []Step{{Kind: StepCheckin},
@@ -337,7 +337,7 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 func BenchmarkAssessmentSessionHour(b *testing.B) {
 	e := newEnv(b)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-B1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-B1", Low)
 	hs, _ := e.device("vrstation-ws-1", "Headset", "VR station")
 	plan := mustJSON(Plan{Steps: []Step{{Kind: StepVR, Program: "cue-assessment", Levels: cueLevels, Rating: true}}})
 	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-B1", Stations: []string{hs.ID}, Plan: plan})

@@ -55,6 +55,9 @@ type Engine struct {
 	// Profiles returns the loaded profiles, to know what each station
 	// records; nil counts only the plan's steps.
 	Profiles func() *profile.Set
+	// Clients are the client records (codes, risk, consent, follow-ups)
+	// sessions are held for.
+	Clients *Clients
 
 	mu       sync.Mutex
 	stations map[string]map[string]bool // session -> its stations; never changes once created
@@ -100,6 +103,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
 	e.setClock(time.Now)
+	e.Clients = &Clients{db: db, now: e.now, onRisk: e.riskChanged}
 	return e
 }
 
@@ -194,61 +198,6 @@ func source(u auth.User) string {
 	return "user:" + u.ID
 }
 
-// AddClient registers a client code with a risk tier.
-func (e *Engine) AddClient(ctx context.Context, by auth.User, code string, risk Risk) (Client, error) {
-	if err := CheckCode(code); err != nil {
-		return Client{}, err
-	}
-	if _, err := ParseRisk(string(risk)); err != nil {
-		return Client{}, err
-	}
-	c := Client{Code: code, Risk: risk, Created: e.now().UTC()}
-	_, err := e.db.W.ExecContext(ctx, `INSERT INTO clients (code, risk, created, created_by) VALUES (?, ?, ?, ?)`,
-		c.Code, string(c.Risk), sqlite.FormatTime(c.Created), by.ID)
-	if err != nil && sqlite.IsUnique(err) {
-		return Client{}, waystation.Errorf(waystation.ECONFLICT, "client %q exists already", code)
-	}
-	if err != nil {
-		return Client{}, fmt.Errorf("add client: %w", err)
-	}
-	return c, nil
-}
-
-// GetClient returns a client by code.
-func (e *Engine) GetClient(ctx context.Context, code string) (Client, error) {
-	var c Client
-	var risk string
-	err := e.db.R.QueryRowContext(ctx, `SELECT code, risk, created FROM clients WHERE code = ?`, code).Scan(&c.Code, &risk, sqlite.ScanTime(&c.Created))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q (register the code first)", code)
-	}
-	if err != nil {
-		return c, fmt.Errorf("get client: %w", err)
-	}
-	c.Risk = Risk(risk)
-	return c, nil
-}
-
-// ListClients returns every client by code.
-func (e *Engine) ListClients(ctx context.Context) ([]Client, error) {
-	rows, err := e.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients ORDER BY code`)
-	if err != nil {
-		return nil, fmt.Errorf("list clients: %w", err)
-	}
-	defer rows.Close()
-	out := []Client{}
-	for rows.Next() {
-		var c Client
-		var risk string
-		if err := rows.Scan(&c.Code, &risk, sqlite.ScanTime(&c.Created)); err != nil {
-			return nil, fmt.Errorf("list clients: %w", err)
-		}
-		c.Risk = Risk(risk)
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
 // NewSession is what a counsellor gives to plan a session.
 type NewSession struct {
 	Room     string          `json:"room"`
@@ -263,7 +212,7 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	if err != nil {
 		return Session{}, err
 	}
-	client, err := e.GetClient(ctx, ns.Client)
+	client, err := e.Clients.GetClient(ctx, ns.Client)
 	if err != nil {
 		return Session{}, err
 	}

@@ -179,7 +179,7 @@ func (e *env) waitKinds(session string, want ...string) {
 func TestClientsAndCreateErrors(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.engine.AddClient(ctx, e.alice, "C-1042", High); err != nil {
+	if _, err := e.engine.Clients.AddClient(ctx, e.alice, "C-1042", High); err != nil {
 		t.Fatal(err)
 	}
 	clientErrs := []struct {
@@ -193,7 +193,7 @@ func TestClientsAndCreateErrors(t *testing.T) {
 		{"C-2000", "extreme", `risk "extreme" must be low, medium or high`},
 	}
 	for _, c := range clientErrs {
-		if _, err := e.engine.AddClient(ctx, e.alice, c.code, c.risk); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := e.engine.Clients.AddClient(ctx, e.alice, c.code, c.risk); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("AddClient(%q): %v, want %q", c.code, err, c.want)
 		}
 	}
@@ -226,7 +226,7 @@ func TestClientsAndCreateErrors(t *testing.T) {
 func TestStateMachine(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Low)
 	k, _ := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "relaxation room", Client: "C-1", Stations: []string{k.ID},
 		Plan: json.RawMessage(`{"steps":[{"kind":"checkin"},{"kind":"relaxation","scene":"sea","bpm":6},{"kind":"checkout"}]}`)})
@@ -271,8 +271,8 @@ func TestStateMachine(t *testing.T) {
 func TestStartRefusals(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Low)
-	e.engine.AddClient(ctx, e.alice, "C-2", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-2", Low)
 	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
 	e.connect(token, "2.5.0") // outside >=1.2.0 <2.0.0
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-1", Stations: []string{hs.ID}})
@@ -303,7 +303,7 @@ func TestStartRefusals(t *testing.T) {
 func TestInterruptedAfterRestart(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Medium)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Medium)
 	k, _ := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID}})
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
@@ -329,7 +329,7 @@ func TestInterruptedAfterRestart(t *testing.T) {
 func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Low)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	kiosk := e.connect(token, "0.5.0")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID}})
@@ -408,7 +408,7 @@ func TestCommandsAreLoggedWithTheirAcks(t *testing.T) {
 func TestRoutingAndNotesAndSteps(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Low)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	_, otherToken := e.device("kiosk-ws-1", "Other kiosk", "Relaxation room")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID},
@@ -469,7 +469,7 @@ func TestRoutingAndNotesAndSteps(t *testing.T) {
 func TestTelemetryFollowsTheSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-5", Medium)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-5", Medium)
 	hs, token := e.device("vrstation-ws-1", "Headset", "VR station")
 	headset := e.connect(token, "1.4.0")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "VR station", Client: "C-5", Stations: []string{hs.ID}})
@@ -515,7 +515,7 @@ func TestThrottle(t *testing.T) {
 func TestStationsAreToldOfStartAndEnd(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-1", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-1", Low)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	kiosk := e.connect(token, "0.5.0")
 	if _, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-1", Stations: []string{k.ID},

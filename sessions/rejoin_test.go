@@ -31,7 +31,7 @@ func (d *dev) ackCommand(name string) map[string]any {
 func TestStationBackIsToldItsSession(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-4", High)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-4", High)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	kiosk := e.connect(token, "0.5.0")
 	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-4", Stations: []string{k.ID},
@@ -115,7 +115,7 @@ func TestStationBackIsToldItsSession(t *testing.T) {
 func TestEndingASessionResolvesItsAlerts(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-6", High)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-6", High)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	kiosk := e.connect(token, "0.5.0")
 	s, _ := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-6", Stations: []string{k.ID}})
@@ -153,7 +153,7 @@ func TestEndingASessionResolvesItsAlerts(t *testing.T) {
 func TestStepStartsWhatItNames(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.engine.AddClient(ctx, e.alice, "C-8", Low)
+	e.engine.Clients.AddClient(ctx, e.alice, "C-8", Low)
 	k, token := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
 	kiosk := e.connect(token, "0.5.0")
 	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-8", Stations: []string{k.ID},

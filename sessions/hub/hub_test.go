@@ -88,7 +88,7 @@ func newEnv(t testing.TB, queue int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng.AddClient(ctx, e.counsel, "C-1", sessions.High)
+	eng.Clients.AddClient(ctx, e.counsel, "C-1", sessions.High)
 	e.session, err = eng.Create(ctx, e.counsel, sessions.NewSession{Room: "Room", Client: "C-1", Stations: []string{e.kiosk.ID}})
 	if err != nil {
 		t.Fatal(err)

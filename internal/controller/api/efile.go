@@ -51,7 +51,7 @@ func (a *API) setRisk(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	c, err := a.Sessions.SetRisk(r.Context(), user(r), r.PathValue("code"), sessions.Risk(req.Risk), req.Reason)
+	c, err := a.Sessions.Clients.SetRisk(r.Context(), user(r), r.PathValue("code"), sessions.Risk(req.Risk), req.Reason)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -74,7 +74,7 @@ func (a *API) addFollowup(w http.ResponseWriter, r *http.Request) {
 		httpjson.Errorf(w, r, waystation.EINVALID, "due: want a date like 2026-12-24, not %q", req.Due)
 		return
 	}
-	f, err := a.Sessions.AddFollowup(r.Context(), user(r), r.PathValue("code"), due, req.What)
+	f, err := a.Sessions.Clients.AddFollowup(r.Context(), user(r), r.PathValue("code"), due, req.What)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (a *API) closeFollowup(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	f, err := a.Sessions.CloseFollowup(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"), req.State, req.Note)
+	f, err := a.Sessions.Clients.CloseFollowup(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"), req.State, req.Note)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return

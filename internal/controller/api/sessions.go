@@ -73,9 +73,9 @@ func (a *API) addClient(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	cl, err := a.Sessions.AddClient(r.Context(), user(r), req.Code, sessions.Risk(req.Risk))
+	cl, err := a.Sessions.Clients.AddClient(r.Context(), user(r), req.Code, sessions.Risk(req.Risk))
 	if err == nil && req.Minor {
-		err = a.Sessions.SetMinor(r.Context(), cl.Code, true)
+		err = a.Sessions.Clients.SetMinor(r.Context(), cl.Code, true)
 	}
 	if err != nil {
 		httpjson.Error(w, r, err)
@@ -85,7 +85,7 @@ func (a *API) addClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
-	cs, err := a.Sessions.ListClients(r.Context())
+	cs, err := a.Sessions.Clients.ListClients(r.Context())
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -94,7 +94,7 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
-	cl, err := a.Sessions.GetClient(r.Context(), r.PathValue("code"))
+	cl, err := a.Sessions.Clients.GetClient(r.Context(), r.PathValue("code"))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -149,11 +149,11 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 // consents lists a client's consents, withdrawn ones too: {"consents":[...]}.
 func (a *API) consents(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	if _, err := a.Sessions.GetClient(r.Context(), code); err != nil {
+	if _, err := a.Sessions.Clients.GetClient(r.Context(), code); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	cs, err := a.Sessions.Consents(r.Context(), code)
+	cs, err := a.Sessions.Clients.Consents(r.Context(), code)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -172,7 +172,7 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	c, err := a.Sessions.AddConsent(r.Context(), user(r), r.PathValue("code"), req.Scopes, req.By, req.Guardian)
+	c, err := a.Sessions.Clients.AddConsent(r.Context(), user(r), r.PathValue("code"), req.Scopes, req.By, req.Guardian)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -182,7 +182,7 @@ func (a *API) addConsent(w http.ResponseWriter, r *http.Request) {
 
 // withdrawConsent records a consent's withdrawal; it is never erased.
 func (a *API) withdrawConsent(w http.ResponseWriter, r *http.Request) {
-	c, err := a.Sessions.WithdrawConsent(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"))
+	c, err := a.Sessions.Clients.WithdrawConsent(r.Context(), user(r), r.PathValue("code"), r.PathValue("id"))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
