@@ -31,7 +31,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build build-nocgo run test unit browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
+.PHONY: all build build-nocgo run test unit js browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
@@ -67,7 +67,7 @@ deps:
 # The fuzz targets' seeds and every input kept in testdata/fuzz run as
 # ordinary tests in `unit` (go test replays them); exploring new inputs is
 # `make fuzz`, never part of `make test`, so a correct tree always passes.
-test: deps lint unit browser drills
+test: deps lint unit js browser drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of
@@ -82,6 +82,12 @@ drills: build
 
 unit:
 	$(GO) test -race -count=1 ./...
+
+# The console's ES modules under node --test: their pure parts (bounded
+# series, write keys, strings in both languages), that every module loads and
+# imports what it uses, and that a view closes every timer and topic it opened.
+js: deps
+	node --test internal/controller/console/unit/*.test.mjs
 
 # The console in Debian's headless Chromium; screenshots land in test-output/console/.
 browser: deps

@@ -1,7 +1,7 @@
 // Every string the console shows, in English and Chinese. Keys are used by
-// app.js through t(); a missing key shows itself, so it is easy to spot.
-"use strict";
-window.STRINGS = {
+// the other modules through t(); a missing key shows itself, so it is easy
+// to spot (i18n.test.mjs checks that both languages have every key).
+export const STRINGS = {
   en: {
     "lang.switch": "中文",
     "nav.rooms": "Rooms", "nav.new": "New session", "nav.history": "History", "nav.devices": "Devices",
@@ -75,7 +75,7 @@ window.STRINGS = {
     "act.start": "Start", "act.pause": "Pause", "act.resume": "Resume", "act.end": "End session", "act.abort": "Abort",
     "act.confirm_end": "End this session?", "act.confirm_abort": "Abort this session?",
     "step.title": "Plan", "step.next": "Next step", "step.skip": "Skip", "step.repeat": "Repeat", "step.none": "Ad-hoc session: no plan steps.",
-    "stations.title": "Steering", "timeline.title": "Session log", "notes.title": "Notes", "notes.add": "Add note", "notes.too_long": "too long: shorten it or split it into two notes",
+    "stations.title": "Steering", "timeline.title": "Session log", "timeline.older": "Older entries are not shown here; the PDF report and the e-file hold them all.", "notes.title": "Notes", "notes.add": "Add note", "notes.too_long": "too long: shorten it or split it into two notes",
     "notes.placeholder": "What you observed…", "hr.title": "Heart rate", "hr.none": "No heart-rate readings yet.",
     "alerts.title": "Alerts", "alerts.none": "No open alerts.", "alerts.ack": "Acknowledge", "alerts.level": "level",
     "alerts.banner": "open alert(s): see Alerts", "alerts.no_session": "no session", "nav.alerts": "Alerts", "nav.clients": "Clients", "source.system": "controller", "nav.users": "Users",
@@ -215,7 +215,7 @@ window.STRINGS = {
     "act.start": "开始", "act.pause": "暂停", "act.resume": "继续", "act.end": "结束会谈", "act.abort": "中止",
     "act.confirm_end": "确定结束本次会谈？", "act.confirm_abort": "确定中止本次会谈？",
     "step.title": "方案", "step.next": "下一步", "step.skip": "跳过", "step.repeat": "重复", "step.none": "临时会谈：没有方案步骤。",
-    "stations.title": "设备控制", "timeline.title": "会谈日志", "notes.title": "记录", "notes.add": "添加记录", "notes.too_long": "太长：请缩短或分成两条记录",
+    "stations.title": "设备控制", "timeline.title": "会谈日志", "timeline.older": "更早的记录此处不再显示；PDF 报告和电子档案中有全部记录。", "notes.title": "记录", "notes.add": "添加记录", "notes.too_long": "太长：请缩短或分成两条记录",
     "notes.placeholder": "您观察到的情况…", "hr.title": "心率", "hr.none": "暂无心率数据。",
     "alerts.title": "警报", "alerts.none": "没有未处理的警报。", "alerts.ack": "确认", "alerts.level": "级别",
     "alerts.banner": "条未处理警报：请查看警报", "alerts.no_session": "不在会谈中", "nav.alerts": "警报", "nav.clients": "来访者", "source.system": "系统", "nav.users": "账户",
@@ -283,3 +283,16 @@ window.STRINGS = {
     "stepkind.vr": "VR 程序", "stepkind.checkout": "签退"
   }
 };
+
+// lang is the language shown: the one chosen last on this tablet, else the
+// browser's, else English.
+const stored = typeof localStorage !== "undefined" ? localStorage.getItem("ws.lang") : null;
+const browser = typeof navigator !== "undefined" ? navigator.language || "" : "";
+export let lang = stored || (browser.toLowerCase().startsWith("zh") ? "zh" : "en");
+if (!STRINGS[lang]) lang = "en";
+
+// setLang changes the language shown (the page draws itself again).
+export function setLang(l) { lang = STRINGS[l] ? l : "en"; }
+
+// t is a string in the language shown, else in English, else its key.
+export const t = (k) => (STRINGS[lang] && STRINGS[lang][k]) || STRINGS.en[k] || k;
