@@ -14,6 +14,7 @@ BIN      := bin
 # inputs; keep what it finds in the package's testdata/fuzz).
 FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
+	./sessions/scale:FuzzDecode \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange \
 	./devices/osc:FuzzDecode \
@@ -98,7 +99,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x $$pkg; \
 	done
 	@echo "fuzz ./content/music FuzzOpenFile ($(FUZZ_DECODERS))"
 	@$(GO) test -run '^$$' -fuzz '^FuzzOpenFile$$' -fuzztime $(FUZZ_DECODERS) ./content/music

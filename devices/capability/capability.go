@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"waystation/internal/platform/waystation"
+	"waystation/internal/platform/yamlfile"
 )
 
 // Type is the JSON type of a command argument.
@@ -213,36 +214,7 @@ func Suggest(name string) string {
 }
 
 // Closest returns the candidate within a few edits of name, or "".
-func Closest(name string, candidates []string) string {
-	best, bestD := "", 4
-	for _, n := range candidates {
-		if d := distance(name, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein edit distance between a and b.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func Closest(name string, candidates []string) string { return yamlfile.Closest(name, candidates) }
 
 // ValidateArgs checks a command's arguments against its schema and returns
 // them re-encoded in a canonical form. Every error is an EINVALID or

@@ -1,63 +1,29 @@
 package profile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"waystation/devices/capability"
 	"waystation/devices/firmware"
+	"waystation/internal/platform/yamlfile"
 )
 
 // MaxFileSize bounds a profile file; real ones are a few hundred bytes.
 const MaxFileSize = 64 << 10
 
 // Error is one mistake in a profile file, with where it is.
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-// Error formats as "file line N: field: message".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " line %d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field + ": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+type Error = yamlfile.Error
 
 // Errors is every mistake found in one or more files.
-type Errors []*Error
-
-// Error joins the mistakes, one a line.
-func (es Errors) Error() string {
-	var lines []string
-	for _, e := range es {
-		lines = append(lines, e.Error())
-	}
-	return strings.Join(lines, "\n")
-}
+type Errors = yamlfile.Errors
 
 // The file's shape, decoded strictly: unknown keys are errors.
 type rawProfile struct {
@@ -109,82 +75,40 @@ type rawRange struct {
 	Max  *float64 `yaml:"max"`
 }
 
-// fieldsByType lists each raw type's YAML keys, to suggest a fix for a typo.
-var fieldsByType = map[string][]string{}
-
-func init() {
-	for _, v := range []any{rawProfile{}, rawHeartbeat{}, rawOSC{}, rawMessage{}, rawInput{}, rawSerial{}, rawRange{}} {
-		t := reflect.TypeOf(v)
-		for i := 0; i < t.NumField(); i++ {
-			fieldsByType[t.String()] = append(fieldsByType[t.String()], t.Field(i).Tag.Get("yaml"))
-		}
-	}
-}
-
 var (
-	idRE          = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	yamlLineRE    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownRE     = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
-	unmarshalRE   = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
-	oscAddressRE  = regexp.MustCompile(`^/[^\s#*,?\[\]{}]+$`)
-	eventKindRE   = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
-	yamlTypeNames = map[string]string{"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false", "seq": "a list", "map": "a mapping", "null": "nothing"}
+	oscAddressRE = regexp.MustCompile(`^/[^\s#*,?\[\]{}]+$`)
+	eventKindRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 )
 
 // decoder gathers the mistakes of one file.
 type decoder struct {
-	file string
-	root *yaml.Node // the document's top mapping, for line numbers
-	errs Errors
+	*yamlfile.Doc
 }
+
+// kind is what a profile file is, for the messages about its shape.
+var kind = yamlfile.Kind{Noun: "profile", Needs: "id, kind, firmware, transport and capabilities", Size: "a few hundred bytes",
+	MaxSize: MaxFileSize, Raw: []any{rawProfile{}, rawHeartbeat{}, rawOSC{}, rawMessage{}, rawInput{}, rawSerial{}, rawRange{}}}
 
 func (d *decoder) addf(line int, field, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+	d.Addf(line, field, format, args...)
 }
-
-// line returns the line of the value at path (keys and list indexes), or of
-// the deepest part of it that exists.
-func (d *decoder) line(path ...any) int {
-	n := d.root
-	if n == nil {
-		return 0
-	}
-	line := n.Line
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			if n.Kind != yaml.MappingNode {
-				return line
-			}
-			found := false
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == k {
-					n, line, found = n.Content[i+1], n.Content[i].Line, true
-					break
-				}
-			}
-			if !found {
-				return line
-			}
-		case int:
-			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
-				return line
-			}
-			n = n.Content[k]
-			line = n.Line
-		}
-	}
-	return line
-}
+func (d *decoder) line(path ...any) int              { return d.Line(path...) }
+func (d *decoder) has(key string) bool               { return d.Has(key) }
+func (d *decoder) typeErrorAt(line int) bool         { return d.TypeErrorAt(line) }
+func (d *decoder) required(field, value string) bool { return d.Required(field, value) }
 
 // Decode decodes and validates one profile file's bytes. The error, if any,
 // is an Errors listing every mistake found.
 func Decode(file string, data []byte) (*Profile, error) {
-	d := &decoder{file: file}
-	p := d.decode(data)
-	if len(d.errs) > 0 {
-		sort.SliceStable(d.errs, func(i, j int) bool { return d.errs[i].Line < d.errs[j].Line })
-		return nil, d.errs
+	var raw rawProfile
+	doc, ok := yamlfile.Decode(file, data, kind, &raw)
+	if !ok {
+		return nil, doc.Err()
+	}
+	d := &decoder{doc}
+	p := d.validate(&raw)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -241,176 +165,13 @@ func LoadDir(dir string) (*Set, error) {
 	return set, nil
 }
 
-func (d *decoder) decode(data []byte) *Profile {
-	if len(data) > MaxFileSize {
-		d.addf(0, "", "file is larger than %d KiB; a profile is a few hundred bytes", MaxFileSize>>10)
-		return nil
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			d.addf(0, "", "file is empty; a profile needs at least id, kind, firmware, transport and capabilities")
-		} else {
-			d.yamlError(err)
-		}
-		return nil
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		d.addf(extra.Line, "", "more than one YAML document; put each profile in its own file")
-		return nil
-	}
-	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		d.addf(doc.Line, "", "a profile must be a mapping of fields (id: ..., kind: ...)")
-		return nil
-	}
-	d.root = doc.Content[0]
-
-	var raw rawProfile
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&raw); err != nil {
-		d.yamlError(err)
-		// A type error still decodes the rest; check it too, so one run
-		// lists every mistake.
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil
-		}
-	}
-	return d.validate(&raw)
-}
-
-// yamlError turns the YAML library's messages into ours.
-func (d *decoder) yamlError(err error) {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	for _, m := range msgs {
-		line := 0
-		if sm := yamlLineRE.FindStringSubmatch(m); sm != nil {
-			line, _ = strconv.Atoi(sm[1])
-			m = sm[2]
-		}
-		field := ""
-		if sm := unknownRE.FindStringSubmatch(m); sm != nil {
-			field = sm[1]
-			m = "unknown field"
-			if s := capability.Closest(sm[1], fieldsByType[sm[2]]); s != "" {
-				m += fmt.Sprintf(" (did you mean %s?)", s)
-			} else if known := fieldsByType[sm[2]]; len(known) > 0 {
-				m += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
-			}
-		} else if sm := unmarshalRE.FindStringSubmatch(m); sm != nil {
-			got := yamlTypeNames[sm[1]]
-			if got == "" {
-				got = sm[1]
-			}
-			m = fmt.Sprintf("wrong type: got %s %q, want %s", got, sm[2], goTypeName(sm[3]))
-		}
-		if field == "" && line > 0 {
-			field = d.fieldAt(d.root, "", line)
-		}
-		d.addf(line, field, "%s", m)
-	}
-}
-
-// fieldAt returns the dotted path of the deepest key in n whose value starts
-// on line, for YAML errors that give a line but no field.
-func (d *decoder) fieldAt(n *yaml.Node, prefix string, line int) string {
-	if n == nil {
-		return ""
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			path := k.Value
-			if prefix != "" {
-				path = prefix + "." + k.Value
-			}
-			if deeper := d.fieldAt(v, path, line); deeper != "" {
-				return deeper
-			}
-			if k.Line == line || v.Line == line {
-				return path
-			}
-		}
-	case yaml.SequenceNode:
-		for i, v := range n.Content {
-			if deeper := d.fieldAt(v, fmt.Sprintf("%s[%d]", prefix, i), line); deeper != "" {
-				return deeper
-			}
-		}
-	}
-	return ""
-}
-
-// has reports whether the key path exists in the file, whatever its value.
-func (d *decoder) has(key string) bool {
-	if d.root == nil {
-		return false
-	}
-	for i := 0; i+1 < len(d.root.Content); i += 2 {
-		if d.root.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
-}
-
-func goTypeName(t string) string {
-	switch {
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "profile.raw"):
-		return "a mapping"
-	case t == "int", t == "float64":
-		return "a number"
-	case t == "string":
-		return "text"
-	default:
-		return t
-	}
-}
-
-// typeErrorAt reports whether a type error was already reported on line.
-func (d *decoder) typeErrorAt(line int) bool {
-	for _, e := range d.errs {
-		if e.Line == line {
-			return true
-		}
-	}
-	return false
-}
-
-func (d *decoder) required(field, value string) bool {
-	if strings.TrimSpace(value) == "" {
-		if d.has(field) && d.typeErrorAt(d.line(field)) {
-			return false // the wrong type is reported already
-		}
-		d.addf(d.line(field), field, "missing; this field is required")
-		return false
-	}
-	return true
-}
-
 func (d *decoder) validate(raw *rawProfile) *Profile {
 	p := &Profile{
 		ID: raw.ID, Vendor: raw.Vendor, Model: raw.Model, Kind: raw.Kind,
-		Transport: raw.Transport, Notes: raw.Notes, File: d.file,
+		Transport: raw.Transport, Notes: raw.Notes, File: d.File,
 		caps: map[string]bool{},
 	}
-	if d.required("id", raw.ID) {
-		if !idRE.MatchString(raw.ID) {
-			d.addf(d.line("id"), "id", "%q: use lower case letters, digits, '.', '-' and '_', at most 64", raw.ID)
-		} else if base := strings.TrimSuffix(filepath.Base(d.file), filepath.Ext(d.file)); filepath.Ext(d.file) != "" && base != raw.ID {
-			d.addf(d.line("id"), "id", "%q does not match the file name %s; name the file %s.yaml", raw.ID, filepath.Base(d.file), raw.ID)
-		}
-	}
+	d.ID(raw.ID)
 	d.required("vendor", raw.Vendor)
 	d.required("model", raw.Model)
 	if d.required("kind", raw.Kind) {

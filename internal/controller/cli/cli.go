@@ -150,6 +150,7 @@ const (
 	defaultAddr     = "127.0.0.1:8080"
 	defaultData     = "./data"
 	defaultProfiles = "./firmware-profiles"
+	defaultScales   = "./content/scales"
 )
 
 func dataFlag(env *Env, fs *pflag.FlagSet) *string {
@@ -158,6 +159,10 @@ func dataFlag(env *Env, fs *pflag.FlagSet) *string {
 
 func profilesFlag(env *Env, fs *pflag.FlagSet) *string {
 	return fs.String("profiles", envOr(env, "WAYSTATION_PROFILES", defaultProfiles), "firmware profile folder (env WAYSTATION_PROFILES)")
+}
+
+func scalesFlag(env *Env, fs *pflag.FlagSet) *string {
+	return fs.String("scales", envOr(env, "WAYSTATION_SCALES", defaultScales), "measurement scale folder (env WAYSTATION_SCALES)")
 }
 
 func envOr(env *Env, key, def string) string {

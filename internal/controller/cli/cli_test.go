@@ -79,6 +79,16 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"profile", "lint"}, 0, "all good", ""}, // WAYSTATION_PROFILES
 		{[]string{"profile", "lint", "../../../devices/profile/testdata/bad"}, 1, "", "typo-capability.yaml line 9: capabilities[1]: unknown capability"},
 		{[]string{"profile", "lint", t.TempDir()}, 1, "", "no profiles (*.yaml)"},
+		{[]string{"scale", "lint", "../../../content/scales"}, 0, "2 scales in ../../../content/scales: all good", ""},
+		{[]string{"scale", "lint", "../../../sessions/scale/testdata/bad"}, 1, "", "broken.yaml line 12: items[2].revrse: unknown field (did you mean reverse?)"},
+		{[]string{"scale", "lint", t.TempDir()}, 1, "", "no scales (*.yaml)"},
+		{[]string{"scale", "list", "--scales", "../../../content/scales"}, 0, "phq-9  9      false", ""},
+		{[]string{"scale", "score", "phq-9", "--scales", "../../../content/scales", "--answers", "2,2,2,2,2,2,2,0,0"}, 0, "phq-9: total 14, Moderate (中度)", ""},
+		{[]string{"scale", "score", "phq-9", "--scales", "../../../content/scales", "--answers", "0,0,0,0,0,0,0,0,1"}, 0, "ALERT item 9 answered 1", ""},
+		{[]string{"scale", "score", "phq-9", "--scales", "../../../content/scales", "--answers", "0,0,0"}, 1, "", "scale phq-9 has 9 items; 3 answers given"},
+		{[]string{"scale", "score", "phq-9", "--scales", "../../../content/scales", "--answers", "0,0,x,0,0,0,0,0,0"}, 1, "", `answer 3 "x" is not a number`},
+		{[]string{"scale", "score", "phq-9", "--scales", "../../../content/scales"}, 1, "", "--answers is required: 9 answers for phq-9"},
+		{[]string{"scale", "score", "bdi", "--scales", "../../../content/scales", "--answers", "1"}, 1, "", `no scale "bdi" in ../../../content/scales`},
 		{[]string{"version"}, 0, "0.", ""},
 		{[]string{"help"}, 0, "device rotate-token", ""},
 	}
@@ -448,5 +458,29 @@ func TestExportClient(t *testing.T) {
 	_, out, _ = run("", "audit", "list", "--json", "--action", "cli export")
 	if strings.Count(out, `"cli export"`) < 2 {
 		t.Errorf("exports not audited: %s", out)
+	}
+}
+
+// scale score --json and scale list --json give the contract's fields.
+func TestScaleJSON(t *testing.T) {
+	env := map[string]string{"WAYSTATION_SCALES": "../../../content/scales"}
+	code, out, errOut := run(t, env, "scale", "score", "gad-7", "--answers", "3,3,3,3,3,0,0", "--json")
+	var r struct {
+		Scale     string             `json:"scale"`
+		Total     *float64           `json:"total"`
+		Band      string             `json:"band"`
+		Subscales map[string]float64 `json:"subscales"`
+		Alerts    []any              `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); code != 0 || err != nil {
+		t.Fatalf("exit %d, %v: %s %s", code, err, out, errOut)
+	}
+	if r.Scale != "gad-7" || r.Total == nil || *r.Total != 15 || r.Band != "severe" || r.Subscales == nil || r.Alerts == nil {
+		t.Errorf("score --json: %s", out)
+	}
+	_, out, _ = run(t, env, "scale", "list", "--json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 2 || list[1]["id"] != "phq-9" || list[1]["items"] != 9.0 || list[1]["title_zh"] == "" {
+		t.Errorf("list --json: %v %s", err, out)
 	}
 }
