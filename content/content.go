@@ -52,6 +52,12 @@ type Item struct {
 	Params []soundscape.Param `json:"params,omitempty"`
 	// File is a track's file in the music folder.
 	File string `json:"file,omitempty"`
+	// Items, Licensed and Enabled describe measurement scales: how many
+	// items, whether the scale is used under licence, and whether it may be
+	// used here (a licensed one is off until an admin enables it).
+	Items    int   `json:"items,omitempty"`
+	Licensed *bool `json:"licensed,omitempty"`
+	Enabled  *bool `json:"enabled,omitempty"`
 }
 
 // Level is one intensity level of a VR program.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"waystation/internal/platform/auth"
@@ -56,41 +55,21 @@ var EscalateAfter = map[Risk]time.Duration{
 	Low:    120 * time.Second,
 }
 
-// alertQueue holds alerts to raise. It never drops: Observe runs on the
-// event log's writer and must not block, and a help request must not be lost.
-type alertQueue struct {
-	mu    sync.Mutex
-	items []pendingAlert
-	wake  chan struct{}
-}
-
+// pendingAlert is an alert to raise, queued by the event log's writer.
 type pendingAlert struct {
 	session, device, kind string
 	data                  json.RawMessage
 }
 
-func (q *alertQueue) push(p pendingAlert) {
-	q.mu.Lock()
-	q.items = append(q.items, p)
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *alertQueue) take() []pendingAlert {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	items := q.items
-	q.items = nil
-	return items
-}
-
 // Observe implements the event log's Publisher for the engine: a committed
-// help.requested raises an alert. It never blocks.
+// help.requested raises an alert; a self-check's answers and its end go to
+// observeScale. It never blocks.
 func (e *Engine) Observe(events []waystation.Event) {
 	for _, ev := range events {
+		if ev.Kind == "scale.answer" || ev.Kind == "scale.done" {
+			e.observeScale(ev)
+			continue
+		}
 		if ev.Kind != "help.requested" {
 			continue
 		}

@@ -55,6 +55,8 @@ type Engine struct {
 	// Profiles returns the loaded profiles, to know what each station
 	// records; nil counts only the plan's steps.
 	Profiles func() *profile.Set
+	// Scales are the measurement scales the site may give (set its Set).
+	Scales *Scales
 	// Clients are the client records (codes, risk, consent, follow-ups)
 	// sessions are held for.
 	Clients *Clients
@@ -69,8 +71,9 @@ type Engine struct {
 	// OnSession, if set, is told of a session's new state after every
 	// change that is stored: planned, a transition, a step.
 	OnSession func(Session)
-	alerts    alertQueue
-	stop      chan struct{} // ends the alert loop
+	alerts    queue[pendingAlert]
+	scoring   queue[scaleDone] // finished self-checks to score
+	stop      chan struct{}    // ends the alert loop
 	// Thresholds raise alerts on readings; DefaultThresholds unless changed.
 	Thresholds []Threshold
 	over       map[overKey]*overState // guarded by mu
@@ -99,11 +102,12 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{},
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
-		alerts: alertQueue{wake: make(chan struct{}, 1)}, stop: make(chan struct{}),
+		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
 	e.setClock(time.Now)
 	e.Clients = &Clients{db: db, now: e.now, onRisk: e.riskChanged}
+	e.Scales = &Scales{db: db, now: e.now}
 	return e
 }
 
@@ -175,11 +179,8 @@ func (e *Engine) Load(ctx context.Context) error {
 	// Alerts left open by a session that has ended since (an older
 	// controller did not close them) would escalate for nobody.
 	e.resolveAlerts(ctx, `a.session_id IN (SELECT id FROM sessions WHERE state IN ('ended', 'aborted'))`, nil, ResolvedSessionEnded)
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		e.runAlerts(e.stop)
-	}()
+	e.wg.Go(func() { e.runAlerts(e.stop) })
+	e.wg.Go(func() { e.runScoring(e.stop) })
 	return nil
 }
 
@@ -591,6 +592,18 @@ func (e *Engine) command(ctx context.Context, by auth.User, id, device, name str
 	args, err = e.sender.Check(device, name, args)
 	if err != nil {
 		return CommandResult{}, err
+	}
+	if name == "scale.start" {
+		// The kiosk is sent the form to show; it never needs the file.
+		var a struct {
+			Scale string `json:"scale"`
+		}
+		json.Unmarshal(args, &a) // checked above: scale is a required string
+		sc, err := e.Scales.Usable(ctx, a.Scale)
+		if err != nil {
+			return CommandResult{}, err
+		}
+		args = mustJSON(map[string]any{"scale": sc.ID, "form": sc.Form()})
 	}
 	started, overrode, err := e.levelChange(ctx, by, s, device, name, args, ov)
 	if err != nil {

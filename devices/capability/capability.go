@@ -89,6 +89,10 @@ var commands = []Command{
 		{Name: "min", Type: Int, Min: 0, Max: 100, Default: 0.0},
 		{Name: "max", Type: Int, Min: 1, Max: 100, Default: 10.0},
 	}},
+	{Name: "scale.start", Doc: "give the client a measurement scale to answer, one item a screen (self-check)", Args: []Arg{
+		{Name: "scale", Type: String, Required: true, MaxLen: 64, ID: true, Doc: "scale id (waystation scale list)"},
+		{Name: "form", Type: Object, Doc: "what the client answers: the scale's prompt and items with their options, in zh and en; filled in by the controller (whatever a sender puts here is replaced)"},
+	}},
 	{Name: "program.launch", Doc: "start a VR program", Args: []Arg{
 		{Name: "program", Type: String, Required: true, MaxLen: 64, ID: true},
 		{Name: "intensity", Type: Int, Min: 0, Max: 5, Default: 0.0},

@@ -260,6 +260,8 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	case "program.pause", "program.resume", "program.stop":
 		d.body.pause(name != "program.resume")
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
+	case "scale.start":
+		go d.answerScale(session, raw)
 	case "session.end":
 		d.Event(session, "session.closed_on_device", nil)
 	case "device.identify":
@@ -268,6 +270,46 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	if d.After != nil {
 		d.After(d, session, name, args)
 	}
+}
+
+// answerScale answers a self-check as a client would: each item after a
+// moment (the script's answer_ms), with the script's answers or the first
+// option, then scale.done.
+func (d *Device) answerScale(session string, raw json.RawMessage) {
+	var args struct {
+		Scale string `json:"scale"`
+		Form  struct {
+			Items []struct {
+				ID      int `json:"id"`
+				Options []struct {
+					Score float64 `json:"score"`
+				} `json:"options"`
+			} `json:"items"`
+		} `json:"form"`
+	}
+	if json.Unmarshal(raw, &args) != nil {
+		return
+	}
+	each := 1500 * time.Millisecond
+	var answers []float64
+	if d.Script != nil {
+		if d.Script.AnswerMS > 0 {
+			each = time.Duration(d.Script.AnswerMS) * time.Millisecond
+		}
+		answers = d.Script.ScaleAnswers[args.Scale]
+	}
+	for i, it := range args.Form.Items {
+		if len(it.Options) == 0 {
+			return
+		}
+		score := it.Options[0].Score
+		if i < len(answers) {
+			score = answers[i]
+		}
+		time.Sleep(each)
+		d.Event(session, "scale.answer", map[string]any{"scale": args.Scale, "item": it.ID, "score": score, "ms": each.Milliseconds()})
+	}
+	d.Event(session, "scale.done", map[string]any{"scale": args.Scale})
 }
 
 // scriptLevel returns the script of a level of the program launched last.

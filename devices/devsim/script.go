@@ -25,6 +25,12 @@ type Script struct {
 	// RatingDelayMS is how long the client takes to answer; 2000 when 0.
 	RatingDelayMS int           `json:"rating_delay_ms"`
 	Levels        []ScriptLevel `json:"levels"`
+	// ScaleAnswers are the client's answers to a scale, by scale id, as
+	// the scores of the options chosen in item order; a scale not here is
+	// answered with its first option throughout.
+	ScaleAnswers map[string][]float64 `json:"scale_answers,omitempty"`
+	// AnswerMS is how long the client takes over each item; 1500 when 0.
+	AnswerMS int `json:"answer_ms,omitempty"`
 }
 
 // ScriptLevel is what happens at one level.
@@ -49,6 +55,9 @@ func DecodeScript(b []byte) (*Script, error) {
 	}
 	if s.RatingDelayMS < 0 || s.RatingDelayMS > 60000 {
 		return nil, fmt.Errorf("script: rating_delay_ms %d is outside 0-60000", s.RatingDelayMS)
+	}
+	if s.AnswerMS < 0 || s.AnswerMS > 60000 {
+		return nil, fmt.Errorf("script: answer_ms %d is outside 0-60000", s.AnswerMS)
 	}
 	seen := map[string]bool{}
 	for i, l := range s.Levels {

@@ -106,6 +106,23 @@ func (s *Scale) Item(id int) (Item, bool) {
 	return Item{}, false
 }
 
+// Form is what a kiosk shows the client to answer: the title, the prompt
+// and each item with its options, in both languages. It holds nothing of
+// the scoring (bands, alerts): the kiosk shows no result.
+type Form struct {
+	Scale    string `json:"scale"`
+	TitleEN  string `json:"title_en"`
+	TitleZH  string `json:"title_zh"`
+	PromptEN string `json:"prompt_en"`
+	PromptZH string `json:"prompt_zh"`
+	Items    []Item `json:"items"`
+}
+
+// Form returns the scale as the client answers it.
+func (s *Scale) Form() Form {
+	return Form{Scale: s.ID, TitleEN: s.TitleEN, TitleZH: s.TitleZH, PromptEN: s.PromptEN, PromptZH: s.PromptZH, Items: s.Items}
+}
+
 // Result is a scored set of answers: the total, its band, the subscales,
 // and the alerts the answers raise.
 type Result struct {

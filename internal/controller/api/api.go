@@ -75,6 +75,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.sessionRoutes(mux)
 	a.userRoutes(mux)
 	a.efileRoutes(mux)
+	a.scaleRoutes(mux)
 }
 
 // content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program;
@@ -83,6 +84,14 @@ func (a *API) Routes(mux *http.ServeMux) {
 func (a *API) content(w http.ResponseWriter, r *http.Request) {
 	kind := r.URL.Query().Get("kind")
 	items := content.List(kind)
+	if kind == "" || kind == "scale" {
+		scales, err := a.Sessions.Scales.List(r.Context())
+		if err != nil {
+			httpjson.Error(w, r, err)
+			return
+		}
+		items = append(items, scales...)
+	}
 	skipped := []music.Skipped{}
 	if a.Music != nil {
 		for _, it := range a.Music.Items() {

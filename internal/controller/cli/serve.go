@@ -26,6 +26,7 @@ func runServe(env *Env, args []string) error {
 	addr := fs.String("addr", envOr(env, "WAYSTATION_ADDR", defaultAddr), "listen on HOST:PORT (env WAYSTATION_ADDR)")
 	data := dataFlag(env, fs)
 	profiles := profilesFlag(env, fs)
+	scales := scalesFlag(env, fs)
 	demo := fs.Bool("demo", false, "create the demo site and print its device tokens")
 	kioskApp := fs.String("kiosk-app", "", "with --demo: run this waystation-kiosk binary in a window for the sandtray kiosk when a display is available (make run does)")
 	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
@@ -44,7 +45,7 @@ func runServe(env *Env, args []string) error {
 		}
 	}
 	return serve.Run(env.Context, serve.Config{
-		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
+		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, ScalesDir: *scales, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
 		AudioOut: *audioOut, MusicDir: *musicDir, DebugListen: *debugListen,
 		Logger: slog.Default(), Out: env.Stdout,
 	})

@@ -96,7 +96,7 @@ func TestBrowser(t *testing.T) {
 	served := make(chan error, 1)
 	var logs servetest.Buffer // the controller logs from many goroutines
 	go func() {
-		served <- serve.Run(runCtx, serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../../../firmware-profiles",
+		served <- serve.Run(runCtx, serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../../../firmware-profiles", ScalesDir: "../../../content/scales",
 			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
@@ -117,7 +117,8 @@ func TestBrowser(t *testing.T) {
 	headsetProfile, _ := set.Get("vrstation-ws-1")
 	for _, d := range []*devsim.Device{
 		// The client presses the help button once the scene shows.
-		{Token: kioskToken, Profile: kioskProfile, After: func(d *devsim.Device, session, name string, _ map[string]any) {
+		// Its client answers PHQ-9 with 2 on item 9 (thoughts of self-harm).
+		{Token: kioskToken, Profile: kioskProfile, Script: &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}}, After: func(d *devsim.Device, session, name string, _ map[string]any) {
 			if name == "scene.start" {
 				time.AfterFunc(300*time.Millisecond, func() { d.Event(session, "help.requested", map[string]string{"screen": "scene"}) })
 			}

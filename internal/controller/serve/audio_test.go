@@ -353,7 +353,7 @@ func TestBreathingCueFollowsTheKiosk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	simulateKiosk(t, addr, token)
+	simulateKiosk(t, addr, token, nil)
 
 	c := login(t, addr, "counsellor", "counsellor password")
 	online := func(id string) bool { _, d := c.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" }

@@ -22,7 +22,9 @@ type Config struct {
 	Addr        string // HOST:PORT to listen on
 	DataDir     string
 	ProfilesDir string
-	Demo        bool
+	// ScalesDir is the measurement scale folder; "" loads none.
+	ScalesDir string
+	Demo      bool
 	// KioskApp is the waystation-kiosk binary the demo starts for its
 	// sandtray kiosk when a display is available; "" starts none.
 	KioskApp string

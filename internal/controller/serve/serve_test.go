@@ -793,7 +793,7 @@ func TestDeviceManagement(t *testing.T) {
 		t.Errorf("the same name twice: %d %v", status, body)
 	}
 
-	simulateKiosk(t, addr, token)
+	simulateKiosk(t, addr, token, nil)
 	devicetest.Wait(t, "the kiosk online", func() bool { _, d := tech.do("GET", "/v1/devices/"+id, ""); return d["status"] == "online" })
 	if status, body := tech.do("POST", "/v1/devices/"+id+"/identify", `{"seconds":3}`); status != 200 || body["ok"] != true {
 		t.Errorf("identify: %d %v", status, body)
@@ -861,7 +861,7 @@ func TestDeviceTraffic(t *testing.T) {
 	send(`{"type":"subscribe","topic":"frames/` + kioskID + `"}`)
 	for m := next(); m["type"] != "live"; m = next() {
 	}
-	simulateKiosk(t, addr, token)
+	simulateKiosk(t, addr, token, nil)
 	// Outside a session: the hello and the welcome, with their bodies.
 	seen := map[string]map[string]any{}
 	for len(seen) < 2 {
@@ -1041,8 +1041,9 @@ func TestClientFile(t *testing.T) {
 	}
 }
 
-// simulateKiosk runs a simulated kiosk with the token until the test ends.
-func simulateKiosk(t *testing.T, addr, token string) {
+// simulateKiosk runs a simulated kiosk until the test ends; script, if not
+// nil, gives its client's answers.
+func simulateKiosk(t *testing.T, addr, token string, script *devsim.Script) {
 	t.Helper()
 	set, _ := profile.LoadDir("../../../firmware-profiles")
 	kp, _ := set.Get("kiosk-ws-1")
@@ -1050,7 +1051,7 @@ func simulateKiosk(t *testing.T, addr, token string) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour,
+		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour, Script: script,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })

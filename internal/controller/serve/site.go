@@ -37,6 +37,7 @@ import (
 	"waystation/sessions/eventlog"
 	"waystation/sessions/hub"
 	"waystation/sessions/retention"
+	"waystation/sessions/scale"
 )
 
 // site is one controller's parts. Each open method builds a part whole and
@@ -53,6 +54,7 @@ type site struct {
 	reg      *registry.Registry
 	accounts *auth.Store
 	auditLog *audit.Log
+	scales   atomic.Pointer[scale.Set]
 
 	// The sessions (openSessions).
 	elog     *eventlog.Log
@@ -108,6 +110,7 @@ func (s *site) openStore(ctx context.Context) error {
 	s.folder = profile.NewFolder(s.cfg.ProfilesDir)
 	s.loadProfiles()
 	s.profiles = s.folder.Set
+	s.loadScales()
 	s.reg = registry.New(s.db)
 	s.accounts = auth.NewStore(s.db)
 	s.auditLog = audit.New(s.db)
@@ -128,11 +131,28 @@ func (s *site) loadProfiles() profile.ReloadReport {
 	return rep
 }
 
+// loadScales reads the measurement scale folder (again) and logs what it
+// found; a broken file is left out, the others load.
+func (s *site) loadScales() {
+	if s.cfg.ScalesDir == "" {
+		empty, _ := scale.LoadDir("")
+		s.scales.Store(empty)
+		return
+	}
+	set, err := scale.LoadDir(s.cfg.ScalesDir)
+	if err != nil {
+		s.log.Error("scales not all loaded (run: waystation scale lint "+s.cfg.ScalesDir+")", "err", err)
+	}
+	s.scales.Store(set)
+	s.log.Info("scales loaded", "dir", s.cfg.ScalesDir, "count", len(set.List()))
+}
+
 // reloadProfiles reloads the profiles (SIGHUP, POST /v1/profiles/reload)
 // and tells the adapters, which look at their devices again when the
 // registry's generation moves.
 func (s *site) reloadProfiles(ctx context.Context) profile.ReloadReport {
 	rep := s.loadProfiles()
+	s.loadScales()
 	if err := s.reg.Touch(context.WithoutCancel(ctx)); err != nil {
 		s.log.Error("profiles reloaded, but the adapters were not told", "err", err)
 	}
@@ -168,6 +188,7 @@ func (s *site) openSessions(ctx context.Context) error {
 		Adapters: map[string]devices.Adapter{profile.TransportWebsocket: s.wsdev}}
 	s.engine = sessions.NewEngine(s.db, s.elog, s.reg, s.adapters, s.log)
 	s.engine.RequireConsent, s.engine.Profiles = true, s.profiles
+	s.engine.Scales.Set = s.scales.Load
 	s.engine.OnAlert = s.live.BroadcastAlert
 	s.engine.OnSession = s.live.BroadcastSession
 	s.consoles = &hub.Console{Hub: s.live, Auth: s.accounts, Sessions: s.engine, Logger: s.log,

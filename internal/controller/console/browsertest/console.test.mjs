@@ -97,6 +97,18 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector("#alerts .alert", { state: "detached" });
     assert.ok(await page.isHidden("#alertbar"), "the alert banner goes once acknowledged");
 
+    // A self-check on the kiosk: PHQ-9, scored on the controller; the
+    // item-9 answer reaches the counsellor as an alert naming it.
+    await station.locator("select[data-scale]").selectOption("phq-9");
+    await station.locator("button[data-cmd='scale.start']").click();
+    const selfHarm = page.locator("#alerts .alert:has-text('Self-check answer needs attention')");
+    await selfHarm.waitFor();
+    assert.match(await selfHarm.textContent(), /Thoughts of death or self-harm \(PHQ-9 item 9\)/);
+    await page.waitForSelector("#timeline li[data-kind='scale.scored']");
+    assert.match(await page.textContent("#timeline li[data-kind='scale.scored']"), /Patient Health Questionnaire \(PHQ-9\) · total 10 · Moderate · answered very fast/);
+    await selfHarm.locator("button.ack").click();
+    await page.waitForSelector("#alerts .alert", { state: "detached" });
+
     // The room speakers: binaural beats with the beat set before playing,
     // then moved while they play (no restart), the volume, pause and stop.
     const speakers = page.locator(`.station[data-device="${SPEAKERS_ID}"]`);

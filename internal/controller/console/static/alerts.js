@@ -1,6 +1,6 @@
 // Alerts: the banner every counsellor sees, the alerts page, acknowledging.
 import { $, api, fail, fmtTime, h, main, state } from "./core.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 // ---- alerts: always watched by counsellors ----
 export function onAlert(f) {
@@ -25,7 +25,7 @@ export function renderAlertBar() {
 export function alertItem(a, compact) {
   const who = a.device && state.devices[a.device] ? state.devices[a.device].name : a.device;
   return h("div", { class: "alert level" + a.level, "data-alert": a.id },
-    h("strong", { text: t("alertkind." + a.kind) }),
+    h("strong", { text: t("alertkind." + a.kind) + (a.data && a.data[lang] ? ": " + a.data[lang] : "") }),
     // A risk tier only where a client is involved: a help request from a
     // kiosk outside any session has none.
     h("span", { text: " " + [who || "", a.session ? t("risk." + a.risk) : t("alerts.no_session"), t("alerts.level") + " " + a.level, fmtTime(a.raised)].join(" · ") }),

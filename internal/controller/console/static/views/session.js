@@ -188,6 +188,13 @@ export function sessionView(view, id) {
           can("program.intensity") ? btn(t("cmd.set_intensity"), "program.intensity", () => ({ intensity: Number(lvl.value) })) : null),
           h("div", { class: "row" }, btn(t("cmd.pause"), "program.pause", {}), btn(t("cmd.resume"), "program.resume", {}), btn(t("cmd.stop"), "program.stop", {}, "danger")));
       }
+      if (can("scale.start")) {
+        const scales = Object.values(state.content).filter((c) => c.kind === "scale" && c.enabled);
+        if (scales.length) {
+          const sel = h("select", { "data-scale": devID }, scales.map((sc) => h("option", { value: sc.id, text: titleOf(sc) })));
+          box.append(h("div", { class: "row" }, h("label", { text: t("cmd.scale") }), sel, btn(t("cmd.scale_send"), "scale.start", () => ({ scale: sel.value }))));
+        }
+      }
       if (can("session.end")) box.append(h("div", { class: "row" }, btn(t("cmd.session_end"), "session.end", {})));
       steer.append(box);
     }
@@ -366,13 +373,21 @@ export function sessionView(view, id) {
     return String(val);
   }
   function argsText(args) {
-    const parts = Object.entries(args || {}).map(([k, val]) => (k === "params" ? argsText(val) : tOr("arg." + k, k) + " " + argValue(k, val)));
+    // A self-check's form (sent to the kiosk) is named by its scale, not shown.
+    const parts = Object.entries(args || {}).map(([k, val]) => (k === "form" ? "" : k === "params" ? argsText(val) : tOr("arg." + k, k) + " " + argValue(k, val)));
     return parts.filter(Boolean).join(" · ");
   }
+  const scaleTitle = (id) => titleOf(state.content[id]) || id;
   function summary(ev) {
     const d = ev.data || {};
     switch (ev.kind) {
       case "note.added": return d.text;
+      case "scale.answer": return scaleTitle(d.scale) + " · " + t("scale.item").replace("{n}", d.item) + " → " + d.score;
+      case "scale.done": return scaleTitle(d.scale);
+      case "scale.incomplete": return scaleTitle(d.scale) + " · " + (d.reason || "");
+      case "scale.scored":
+        return [scaleTitle(d.scale), t("scale.total") + " " + d.total, lang === "zh" ? d.band_zh : d.band_en,
+          ...(d.flags || []).map((f) => t("scale.flag." + f))].join(" · ");
       case "level.started": {
         const prog = state.content[d.program];
         const lv = prog && (prog.levels || []).find((l) => l.level === d.level);
