@@ -16,6 +16,7 @@ func FuzzCommand(f *testing.F) {
 		{"sandtray.clear", `null`}, {"session.end", `{}`}} {
 		f.Add(c[0], c[1], "s-1")
 	}
+	f.Add("scale.start", form3, "s-1")
 	f.Fuzz(func(t *testing.T, name, args, session string) {
 		var n int
 		m := NewModel(func(string, string, any) error { n++; return nil }, func() time.Time { return time.Unix(0, 0) })

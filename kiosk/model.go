@@ -25,8 +25,10 @@ const (
 	Scene    Screen = "scene"    // a relaxation scene, maybe with the breathing pacer or a guide
 	Sandtray Screen = "sandtray" // the digital sandtray
 	Rating   Screen = "rating"   // a question from the counsellor
-	CheckOut Screen = "checkout" // distress and mood again, at session end
-	Goodbye  Screen = "goodbye"  // thanks; cleared a moment later
+	// SelfCheckScreen is a measurement scale, one item a screen.
+	SelfCheckScreen Screen = "selfcheck"
+	CheckOut        Screen = "checkout" // distress and mood again, at session end
+	Goodbye         Screen = "goodbye"  // thanks; cleared a moment later
 )
 
 // Moods offered at check-in and check-out.
@@ -89,7 +91,9 @@ type State struct {
 	Motion    float64 // scene motion 0-1
 	Breathing Breathing
 	Prompt    Prompt
-	Tray      *sandtray.Tray // a copy
+	// Check is the self-check under way on SelfCheckScreen (a copy).
+	Check *SelfCheck
+	Tray  *sandtray.Tray // a copy
 	// HelpAt is when the client last pressed the help button (zero: not
 	// pressed); HelpOffline says the controller was unreachable then.
 	HelpAt      time.Time
@@ -166,6 +170,7 @@ func (m *Model) State() State {
 	defer m.mu.Unlock()
 	s := m.st
 	s.Tray = m.copyTray()
+	s.Check = copyCheck(m.st.Check)
 	return s
 }
 
@@ -370,6 +375,8 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		}
 		m.st.Prompt, m.st.Screen = p, Rating
 		m.record("rating.shown", map[string]any{"prompt": text})
+	case "scale.start":
+		return m.startCheck(args)
 	case "device.identify":
 		secs := num(args["seconds"], 10)
 		m.st.IdentifyUntil = m.now().Add(time.Duration(secs * float64(time.Second)))

@@ -96,7 +96,7 @@ func (s *syncBuffer) String() string {
 // startController runs the controller binary until the test ends.
 func startController(t *testing.T, data, addr string) *load.Controller {
 	t.Helper()
-	c, err := load.StartController(filepath.Join(binaries(t), "waystation"), addr, data, "../../firmware-profiles")
+	c, err := load.StartController(filepath.Join(binaries(t), "waystation"), addr, data, "../../firmware-profiles", "--scales", "../../content/scales")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,6 +390,37 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Errorf("rating.answer %s", d)
 	}
 
+	// A self-check, one item a screen: the client answers, goes back to
+	// change an answer, and finishes; the controller scores it.
+	command(`{"device":"` + dev.ID + `","name":"scale.start","args":{"scale":"phq-9"}}`)
+	shot(t, shots, "selfcheck-en-1")
+	try(t, "PHQ-9 item 1", func() { f.tap(layout.Choice(2, 4).Centre()) }, shotExists(shots, "selfcheck-en-2", 1))
+	try(t, "back to item 1", func() { f.tap(layout.CheckBack.Centre()) }, shotExists(shots, "selfcheck-en-1", 2))
+	for item := 1; item <= 9; item++ {
+		done := shotExists(shots, fmt.Sprintf("selfcheck-en-%d", item+1), 1)
+		switch item {
+		case 1:
+			done = shotExists(shots, "selfcheck-en-2", 2) // shown once before the client went back
+		case 9:
+			done = seen("scale.done")
+		}
+		try(t, fmt.Sprintf("PHQ-9 item %d", item), func() { f.tap(layout.Choice(1, 4).Centre()) }, done)
+	}
+	evs = eventually("scale.scored", has("scale.scored"))
+	var scored struct {
+		Total   float64 `json:"total"`
+		Band    string  `json:"band"`
+		Answers []any   `json:"answers"`
+		Alerts  []any   `json:"alerts"`
+	}
+	json.Unmarshal(find(evs, "scale.scored")[0].Data, &scored)
+	if scored.Total != 9 || scored.Band != "mild" || len(scored.Answers) != 9 || len(scored.Alerts) != 1 {
+		t.Errorf("scale.scored %s; want 9, mild, item 9's alert", find(evs, "scale.scored")[0].Data)
+	}
+	if a := find(evs, "scale.answer"); len(a) != 10 || !strings.Contains(string(a[0].Data), `"score":2`) {
+		t.Errorf("%d scale.answer events (want 10: nine, the first twice: changed after going back)", len(a))
+	}
+
 	// The help button reaches the controller at once.
 	try(t, "the help button", func() { f.tap(layout.Help.Centre()) }, seen("help.requested"))
 	shot(t, shots, "help")
@@ -499,6 +530,27 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Error("no kiosk events in the session")
 	}
 	shotN(t, shots, "attract", 2) // nothing of the client is left on screen
+
+	// The self-check in Chinese: the next client's session is in zh.
+	status, s = c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-500","stations":["`+dev.ID+`"],"plan":{"lang":"zh","steps":[]}}`)
+	if status != 201 {
+		t.Fatalf("a second session: %d %v", status, s)
+	}
+	id2 := s["id"].(string)
+	c.do("POST", "/v1/sessions/"+id2+"/start", "")
+	shotN(t, shots, "checkin", 2)
+	if status, m := c.do("POST", "/v1/sessions/"+id2+"/commands", `{"device":"`+dev.ID+`","name":"scale.start","args":{"scale":"gad-7"}}`); status != 202 {
+		t.Fatalf("scale.start in zh: %d %v", status, m)
+	}
+	shot(t, shots, "selfcheck-zh-1")
+	c.do("POST", "/v1/sessions/"+id2+"/end", "")
+	shotN(t, shots, "checkout", 2)
+	try(t, "the second check-out", func() {
+		f.tap(distressButton(2))
+		f.tap(moodButton(0))
+		f.tap(layout.Done.Centre())
+	}, shotExists(shots, "goodbye", 2))
+	shotN(t, shots, "attract", 3)
 
 	// A technician's way out: five taps in the corner, the PIN set at
 	// registration (a wrong one first), the settings page, exit.

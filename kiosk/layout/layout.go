@@ -52,6 +52,22 @@ func Rating(min, max, v int) Rect {
 	return Rect{x0 + float64(v-min)*(w+16), 520, w, 150}
 }
 
+// The self-check screen: one item, its options one under another (two
+// columns past five), back, and reading aloud.
+var (
+	CheckBack = Rect{60, H - 130, 300, 104}
+	ReadAloud = Rect{400, H - 130, 300, 104}
+)
+
+// Choice is the button of the i-th of n options of a self-check item.
+func Choice(i, n int) Rect {
+	if n <= 5 {
+		return Rect{W/2 - 520, float64(440 + i*116), 1040, 100}
+	}
+	col, row := i%2, i/2
+	return Rect{float64(W/2 - 860 + col*880), float64(440 + row*116), 840, 100}
+}
+
 // The sandtray screen.
 var (
 	// Tray is the sand, in the model's 64:40 aspect.

@@ -35,7 +35,16 @@ func (g *Game) frameKey() string {
 		h.Write(b)
 		g.keyBuf = b
 	}
-	return fmt.Sprint(st.Screen, "|", st.Lang, "|", st.Session, "|", st.Scene, "|", st.Guide, "|", st.Bright, "|", st.Motion, "|",
+	check := ""
+	if c := st.Check; c != nil {
+		// The item shown and the answers so far (a client who comes back
+		// sees the one chosen marked).
+		check = fmt.Sprint(c.Form.Scale, c.Index, len(c.Answers), c.Answers[c.Item().ID])
+		if _, ok := c.Answers[c.Item().ID]; !ok {
+			check += "-"
+		}
+	}
+	return fmt.Sprint(st.Screen, "|", check, "|", st.Lang, "|", st.Session, "|", st.Scene, "|", st.Guide, "|", st.Bright, "|", st.Motion, "|",
 		st.Breathing.BPM, st.Breathing.Inhale, st.Breathing.Hold, st.Breathing.Start.UnixNano(), "|", st.Prompt.Text, st.Prompt.Min, st.Prompt.Max, "|",
 		g.helpShown(), st.HelpOffline, st.Online, "|", st.Generation, "|", g.pinOpen, g.settings, g.pin, g.pinMsg, "|",
 		g.distress, g.mood, g.selected, g.category, g.mode, "|", h.Sum64())

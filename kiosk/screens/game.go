@@ -109,6 +109,8 @@ type Game struct {
 	keyBuf []byte
 	// writing counts screenshots being written (Wait waits for them).
 	writing sync.WaitGroup
+	// voice reads a self-check's items aloud (Wait stops it).
+	voice *voice
 }
 
 type snapReq struct {
@@ -158,7 +160,8 @@ func New(o Options) (*Game, error) {
 	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}, fits: map[fitKey]float64{}},
 		atlas: newAtlas(), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
 		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
-		trayImg: ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{}}
+		trayImg: ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{},
+		voice: newVoice()}
 	if o.BenchFrames > 0 {
 		g.bench = &bench{frames: o.BenchFrames, out: o.BenchOut}
 	}
@@ -356,6 +359,8 @@ func (g *Game) screenButtons() []btn {
 					}
 				}})
 		}
+	case kiosk.SelfCheckScreen:
+		bs = g.checkButtons()
 	case kiosk.Rating:
 		p := g.st.Prompt
 		for v := p.Min; v <= p.Max; v++ {
@@ -424,6 +429,8 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.font.draw(screen, say(st.Lang, "rating.hint"), 36, W/2, 430, rgba(70, 80, 90, 255), text.AlignCenter)
 	case kiosk.Sandtray:
 		g.drawSandtray(screen)
+	case kiosk.SelfCheckScreen:
+		g.drawCheck(screen)
 	}
 	for _, b := range g.screenButtons() {
 		g.button(screen, b.r, b.label, b.size, b.bg, b.fg)
@@ -487,6 +494,9 @@ func (g *Game) shot(screen *ebiten.Image) {
 	if g.st.Screen == kiosk.Sandtray {
 		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
 	}
+	if c := g.st.Check; g.st.Screen == kiosk.SelfCheckScreen && c != nil {
+		key += fmt.Sprintf("-%s-%d", g.st.Lang, c.Index+1)
+	}
 	if g.helpShown() {
 		key += "-help"
 		if g.st.HelpOffline || !g.st.Online {
@@ -521,9 +531,12 @@ func (g *Game) shot(screen *ebiten.Image) {
 	}()
 }
 
-// Wait waits for the screenshots still being written; the app calls it
-// once the game has ended.
-func (g *Game) Wait() { g.writing.Wait() }
+// Wait waits for the screenshots still being written and stops reading
+// aloud; the app calls it once the game has ended.
+func (g *Game) Wait() {
+	g.voice.close()
+	g.writing.Wait()
+}
 
 // Snapshot returns a PNG of a tray, drawn by the game loop; the model
 // calls it at session end. It fits in a device frame (under 44 KiB, so the
