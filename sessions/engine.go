@@ -221,6 +221,13 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	if err != nil {
 		return Session{}, err
 	}
+	for i, st := range plan.Steps {
+		if st.Kind == StepScale {
+			if _, err := e.Scales.Usable(ctx, st.Scale); err != nil {
+				return Session{}, waystation.Errorf(waystation.ErrorCode(err), "plan step %d (scale): %s", i+1, waystation.ErrorMessage(err))
+			}
+		}
+	}
 	if len(ns.Stations) == 0 || len(ns.Stations) > 16 {
 		return Session{}, waystation.Errorf(waystation.EINVALID, "a session needs 1 to 16 stations (device ids), got %d", len(ns.Stations))
 	}
@@ -522,6 +529,9 @@ func (e *Engine) sendIfTaken(ctx context.Context, by auth.User, session, device,
 	if err != nil {
 		return false, nil
 	}
+	if checked, err = e.fillIn(ctx, name, checked); err != nil {
+		return true, err
+	}
 	_, err = e.dispatch(ctx, by, session, device, name, checked, nil, nil)
 	return true, err
 }
@@ -593,17 +603,8 @@ func (e *Engine) command(ctx context.Context, by auth.User, id, device, name str
 	if err != nil {
 		return CommandResult{}, err
 	}
-	if name == "scale.start" {
-		// The kiosk is sent the form to show; it never needs the file.
-		var a struct {
-			Scale string `json:"scale"`
-		}
-		json.Unmarshal(args, &a) // checked above: scale is a required string
-		sc, err := e.Scales.Usable(ctx, a.Scale)
-		if err != nil {
-			return CommandResult{}, err
-		}
-		args = mustJSON(map[string]any{"scale": sc.ID, "form": sc.Form()})
+	if args, err = e.fillIn(ctx, name, args); err != nil {
+		return CommandResult{}, err
 	}
 	started, overrode, err := e.levelChange(ctx, by, s, device, name, args, ov)
 	if err != nil {
@@ -823,4 +824,22 @@ func (e *Engine) ActiveSession(deviceID string) (string, bool) {
 	defer e.mu.Unlock()
 	s, ok := e.active[deviceID]
 	return s, ok
+}
+
+// fillIn completes a checked command with what only the controller knows:
+// a self-check's form (the kiosk never needs the scale's file), refused
+// for a scale that may not be given here.
+func (e *Engine) fillIn(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	if name != "scale.start" {
+		return args, nil
+	}
+	var a struct {
+		Scale string `json:"scale"`
+	}
+	json.Unmarshal(args, &a) // checked: scale is a required string
+	sc, err := e.Scales.Usable(ctx, a.Scale)
+	if err != nil {
+		return nil, err
+	}
+	return mustJSON(map[string]any{"scale": sc.ID, "form": sc.Form()}), nil
 }

@@ -137,6 +137,8 @@ func stepCommands(st Step) []sentCommand {
 		}
 	case StepSandtray:
 		out = append(out, sentCommand{Name: "sandtray.open", Args: mustJSON(map[string]any{})})
+	case StepScale:
+		out = append(out, sentCommand{Name: "scale.start", Args: mustJSON(map[string]any{"scale": st.Scale})})
 	case StepVR:
 		if st.Program != "" && !st.Rating {
 			level := 0

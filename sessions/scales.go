@@ -67,6 +67,9 @@ func (ss *Scales) List(ctx context.Context) ([]content.Item, error) {
 	return items, nil
 }
 
+// Get returns a loaded scale by id, whether or not it is enabled.
+func (ss *Scales) Get(id string) (*scale.Scale, bool) { return ss.set().Get(id) }
+
 // Usable returns a scale that may be given here, or why not.
 func (ss *Scales) Usable(ctx context.Context, id string) (*scale.Scale, error) {
 	sc, ok := ss.set().Get(id)
@@ -175,6 +178,10 @@ func (e *Engine) scoreQueued() {
 // answers item by item, and the flags a counsellor should read it with.
 type Scored struct {
 	scale.Result
+	// TitleEN and TitleZH name the scale as it was when scored, for the
+	// report and the e-file when its file has gone since.
+	TitleEN string   `json:"title_en"`
+	TitleZH string   `json:"title_zh"`
 	Device  string   `json:"device"`
 	Answers []Answer `json:"answers"`
 	Flags   []string `json:"flags"`
@@ -235,7 +242,7 @@ func (e *Engine) score(ctx context.Context, d scaleDone) error {
 	}
 	answers := make([]float64, len(sc.Items))
 	ms := make([]int64, len(sc.Items))
-	out := Scored{Device: d.device, Answers: []Answer{}}
+	out := Scored{Device: d.device, Answers: []Answer{}, TitleEN: sc.TitleEN, TitleZH: sc.TitleZH}
 	var missing []int
 	for i, it := range sc.Items {
 		a, ok := byItem[it.ID]

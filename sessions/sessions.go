@@ -96,6 +96,7 @@ const (
 	StepMusic      = "music"
 	StepSandtray   = "sandtray"
 	StepVR         = "vr"
+	StepScale      = "scale" // a self-check on the kiosk
 	StepCheckout   = "checkout"
 )
 
@@ -121,6 +122,7 @@ type Step struct {
 	Program   string  `json:"program,omitempty"` // vr
 	Levels    []int   `json:"levels,omitempty"`  // vr: intensity levels in order
 	Rating    bool    `json:"rating,omitempty"`  // vr: ask a rating at each level
+	Scale     string  `json:"scale,omitempty"`   // scale: the scale's id
 }
 
 // DecodePlan decodes and checks a plan; empty input is an ad-hoc plan.
@@ -190,8 +192,12 @@ func (s Step) check() error {
 				return err
 			}
 		}
+	case StepScale:
+		if !idRE.MatchString(s.Scale) {
+			return fmt.Errorf("scale %q is not a scale id", s.Scale)
+		}
 	default:
-		return fmt.Errorf("unknown step kind %q (one of checkin, relaxation, music, sandtray, vr, checkout)", s.Kind)
+		return fmt.Errorf("unknown step kind %q (one of checkin, relaxation, music, sandtray, vr, scale, checkout)", s.Kind)
 	}
 	return nil
 }

@@ -22,6 +22,10 @@ var Templates = []Template{
 		{Kind: StepCheckin}, {Kind: StepRelaxation, Scene: "sea", BPM: 6}, {Kind: StepMusic, Content: "rain"}, {Kind: StepCheckout}}}},
 	{ID: "sandtray", TitleEN: "Sandtray", TitleZH: "沙盘", Course: 1, Plan: Plan{Steps: []Step{
 		{Kind: StepCheckin}, {Kind: StepSandtray}, {Kind: StepCheckout}}}},
+	// Measurement at entry, during and before release: the free scales
+	// shipped in content/scales, each on the kiosk, scored on the controller.
+	{ID: "self-check", TitleEN: "Self-check (PHQ-9, GAD-7)", TitleZH: "心理自评（PHQ-9、GAD-7）", Course: 1, Plan: Plan{Steps: []Step{
+		{Kind: StepCheckin}, {Kind: StepScale, Scale: "phq-9"}, {Kind: StepScale, Scale: "gad-7"}, {Kind: StepCheckout}}}},
 	{ID: "vr", TitleEN: "VR relaxation", TitleZH: "VR 放松", Course: 1, Plan: Plan{Steps: []Step{
 		{Kind: StepCheckin}, {Kind: StepVR, Program: "beach", Levels: []int{1, 2}}, {Kind: StepCheckout}}}},
 	// The cue-reactivity assessment: baseline, cue levels each with a

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -231,6 +232,37 @@ func layout(w io.Writer, d Data, fonts map[string][]byte) error {
 			mood = " · " + T("mood") + " " + T("mood."+r.Mood)
 		}
 		p.line(fmt.Sprintf("%s %s: %s %.0f/10%s", r.TS.Format("15:04:05"), T(strings.TrimSuffix(r.Kind, ".rating")), T("distress"), r.Value, mood))
+	}
+
+	if len(d.SelfChecks) > 0 {
+		p.heading(T("selfchecks"))
+		for _, sc := range d.SelfChecks {
+			title, band := sc.TitleEN, sc.BandEN
+			if lang == "zh" {
+				title, band = sc.TitleZH, sc.BandZH
+			}
+			var flags []string
+			for _, f := range sc.Flags {
+				flags = append(flags, T("flag."+f))
+			}
+			for _, h := range sc.Alerts {
+				if lang == "zh" {
+					flags = append(flags, h.ZH)
+				} else {
+					flags = append(flags, h.EN)
+				}
+			}
+			line := fmt.Sprintf("%s: %s %s · %s", title, T("total"), strconv.FormatFloat(sc.Total, 'f', -1, 64), band)
+			if len(flags) > 0 {
+				line += " · " + strings.Join(flags, " · ")
+			}
+			p.line(line)
+			var answers []string
+			for _, a := range sc.Answers {
+				answers = append(answers, fmt.Sprintf("%d:%s", a.Item, strconv.FormatFloat(a.Score, 'f', -1, 64)))
+			}
+			p.line("    " + T("answers") + " " + strings.Join(answers, "  "))
+		}
 	}
 
 	p.heading(T("hr"))

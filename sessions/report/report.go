@@ -30,7 +30,9 @@ type Data struct {
 	HeartRate  []Point              `json:"heart_rate"`
 	Assessment *sessions.Assessment `json:"assessment,omitempty"`
 	Sandtray   TrayReplay           `json:"sandtray"`
-	Made       time.Time            `json:"made"`
+	// SelfChecks are the session's scored self-checks, in order.
+	SelfChecks []sessions.Scored `json:"self_checks"`
+	Made       time.Time         `json:"made"`
 }
 
 // Alert is one alert of the session and how it was handled.
@@ -93,6 +95,13 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	}
 	rows.Close()
 	d.Sandtray = replayTray(d.Session.Events) // the events are loaded already
+	d.SelfChecks = []sessions.Scored{}
+	for _, ev := range d.Session.Events {
+		var sc sessions.Scored
+		if ev.Kind == "scale.scored" && json.Unmarshal(ev.Data, &sc) == nil {
+			d.SelfChecks = append(d.SelfChecks, sc)
+		}
+	}
 	var raw string
 	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
 	if err == nil {

@@ -33,6 +33,8 @@ var words = map[string]map[string]string{
 		"purged": "The session's content was purged on %s under the retention period.",
 		"plan":   "Plan", "noplan": "No plan: steered as it went.",
 		"ratings": "Check-in and check-out", "noratings": "No ratings.", "distress": "distress", "mood": "mood",
+		"selfchecks": "Self-checks", "total": "total", "answers": "answers (item:score)",
+		"flag.too_fast": "answered very fast", "flag.same_answer": "the same answer throughout",
 		"hr": "Heart rate", "hrcaption": "Mean heart rate per 10 s, bpm, %s to %s.", "hrfew": "Too few readings for a chart.",
 		"assess": "Craving assessment", "level": "Level", "phase": "Phase", "craving": "Craving", "meanhr": "Mean HR", "dhr": "Δ HR",
 		"sdnn": "SDNN ms", "rmssd": "RMSSD ms",
@@ -43,7 +45,7 @@ var words = map[string]map[string]string{
 		"footer":       "Waystation · session %s · client %s · confidential health data · page %d",
 		"replaced":     "Characters the report's fonts cannot show (emoji, say) are printed as %s.",
 		"step.checkin": "Check-in", "step.relaxation": "Relaxation", "step.music": "Music", "step.sandtray": "Sandtray",
-		"step.vr": "VR program", "step.checkout": "Check-out", "levels": "levels",
+		"step.vr": "VR program", "step.scale": "Self-check", "step.checkout": "Check-out", "levels": "levels",
 		"checkin": "check-in", "checkout": "check-out",
 		"state.planned": "planned", "state.running": "running", "state.paused": "paused", "state.ended": "ended",
 		"state.aborted": "aborted", "state.interrupted": "interrupted",
@@ -59,6 +61,8 @@ var words = map[string]map[string]string{
 		"purged": "按保存期限，本次会谈内容已于 %s 清除。",
 		"plan":   "方案", "noplan": "无方案：临时引导。",
 		"ratings": "签到与签退", "noratings": "没有评分。", "distress": "困扰程度", "mood": "心情",
+		"selfchecks": "自评量表", "total": "总分", "answers": "作答（题号:分数）",
+		"flag.too_fast": "作答过快", "flag.same_answer": "所有题目同一答案",
 		"hr": "心率", "hrcaption": "每 10 秒平均心率（次/分），%s 至 %s。", "hrfew": "读数太少，无法绘图。",
 		"assess": "渴求评估", "level": "级别", "phase": "阶段", "craving": "渴求", "meanhr": "平均心率", "dhr": "心率变化",
 		"sdnn": "SDNN 毫秒", "rmssd": "RMSSD 毫秒",
@@ -69,7 +73,7 @@ var words = map[string]map[string]string{
 		"footer":       "Waystation · 会谈 %s · 来访者 %s · 保密健康信息 · 第 %d 页",
 		"replaced":     "报告字体无法显示的字符（如表情符号）以 %s 表示。",
 		"step.checkin": "签到", "step.relaxation": "放松", "step.music": "音乐", "step.sandtray": "沙盘",
-		"step.vr": "VR 程序", "step.checkout": "签退", "levels": "级别",
+		"step.vr": "VR 程序", "step.scale": "自评量表", "step.checkout": "签退", "levels": "级别",
 		"checkin": "签到", "checkout": "签退",
 		"state.planned": "已计划", "state.running": "进行中", "state.paused": "已暂停", "state.ended": "已结束",
 		"state.aborted": "已中止", "state.interrupted": "已中断",
@@ -130,6 +134,9 @@ func stepLabel(lang string, st sessions.Step) string {
 	}
 	if st.Program != "" {
 		parts = append(parts, title(lang, content.KindVRProgram, st.Program))
+	}
+	if st.Scale != "" {
+		parts = append(parts, st.Scale)
 	}
 	if len(st.Levels) > 0 {
 		ls := make([]string, len(st.Levels))

@@ -6,6 +6,7 @@ import (
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/httpjson"
 	"waystation/internal/platform/waystation"
+	"waystation/sessions/scale"
 )
 
 // scaleRoutes are the measurement scales: switching licensed ones on or
@@ -45,13 +46,31 @@ func (a *API) enableScale(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// clientScales lists a client's scored self-checks, oldest first:
-// {"results":[{"session","ts","scale","total","band",...,"answers","flags"}]}.
+// scaleInfo is what the e-file shows a scale's results against: its
+// items and options (to read the answers item by item), its range and its
+// bands.
+type scaleInfo struct {
+	scale.Form
+	Min   float64      `json:"min"`
+	Max   float64      `json:"max"`
+	Bands []scale.Band `json:"bands"`
+}
+
+// clientScales lists a client's scored self-checks, oldest first, with
+// the scales they are of:
+// {"results":[{"session","ts","scale","total","band",...,"answers","flags"}],
+// "scales":{"phq-9":{"title_en",...,"items","min","max","bands"}}}.
 func (a *API) clientScales(w http.ResponseWriter, r *http.Request) {
 	res, err := a.Sessions.ClientScales(r.Context(), r.PathValue("code"))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"results": res})
+	scales := map[string]scaleInfo{}
+	for _, x := range res {
+		if sc, ok := a.Sessions.Scales.Get(x.Scale); ok {
+			scales[sc.ID] = scaleInfo{Form: sc.Form(), Min: sc.Min, Max: sc.Max, Bands: sc.Bands}
+		}
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"results": res, "scales": scales})
 }

@@ -1,9 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,6 +24,19 @@ import (
 // and the finished self-check is scored on the controller (total 10,
 // moderate, flagged too fast) and is in the client's e-file. A licensed
 // scale is refused until an admin enables it.
+// pdfText is a PDF's text, by Debian's pdftotext (make test installs
+// poppler-utils for the browser test).
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	cmd := exec.Command("pdftotext", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
 func TestSelfCheckFromConsole(t *testing.T) {
 	scales := t.TempDir()
 	for _, f := range []string{"../../../content/scales/phq-9.yaml", "../../../content/scales/gad-7.yaml", "../../../sessions/scale/testdata/good/example-index.yaml"} {
@@ -103,6 +119,34 @@ func TestSelfCheckFromConsole(t *testing.T) {
 		t.Errorf("the e-file's self-checks: %v", file)
 	}
 
+	// The session's report has the result, in the session's language.
+	resp, err := c.http.Get(c.base + "/v1/sessions/" + id + "/report.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if txt := pdfText(t, pdf); !strings.Contains(txt, "自评量表") || !strings.Contains(txt, "患者健康问卷（PHQ-9）: 总分 10 · 中度 · 作答过快 · 有死亡或自伤的念头") ||
+		!strings.Contains(txt, "9:2") {
+		t.Errorf("the report's self-checks:\n%s", txt)
+	}
+
+	// A self-check as a plan step: given when the session starts at it.
+	c.do("POST", "/v1/sessions/"+id+"/end", "")
+	plan := func(scale string) (int, map[string]any) {
+		return c.do("POST", "/v1/sessions", `{"room":"Relaxation room","client":"C-31","stations":["`+kioskID+`"],"plan":{"steps":[{"kind":"scale","scale":"`+scale+`"}]}}`)
+	}
+	if status, body := plan("example-index"); status != 409 || !strings.Contains(fmt.Sprint(body), "plan step 1 (scale): scale example-index is used under licence") {
+		t.Errorf("a plan with a licensed scale not enabled: %d %v", status, body)
+	}
+	_, s2 := plan("gad-7")
+	id2 := s2["id"].(string)
+	c.do("POST", "/v1/sessions/"+id2+"/start", "")
+	devicetest.Wait(t, "GAD-7 scored in the planned session", func() bool {
+		_, page := c.do("GET", "/v1/sessions/"+id2+"/events?after=0&limit=200", "")
+		return strings.Contains(fmt.Sprint(page["events"]), "kind:scale.scored")
+	})
+
 	admin := login(t, addr, "boss", "admin password")
 	if status, _ := c.do("PUT", "/v1/scales/example-index", `{"enabled":true}`); status != 403 {
 		t.Errorf("a counsellor enabling a scale: %d", status)
@@ -113,7 +157,7 @@ func TestSelfCheckFromConsole(t *testing.T) {
 	if status, body := admin.do("PUT", "/v1/scales/example-index", `{"enabled":true}`); status != 200 || body["enabled"] != true {
 		t.Fatalf("enable: %d %v", status, body)
 	}
-	if status, body := command(`{"scale":"example-index"}`); status != 202 {
+	if status, body := c.do("POST", "/v1/sessions/"+id2+"/commands", `{"device":"`+kioskID+`","name":"scale.start","args":{"scale":"example-index"}}`); status != 202 {
 		t.Errorf("the licensed scale once enabled: %d %v", status, body)
 	}
 }

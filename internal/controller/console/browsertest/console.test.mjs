@@ -283,6 +283,22 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.goto(BASE_URL + "#/clients");
     await page.fill("#client-search", "nobody");
     await page.waitForSelector("#clients-none");
+    // The first client's self-check in the e-file: the totals against the
+    // bands, and the answers item by item; in both languages.
+    await page.goto(BASE_URL + "#/client/C-2001");
+    const phq = page.locator("section[data-scale='phq-9']");
+    await phq.waitFor();
+    assert.match(await phq.locator("details summary").first().textContent(), /total 10 · Moderate.*answered very fast.*Thoughts of death or self-harm/);
+    await phq.locator("details summary").first().click();
+    assert.match(await phq.locator("li[data-item='9']").textContent(), /Thoughts that you would be better off dead.*More than half the days \(2\)/);
+    assert.equal(await phq.locator("li[data-item]").count(), 9);
+    await shot(page, "07b-efile-selfcheck");
+    await page.click("#lang");
+    await page.waitForSelector("section[data-scale='phq-9'] h2:has-text('患者健康问卷')");
+    await page.locator("section[data-scale='phq-9'] details summary").first().click();
+    assert.match(await page.textContent("section[data-scale='phq-9'] li[data-item='9']"), /有不如死掉.*一半以上的天数/);
+    await shot(page, "07c-efile-selfcheck-zh");
+    await page.click("#lang");
 
     assert.deepEqual(problems, [], "the page logged no errors");
     assert.equal(unauthorized, 2, "only the expected 401s");

@@ -138,13 +138,13 @@ export const STRINGS = {
     "alerts.resolved.station_back": "the station is back online", "alerts.resolved.session_ended": "the session ended",
     "kind.scene.started": "Scene started", "kind.breathing.changed": "Breathing pace changed", "kind.checkin.rating": "Check-in rating",
     "kind.rating.answer": "Rating answered", "kind.telemetry.fault": "Sensor reading out of range",
-    "cmd.scale": "Self-check", "cmd.scale_send": "Give", "scale.item": "item {n}", "scale.total": "total",
+    "cmd.scale": "Self-check", "cmd.scale_send": "Give", "scale.title": "Self-checks", "scale.none": "No self-checks yet.", "efile.session": "session", "scale.item": "item {n}", "scale.total": "total",
     "scale.flag.too_fast": "answered very fast", "scale.flag.same_answer": "the same answer throughout",
     "kind.scale.answer": "Self-check answer", "kind.scale.done": "Self-check finished", "kind.scale.scored": "Self-check scored", "kind.scale.incomplete": "Self-check incomplete",
     "alertkind.scale.alert": "Self-check answer needs attention",
     "alertkind.help.requested": "Client asked for help", "alertkind.device.lost": "Station lost", "alertkind.telemetry.threshold": "Heart rate held over its limit",
     "stepkind.checkin": "Check-in", "stepkind.relaxation": "Relaxation", "stepkind.music": "Music", "stepkind.sandtray": "Sandtray",
-    "stepkind.vr": "VR program", "stepkind.checkout": "Check-out"
+    "stepkind.vr": "VR program", "stepkind.scale": "Self-check", "stepkind.checkout": "Check-out"
   },
   zh: {
     "lang.switch": "English",
@@ -282,13 +282,13 @@ export const STRINGS = {
     "alerts.resolved.station_back": "设备已重新连接", "alerts.resolved.session_ended": "会谈已结束",
     "kind.scene.started": "场景开始", "kind.breathing.changed": "呼吸节奏已改变", "kind.checkin.rating": "签到评分",
     "kind.rating.answer": "评分回答", "kind.telemetry.fault": "传感器读数超出范围",
-    "cmd.scale": "自评量表", "cmd.scale_send": "发送", "scale.item": "第 {n} 题", "scale.total": "总分",
+    "cmd.scale": "自评量表", "cmd.scale_send": "发送", "scale.title": "自评量表", "scale.none": "还没有自评结果。", "efile.session": "会谈", "scale.item": "第 {n} 题", "scale.total": "总分",
     "scale.flag.too_fast": "作答过快", "scale.flag.same_answer": "所有题目同一答案",
     "kind.scale.answer": "自评作答", "kind.scale.done": "自评完成", "kind.scale.scored": "自评计分", "kind.scale.incomplete": "自评未完成",
     "alertkind.scale.alert": "自评作答需要关注",
     "alertkind.help.requested": "来访者请求帮助", "alertkind.device.lost": "设备断开", "alertkind.telemetry.threshold": "心率持续超过上限",
     "stepkind.checkin": "签到", "stepkind.relaxation": "放松", "stepkind.music": "音乐", "stepkind.sandtray": "沙盘",
-    "stepkind.vr": "VR 程序", "stepkind.checkout": "签退"
+    "stepkind.vr": "VR 程序", "stepkind.scale": "自评量表", "stepkind.checkout": "签退"
   }
 };
 

@@ -49,3 +49,20 @@ export class WriteKeys {
 
 // fmtDuration shows seconds as m:ss.
 export const fmtDuration = (secs) => { const m = Math.floor(secs / 60), x = Math.floor(secs % 60); return m + ":" + String(x).padStart(2, "0"); };
+
+// chartScale maps a scale's totals (min to max, bottom to top) and n
+// results (oldest left) into a box: y(total) and x(index). One result sits
+// in the middle.
+export function chartScale(min, max, n, box) {
+  const span = max > min ? max - min : 1;
+  const y = (v) => box.bottom - ((Math.min(max, Math.max(min, v)) - min) / span) * (box.bottom - box.top);
+  const x = (i) => (n <= 1 ? (box.left + box.right) / 2 : box.left + 12 + (i / (n - 1)) * (box.right - box.left - 24));
+  return { x, y };
+}
+
+// bandColour shades the i-th of n bands from green (the lowest, least
+// concern) to red (the highest), pale so the line stays readable.
+export function bandColour(i, n) {
+  const hue = n > 1 ? 120 - (120 * i) / (n - 1) : 120;
+  return `hsla(${Math.round(hue)}, 60%, 55%, 0.22)`;
+}

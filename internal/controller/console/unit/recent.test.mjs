@@ -62,3 +62,17 @@ test("identify always gets a new key, and old writes are forgotten", () => {
 test("fmtDuration", () => {
   for (const [secs, want] of [[0, "0:00"], [59.9, "0:59"], [60, "1:00"], [754, "12:34"], [3600, "60:00"]]) assert.equal(fmtDuration(secs), want);
 });
+
+test("chartScale puts totals bottom to top and results left to right", async () => {
+  const { chartScale, bandColour } = await import("../static/recent.js");
+  const box = { left: 36, right: 580, top: 10, bottom: 176 };
+  const { x, y } = chartScale(0, 27, 3, box);
+  assert.equal(y(0), 176);
+  assert.equal(y(27), 10);
+  assert.equal(y(40), 10, "a total past max stays on the chart");
+  assert.equal(x(0), 48);
+  assert.equal(x(2), 568);
+  assert.equal(chartScale(0, 27, 1, box).x(0), 308, "one result in the middle");
+  assert.match(bandColour(0, 5), /^hsla\(120,/);
+  assert.match(bandColour(4, 5), /^hsla\(0,/);
+});

@@ -2,6 +2,7 @@
 import { api, cannot, current, fail, fmtDate, fmtDay, h, main, state } from "../core.js";
 import { assessmentTable, drawAssessment, palette } from "../assess.js";
 import { deviceLabel } from "./session.js";
+import { scaleCards } from "../scales.js";
 import { t } from "../i18n.js";
 
 // ---- a client's history: assessments compared over time ----
@@ -9,9 +10,10 @@ export async function clientView(view, code) {
   const shown = current();
   main().replaceChildren(h("p", { text: t("loading") }));
   const enc = encodeURIComponent(code);
-  let file, list;
+  let file, list, checks;
   try {
-    [file, list] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments")]);
+    [file, list, checks] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments"),
+      api("GET", "/v1/clients/" + enc + "/scales")]);
   } catch (e) { if (!shown()) return; return cannot("client", e); }
   if (!shown()) return;
   const client = file.client;
@@ -75,6 +77,7 @@ export async function clientView(view, code) {
     client.legal_hold ? h("span", { class: "badge warn", title: client.legal_hold_reason, text: t("efile.hold") }) : null),
     h("div", { class: "grid" }, riskCard, consentCard, followCard),
     sessCard,
+    ...(checks.results.length ? scaleCards(checks) : [h("section", { class: "card wide", id: "noscales" }, h("h2", { text: t("scale.title") }), h("p", { class: "muted", text: t("scale.none") }))]),
     h("section", { class: "card wide" }, h("h2", { text: t("assess.compare") }),
       list.assessments.length ? [chart, h("p", { class: "muted small", text: t("assess.chart_help") }), legend] : h("p", { class: "muted", id: "noassess", text: t("assess.none") })),
     ...list.assessments.map((a) => h("section", { class: "card wide", "data-session": a.session },

@@ -424,6 +424,7 @@ export function sessionView(view, id) {
     if (st.content) parts.push(titleOf(state.content[st.content]) || st.content);
     if (st.program) parts.push(titleOf(state.content[st.program]) || st.program);
     if (st.levels && st.levels.length) parts.push(t("cmd.intensity") + " " + st.levels.join(", "));
+    if (st.scale) parts.push(scaleTitle(st.scale));
     return parts.join(" · ");
   }
   const deviceName = (id) => (state.devices[id] ? state.devices[id].name : id || "");
