@@ -577,7 +577,11 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Fatalf("the kiosk exited on a wrong PIN: %v", err)
 	case <-time.After(300 * time.Millisecond):
 	}
-	try(t, "the PIN", func() { pin("2468") }, shotExists(shots, "attract-settings", 1))
+	// Entered once and waited for: a retry while a slow machine is still
+	// checking the PIN would tap the settings page's buttons, or type
+	// into a PIN already checked.
+	pin("2468")
+	wait(t, "the settings page after the PIN", 30*time.Second, shotExists(shots, "attract-settings", 1))
 	f.tap(layout.SettingsExit.Centre())
 	select {
 	case err := <-kdone:
