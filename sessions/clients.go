@@ -31,6 +31,9 @@ func (cl *Clients) AddClient(ctx context.Context, by auth.User, code string, ris
 	if err := CheckCode(code); err != nil {
 		return Client{}, err
 	}
+	if code == StaffCode {
+		return Client{}, waystation.Errorf(waystation.EINVALID, "client code %s is kept for staff sessions", StaffCode)
+	}
 	if _, err := ParseRisk(string(risk)); err != nil {
 		return Client{}, err
 	}
@@ -63,7 +66,7 @@ func (cl *Clients) GetClient(ctx context.Context, code string) (Client, error) {
 
 // ListClients returns every client by code.
 func (cl *Clients) ListClients(ctx context.Context) ([]Client, error) {
-	rows, err := cl.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients ORDER BY code`)
+	rows, err := cl.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients WHERE code != 'STAFF' ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}

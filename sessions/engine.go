@@ -72,6 +72,8 @@ type Engine struct {
 	// change that is stored: planned, a transition, a step.
 	OnSession func(Session)
 	alerts    queue[pendingAlert]
+	forget    queue[string]    // staff sessions' streams that logged after their end
+	forgotten map[string]bool  // staff sessions ended here; guarded by mu
 	scoring   queue[scaleDone] // finished self-checks to score
 	stop      chan struct{}    // ends the alert loop
 	// Thresholds raise alerts on readings; DefaultThresholds unless changed.
@@ -102,7 +104,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{},
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
-		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), stop: make(chan struct{}),
+		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), forget: newQueue[string](), forgotten: map[string]bool{}, stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
 	e.setClock(time.Now)
@@ -180,7 +182,8 @@ func (e *Engine) Load(ctx context.Context) error {
 	// controller did not close them) would escalate for nobody.
 	e.resolveAlerts(ctx, `a.session_id IN (SELECT id FROM sessions WHERE state IN ('ended', 'aborted'))`, nil, ResolvedSessionEnded)
 	e.wg.Go(func() { e.runAlerts(e.stop) })
-	e.wg.Go(func() { e.runScoring(e.stop) })
+	e.wg.Go(func() { drain(e.stop, &e.scoring, e.scoreOne) })
+	e.wg.Go(func() { drain(e.stop, &e.forget, e.forgetOne) })
 	return nil
 }
 
@@ -205,6 +208,9 @@ type NewSession struct {
 	Client   string          `json:"client"`
 	Stations []string        `json:"stations"`
 	Plan     json.RawMessage `json:"plan"`
+	// Staff makes a staff self-care session: no client code, no consent,
+	// and at its end nothing kept but counts (see forgetStaff).
+	Staff bool `json:"staff,omitempty"`
 }
 
 // Create plans a session.
@@ -212,6 +218,17 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	room, err := e.registry.FindRoom(ctx, ns.Room)
 	if err != nil {
 		return Session{}, err
+	}
+	switch {
+	case ns.Staff && ns.Client != "":
+		return Session{}, waystation.Errorf(waystation.EINVALID, "a staff session has no client code: nothing of the person is kept")
+	case !ns.Staff && ns.Client == StaffCode:
+		return Session{}, waystation.Errorf(waystation.EINVALID, "client code %s is kept for staff sessions (give \"staff\": true)", StaffCode)
+	case ns.Staff:
+		if err := e.staffClient(ctx, by); err != nil {
+			return Session{}, err
+		}
+		ns.Client = StaffCode
 	}
 	client, err := e.Clients.GetClient(ctx, ns.Client)
 	if err != nil {
@@ -434,7 +451,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	if err != nil {
 		return s, err
 	}
-	if action == "start" && e.RequireConsent {
+	if action == "start" && e.RequireConsent && s.Client != StaffCode {
 		_, missing, err := e.ConsentFor(ctx, s)
 		if err != nil {
 			return s, err
@@ -485,6 +502,11 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	}
 	e.mu.Unlock()
 	s, err = e.reload(ctx, id)
+	if err == nil && !s.State.Active() && s.State != Planned && s.Client == StaffCode {
+		if ferr := e.forgetStaff(ctx, s); ferr != nil {
+			e.logger.Error("staff session not turned into counts", "session", s.ID, "err", ferr)
+		}
+	}
 	switch {
 	case err != nil:
 	case action == "start":

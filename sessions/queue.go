@@ -31,3 +31,21 @@ func (q *queue[T]) take() []T {
 	q.items = nil
 	return items
 }
+
+// drain runs each on what q holds whenever it wakes, until stop closes,
+// then on what is left.
+func drain[T any](stop <-chan struct{}, q *queue[T], each func(T)) {
+	for {
+		select {
+		case <-stop:
+			for _, x := range q.take() {
+				each(x)
+			}
+			return
+		case <-q.wake:
+			for _, x := range q.take() {
+				each(x)
+			}
+		}
+	}
+}

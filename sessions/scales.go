@@ -152,25 +152,10 @@ func (e *Engine) observeScale(ev waystation.Event) {
 	}
 }
 
-// runScoring scores finished self-checks until stop closes, then those
-// still queued.
-func (e *Engine) runScoring(stop <-chan struct{}) {
-	for {
-		select {
-		case <-stop:
-			e.scoreQueued()
-			return
-		case <-e.scoring.wake:
-			e.scoreQueued()
-		}
-	}
-}
-
-func (e *Engine) scoreQueued() {
-	for _, d := range e.scoring.take() {
-		if err := e.score(context.Background(), d); err != nil {
-			e.logger.Error("score self-check", "session", d.session, "scale", d.scale, "err", err)
-		}
+// scoreOne scores a finished self-check from the scoring queue.
+func (e *Engine) scoreOne(d scaleDone) {
+	if err := e.score(context.Background(), d); err != nil {
+		e.logger.Error("score self-check", "session", d.session, "scale", d.scale, "err", err)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"waystation/internal/platform/audit"
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
+	"waystation/sessions"
 )
 
 // SettingDays is the settings key of the retention period.
@@ -186,15 +187,8 @@ func purge(ctx context.Context, db *sqlite.DB, session string, now time.Time) er
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{
-		`DELETE FROM events WHERE stream = ?`,
-		`DELETE FROM device_dedupe WHERE stream = ?`,
-		`DELETE FROM telemetry WHERE stream = ?`,
-		`DELETE FROM assessments WHERE session_id = ?`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, session); err != nil {
-			return fmt.Errorf("purge %s: %w", session, err)
-		}
+	if err := sessions.DeleteContent(ctx, tx, session); err != nil {
+		return fmt.Errorf("purge %s: %w", session, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET purged = ? WHERE id = ?`, sqlite.FormatTime(now), session); err != nil {
 		return fmt.Errorf("purge %s: %w", session, err)

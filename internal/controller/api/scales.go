@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/httpjson"
@@ -14,6 +15,27 @@ import (
 func (a *API) scaleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /v1/scales/{id}", a.Auth.Require(a.enableScale, auth.Admin))
 	mux.HandleFunc("GET /v1/clients/{code}/scales", a.Auth.Require(a.clientScales, auth.Counsellor))
+	mux.HandleFunc("GET /v1/staff/counts", a.Auth.Require(a.staffCounts, auth.Counsellor, auth.Admin))
+}
+
+// staffCounts gives the staff self-care counts between two days (both
+// included; the last 30 days when none are given):
+// {"counts":[{"day","room","scale"?,"band"?,"n"}]}.
+func (a *API) staffCounts(w http.ResponseWriter, r *http.Request) {
+	to := r.URL.Query().Get("to")
+	if to == "" {
+		to = time.Now().UTC().Format(time.DateOnly)
+	}
+	from := r.URL.Query().Get("from")
+	if from == "" {
+		from = time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	}
+	counts, err := a.Sessions.StaffCounts(r.Context(), from, to)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"from": from, "to": to, "counts": counts})
 }
 
 // enableScale switches a licensed scale on or off: {"enabled": true}.

@@ -299,6 +299,17 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await page.textContent("section[data-scale='phq-9'] li[data-item='9']"), /有不如死掉.*一半以上的天数/);
     await shot(page, "07c-efile-selfcheck-zh");
     await page.click("#lang");
+    // A staff self-care session: no client code, no consent, started at once.
+    await page.goto(BASE_URL + "#/new");
+    await page.check("#staff");
+    assert.ok(await page.isDisabled("#client"), "no client code for a staff session");
+    await page.click("#create");
+    await page.waitForSelector("#act-start");
+    assert.equal(await page.locator("#consent").count(), 0, "a staff session asks for no consent");
+    await page.click("#act-start");
+    await page.waitForSelector("#state.running");
+    assert.match(await page.textContent("#staff-session"), /Staff self-care session.*nothing kept but counts/);
+    await shot(page, "07d-staff-session");
 
     assert.deepEqual(problems, [], "the page logged no errors");
     assert.equal(unauthorized, 2, "only the expected 401s");

@@ -6,6 +6,12 @@ import { lang, t } from "../i18n.js";
 export async function newSessionView(view) {
   const code = h("input", { id: "client", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9\\-]{1,31}", autocomplete: "off" });
   const risk = h("select", { id: "risk" }, ["low", "medium", "high"].map((r) => h("option", { value: r, text: t("risk." + r) })));
+  // A staff self-care session: no client code, nothing kept but counts.
+  const staff = h("input", { type: "checkbox", id: "staff" });
+  staff.addEventListener("change", () => {
+    code.disabled = risk.disabled = staff.checked;
+    code.required = !staff.checked;
+  });
   const room = h("select", { id: "room" }, state.rooms.map((r) => h("option", { value: r.id, text: r.name })));
   // The controller's plan templates; a course of several sessions says so.
   const plan = h("select", { id: "plan" }, h("option", { value: "adhoc", text: t("plan.adhoc") }),
@@ -31,17 +37,21 @@ export async function newSessionView(view) {
     if (button.disabled) return;
     button.disabled = true; // one session per tap, whatever the network does
     try {
-      try {
-        await api("POST", "/v1/clients", { code: code.value, risk: risk.value });
-      } catch (e) {
-        if (e.code !== "conflict") throw e; // a known client: keep its recorded risk tier
+      if (!staff.checked) {
+        try {
+          await api("POST", "/v1/clients", { code: code.value, risk: risk.value });
+        } catch (e) {
+          if (e.code !== "conflict") throw e; // a known client: keep its recorded risk tier
+        }
       }
       const chosenPlan = (state.plans.find((tp) => tp.id === plan.value) || {}).plan || { steps: [] };
-      const s = await api("POST", "/v1/sessions", { room: room.value, client: code.value, stations: chosen, plan: { ...chosenPlan, lang: clientLang.value } });
+      const who = staff.checked ? { staff: true } : { client: code.value };
+      const s = await api("POST", "/v1/sessions", { room: room.value, ...who, stations: chosen, plan: { ...chosenPlan, lang: clientLang.value } });
       location.hash = "#/session/" + s.id;
     } catch (e) { err.textContent = e.message; } finally { button.disabled = false; }
   } },
     h("h1", { text: t("new.title") }),
+    h("label", { class: "check", for: "staff" }, staff, " ", t("new.staff")), h("p", { class: "muted small", text: t("new.staff_help") }),
     h("label", { for: "client", text: t("new.client") }), code, h("p", { class: "muted small", text: t("new.client_help") }),
     h("label", { for: "risk", text: t("new.risk") }), risk,
     h("label", { for: "room", text: t("new.room") }), room,

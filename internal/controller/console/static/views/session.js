@@ -78,8 +78,10 @@ export function sessionView(view, id) {
     if (["running", "paused", "interrupted"].includes(s.state)) buttons.push(["end", "danger"]);
     if (["planned", "running", "paused", "interrupted"].includes(s.state)) buttons.push(["abort", "ghost"]);
     header.replaceChildren(
-      h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
-        h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
+      s.client === "STAFF"
+        ? h("h1", { id: "staff-session" }, t("new.staff"), " ", h("span", { class: "badge", text: t("staff.nothing_kept") }))
+        : h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
+          h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
       h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
       h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a,
         disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a))),
@@ -327,11 +329,18 @@ export function sessionView(view, id) {
       kids.push(h("p", { id: "curlevel", "data-level": cur ? cur.level : "" },
         cur ? t("assess.current") + ": " + t("assess.level") + " " + cur.level + " · " + titleOf(cur) : t("assess.notyet"),
         waiting ? h("strong", { class: "warn", id: "waiting", text: " · " + t("assess.waiting") }) : null));
-      const ovr = h("input", { type: "checkbox", id: "override" });
-      const reason = h("input", { id: "override-reason", maxlength: 500, placeholder: t("assess.reason") });
+      // The card is drawn again as readings and events come (every 5 s in
+      // a VR step): the override and its reason, half typed, are kept for
+      // the level they were given at.
+      const here = cur ? cur.level : -1;
+      if (!v.override || v.override.level !== here) v.override = { level: here, checked: false, reason: "" };
+      const ovr = h("input", { type: "checkbox", id: "override", checked: v.override.checked, onchange: () => (v.override.checked = ovr.checked) });
+      const reason = h("input", { id: "override-reason", maxlength: 500, placeholder: t("assess.reason"), value: v.override.reason,
+        oninput: () => (v.override.reason = reason.value) });
       const level = (action) => async () => {
         try {
           await live.level(id, { action, override: waiting && ovr.checked, reason: reason.value });
+          v.override = null;
           toast(t("assess.sent"));
         } catch (e) { fail(e); }
       };
