@@ -27,8 +27,7 @@ type Scales struct {
 
 func (ss *Scales) set() *scale.Set {
 	if ss.Set == nil {
-		empty, _ := scale.LoadDir("")
-		return empty
+		return &scale.Set{} // none loaded: every scale is unknown
 	}
 	return ss.Set()
 }

@@ -50,6 +50,10 @@ type Device struct {
 	session  string           // the session of the last command
 	program  string           // the program launched last
 	body     *body            // the client's heart and the headset's battery
+	ctx      context.Context  // Run's
+	// answering owns the goroutines answering self-checks; Run waits for
+	// them.
+	answering sync.WaitGroup
 
 	// Sent and Stored count events sent (resends excluded) and confirmed.
 	Sent, Stored atomic.Int64
@@ -66,7 +70,9 @@ func (d *Device) Run(ctx context.Context) {
 		d.unstored = map[int64][]byte{}
 	}
 	d.body = newBody()
+	d.ctx = ctx
 	d.mu.Unlock()
+	defer d.answering.Wait() // a self-check being answered stops with ctx
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
 		err := d.session1(ctx)
@@ -261,7 +267,13 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.body.pause(name != "program.resume")
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
 	case "scale.start":
-		go d.answerScale(session, raw)
+		d.mu.Lock()
+		ctx := d.ctx
+		d.mu.Unlock()
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		d.answering.Go(func() { d.answerScale(ctx, session, raw) })
 	case "session.end":
 		d.Event(session, "session.closed_on_device", nil)
 	case "device.identify":
@@ -275,7 +287,7 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 // answerScale answers a self-check as a client would: each item after a
 // moment (the script's answer_ms), with the script's answers or the first
 // option, then scale.done.
-func (d *Device) answerScale(session string, raw json.RawMessage) {
+func (d *Device) answerScale(ctx context.Context, session string, raw json.RawMessage) {
 	var args struct {
 		Scale string `json:"scale"`
 		Form  struct {
@@ -306,7 +318,11 @@ func (d *Device) answerScale(session string, raw json.RawMessage) {
 		if i < len(answers) {
 			score = answers[i]
 		}
-		time.Sleep(each)
+		select {
+		case <-ctx.Done():
+			return // the client left, or the simulator stops
+		case <-time.After(each):
+		}
 		d.Event(session, "scale.answer", map[string]any{"scale": args.Scale, "item": it.ID, "score": score, "ms": each.Milliseconds()})
 	}
 	d.Event(session, "scale.done", map[string]any{"scale": args.Scale})

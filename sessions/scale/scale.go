@@ -281,7 +281,7 @@ func trim(x float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", x), "0"), ".")
 }
 
-// Set is the scales loaded from a folder, by id.
+// Set is the scales loaded from a folder, by id. The zero Set holds none.
 type Set struct{ byID map[string]*Scale }
 
 // Get returns a scale by id.

@@ -135,8 +135,7 @@ func (s *site) loadProfiles() profile.ReloadReport {
 // found; a broken file is left out, the others load.
 func (s *site) loadScales() {
 	if s.cfg.ScalesDir == "" {
-		empty, _ := scale.LoadDir("")
-		s.scales.Store(empty)
+		s.scales.Store(&scale.Set{})
 		return
 	}
 	set, err := scale.LoadDir(s.cfg.ScalesDir)
