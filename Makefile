@@ -32,7 +32,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build build-nocgo run test unit js browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
+.PHONY: all build build-nocgo run test unit js openapi browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
@@ -68,7 +68,7 @@ deps:
 # The fuzz targets' seeds and every input kept in testdata/fuzz run as
 # ordinary tests in `unit` (go test replays them); exploring new inputs is
 # `make fuzz`, never part of `make test`, so a correct tree always passes.
-test: deps lint unit js browser drills
+test: deps lint unit js openapi browser drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of
@@ -89,6 +89,13 @@ unit:
 # imports what it uses, and that a view closes every timer and topic it opened.
 js: deps
 	node --test internal/controller/console/unit/*.test.mjs
+
+# The REST API's OpenAPI document (internal/controller/api/openapi.yaml,
+# served at /v1/openapi.json) linted by Redocly CLI, pinned for Node 18: no
+# errors allowed. (That it lists every route is a Go test in unit.)
+openapi: deps
+	cd internal/controller/api/openapilint && npm ci --no-audit --no-fund --loglevel=error
+	cd internal/controller/api/openapilint && npx --no-install redocly lint ../openapi.yaml --format=stylish
 
 # The console in Debian's headless Chromium; screenshots land in test-output/console/.
 browser: deps

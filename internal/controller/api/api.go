@@ -56,6 +56,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/login", a.Auth.Login)
 	mux.HandleFunc("POST /v1/logout", a.Auth.Logout)
 	mux.HandleFunc("GET /v1/me", a.Auth.Require(a.Auth.Me, any...))
+	mux.HandleFunc("GET /v1/openapi.json", openAPI())
 	mux.HandleFunc("GET /v1/rooms", a.Auth.Require(a.rooms, any...))
 	mux.HandleFunc("GET /v1/devices", a.Auth.Require(a.devices, any...))
 	mux.HandleFunc("GET /v1/devices/{id}", a.Auth.Require(a.device, any...))

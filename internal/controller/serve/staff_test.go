@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -73,5 +74,15 @@ func TestStaffSessionKeepsOnlyCounts(t *testing.T) {
 	}
 	if status, body := c.do("GET", "/v1/staff/counts?from=yesterday", ""); status != 400 || !strings.Contains(fmt.Sprint(body), `"yesterday" is not a day`) {
 		t.Errorf("a bad day: %d %v", status, body)
+	}
+}
+
+// GET /v1/openapi.json is public (it holds no data) and is the document.
+func TestOpenAPIServed(t *testing.T) {
+	addr, _ := controller(t)
+	anon := &client{t: t, base: "http://" + addr, http: http.DefaultClient}
+	status, doc := anon.do("GET", "/v1/openapi.json", "")
+	if status != 200 || doc["openapi"] != "3.1.0" || doc["paths"].(map[string]any)["/v1/staff/counts"] == nil {
+		t.Errorf("GET /v1/openapi.json: %d %v", status, doc["info"])
 	}
 }
