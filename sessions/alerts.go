@@ -65,14 +65,10 @@ type pendingAlert struct {
 // help.requested raises an alert; a self-check's answers and its end go to
 // observeScale. It never blocks.
 func (e *Engine) Observe(events []waystation.Event) {
-	e.mu.Lock()
 	for _, ev := range events {
-		if e.forgotten[ev.Stream] {
+		if _, gone := e.forgotten.Load(ev.Stream); gone {
 			e.forget.push(ev.Stream)
 		}
-	}
-	e.mu.Unlock()
-	for _, ev := range events {
 		if ev.Kind == "scale.answer" || ev.Kind == "scale.done" {
 			e.observeScale(ev)
 			continue

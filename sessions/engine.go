@@ -72,8 +72,11 @@ type Engine struct {
 	// change that is stored: planned, a transition, a step.
 	OnSession func(Session)
 	alerts    queue[pendingAlert]
-	forget    queue[string]    // staff sessions' streams that logged after their end
-	forgotten map[string]bool  // staff sessions ended here; guarded by mu
+	forget    queue[string] // staff sessions' streams that logged after their end
+	// forgotten holds the staff sessions ended here (stream -> struct{}):
+	// written once each, read for every committed event, so a sync.Map
+	// and not the engine's mutex.
+	forgotten sync.Map
 	scoring   queue[scaleDone] // finished self-checks to score
 	stop      chan struct{}    // ends the alert loop
 	// Thresholds raise alerts on readings; DefaultThresholds unless changed.
@@ -104,7 +107,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
 		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{},
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
-		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), forget: newQueue[string](), forgotten: map[string]bool{}, stop: make(chan struct{}),
+		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), forget: newQueue[string](), stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
 	}
 	e.setClock(time.Now)

@@ -35,9 +35,7 @@ func (e *Engine) staffClient(ctx context.Context, by auth.User) error {
 // sends after the end (a check-out rating) are deleted as they come
 // (Observe hands them to runForget).
 func (e *Engine) forgetStaff(ctx context.Context, s Session) error {
-	e.mu.Lock()
-	e.forgotten[s.ID] = true // from now on what comes is deleted as it comes
-	e.mu.Unlock()
+	e.forgotten.Store(s.ID, struct{}{}) // from now on what comes is deleted as it comes
 	rows, err := e.db.R.QueryContext(ctx, `SELECT data FROM events WHERE stream = ? AND kind = 'scale.scored'`, s.ID)
 	if err != nil {
 		return fmt.Errorf("staff session %s: %w", s.ID, err)

@@ -1,11 +1,7 @@
 package profile
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -114,55 +110,14 @@ func Decode(file string, data []byte) (*Profile, error) {
 }
 
 // Load reads and decodes one profile file.
-func Load(path string) (*Profile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, Errors{{File: path, Msg: err.Error()}}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, Errors{{File: path, Msg: err.Error()}}
-	}
-	return Decode(path, data)
-}
+func Load(path string) (*Profile, error) { return yamlfile.Load(path, MaxFileSize, Decode) }
 
 // LoadDir loads every *.yaml and *.yml file in dir. Good profiles are
 // returned even when others are broken; the error lists every mistake,
 // including two files that claim the same id.
 func LoadDir(dir string) (*Set, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return NewSet(), Errors{{File: dir, Msg: fmt.Sprintf("read profile folder: %v", err)}}
-	}
-	var errs Errors
-	set := NewSet()
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		p, err := Load(path)
-		if err != nil {
-			var pe Errors
-			if errors.As(err, &pe) {
-				errs = append(errs, pe...)
-			} else {
-				errs = append(errs, &Error{File: path, Msg: err.Error()})
-			}
-			continue
-		}
-		if other, dup := set.byID[p.ID]; dup {
-			errs = append(errs, &Error{File: path, Line: 1, Field: "id", Msg: fmt.Sprintf("id %q is already used by %s", p.ID, other.File)})
-			continue
-		}
-		set.byID[p.ID] = p
-	}
-	if len(errs) > 0 {
-		return set, errs
-	}
-	return set, nil
+	byID, err := yamlfile.LoadDir(dir, "profile", Load, func(p *Profile) (string, string) { return p.ID, p.File })
+	return &Set{byID: byID}, err
 }
 
 func (d *decoder) validate(raw *rawProfile) *Profile {

@@ -8,11 +8,8 @@
 package scale
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -298,48 +295,12 @@ func (s *Set) List() []*Scale {
 }
 
 // Load reads and decodes one scale file.
-func Load(path string) (*Scale, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, yamlfile.Errors{{File: path, Msg: err.Error()}}
-	}
-	return Decode(path, data)
-}
+func Load(path string) (*Scale, error) { return yamlfile.Load(path, MaxFileSize, Decode) }
 
 // LoadDir loads every *.yaml and *.yml file in dir. Good scales are
 // returned even when others are broken; the error lists every mistake,
 // including two files that claim the same id.
 func LoadDir(dir string) (*Set, error) {
-	set := &Set{byID: map[string]*Scale{}}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return set, yamlfile.Errors{{File: dir, Msg: fmt.Sprintf("read scale folder: %v", err)}}
-	}
-	var errs yamlfile.Errors
-	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		sc, err := Load(path)
-		if err != nil {
-			var es yamlfile.Errors
-			if errors.As(err, &es) {
-				errs = append(errs, es...)
-			} else {
-				errs = append(errs, &yamlfile.Error{File: path, Msg: err.Error()})
-			}
-			continue
-		}
-		if other, dup := set.byID[sc.ID]; dup {
-			errs = append(errs, &yamlfile.Error{File: path, Line: 1, Field: "id", Msg: fmt.Sprintf("id %q is already used by %s", sc.ID, other.File)})
-			continue
-		}
-		set.byID[sc.ID] = sc
-	}
-	if len(errs) > 0 {
-		return set, errs
-	}
-	return set, nil
+	byID, err := yamlfile.LoadDir(dir, "scale", Load, func(sc *Scale) (string, string) { return sc.ID, sc.File })
+	return &Set{byID: byID}, err
 }

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +13,6 @@ import (
 
 	"waystation/devices/devicetest"
 	"waystation/devices/devsim"
-	"waystation/internal/platform/auth"
-	"waystation/internal/platform/sqlite"
 )
 
 // A self-check given from the console: the kiosk gets the form, its
@@ -48,11 +45,7 @@ func TestSelfCheckFromConsole(t *testing.T) {
 	}
 	addr, data := controllerWith(t, func(c *Config) { c.ScalesDir = scales })
 	kioskID, token := seed(t, data)
-	db, _ := sqlite.Open(context.Background(), data)
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
-	db.Close()
+	addAdmin(t, data)
 
 	simulateKiosk(t, addr, token, &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}})
 

@@ -86,6 +86,21 @@ func seed(t *testing.T, data string) (kioskID, token string) {
 	return d.ID, token
 }
 
+// addAdmin adds the admin account boss ("admin password") through the store.
+func addAdmin(t *testing.T, data string) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	if _, err := accounts.Add(context.Background(), "boss", auth.Admin, "admin password"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type client struct {
 	t    *testing.T
 	base string
@@ -902,14 +917,7 @@ func TestDeviceTraffic(t *testing.T) {
 func TestAuditOfReadsAndRefusals(t *testing.T) {
 	addr, data := controller(t)
 	kioskID, _ := seed(t, data)
-	db, err := sqlite.Open(context.Background(), data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
-	db.Close()
+	addAdmin(t, data)
 
 	anon := &client{t: t, base: "http://" + addr, http: &http.Client{}}
 	anon.do("POST", "/v1/login", `{"username":"counsellor","password":"wrong"}`)
@@ -983,11 +991,7 @@ func TestAuditOfReadsAndRefusals(t *testing.T) {
 func TestClientFile(t *testing.T) {
 	addr, data := controller(t)
 	kioskID, _ := seed(t, data)
-	db, _ := sqlite.Open(context.Background(), data)
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
-	db.Close()
+	addAdmin(t, data)
 	c := login(t, addr, "counsellor", "counsellor password")
 	c.do("POST", "/v1/clients", `{"code":"C-21","risk":"low","minor":true}`)
 	if status, body := c.do("POST", "/v1/clients/C-21/consents", `{"scopes":["kiosk"],"by":"client"}`); status != 400 || !strings.Contains(fmt.Sprint(body), "under 14") {

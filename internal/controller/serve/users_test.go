@@ -1,12 +1,8 @@
 package serve
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"waystation/internal/platform/auth"
-	"waystation/internal/platform/sqlite"
 )
 
 // Admins manage accounts over REST as the CLI does: list (no password or
@@ -15,14 +11,7 @@ import (
 func TestAccountsOverREST(t *testing.T) {
 	addr, data := controller(t)
 	seed(t, data)
-	db, err := sqlite.Open(context.Background(), data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	accounts.Add(context.Background(), "boss", auth.Admin, "admin password")
-	db.Close()
+	addAdmin(t, data)
 	admin := login(t, addr, "boss", "admin password")
 	counsellor := login(t, addr, "counsellor", "counsellor password")
 

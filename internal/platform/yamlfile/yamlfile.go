@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -378,4 +379,63 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Load reads the file at path, up to one byte past max (so that decode
+// can say it is too large rather than see it cut), and decodes it. A file
+// that cannot be read is a mistake of that file.
+func Load[T any](path string, max int, decode func(file string, data []byte) (T, error)) (T, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, Errors{{File: path, Msg: err.Error()}}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return zero, Errors{{File: path, Msg: err.Error()}}
+	}
+	return decode(path, data)
+}
+
+// LoadDir loads every *.yaml and *.yml file in dir with load and returns
+// the good ones by the id that key gives (with the file it came from).
+// Good files are returned even when others are broken; the error, if any,
+// is an Errors listing every mistake, including two files that claim the
+// same id. noun names what the folder holds ("profile"), for its messages.
+func LoadDir[T any](dir, noun string, load func(path string) (T, error), key func(T) (id, file string)) (map[string]T, error) {
+	byID := map[string]T{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return byID, Errors{{File: dir, Msg: fmt.Sprintf("read %s folder: %v", noun, err)}}
+	}
+	files := map[string]string{}
+	var errs Errors
+	for _, e := range entries {
+		ext := filepath.Ext(e.Name())
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		x, err := load(path)
+		if err != nil {
+			var es Errors
+			if errors.As(err, &es) {
+				errs = append(errs, es...)
+			} else {
+				errs = append(errs, &Error{File: path, Msg: err.Error()})
+			}
+			continue
+		}
+		id, file := key(x)
+		if other, dup := files[id]; dup {
+			errs = append(errs, &Error{File: path, Line: 1, Field: "id", Msg: fmt.Sprintf("id %q is already used by %s", id, other)})
+			continue
+		}
+		byID[id], files[id] = x, file
+	}
+	if len(errs) > 0 {
+		return byID, errs
+	}
+	return byID, nil
 }
