@@ -9,6 +9,9 @@ DATA     ?= ./data
 # fixed in Go 1.27). For long runs by hand a duration is fine: FUZZTIME=5m.
 FUZZTIME ?= 20000x
 BIN      := bin
+# Stoplight Prism and Redocly CLI, installed by npm ci (make apitools);
+# tests route their REST calls through Prism when WAYSTATION_PRISM names it.
+APITOOLS := $(CURDIR)/internal/controller/api/openapilint
 
 # Every fuzz target, as package:Target, for `make fuzz` (exploring new
 # inputs; keep what it finds in the package's testdata/fuzz).
@@ -24,7 +27,8 @@ FUZZ_TARGETS := \
 	./devices/localaudio:FuzzPlayArgs \
 	./kiosk/sandtray:FuzzDecodeAction \
 	./kiosk:FuzzCommand \
-	./kiosk/journal:FuzzOpen
+	./kiosk/journal:FuzzOpen \
+	./internal/controller/api:FuzzContract
 # Damaged audio files through beep's third-party decoders: slower per input
 # (about 3 ms), so fewer of them in `make fuzz`; `make fuzz-decoders` for
 # more. It found that a damaged FLAC header made the decoder allocate what
@@ -32,7 +36,7 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build build-nocgo run test unit js openapi browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
+.PHONY: all build build-nocgo run test apitools unit js openapi browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
@@ -68,7 +72,7 @@ deps:
 # The fuzz targets' seeds and every input kept in testdata/fuzz run as
 # ordinary tests in `unit` (go test replays them); exploring new inputs is
 # `make fuzz`, never part of `make test`, so a correct tree always passes.
-test: deps lint unit js openapi browser drills
+test: deps lint apitools unit js openapi browser drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of
@@ -78,14 +82,14 @@ test: deps lint unit js openapi browser drills
 # (tmpfs) mount file systems and need root; elsewhere they print SKIP.
 # Longer: bin/waystation-drill --rounds 20 --connects 10000 --duration 10m [F1 F2 F3 F4 F5 F6 F7 F8 F9 F10 F11 F12 F13 F14 F15].
 # bin/waystation-drill RESTART: restart after kill -9 with 1,000,000 stored events.
-drills: build
-	timeout 15m $(BIN)/waystation-drill --quick
+drills: build apitools
+	timeout 15m $(BIN)/waystation-drill --quick --prism $(APITOOLS)
 
 # The kiosk's end-to-end test drives the real kiosk under Xvfb by simulated
 # touch; it runs on its own after the rest, so that the other packages' tests
 # (under -race, two at a time) do not starve its frames and lose taps.
-unit:
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/cmd/kiosk$$')
+unit: apitools
+	WAYSTATION_PRISM=$(APITOOLS) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/cmd/kiosk$$')
 	$(GO) test -race -count=1 ./cmd/kiosk
 
 # The console's ES modules under node --test: their pure parts (bounded
@@ -94,17 +98,25 @@ unit:
 js: deps
 	node --test internal/controller/console/unit/*.test.mjs
 
+# The tools that hold the REST API to its document, pinned for Node 18:
+# Redocly CLI and Stoplight Prism (internal/controller/api/openapilint).
+apitools: deps
+	cd $(APITOOLS) && npm ci --no-audit --no-fund --loglevel=error
+
 # The REST API's OpenAPI document (internal/controller/api/openapi.yaml,
-# served at /v1/openapi.json) linted by Redocly CLI, pinned for Node 18: no
-# errors allowed. (That it lists every route is a Go test in unit.)
-openapi: deps
-	cd internal/controller/api/openapilint && npm ci --no-audit --no-fund --loglevel=error
-	cd internal/controller/api/openapilint && npx --no-install redocly lint ../openapi.yaml --format=stylish
+# served at /v1/openapi.json) linted by Redocly CLI: no errors, no warnings
+# but the three websocket routes' (they answer 101; .redocly.lint-ignore.yaml).
+# In unit: that it lists every route (TestOpenAPIListsEveryRoute), and the
+# contract test (TestContract: requests generated from its schemas as each
+# role, read with kin-openapi). The browser test, the drills and the load
+# generator's test send every REST call through Prism.
+openapi: apitools
+	cd $(APITOOLS) && npx --no-install redocly lint ../openapi.yaml --format=stylish
 
 # The console in Debian's headless Chromium; screenshots land in test-output/console/.
-browser: deps
+browser: deps apitools
 	cd internal/controller/console/browsertest && npm ci --no-audit --no-fund --loglevel=error
-	WAYSTATION_BROWSER=1 $(GO) test -count=1 -run '^TestBrowser$$' -v ./internal/controller/console
+	WAYSTATION_BROWSER=1 WAYSTATION_PRISM=$(APITOOLS) $(GO) test -count=1 -run '^TestBrowser$$' -v ./internal/controller/console
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

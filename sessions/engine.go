@@ -227,15 +227,14 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 		return Session{}, waystation.Errorf(waystation.EINVALID, "a staff session has no client code: nothing of the person is kept")
 	case !ns.Staff && ns.Client == StaffCode:
 		return Session{}, waystation.Errorf(waystation.EINVALID, "client code %s is kept for staff sessions (give \"staff\": true)", StaffCode)
-	case ns.Staff:
-		if err := e.staffClient(ctx, by); err != nil {
+	}
+	// The staff pseudo-client is stored with the session, in its
+	// transaction: a refused staff session stores nothing.
+	client := staffClient
+	if !ns.Staff {
+		if client, err = e.Clients.GetClient(ctx, ns.Client); err != nil {
 			return Session{}, err
 		}
-		ns.Client = StaffCode
-	}
-	client, err := e.Clients.GetClient(ctx, ns.Client)
-	if err != nil {
-		return Session{}, err
 	}
 	plan, err := DecodePlan(ns.Plan)
 	if err != nil {
@@ -270,6 +269,11 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	}
 	planJSON := mustJSON(plan)
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		if ns.Staff {
+			if err := addStaffClient(tx, by, s.Created); err != nil {
+				return err
+			}
+		}
 		_, err := tx.Exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES (?, ?, ?, ?, ?, 'planned', ?)`,
 			s.ID, s.RoomID, s.Client, s.CounsellorID, string(planJSON), sqlite.FormatTime(s.Created))
 		if err != nil {

@@ -17,11 +17,14 @@ import (
 // names no one, needs no consent, and lists with no client.
 const StaffCode = "STAFF"
 
-// staffClient makes sure the staff pseudo-client exists (created by the
-// counsellor of the first staff session).
-func (e *Engine) staffClient(ctx context.Context, by auth.User) error {
-	_, err := e.db.W.ExecContext(ctx, `INSERT INTO clients (code, risk, created, created_by) VALUES (?, 'medium', ?, ?) ON CONFLICT (code) DO NOTHING`,
-		StaffCode, sqlite.FormatTime(e.now().UTC()), by.ID)
+// staffClient is the pseudo-client every staff session is of.
+var staffClient = Client{Code: StaffCode, Risk: Medium}
+
+// addStaffClient makes sure the staff pseudo-client exists (created by
+// the first staff session, in its transaction).
+func addStaffClient(tx *sql.Tx, by auth.User, now time.Time) error {
+	_, err := tx.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES (?, ?, ?, ?) ON CONFLICT (code) DO NOTHING`,
+		StaffCode, string(staffClient.Risk), sqlite.FormatTime(now), by.ID)
 	if err != nil {
 		return fmt.Errorf("staff session: %w", err)
 	}

@@ -83,7 +83,7 @@ func (d *drills) f3(ctx context.Context) (string, error) {
 	var full, recovered time.Duration
 	var reason string
 	var fault error
-	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+	o := load.Options{REST: d.rest, Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: max(d.duration, 15*time.Second),
 		During: func(ctx context.Context, l *load.Live) {
 			defer os.Remove(filler)
@@ -169,7 +169,7 @@ func (d *drills) f12(ctx context.Context) (string, error) {
 	}
 	defer c.Stop(syscall.SIGTERM)
 	var fsyncs int64
-	o := load.Options{Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
+	o := load.Options{REST: d.rest, Addr: addr, Data: data, Profiles: d.profiles, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: d.duration, PID: c.PID(),
 		During: func(ctx context.Context, _ *load.Live) {
 			fsyncs = pfs.Fsyncs()

@@ -233,5 +233,5 @@ func (d *drills) counsellor(data, addr string) (*load.Web, error) {
 	if _, err := d.cli(data, password+"\n", "user", "add", user, "--role", "counsellor"); err != nil {
 		return nil, err
 	}
-	return load.Login(addr, user, password)
+	return load.LoginVia(addr, user, password, d.transport(addr))
 }

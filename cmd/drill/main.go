@@ -34,6 +34,7 @@ import (
 
 	"waystation/internal/testkit/load"
 	"waystation/internal/testkit/powercut"
+	"waystation/internal/testkit/prism"
 )
 
 // drill is one fault drill.
@@ -82,6 +83,17 @@ type drills struct {
 	stored   int
 	quick    bool
 	log      io.Writer
+	// rest carries the drills' REST calls through Stoplight Prism
+	// (--prism); nil calls the controller directly.
+	rest func(addr string) http.RoundTripper
+}
+
+// transport is what carries REST calls to the controller at addr.
+func (d *drills) transport(addr string) http.RoundTripper {
+	if d.rest == nil {
+		return nil
+	}
+	return d.rest(addr)
 }
 
 func main() {
@@ -102,6 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&d.duration, "duration", time.Minute, "F3/F4/F6/F12: how long the load runs through the faults")
 	fs.StringVar(&d.bin, "controller", "", "the waystation binary (default: next to this one, then on the PATH)")
 	fs.StringVar(&d.profiles, "profiles", "firmware-profiles", "the profile folder")
+	prismDir := fs.String("prism", os.Getenv(prism.Env), "check every REST call against the API document with Stoplight Prism installed in this folder (make test: internal/controller/api/openapilint)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -148,6 +161,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			chosen = append(chosen, all[i])
 		}
 	}
+	var px *prism.Proxy
+	if *prismDir != "" {
+		var err error
+		if px, err = prism.Start(ctx, *prismDir); err != nil {
+			fmt.Fprintf(stderr, "waystation-drill: %v\n", err)
+			return 2
+		}
+		defer px.Close()
+		d.rest = px.Transport
+	}
 	failed := 0
 	for _, dr := range chosen {
 		start := time.Now()
@@ -161,6 +184,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			verdict, failed = "FAIL: "+err.Error(), failed+1
 		}
 		fmt.Fprintf(stdout, "%-4s %-38s %s (%.1fs) %s\n", dr.id, dr.name, line, time.Since(start).Seconds(), verdict)
+	}
+	if px != nil {
+		verdict := "PASS"
+		if err := px.Check(); err != nil {
+			verdict, failed = "FAIL: "+err.Error(), failed+1
+		}
+		fmt.Fprintf(stdout, "%-4s %-38s %d REST calls checked against the API document %s\n", "API", "the drills' REST calls through Prism", px.Calls(), verdict)
 	}
 	if failed > 0 {
 		return 1
@@ -241,7 +271,7 @@ func (d *drills) underLoad(ctx context.Context, sig syscall.Signal, data string,
 		every = 2 * time.Second
 	}
 	var faults []error
-	o := load.Options{Addr: addr, Data: c.Data, Profiles: d.profiles, Bin: d.bin, Devices: d.devices, Consoles: 2, Rate: 20,
+	o := load.Options{REST: d.rest, Addr: addr, Data: c.Data, Profiles: d.profiles, Bin: d.bin, Devices: d.devices, Consoles: 2, Rate: 20,
 		Duration: time.Duration(d.rounds)*every + every,
 		During: func(ctx context.Context, _ *load.Live) {
 			for range d.rounds {

@@ -34,7 +34,7 @@ func (d *drills) f4(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer p.stop()
-	o := load.Options{Addr: c.Addr, Data: c.Data, Profiles: d.profiles, DeviceAddr: p.addr,
+	o := load.Options{REST: d.rest, Addr: c.Addr, Data: c.Data, Profiles: d.profiles, DeviceAddr: p.addr,
 		Devices: d.devices, Consoles: 2, Rate: 20, Duration: d.duration}
 	res, err := load.Run(ctx, o, io.Discard)
 	if err != nil {
@@ -72,7 +72,7 @@ func (d *drills) f5(ctx context.Context) (string, error) {
 	defer p.stop()
 	var detected, alerted time.Duration
 	var fault error
-	o := load.Options{Addr: c.Addr, Data: c.Data, Profiles: d.profiles, DeviceAddr: p.addr,
+	o := load.Options{REST: d.rest, Addr: c.Addr, Data: c.Data, Profiles: d.profiles, DeviceAddr: p.addr,
 		Devices: 4, Consoles: 1, Rate: 5, Duration: heartbeatTimeout + 15*time.Second,
 		During: func(ctx context.Context, l *load.Live) {
 			defer p.endSilence()
@@ -143,7 +143,7 @@ func (d *drills) f6(ctx context.Context) (string, error) {
 	var frames int
 	var ending string
 	var fault error
-	o := load.Options{Addr: c.Addr, Data: c.Data, Profiles: d.profiles,
+	o := load.Options{REST: d.rest, Addr: c.Addr, Data: c.Data, Profiles: d.profiles,
 		Devices: d.devices, Consoles: 2, Rate: 20, Duration: d.duration,
 		During: func(ctx context.Context, l *load.Live) {
 			dialer := websocket.Dialer{NetDialContext: smallBufferDial, HandshakeTimeout: 5 * time.Second}

@@ -29,6 +29,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/prism"
 )
 
 func main() {
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	fs.IntVar(&o.PID, "pid", 0, "the controller's process id: its resident memory and threads are sampled")
 	fs.StringVar(&o.DebugAddr, "debug-addr", "", "the controller's --debug-listen HOST:PORT: its goroutines are counted")
+	prismDir := fs.String("prism", os.Getenv(prism.Env), "check the REST calls against the API document with Stoplight Prism installed in this folder (make test: internal/controller/api/openapilint)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file (to see what the generator costs)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -76,10 +78,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	var px *prism.Proxy
+	if *prismDir != "" {
+		var err error
+		if px, err = prism.Start(ctx, *prismDir); err != nil {
+			fmt.Fprintf(stderr, "waystation-loadgen: %v\n", err)
+			return 2
+		}
+		defer px.Close()
+		o.REST = px.Transport
+	}
 	res, err := load.Run(ctx, o, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "waystation-loadgen: %v\n", err)
 		return 1
+	}
+	if px != nil {
+		if err := px.Check(); err != nil {
+			fmt.Fprintf(stderr, "waystation-loadgen: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "%d REST calls checked against the API document by Prism: no violation\n", px.Calls())
 	}
 	if asJSON {
 		json.NewEncoder(stdout).Encode(res)

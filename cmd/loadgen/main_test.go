@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
 	"waystation/internal/controller/cli"
 	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/prism"
 	"waystation/internal/testkit/servetest"
 )
 
@@ -36,6 +38,9 @@ func TestLoadRun(t *testing.T) {
 	}
 	if r.ConsoleReceived < 3*r.Acked || r.Commands < 5 || r.StoredP99 <= 0 || r.EventsPerS <= 0 {
 		t.Errorf("measures: %+v", r)
+	}
+	if os.Getenv(prism.Env) != "" && !strings.Contains(progress.String(), "checked against the API document by Prism: no violation") {
+		t.Errorf("make test runs the load's REST calls through Prism; no line says so: %s", progress.String())
 	}
 	if !strings.Contains(progress.String(), "t=  2s sent") {
 		t.Errorf("no progress line: %s", progress.String())

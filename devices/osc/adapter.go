@@ -370,7 +370,7 @@ func (a *Adapter) Check(deviceID, name string, args json.RawMessage) (json.RawMe
 		return nil, err
 	}
 	if !p.online {
-		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline (nothing heard over OSC within %v)", deviceID, p.profile.Heartbeat.Timeout)
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s is offline (nothing heard over OSC within %v)", deviceID, p.profile.Heartbeat.Timeout)
 	}
 	if p.addr == nil {
 		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s has no usable address (%q); register it again with --address HOST:PORT", deviceID, p.device.Address)

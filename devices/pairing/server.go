@@ -76,7 +76,7 @@ type Server struct {
 func NewServer(store *Store, reg *registry.Registry, profiles func() *profile.Set, log *slog.Logger) *Server {
 	ctx, stop := context.WithCancel(context.Background())
 	return &Server{Store: store, Registry: reg, Profiles: profiles, Logger: log, Poll: 100 * time.Millisecond, PingEvery: 10 * time.Second,
-		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }},
+		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }, Error: httpjson.UpgradeError},
 		ctx:      ctx, stop: stop}
 }
 

@@ -308,7 +308,7 @@ func (a *Adapter) Check(deviceID, name string, args json.RawMessage) (json.RawMe
 	online := s.online
 	s.mu.Unlock()
 	if !online {
-		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline (no line from %s within %v)", deviceID, s.device.Address, s.profile.Heartbeat.Timeout)
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s is offline (no line from %s within %v)", deviceID, s.device.Address, s.profile.Heartbeat.Timeout)
 	}
 	return devices.CheckCommand(s.device, s.profile, name, args)
 }

@@ -109,6 +109,7 @@ func NewServer(reg *registry.Registry, profiles func() *profile.Set, log *eventl
 			// Devices authenticate with a bearer token, which a web page
 			// cannot make a browser send, so the Origin proves nothing.
 			CheckOrigin: func(*http.Request) bool { return true },
+			Error:       httpjson.UpgradeError,
 		},
 		conns:   map[string]*conn{},
 		cmdBoot: waystation.NewID(""),
@@ -278,7 +279,7 @@ func (s *Server) Check(deviceID, name string, args json.RawMessage) (json.RawMes
 	c := s.conns[deviceID]
 	s.mu.Unlock()
 	if c == nil {
-		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s is offline", deviceID)
 	}
 	return devices.CheckCommand(c.device, c.profile, name, args)
 }
@@ -294,7 +295,7 @@ func (s *Server) Send(ctx context.Context, deviceID, id, session, name string, a
 	c := s.conns[deviceID]
 	s.mu.Unlock()
 	if c == nil {
-		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s is offline", deviceID)
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s is offline", deviceID)
 	}
 	ch := make(chan Ack, 1)
 	c.mu.Lock()
@@ -311,7 +312,7 @@ func (s *Server) Send(ctx context.Context, deviceID, id, session, name string, a
 	}
 	if !c.queue(q, wire.Command{Type: wire.TypeCommand, ID: id, Session: session, Name: name, Args: args}) {
 		forget()
-		return nil, waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before the command was sent", deviceID)
+		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s disconnected before the command was sent", deviceID)
 	}
 	return func(ctx context.Context) (bool, string, error) {
 		defer forget()
@@ -319,7 +320,7 @@ func (s *Server) Send(ctx context.Context, deviceID, id, session, name string, a
 		case a := <-ch:
 			return a.OK, a.Error, nil
 		case <-c.done:
-			return false, "", waystation.Errorf(waystation.EUNAVAILABLE, "device %s disconnected before it acknowledged %s", deviceID, id)
+			return false, "", waystation.Errorf(waystation.ECONFLICT, "device %s disconnected before it acknowledged %s", deviceID, id)
 		case <-ctx.Done():
 			return false, "", waystation.Errorf(waystation.ETIMEOUT, "device %s did not acknowledge %s in time", deviceID, id)
 		}

@@ -435,7 +435,7 @@ func TestCommandsAndAcks(t *testing.T) {
 	}{
 		{d.ID, "program.launch", `{"program":"beach"}`, waystation.EINVALID, "cannot do program.launch"},
 		{d.ID, "breathing.set", `{"bpm":99}`, waystation.EINVALID, `argument "bpm" must be from 2 to 20`},
-		{"d-offline", "scene.start", `{"scene":"sea"}`, waystation.EUNAVAILABLE, "device d-offline is offline"},
+		{"d-offline", "scene.start", `{"scene":"sea"}`, waystation.ECONFLICT, "device d-offline is offline"},
 	}
 	for _, r := range refusals {
 		_, _, err := e.srv.Call(ctx, r.device, "", r.name, json.RawMessage(r.args))

@@ -84,7 +84,7 @@ type Console struct {
 // before, with the login. It is shared and never written: setting its
 // CheckOrigin on every request was a data race between two consoles
 // connecting at once (found by waystation-loadgen under -race).
-var consoleUpgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+var consoleUpgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }, Error: httpjson.UpgradeError}
 
 // ServeHTTP authenticates the login cookie, checks the Origin and runs the
 // console connection until it ends.

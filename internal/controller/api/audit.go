@@ -69,6 +69,10 @@ func (a *API) AuditRequest(r *http.Request, u auth.User, status int) {
 // filtered by actor, action (a trailing "*" matches a prefix),
 // target, outcome, since and until (RFC 3339), before (seq) and limit.
 func (a *API) auditList(w http.ResponseWriter, r *http.Request) {
+	if err := emptyParam(r, "since", "until", "before", "limit"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target"), Outcome: q.Get("outcome")}
 	for k, dst := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {

@@ -103,18 +103,22 @@ func (a *API) closeFollowup(w http.ResponseWriter, r *http.Request) {
 // legalHold holds or releases a client's records: {"hold":true,"reason"}.
 func (a *API) legalHold(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Hold   bool   `json:"hold"`
+		Hold   *bool  `json:"hold"`
 		Reason string `json:"reason"`
 	}
 	if err := httpjson.Decode(w, r, &req); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	if err := retention.SetHold(r.Context(), a.DB, r.PathValue("code"), req.Hold, req.Reason); err != nil {
+	if req.Hold == nil { // a missing "hold" must not release a hold
+		httpjson.Errorf(w, r, waystation.EINVALID, `give {"hold": true, "reason": "..."} or {"hold": false}`)
+		return
+	}
+	if err := retention.SetHold(r.Context(), a.DB, r.PathValue("code"), *req.Hold, req.Reason); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"client": r.PathValue("code"), "legal_hold": req.Hold})
+	httpjson.Write(w, http.StatusOK, map[string]any{"client": r.PathValue("code"), "legal_hold": *req.Hold})
 }
 
 func (a *API) getRetention(w http.ResponseWriter, r *http.Request) {

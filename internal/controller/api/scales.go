@@ -22,6 +22,10 @@ func (a *API) scaleRoutes(mux *http.ServeMux) {
 // included; the last 30 days when none are given):
 // {"counts":[{"day","room","scale"?,"band"?,"n"}]}.
 func (a *API) staffCounts(w http.ResponseWriter, r *http.Request) {
+	if err := emptyParam(r, "from", "to"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
 	to := r.URL.Query().Get("to")
 	if to == "" {
 		to = time.Now().UTC().Format(time.DateOnly)

@@ -121,8 +121,15 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
-	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	ss, err := a.Sessions.List(r.Context(), r.URL.Query().Get("state"), limit)
+	limit, err := intParam(r.URL.Query().Get("limit"), 500)
+	if err == nil {
+		err = emptyParam(r, "limit")
+	}
+	if err != nil || limit < 1 || limit > 500 {
+		httpjson.Errorf(w, r, waystation.EINVALID, "limit must be a whole number from 1 to 500")
+		return
+	}
+	ss, err := a.Sessions.List(r.Context(), r.URL.Query().Get("state"), int(limit))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -275,6 +282,10 @@ func (a *API) step(w http.ResponseWriter, r *http.Request) {
 const MaxPage = 1000
 
 func (a *API) events(w http.ResponseWriter, r *http.Request) {
+	if err := emptyParam(r, "after", "limit"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	after, err := intParam(q.Get("after"), 0)
 	if err != nil {
@@ -298,6 +309,18 @@ func (a *API) events(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, map[string]any{"events": evs, "next": next})
 }
 
+// emptyParam refuses a query parameter given with no value (?since=):
+// each has a type in the API document, and "" is none of them.
+func emptyParam(r *http.Request, names ...string) error {
+	q := r.URL.Query()
+	for _, n := range names {
+		if q.Has(n) && q.Get(n) == "" {
+			return waystation.Errorf(waystation.EINVALID, "%s is empty: give a value or leave it out", n)
+		}
+	}
+	return nil
+}
+
 func intParam(s string, def int64) (int64, error) {
 	if s == "" {
 		return def, nil
@@ -310,6 +333,10 @@ func intParam(s string, def int64) (int64, error) {
 }
 
 func (a *API) telemetry(w http.ResponseWriter, r *http.Request) {
+	if err := emptyParam(r, "step"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
 	step, err := intParam(r.URL.Query().Get("step"), 5)
 	if err != nil || step < 1 || step > 3600 {
 		httpjson.Errorf(w, r, waystation.EINVALID, "step must be a whole number of seconds from 1 to 3600")

@@ -19,6 +19,7 @@ import (
 	"waystation/internal/controller/serve"
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/prism"
 	"waystation/internal/testkit/servetest"
 )
 
@@ -170,10 +171,25 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the unpaired kiosk got no pairing code")
 	}
 
+	// In make test every REST call the console makes goes through
+	// Stoplight Prism, which holds it and its answer to the API document.
+	base := "http://" + addr
+	px, err := prism.FromEnv(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if px != nil {
+		defer px.Close()
+		if base, err = px.Front(runCtx, addr); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Logf("%s is not set: the console's REST calls are not checked against the API document", prism.Env)
+	}
 	out, _ := filepath.Abs("../../../test-output/console")
 	cmd := exec.Command("node", "--test", "--test-reporter=spec", "console.test.mjs")
 	cmd.Dir = "browsertest"
-	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
+	cmd.Env = append(os.Environ(), "BASE_URL="+base+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
 		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out,
 		"TECH_USER=tech", "TECH_PASSWORD=technician password", "PAIR_CODE="+pairCode,
 		"ADMIN_USER=boss", "ADMIN_PASSWORD=admin password")
@@ -181,6 +197,12 @@ func TestBrowser(t *testing.T) {
 	t.Logf("browser test output:\n%s", output)
 	if err != nil {
 		t.Fatalf("browser test failed: %v\ncontroller log:\n%s", err, logs.String())
+	}
+	if px != nil {
+		if err := px.Check(); err != nil {
+			t.Error(err)
+		}
+		t.Logf("%d REST calls of the console checked against the API document by Prism", px.Calls())
 	}
 	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {

@@ -24,7 +24,10 @@ type Config struct {
 	ProfilesDir string
 	// ScalesDir is the measurement scale folder; "" loads none.
 	ScalesDir string
-	Demo      bool
+	// PasswordCost is the bcrypt cost of passwords set over REST; 0 is the
+	// accounts store's own (11). Tests that add many accounts lower it.
+	PasswordCost int
+	Demo         bool
 	// KioskApp is the waystation-kiosk binary the demo starts for its
 	// sandtray kiosk when a display is available; "" starts none.
 	KioskApp string

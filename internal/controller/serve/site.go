@@ -113,6 +113,9 @@ func (s *site) openStore(ctx context.Context) error {
 	s.loadScales()
 	s.reg = registry.New(s.db)
 	s.accounts = auth.NewStore(s.db)
+	if s.cfg.PasswordCost > 0 {
+		s.accounts.Cost = s.cfg.PasswordCost
+	}
 	s.auditLog = audit.New(s.db)
 	// The audit log's last group of entries is written before the store
 	// closes, after everything that records entries has ended.

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"waystation/devices/devicetest"
 	"waystation/devices/devsim"
+	"waystation/internal/platform/sqlite"
 )
 
 // A staff self-care session needs no client code and no consent, and at
@@ -24,10 +26,16 @@ func TestStaffSessionKeepsOnlyCounts(t *testing.T) {
 	for _, tc := range []struct{ body, err string }{
 		{`{` + stations + `,"staff":true,"client":"C-1"}`, "a staff session has no client code"},
 		{`{` + stations + `,"client":"STAFF"}`, "client code STAFF is kept for staff sessions"},
+		{`{"room":"Relaxation room","stations":[],"staff":true}`, "a session needs 1 to 16 stations"},
 	} {
 		if status, body := c.do("POST", "/v1/sessions", tc.body); status != 400 || !strings.Contains(fmt.Sprint(body), tc.err) {
 			t.Errorf("%s: %d %v", tc.body, status, body)
 		}
+	}
+	// A refused staff session stores nothing, not even the staff
+	// pseudo-client (the API's contract test found it did).
+	if n := countRows(t, data, `SELECT count(*) FROM clients WHERE code = 'STAFF'`); n != 0 {
+		t.Errorf("after refused staff sessions: %d STAFF clients stored", n)
 	}
 	if status, _ := c.do("POST", "/v1/clients", `{"code":"STAFF","risk":"low"}`); status != 400 {
 		t.Errorf("registering STAFF as a client: %d", status)
@@ -85,4 +93,20 @@ func TestOpenAPIServed(t *testing.T) {
 	if status != 200 || doc["openapi"] != "3.1.0" || doc["paths"].(map[string]any)["/v1/staff/counts"] == nil {
 		t.Errorf("GET /v1/openapi.json: %d %v", status, doc["info"])
 	}
+}
+
+// countRows runs a count query on the data folder's store beside the
+// running controller.
+func countRows(t *testing.T, data, query string) int {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.R.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

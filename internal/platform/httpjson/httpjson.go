@@ -108,6 +108,17 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// UpgradeError answers a websocket upgrade that failed, such as a plain
+// GET of a websocket route, in the shape of every other error; it is
+// gorilla/websocket's Upgrader.Error.
+func UpgradeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
+	code := waystation.EINVALID
+	if status == http.StatusForbidden {
+		code = waystation.EFORBIDDEN
+	}
+	Error(w, r, waystation.Errorf(code, "this route is a websocket (connect with Upgrade: websocket): %v", reason))
+}
+
 // NotFound answers a path no route serves.
 func NotFound(w http.ResponseWriter, r *http.Request) {
 	Error(w, r, waystation.Errorf(waystation.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))

@@ -57,6 +57,9 @@ type Options struct {
 	// During, if set, runs beside the load until the load ends (a fault
 	// drill's faults); the load goes on through them.
 	During func(ctx context.Context, l *Live)
+	// REST, if set, carries the load's REST calls (Stoplight Prism
+	// checking them against the API document); nil calls directly.
+	REST func(addr string) http.RoundTripper
 	// Settle, if set, runs after the load and before the store is read
 	// back; it returns the data folder to read (a drill that stopped the
 	// controller and moved its store somewhere plain to check it).
@@ -346,7 +349,11 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		r.byID[d.ID] = dev
 	}
 	defer r.cleanup(room)
-	web, err := Login(o.Addr, user, password)
+	var rt http.RoundTripper
+	if o.REST != nil {
+		rt = o.REST(o.Addr)
+	}
+	web, err := LoginVia(o.Addr, user, password, rt)
 	if err != nil {
 		return nil, err
 	}

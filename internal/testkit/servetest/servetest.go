@@ -31,12 +31,20 @@ func FreeAddr(t testing.TB) string {
 // any error of the run to the test.
 func Start(t testing.TB, addr, data, profiles string) (stop func()) {
 	t.Helper()
+	return StartConfig(t, serve.Config{Addr: addr, DataDir: data, ProfilesDir: profiles})
+}
+
+// StartConfig is Start with more of the configuration given; Addr,
+// DataDir and ProfilesDir must be set, and the log and OSC are as Start's.
+func StartConfig(t testing.TB, cfg serve.Config) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	served := make(chan error, 1)
 	go func() {
-		served <- serve.Run(ctx, serve.Config{Addr: addr, DataDir: data, ProfilesDir: profiles, OSCListen: "off",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
+		cfg.OSCListen, cfg.Logger, cfg.Out = "off", slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard
+		cfg.Ready = func(a string) { ready <- a }
+		served <- serve.Run(ctx, cfg)
 	}()
 	select {
 	case <-ready:
