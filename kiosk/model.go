@@ -11,6 +11,7 @@ import (
 
 	"waystation/content"
 	"waystation/devices/wire"
+	"waystation/kiosk/drawing"
 	"waystation/kiosk/sandtray"
 )
 
@@ -104,6 +105,12 @@ type State struct {
 	// Generation counts clears: a drawing cache keyed on it never shows
 	// one client's things to the next.
 	Generation int
+	// DrawTemplate is the drawing screen's template; DrawRev changes with
+	// every change of the drawing (DrawItems reads it); DrawMarks are the
+	// HTP elements marked done, in order.
+	DrawTemplate string
+	DrawRev      int
+	DrawMarks    []string
 }
 
 // Model is the kiosk's state. It is safe for concurrent use: the link's
@@ -139,6 +146,11 @@ type Model struct {
 	rejoinedAt time.Time
 	tray       *sandtray.Tray
 	held       []held // while a command is applied
+	// draw is the drawing on the drawing screen, opened at drawOpened;
+	// drawRev counts its changes.
+	draw       *drawing.Drawing
+	drawOpened time.Time
+	drawRev    int
 }
 
 // NewModel returns a kiosk on its attract screen.
@@ -158,6 +170,9 @@ func (m *Model) reset() {
 	m.st = State{Screen: Attract, Lang: lang, Bright: 1, Motion: 1, Guide: "none", Online: online, Generation: gen,
 		Breathing: Breathing{BPM: 6, Inhale: 0.4, Start: m.now()}}
 	m.tray = sandtray.New()
+	m.draw = nil
+	m.drawRev++
+	m.st.DrawRev = m.drawRev
 	m.trayUsed, m.ended = false, false
 	m.goodbyeAt, m.sceneEnd = time.Time{}, time.Time{}
 	m.applied, m.rejoinedAt = map[string]string{}, time.Time{}
@@ -171,6 +186,7 @@ func (m *Model) State() State {
 	s := m.st
 	s.Tray = m.copyTray()
 	s.Check = copyCheck(m.st.Check)
+	s.DrawMarks = slices.Clone(m.st.DrawMarks)
 	return s
 }
 
@@ -220,6 +236,7 @@ func (m *Model) Command(cmd wire.Command) error {
 	// A refused command changes nothing and records nothing: what it did
 	// before refusing (joining its session, say) is undone.
 	st, tray, used, ended := m.st, m.tray, m.trayUsed, m.ended
+	draw, drawOpened, drawRev := m.draw, m.drawOpened, m.drawRev
 	goodbye, sceneEnd, active := m.goodbyeAt, m.sceneEnd, m.lastActive
 	m.held = []held{}
 	err := m.command(cmd, args)
@@ -227,6 +244,7 @@ func (m *Model) Command(cmd wire.Command) error {
 	m.held = nil
 	if err != nil {
 		m.st, m.tray, m.trayUsed, m.ended = st, tray, used, ended
+		m.draw, m.drawOpened, m.drawRev = draw, drawOpened, drawRev
 		m.goodbyeAt, m.sceneEnd, m.lastActive = goodbye, sceneEnd, active
 		return err
 	}
@@ -244,7 +262,7 @@ func (m *Model) Command(cmd wire.Command) error {
 
 // replayable are the commands the controller sends again to a station
 // back in its session (sessions/rejoin.go).
-var replayable = []string{"scene.start", "sandtray.open", "scene.set", "breathing.set"}
+var replayable = []string{"scene.start", "sandtray.open", "drawing.open", "scene.set", "breathing.set"}
 
 // rejoinWindow is how long after a rejoin the controller's resent
 // commands are recognised as such.
@@ -359,6 +377,8 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 	case "sandtray.open":
 		m.st.Screen = Sandtray
 		m.record("sandtray.opened", nil)
+	case "drawing.open":
+		return m.openDrawing(args)
 	case "sandtray.clear":
 		if _, err := m.tray.Apply(sandtray.Action{Kind: sandtray.Clear}); err != nil {
 			return err

@@ -20,6 +20,7 @@ import (
 	"waystation/internal/platform/auth"
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
+	"waystation/kiosk/drawing"
 	"waystation/sessions/eventlog"
 )
 
@@ -859,6 +860,16 @@ func (e *Engine) ActiveSession(deviceID string) (string, bool) {
 // a self-check's form (the kiosk never needs the scale's file), refused
 // for a scale that may not be given here.
 func (e *Engine) fillIn(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	if name == "drawing.open" { // a template the kiosk has, or refused here
+		var a struct {
+			Template string `json:"template"`
+		}
+		json.Unmarshal(args, &a)
+		if err := drawing.CheckTemplate(a.Template); err != nil {
+			return nil, waystation.Errorf(waystation.EINVALID, "%v", err)
+		}
+		return args, nil
+	}
 	if name != "scale.start" {
 		return args, nil
 	}

@@ -14,7 +14,7 @@ var System = auth.User{}
 
 // screenCommands put a station on a screen of its own; what came after the
 // last of them (a scene's settings, the breathing pace) is kept with it.
-var screenCommands = []string{"scene.start", "sandtray.open"}
+var screenCommands = []string{"scene.start", "sandtray.open", "drawing.open"}
 
 // settingCommands change the screen a station is on without leaving it.
 var settingCommands = []string{"scene.set", "breathing.set"}

@@ -84,6 +84,9 @@ var commands = []Command{
 	}},
 	{Name: "sandtray.open", Doc: "open the digital sandtray"},
 	{Name: "sandtray.clear", Doc: "clear the tray"},
+	{Name: "drawing.open", Doc: "open the drawing screen on a template", Args: []Arg{
+		{Name: "template", Type: String, Required: true, MaxLen: 16, ID: true, Doc: "blank, htp (House-Tree-Person) or mandala-1 to mandala-8"},
+	}},
 	{Name: "prompt.rating", Doc: "ask the client for a rating", Args: []Arg{
 		{Name: "prompt", Type: String, Required: true, MaxLen: 200},
 		{Name: "min", Type: Int, Min: 0, Max: 100, Default: 0.0},

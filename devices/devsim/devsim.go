@@ -42,6 +42,11 @@ type Device struct {
 	// Script, if set, gives the client's heart and answers per level
 	// instead of the simulated body.
 	Script *Script
+	// Draw makes the client draw on the drawing screen (drawing.open): a
+	// scripted picture, one thing every DrawStepMS (150 when 0), then
+	// drawing.done with it.
+	Draw       bool
+	DrawStepMS int
 
 	mu       sync.Mutex
 	ws       *websocket.Conn
@@ -237,6 +242,17 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.Event(session, "sandtray.opened", nil)
 	case "sandtray.clear":
 		d.Event(session, "sandtray.cleared", nil)
+	case "drawing.open":
+		d.Event(session, "drawing.opened", map[string]any{"template": args["template"]})
+		if d.Draw {
+			d.mu.Lock()
+			ctx := d.ctx
+			d.mu.Unlock()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			d.answering.Go(func() { d.draw(ctx, session, raw) })
+		}
 	case "prompt.rating":
 		// The client answers after a moment.
 		value, delay := rand.IntN(11), 2*time.Second

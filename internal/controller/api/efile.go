@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"waystation/internal/platform/auth"
@@ -23,6 +24,8 @@ func (a *API) efileRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/sessions/{id}/report", c(a.sessionReport))
 	mux.HandleFunc("GET /v1/sessions/{id}/report.pdf", c(a.sessionReportPDF))
 	mux.HandleFunc("GET /v1/sessions/{id}/sandtray", c(a.sessionSandtray))
+	mux.HandleFunc("GET /v1/sessions/{id}/drawings", c(a.sessionDrawings))
+	mux.HandleFunc("GET /v1/sessions/{id}/drawings/{n}/png", c(a.drawingPNG))
 	mux.HandleFunc("PUT /v1/clients/{code}/risk", c(a.setRisk))
 	mux.HandleFunc("POST /v1/clients/{code}/followups", c(a.addFollowup))
 	mux.HandleFunc("POST /v1/clients/{code}/followups/{id}", c(a.closeFollowup))
@@ -190,4 +193,64 @@ func (a *API) sessionSandtray(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, rp)
+}
+
+// sessionDrawings lists the session's drawings, replayed from its events
+// by the kiosk's model: {"drawings":[{"id","template","strokes","seconds",
+// "measures","png",...}]}; png is where the picture is.
+func (a *API) sessionDrawings(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.Sessions.Get(r.Context(), r.PathValue("id")); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	ds, err := report.Drawings(r.Context(), a.DB, r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"drawings": ds})
+}
+
+// drawingPNG is one drawing's picture, 1200x900 (or ?w= from 40 to 2400,
+// the height three quarters of it), after its first ?step= events (the
+// console's replay slider), or whole.
+func (a *API) drawingPNG(w http.ResponseWriter, r *http.Request) {
+	if err := emptyParam(r, "step", "w"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	if _, err := a.Sessions.Get(r.Context(), r.PathValue("id")); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		httpjson.Errorf(w, r, waystation.EINVALID, "drawing %q: want its number, 1 or more", r.PathValue("n"))
+		return
+	}
+	step := int64(-1)
+	if v := r.URL.Query().Get("step"); v != "" {
+		if step, err = intParam(v, 0); err != nil {
+			httpjson.Errorf(w, r, waystation.EINVALID, "step: %v", err)
+			return
+		}
+	}
+	width, err := intParam(r.URL.Query().Get("w"), report.PictureW)
+	if err != nil || width < 40 || width > 2400 {
+		httpjson.Errorf(w, r, waystation.EINVALID, "w: want a width from 40 to 2400 pixels")
+		return
+	}
+	ds, err := report.Drawings(r.Context(), a.DB, r.PathValue("id"))
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	b, err := report.Picture(ds, n, int(step), int(width), int(width)*3/4)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
 }

@@ -119,7 +119,7 @@ func TestBrowser(t *testing.T) {
 	for _, d := range []*devsim.Device{
 		// The client presses the help button once the scene shows.
 		// Its client answers PHQ-9 with 2 on item 9 (thoughts of self-harm).
-		{Token: kioskToken, Profile: kioskProfile, Script: &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}}, After: func(d *devsim.Device, session, name string, _ map[string]any) {
+		{Token: kioskToken, Profile: kioskProfile, Draw: true, DrawStepMS: 40, Script: &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}}, After: func(d *devsim.Device, session, name string, _ map[string]any) {
 			if name == "scene.start" {
 				time.AfterFunc(300*time.Millisecond, func() { d.Event(session, "help.requested", map[string]string{"screen": "scene"}) })
 			}
@@ -204,7 +204,7 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("%d REST calls of the console checked against the API document by Prism", px.Calls())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -1047,16 +1047,20 @@ func TestClientFile(t *testing.T) {
 
 // simulateKiosk runs a simulated kiosk until the test ends; script, if not
 // nil, gives its client's answers.
-func simulateKiosk(t *testing.T, addr, token string, script *devsim.Script) {
+func simulateKiosk(t *testing.T, addr, token string, script *devsim.Script, opts ...func(*devsim.Device)) {
 	t.Helper()
 	set, _ := profile.LoadDir("../../../firmware-profiles")
 	kp, _ := set.Get("kiosk-ws-1")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
+	d := &devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour, Script: script,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, o := range opts {
+		o(d)
+	}
 	go func() {
 		defer close(done)
-		(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kp, TelemetryEvery: time.Hour, Script: script,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Run(ctx)
+		d.Run(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 }

@@ -144,11 +144,27 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await page.textContent("#tray-label"), /moved Lion/);
     await shot(page, "12-sandtray");
 
+    // The client draws House-Tree-Person; the picture grows in the console
+    // as the strokes come, and the counsellor replays it step by step.
+    await station.locator("select.drawing-template").selectOption("htp");
+    await station.locator("button[data-cmd='drawing.open']").click();
+    await page.waitForSelector("#drawcard .drawing-one[data-done='1']");
+    assert.match(await page.textContent("#drawcard"), /House-Tree-Person/);
+    assert.match(await page.textContent("#drawcard"), /house → tree → person/);
+    await page.$eval("#drawing-step-1", (el) => { el.value = "3"; el.dispatchEvent(new Event("input")); });
+    await page.waitForSelector("#drawing-label-1:has-text('Step 3 / 14')");
+    await page.waitForFunction(() => { const i = document.querySelector("#drawing-1"); return i.complete && i.naturalWidth === 600 && /step=3/.test(i.src); });
+    await page.$eval("#drawing-step-1", (el) => { el.value = el.max; el.dispatchEvent(new Event("input")); });
+    await page.waitForFunction(() => { const i = document.querySelector("#drawing-1"); return i.complete && i.naturalWidth === 600 && /step=14/.test(i.src); });
+    await page.waitForSelector("#timeline li[data-kind='drawing.done'] img.tray-snapshot");
+    await page.locator("#drawcard").scrollIntoViewIfNeeded();
+    await shot(page, "13-drawing");
+
     // Markup in a note is shown as text, never run.
     await page.fill("#note", "<img src=x onerror=alert(1)> calmer now");
     await page.click("#addnote");
     await page.waitForSelector("#timeline li[data-kind='note.added']");
-    assert.equal(await page.$$eval("#timeline img", (imgs) => imgs.length), 0);
+    assert.equal(await page.$$eval("#timeline li[data-kind='note.added'] img", (imgs) => imgs.length), 0);
     assert.match(await page.textContent("#timeline li[data-kind='note.added']"), /<img src=x onerror=alert\(1\)> calmer now/);
 
     // A half-typed note survives a reload (or a login ended elsewhere)
@@ -193,6 +209,9 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.click("#lang");
     await page.waitForSelector("#act-end:has-text('结束会谈')");
     await shot(page, "05-session-zh");
+    await page.waitForSelector("#drawcard h2:has-text('绘画回放')");
+    assert.match(await page.textContent("#drawcard"), /房子 → 树 → 人/);
+    await page.locator("#drawcard").screenshot({ path: `${OUT_DIR}/14-drawing-zh.png` });
     // Every entry of the log is named in Chinese, commands and their
     // arguments too: no event kinds, command ids or JSON.
     const raw = await page.$$eval("#timeline li", (lis) => lis.filter((li) => li.querySelector("strong").textContent === li.dataset.kind

@@ -7,6 +7,7 @@ import { assessmentTable, drawAssessment } from "../assess.js";
 import { alertItem } from "../alerts.js";
 import { deviceBadge } from "./rooms.js";
 import { lang, t } from "../i18n.js";
+import { drawingsCard, templateName } from "../drawings.js";
 
 // The session view keeps the newest maxTimeline entries of its log on the
 // page (the PDF report and the e-file hold them all), and each device's
@@ -31,6 +32,7 @@ export function sessionView(view, id) {
   const alerts = h("section", { class: "card", id: "alerts" });
   const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
   const trayCard = h("section", { class: "card wide", id: "traycard", hidden: true });
+  const drawings = drawingsCard(id);
   // A half-typed note is kept on this tablet (per user and session) until
   // it is saved, so a login that ends elsewhere or a restart loses nothing.
   const draftKey = "waystation.draft." + state.user.id + "." + id;
@@ -169,6 +171,11 @@ export function sessionView(view, id) {
         box.append(h("div", { class: "row" }, h("label", { text: t("cmd.breathing") }), bpm, out, btn(t("cmd.breathing_set"), "breathing.set", () => ({ bpm: Number(bpm.value) }))));
       }
       if (can("sandtray.open")) box.append(h("div", { class: "row" }, btn(t("cmd.sandtray_open"), "sandtray.open", {}), can("sandtray.clear") ? btn(t("cmd.sandtray_clear"), "sandtray.clear", {}) : null));
+      if (can("drawing.open")) {
+        const tmpls = ["htp", "blank", "mandala-1", "mandala-2", "mandala-3", "mandala-4", "mandala-5", "mandala-6", "mandala-7", "mandala-8"];
+        const sel = h("select", { "aria-label": t("cmd.drawing"), class: "drawing-template" }, tmpls.map((x) => h("option", { value: x, text: templateName(x) })));
+        box.append(h("div", { class: "row" }, h("label", { text: t("cmd.drawing") }), sel, btn(t("cmd.drawing_open"), "drawing.open", () => ({ template: sel.value }))));
+      }
       if (can("prompt.rating")) {
         const q = h("input", { value: t("cmd.prompt_default"), maxlength: 200, "aria-label": t("cmd.prompt") });
         box.append(h("div", { class: "row" }, q, btn(t("cmd.prompt_send"), "prompt.rating", () => ({ prompt: q.value, min: 0, max: 10 }))));
@@ -422,6 +429,11 @@ export function sessionView(view, id) {
         return t("kiosk.distress") + " " + d.distress + "/10 · " + t("mood." + d.mood);
       case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";
       case "sandtray.snapshot": return t("kiosk.snapshot").replace("{n}", d.figures || 0);
+      case "drawing.opened": return templateName(d.template);
+      case "drawing.stroke": return t("draw.points").replace("{n}", (d.points || []).length / 3);
+      case "drawing.element": return t("draw.el." + d.element);
+      case "drawing.done": return templateName(d.template) + " · " + d.strokes + " " + t("draw.strokes") + " · " + Math.round(d.seconds || 0) + " s";
+      case "drawing.fill": case "drawing.undo": case "drawing.redo": case "drawing.clear": return "";
       case "rating.answer": return (d.prompt || "") + " → " + d.value;
       default: return argsText(d); // named fields, not JSON
     }
@@ -453,7 +465,9 @@ export function sessionView(view, id) {
       h("span", { class: "muted", text: sourceName(ev.source) }), " ",
       h("span", { class: "summary", text: summary(ev) }),
       ev.kind === "sandtray.snapshot" && ev.data && ev.data.png
-        ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: t("kiosk.snapshot").replace("{n}", ev.data.figures || 0) }) : null));
+        ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: t("kiosk.snapshot").replace("{n}", ev.data.figures || 0) }) : null,
+      ev.kind === "drawing.done" && ev.data && ev.data.png
+        ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: templateName(ev.data.template) }) : null));
     while (timeline.childElementCount > maxTimeline) { timeline.lastElementChild.remove(); v.dropped++; }
     older.hidden = v.dropped === 0;
     trackAudio(ev);
@@ -463,6 +477,7 @@ export function sessionView(view, id) {
       (v.lastCmd[ev.data.device] = v.lastCmd[ev.data.device] || {})[ev.data.name] = ev.data.args || {};
     }
     if (/^sandtray\./.test(ev.kind)) view.later(loadTray, 300, "tray");
+    if (/^drawing\./.test(ev.kind)) view.later(drawings.load, 300, "drawings");
     if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
     if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
   }
@@ -575,8 +590,8 @@ export function sessionView(view, id) {
       for (const s of tel.series) v.hr[s.device] = keepRecent(s.points, null, chartSpan, maxPoints);
     } catch (e) { return fail(e); }
     if (!view.alive) return;
-    main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, trayCard, log));
-    renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment(); loadTray();
+    main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, trayCard, drawings.card, log));
+    renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment(); loadTray(); drawings.load();
     // Readings change the heart figures: refresh them now and then while
     // a VR step runs.
     view.every(() => {

@@ -1,0 +1,90 @@
+package kiosk
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"waystation/kiosk/drawing"
+)
+
+// The drawing screen: drawing.open on a template the kiosk has, strokes
+// and an undo recorded as events with the time since it opened, an HTP
+// element marked, and done sending the picture of what shows, which is
+// the picture the same events make anywhere else.
+func TestDrawingScreen(t *testing.T) {
+	f := newFixture()
+	if err := f.cmd("s-1", "drawing.open", `{"template":"mandala-12"}`); err == nil || !strings.Contains(err.Error(), "unknown drawing template") {
+		t.Errorf("an unknown template: %v", err)
+	}
+	if err := f.m.Draw(drawing.Op{Kind: drawing.Undo}); err != ErrWrongScreen {
+		t.Errorf("drawing before drawing.open: %v", err)
+	}
+	f.evs = nil
+	if err := f.cmd("s-1", "drawing.open", `{"template":"htp"}`); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.m.State(); st.Screen != DrawingScreen || st.DrawTemplate != "htp" {
+		t.Fatalf("screen %s template %q", st.Screen, st.DrawTemplate)
+	}
+	f.now = f.now.Add(1500 * time.Millisecond)
+	t0 := f.m.DrawMS()
+	line := drawing.Item{Kind: drawing.Stroke, Color: 2, Width: 10, Points: []drawing.Point{{X: 100, Y: 100, T: t0}, {X: 3000, Y: 2500, T: t0 + 400}}}
+	for _, op := range []drawing.Op{
+		{Kind: drawing.Stroke, Item: line},
+		{Kind: drawing.Stroke, Item: drawing.Item{Kind: drawing.Stroke, Color: 5, Width: 30, Points: []drawing.Point{{X: 2000, Y: 100, T: t0 + 900}}}},
+		{Kind: drawing.Undo, T: t0 + 1000},
+		{Kind: drawing.Element, Element: "house", T: t0 + 1100},
+	} {
+		if err := f.m.Draw(op); err != nil {
+			t.Fatalf("%+v: %v", op, err)
+		}
+	}
+	if err := f.m.Draw(drawing.Op{Kind: drawing.Element, Element: "house", T: t0 + 1200}); err == nil {
+		t.Error("house marked done twice")
+	}
+	if err := f.m.DrawDone(); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.kinds(); got != "session.joined drawing.opened drawing.stroke drawing.stroke drawing.undo drawing.element drawing.done" {
+		t.Errorf("events: %s", got)
+	}
+	if f.evs[2].data == nil || !strings.Contains(string(f.evs[2].data), `"points":[100,100,1500,3000,2500,1900]`) {
+		t.Errorf("the stroke's event: %s", f.evs[2].data)
+	}
+	if st := f.m.State(); st.Screen != Waiting || len(st.DrawMarks) != 1 {
+		t.Errorf("after done: screen %s marks %v", st.Screen, st.DrawMarks)
+	}
+	// The picture sent is the one the events make.
+	d, _ := drawing.New("htp")
+	for _, e := range f.evs[2 : len(f.evs)-1] {
+		op, err := drawing.Decode(strings.TrimPrefix(e.kind, "drawing."), e.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Apply(op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var done struct{ PNG string }
+	json.Unmarshal(f.evs[len(f.evs)-1].data, &done)
+	b, _ := base64.StdEncoding.DecodeString(done.PNG)
+	sent, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := d.Render(ThumbW, ThumbH)
+	for y := range ThumbH {
+		for x := range ThumbW {
+			r1, g1, b1, _ := sent.At(x, y).RGBA()
+			r2, g2, b2, _ := want.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 {
+				t.Fatalf("pixel (%d,%d) sent %v, replayed %v", x, y, sent.At(x, y), want.At(x, y))
+			}
+		}
+	}
+}
