@@ -245,13 +245,7 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	case "drawing.open":
 		d.Event(session, "drawing.opened", map[string]any{"template": args["template"]})
 		if d.Draw {
-			d.mu.Lock()
-			ctx := d.ctx
-			d.mu.Unlock()
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			d.answering.Go(func() { d.draw(ctx, session, raw) })
+			d.answer(func(ctx context.Context) { d.draw(ctx, session, raw) })
 		}
 	case "prompt.rating":
 		// The client answers after a moment.
@@ -283,13 +277,7 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.body.pause(name != "program.resume")
 		d.Event(session, map[string]string{"program.pause": "program.paused", "program.resume": "program.resumed", "program.stop": "program.stopped"}[name], nil)
 	case "scale.start":
-		d.mu.Lock()
-		ctx := d.ctx
-		d.mu.Unlock()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		d.answering.Go(func() { d.answerScale(ctx, session, raw) })
+		d.answer(func(ctx context.Context) { d.answerScale(ctx, session, raw) })
 	case "session.end":
 		d.Event(session, "session.closed_on_device", nil)
 	case "device.identify":
@@ -298,6 +286,18 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	if d.After != nil {
 		d.After(d, session, name, args)
 	}
+}
+
+// answer runs what the simulated client does over time (a self-check, a
+// drawing) beside the device, until Run's context ends; Run waits for it.
+func (d *Device) answer(f func(ctx context.Context)) {
+	d.mu.Lock()
+	ctx := d.ctx
+	d.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	d.answering.Go(func() { f(ctx) })
 }
 
 // answerScale answers a self-check as a client would: each item after a
