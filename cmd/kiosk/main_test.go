@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
 	"image/png"
 	"net/http"
 	"net/http/cookiejar"
@@ -473,6 +474,54 @@ func TestKioskEndToEnd(t *testing.T) {
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/resume", ""); status != 200 {
 		t.Fatalf("resume after the restart: %d %v", status, m)
 	}
+	// Drawing: House-Tree-Person drawn by finger with the house marked
+	// done, then a mandala coloured in by taps; the controller replays
+	// both from the kiosk's events to the kiosk's own pictures.
+	command(`{"device":"` + dev.ID + `","name":"drawing.open","args":{"template":"htp"}}`)
+	shot(t, shots, "drawing-htp-0-0")
+	cv := layout.DrawCanvas
+	try(t, "a stroke on the canvas", func() { f.drag(cv.X+cv.W*0.2, cv.Y+cv.H*0.7, cv.X+cv.W*0.45, cv.Y+cv.H*0.3) }, seen("drawing.stroke"))
+	try(t, "house done", func() { f.tap(layout.DrawTool(3, 0).Centre()) }, seen("drawing.element"))
+	evs = eventually("drawing.element", has("drawing.element"))
+	shot(t, shots, fmt.Sprintf("drawing-htp-%d-1", len(find(evs, "drawing.stroke"))))
+	try(t, "done drawing", func() { f.tap(layout.DrawDone.Centre()) }, seen("drawing.done"))
+	command(`{"device":"` + dev.ID + `","name":"drawing.open","args":{"template":"mandala-2"}}`)
+	shot(t, shots, "drawing-mandala-2-0-0")
+	fills := func(n int) func() bool { return func() bool { return len(find(c.events(id), "drawing.fill")) >= n } }
+	try(t, "colouring the centre", func() {
+		f.tap(layout.Swatch(7).Centre())
+		f.tap(cv.X+cv.W*0.5, cv.Y+cv.H*0.5)
+	}, fills(1))
+	try(t, "colouring a petal", func() {
+		f.tap(layout.Swatch(4).Centre())
+		f.tap(cv.X+cv.W*0.5, cv.Y+cv.H*0.5+cv.H*0.47*0.65)
+	}, fills(2))
+	evs = eventually("two fills", has("drawing.fill"))
+	shot(t, shots, fmt.Sprintf("drawing-mandala-2-%d-0", len(find(evs, "drawing.fill"))))
+	try(t, "done colouring", func() { f.tap(layout.DrawDone.Centre()) }, func() bool { return len(find(c.events(id), "drawing.done")) == 2 })
+	evs = eventually("both drawings done", func(evs []event) bool { return len(find(evs, "drawing.done")) == 2 })
+	for n, done := range find(evs, "drawing.done") {
+		var d struct{ PNG []byte }
+		json.Unmarshal(done.Data, &d)
+		kioskPic, err := png.Decode(bytes.NewReader(d.PNG))
+		if err != nil {
+			t.Fatalf("drawing %d: the kiosk's picture: %v", n+1, err)
+		}
+		resp, err := c.http.Get(fmt.Sprintf("%s/v1/sessions/%s/drawings/%d/png?w=%d", c.base, id, n+1, 400)) // the size of the kiosk's own (kiosk.ThumbW)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ours, err := png.Decode(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("drawing %d: the controller's picture: %v", n+1, err)
+		}
+		if !samePicture(kioskPic, ours) {
+			t.Errorf("drawing %d: the controller's replay differs from the kiosk's picture", n+1)
+		}
+		os.WriteFile(filepath.Join(shots, fmt.Sprintf("drawing-%d-kiosk.png", n+1)), d.PNG, 0o644)
+	}
+
 	// The end: the tray's picture, then check-out and a clean kiosk.
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/end", ""); status != 200 {
 		t.Fatalf("end: %d %v", status, m)
@@ -632,4 +681,21 @@ func TestLauncherRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// samePicture says whether two pictures have the same pixels.
+func samePicture(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			r1, g1, b1, _ := a.At(x, y).RGBA()
+			r2, g2, b2, _ := b.At(x, y).RGBA()
+			if r1 != r2 || g1 != g2 || b1 != b2 {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -182,6 +182,9 @@ func NewCanvas(template string, w, h int) *Canvas {
 	return c
 }
 
+// Template is the template the canvas is of.
+func (c *Canvas) Template() string { return c.template }
+
 // reset paints the background and the outline.
 func (c *Canvas) reset() {
 	bg := Palette[Background]

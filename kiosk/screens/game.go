@@ -83,6 +83,9 @@ type Game struct {
 	layerPlaced []sandtray.Placement
 	layerMoving int
 
+	// the drawing screen's
+	draw drawState
+
 	helpDismissed time.Time
 	panels        map[panelKey]*ebiten.Image
 
@@ -229,6 +232,10 @@ func (g *Game) Update() error {
 		// Everything of the client before is gone, including what this
 		// screen held for them.
 		g.gen, g.distress, g.mood, g.selected, g.drag, g.pinch, g.category, g.mode = g.st.Generation, -1, "", 0, nil, nil, 0, "move"
+		g.draw = drawState{img: g.draw.img}
+	}
+	if g.st.Screen == kiosk.DrawingScreen {
+		g.syncDrawing()
 	}
 	// Check-in and check-out start with nothing chosen; a scene's time
 	// (its motion, its guide's steps) starts when another scene begins,
@@ -289,6 +296,10 @@ func (g *Game) input(p pointer) {
 	}
 	if g.st.Screen == kiosk.Sandtray {
 		g.trayInput(p)
+		return
+	}
+	if g.st.Screen == kiosk.DrawingScreen {
+		g.drawInput(p)
 		return
 	}
 	if p.pressed {
@@ -431,6 +442,8 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.drawSandtray(screen)
 	case kiosk.SelfCheckScreen:
 		g.drawCheck(screen)
+	case kiosk.DrawingScreen:
+		g.drawDrawing(screen)
 	}
 	for _, b := range g.screenButtons() {
 		g.button(screen, b.r, b.label, b.size, b.bg, b.fg)
@@ -493,6 +506,10 @@ func (g *Game) shot(screen *ebiten.Image) {
 	}
 	if g.st.Screen == kiosk.Sandtray {
 		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
+	}
+	if g.st.Screen == kiosk.DrawingScreen {
+		items, _ := g.m.DrawItems()
+		key += fmt.Sprintf("-%s-%d-%d", g.st.DrawTemplate, len(items), len(g.st.DrawMarks))
 	}
 	if c := g.st.Check; g.st.Screen == kiosk.SelfCheckScreen && c != nil {
 		key += fmt.Sprintf("-%s-%d", g.st.Lang, c.Index+1)
