@@ -15,6 +15,7 @@ import (
 
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
+	"waystation/kiosk/drawing"
 	"waystation/sessions"
 )
 
@@ -28,6 +29,18 @@ type File struct {
 	// Distress is every check-in and check-out rating, oldest first.
 	Distress    []Rating          `json:"distress"`
 	Assessments []json.RawMessage `json:"assessments"`
+	// Drawings are the client's drawings, oldest first; their pictures
+	// are at /v1/sessions/{session}/drawings/{id}/png.
+	Drawings []FileDrawing `json:"drawings"`
+}
+
+// FileDrawing is one drawing in the e-file.
+type FileDrawing struct {
+	Session  string    `json:"session"`
+	N        int       `json:"id"` // the drawing's number in its session
+	Template string    `json:"template"`
+	Opened   time.Time `json:"opened"`
+	Done     bool      `json:"done"`
 }
 
 // Client is the client's own row.
@@ -122,6 +135,9 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 			return f, err
 		}
 		f.Distress = append(f.Distress, s.Ratings...)
+	}
+	if f.Drawings, err = drawings(ctx, db, code); err != nil {
+		return f, err
 	}
 	f.Assessments = []json.RawMessage{}
 	arows, err := db.R.QueryContext(ctx, `SELECT data FROM assessments WHERE client_code = ? AND is_primary = 1 ORDER BY computed`, code)
@@ -225,6 +241,44 @@ func sessionEvents(ctx context.Context, db *sqlite.DB, id string) ([]waystation.
 			ev.Data = json.RawMessage(data.String)
 		}
 		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+// drawings lists a client's drawings from their sessions' events: each
+// drawing.opened starts one (numbered in its session as the replay numbers
+// them), and a drawing.done from the same station finishes it.
+func drawings(ctx context.Context, db *sqlite.DB, code string) ([]FileDrawing, error) {
+	rows, err := db.R.QueryContext(ctx, `SELECT ev.stream, ev.ts, ev.source, ev.kind, COALESCE(ev.data, '') FROM events ev JOIN sessions s ON s.id = ev.stream
+		WHERE s.client_code = ? AND ev.kind IN ('drawing.opened', 'drawing.done') ORDER BY ev.seq`, code)
+	if err != nil {
+		return nil, fmt.Errorf("client file: drawings: %w", err)
+	}
+	defer rows.Close()
+	out := []FileDrawing{}
+	count := map[string]int{}   // session -> drawings opened
+	open := map[[2]string]int{} // session, source -> index in out
+	for rows.Next() {
+		var session, source, kind, data string
+		var ts time.Time
+		if err := rows.Scan(&session, sqlite.ScanTime(&ts), &source, &kind, &data); err != nil {
+			return nil, err
+		}
+		if kind == "drawing.done" {
+			if i, ok := open[[2]string{session, source}]; ok {
+				out[i].Done = true
+			}
+			continue
+		}
+		var a struct {
+			Template string `json:"template"`
+		}
+		if json.Unmarshal([]byte(data), &a) != nil || drawing.CheckTemplate(a.Template) != nil {
+			continue // the replay skips it too
+		}
+		count[session]++
+		open[[2]string{session, source}] = len(out)
+		out = append(out, FileDrawing{Session: session, N: count[session], Template: a.Template, Opened: ts})
 	}
 	return out, rows.Err()
 }

@@ -305,6 +305,12 @@ func layout(w io.Writer, d Data, fonts map[string][]byte) error {
 		drawTray(p, d.Sandtray, d.Sandtray.Steps[n-1])
 	}
 
+	for _, dr := range d.Drawings {
+		if err := drawDrawing(p, dr, T); err != nil {
+			return err
+		}
+	}
+
 	p.heading(T("alerts"))
 	if len(d.Alerts) == 0 {
 		p.line(T("none"))
@@ -329,7 +335,22 @@ func layout(w io.Writer, d Data, fonts map[string][]byte) error {
 	}
 
 	p.heading(T("timeline"))
-	for _, ev := range s.Events {
+	for i := 0; i < len(s.Events); i++ {
+		ev := s.Events[i]
+		// A drawing's strokes in a row are one line: a long drawing has
+		// thousands, and the picture above shows them.
+		if ev.Kind == "drawing.stroke" {
+			j := i
+			for j+1 < len(s.Events) && s.Events[j+1].Kind == ev.Kind && s.Events[j+1].Source == ev.Source {
+				j++
+			}
+			if j > i {
+				p.line(fmt.Sprintf("%d-%d  %s-%s  %s ×%d  %s", ev.Seq, s.Events[j].Seq, ev.TS.Format("15:04:05"), s.Events[j].TS.Format("15:04:05"),
+					ev.Kind, j-i+1, strings.TrimPrefix(ev.Source, "device:")))
+				i = j
+				continue
+			}
+		}
 		data := []rune(string(ev.Data))
 		if len(data) > 110 {
 			data = append(data[:110], '…')
@@ -382,6 +403,61 @@ func chart(p *page, pts []Point) {
 
 // drawTray draws a replayed tray: the sand by height (blue where dug to
 // the bottom), each figure as a coloured mark with its name.
+// drawDrawing puts a drawing in the report: its picture, rendered from
+// its events as the console and the kiosk render it, and how it was made.
+func drawDrawing(p *page, dr Drawing, T func(string) string) error {
+	if p.GetY()+120 > 282 { // the heading stays with the picture
+		p.AddPage()
+	}
+	name := T("tmpl." + dr.Template)
+	if strings.HasPrefix(dr.Template, "mandala-") {
+		name = fmt.Sprintf(T("tmpl.mandala"), strings.TrimPrefix(dr.Template, "mandala-"))
+	}
+	if !dr.Done {
+		name += " (" + T("draw.unfinished") + ")"
+	}
+	p.heading(fmt.Sprintf(T("drawing"), dr.N, name))
+	b, err := dr.model.PNG(600, 450)
+	if err != nil {
+		return fmt.Errorf("report: drawing %d: %w", dr.N, err)
+	}
+	img := fmt.Sprintf("drawing-%d", dr.N)
+	opts := fpdf.ImageOptions{ImageType: "PNG"}
+	p.RegisterImageOptionsReader(img, opts, bytes.NewReader(b))
+	x, y := p.GetX(), p.GetY()
+	p.ImageOptions(img, x, y, 100, 75, false, opts, 0, "")
+	p.SetDrawColor(160, 170, 180)
+	p.Rect(x, y, 100, 75, "D")
+	p.SetY(y + 77)
+	m := dr.Measures
+	pauses := "—"
+	if len(m.Pauses) > 0 {
+		var ps []string
+		for _, s := range m.Pauses {
+			ps = append(ps, fmt.Sprintf("%.0f s", s))
+		}
+		pauses = strings.Join(ps, ", ")
+	}
+	p.line(fmt.Sprintf(T("draw.facts"), fmtSeconds(m.Seconds), m.Strokes, m.Erasures, m.Undos, pauses))
+	if dr.Template == "htp" && len(m.Order) > 0 {
+		var els []string
+		for _, o := range m.Order {
+			els = append(els, T("el."+o.Element))
+		}
+		p.line(fmt.Sprintf(T("draw.order"), strings.Join(els, " → ")))
+	}
+	p.line(T("draw.note"))
+	return nil
+}
+
+// fmtSeconds is a duration as minutes and seconds.
+func fmtSeconds(s float64) string {
+	if s < 60 {
+		return fmt.Sprintf("%.0f s", s)
+	}
+	return fmt.Sprintf("%d min %02.0f s", int(s)/60, math.Mod(s, 60))
+}
+
 func drawTray(p *page, r TrayReplay, st TrayStep) {
 	x0, y0 := p.GetX(), p.GetY()
 	w, h := 150.0, 150.0*float64(r.Grid[1])/float64(r.Grid[0])

@@ -30,6 +30,7 @@ type Data struct {
 	HeartRate  []Point              `json:"heart_rate"`
 	Assessment *sessions.Assessment `json:"assessment,omitempty"`
 	Sandtray   TrayReplay           `json:"sandtray"`
+	Drawings   []Drawing            `json:"drawings"`
 	// SelfChecks are the session's scored self-checks, in order.
 	SelfChecks []sessions.Scored `json:"self_checks"`
 	Made       time.Time         `json:"made"`
@@ -95,6 +96,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	}
 	rows.Close()
 	d.Sandtray = replayTray(d.Session.Events) // the events are loaded already
+	d.Drawings = replayDrawings(id, d.Session.Events)
 	d.SelfChecks = []sessions.Scored{}
 	for _, ev := range d.Session.Events {
 		var sc sessions.Scored

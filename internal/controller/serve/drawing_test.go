@@ -115,6 +115,25 @@ func TestDrawingReplayedFromTheKiosksEvents(t *testing.T) {
 	if !samePixels(first, blank) || samePixels(whole, blank) {
 		t.Error("step 0 should be the blank page and the whole drawing not")
 	}
+	// The e-file lists both, finished; the report's data has them and its
+	// PDF shows both pictures.
+	_, file := c.do("GET", "/v1/clients/C-77/file", "")
+	if ds, _ := file["drawings"].([]any); len(ds) != 2 || ds[0].(map[string]any)["done"] != true || ds[1].(map[string]any)["template"] != "mandala-3" {
+		t.Errorf("e-file drawings: %v", file["drawings"])
+	}
+	_, rep := c.do("GET", "/v1/sessions/"+id+"/report", "")
+	if ds, _ := rep["drawings"].([]any); len(ds) != 2 {
+		t.Errorf("report drawings: %v", rep["drawings"])
+	}
+	resp, err := c.http.Get(c.base + "/v1/sessions/" + id + "/report.pdf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if n := bytes.Count(pdf, []byte("/Subtype /Image")); resp.StatusCode != 200 || n != 2 {
+		t.Errorf("report.pdf: %d, %d images, want the 2 drawings", resp.StatusCode, n)
+	}
 	for _, bad := range []string{"/drawings/3/png", "/drawings/0/png", "/drawings/1/png?w=9", "/drawings/1/png?step=x", "/drawings/1/png?step="} {
 		resp, err := c.http.Get(c.base + "/v1/sessions/" + id + bad)
 		if err != nil {

@@ -4,6 +4,7 @@ import { assessmentTable, drawAssessment, palette } from "../assess.js";
 import { deviceLabel } from "./session.js";
 import { scaleCards } from "../scales.js";
 import { t } from "../i18n.js";
+import { templateName } from "../drawings.js";
 
 // ---- a client's history: assessments compared over time ----
 export async function clientView(view, code) {
@@ -71,12 +72,18 @@ export async function clientView(view, code) {
         h("td", { text: s.ratings.map((r) => (r.kind === "checkin.rating" ? "↘ " : "↗ ") + r.value).join("  ") }),
         h("td", { text: s.notes.map((n) => n.text).join(" · ") })))));
 
+  // Drawings, each a picture rendered by the controller from its events.
+  const drawCard = file.drawings.length ? h("section", { class: "card wide", id: "efile-drawings" }, h("h2", { text: t("draw.title_efile") }),
+    h("div", { class: "thumbs" }, file.drawings.map((d) => h("a", { href: "#/session/" + d.session, class: "thumb", "data-session": d.session },
+      h("img", { src: "/v1/sessions/" + d.session + "/drawings/" + d.id + "/png?w=240", width: 240, height: 180, alt: templateName(d.template) }),
+      h("span", { class: "small", text: fmtDate(d.opened) + " · " + templateName(d.template) + (d.done ? "" : " · " + t("draw.unfinished")) }))))) : null;
+
   main().replaceChildren(h("h1", {}, t("client") + " ", h("span", { id: "clientcode", text: client.code }), " ",
     h("span", { class: "badge risk-" + client.risk, text: t("risk." + client.risk) }),
     client.minor ? h("span", { class: "badge warn", text: t("efile.minor") }) : null,
     client.legal_hold ? h("span", { class: "badge warn", title: client.legal_hold_reason, text: t("efile.hold") }) : null),
     h("div", { class: "grid" }, riskCard, consentCard, followCard),
-    sessCard,
+    sessCard, drawCard,
     ...(checks.results.length ? scaleCards(checks) : [h("section", { class: "card wide", id: "noscales" }, h("h2", { text: t("scale.title") }), h("p", { class: "muted", text: t("scale.none") }))]),
     h("section", { class: "card wide" }, h("h2", { text: t("assess.compare") }),
       list.assessments.length ? [chart, h("p", { class: "muted small", text: t("assess.chart_help") }), legend] : h("p", { class: "muted", id: "noassess", text: t("assess.none") })),
