@@ -277,11 +277,15 @@ type Ack struct {
 func (s *Server) Check(deviceID, name string, args json.RawMessage) (json.RawMessage, error) {
 	s.mu.Lock()
 	c := s.conns[deviceID]
+	var d waystation.Device
+	if c != nil {
+		d = c.device // hello writes its firmware and status under mu
+	}
 	s.mu.Unlock()
 	if c == nil {
 		return nil, waystation.Errorf(waystation.ECONFLICT, "device %s is offline", deviceID)
 	}
-	return devices.CheckCommand(c.device, c.profile, name, args)
+	return devices.CheckCommand(d, c.profile, name, args)
 }
 
 // Send checks a command, queues it to the device, and returns a wait for the
@@ -657,7 +661,9 @@ func (c *conn) hello(h *wire.Hello) error {
 	if err != nil {
 		return err
 	}
+	c.s.mu.Lock() // Check reads the device of a registered connection
 	c.device.Firmware, c.device.FirmwareOK, c.device.Status = h.Firmware, &ok, waystation.DeviceOnline
+	c.s.mu.Unlock()
 	c.log.Info("device online", "firmware", h.Firmware, "firmware_ok", ok, "last_acked", h.LastAcked, "last_stored", last)
 	c.sendFrame(wire.Welcome{
 		Type: wire.TypeWelcome, Device: c.device.ID, Name: c.device.Name, Room: c.device.Room,
