@@ -17,6 +17,10 @@ const DrawingScreen Screen = "drawing"
 // and checks it against this one.
 const ThumbW, ThumbH = 400, 300
 
+// maxThumb bounds the picture's base64 in drawing.done, leaving room in
+// the device frame (64 KiB) for the rest of the event.
+const maxThumb = 48 << 10
+
 // openDrawing starts a drawing on a template. Callers hold mu.
 func (m *Model) openDrawing(args map[string]any) error {
 	tmpl, _ := args["template"].(string)
@@ -75,12 +79,22 @@ func (m *Model) DrawDone() error {
 		return ErrWrongScreen
 	}
 	m.touch()
-	png, err := m.draw.PNG(ThumbW, ThumbH)
-	if err != nil {
-		return fmt.Errorf("drawing: picture: %w", err)
+	// The picture goes at 400x300, or at half that when a busy picture
+	// would not leave the frame room (the controller renders its own at
+	// any size from the strokes; this one is to check against).
+	var pic string
+	w, h := ThumbW, ThumbH
+	for ; w >= ThumbW/4; w, h = w/2, h/2 {
+		png, err := m.draw.PNG(w, h)
+		if err != nil {
+			return fmt.Errorf("drawing: picture: %w", err)
+		}
+		if pic = base64.StdEncoding.EncodeToString(png); len(pic) <= maxThumb {
+			break
+		}
 	}
 	ms := m.draw.Measures()
-	m.record("drawing.done", map[string]any{"png": base64.StdEncoding.EncodeToString(png), "template": m.draw.Template,
+	m.record("drawing.done", map[string]any{"png": pic, "w": w, "h": h, "template": m.draw.Template,
 		"strokes": ms.Strokes, "seconds": ms.Seconds, "t": m.drawMS()})
 	m.st.Screen = Waiting
 	return nil

@@ -88,3 +88,32 @@ func TestDrawingScreen(t *testing.T) {
 		}
 	}
 }
+
+// A picture too busy to send at 400x300 within the frame goes at half the
+// size: drawing.done always fits.
+func TestBusyDrawingSentSmaller(t *testing.T) {
+	f := newFixture()
+	if err := f.cmd("s-1", "drawing.open", `{"template":"mandala-8"}`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6000 {
+		var pts []drawing.Point
+		for j := range 3 {
+			pts = append(pts, drawing.Point{X: (i*7919 + j*131) % drawing.Q, Y: (i*104729 + j*97) % drawing.Q, T: i*30 + j})
+		}
+		if err := f.m.Draw(drawing.Op{Kind: drawing.Stroke, Item: drawing.Item{Kind: drawing.Stroke, Color: (i * 7) % 12, Width: 1 + i%3, Points: pts}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.m.DrawDone(); err != nil {
+		t.Fatal(err)
+	}
+	var done struct {
+		PNG  string
+		W, H int
+	}
+	json.Unmarshal(f.evs[len(f.evs)-1].data, &done)
+	if done.W != 200 || done.H != 150 || len(done.PNG) > maxThumb || len(done.PNG) < 1000 {
+		t.Errorf("drawing.done: %dx%d, %d bytes of base64", done.W, done.H, len(done.PNG))
+	}
+}

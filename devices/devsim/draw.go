@@ -100,6 +100,6 @@ func (d *Device) draw(ctx context.Context, session string, raw json.RawMessage) 
 	}
 	ms += int(step / time.Millisecond)
 	meas := m.Measures()
-	d.Event(session, "drawing.done", map[string]any{"png": base64.StdEncoding.EncodeToString(png), "template": args.Template,
+	d.Event(session, "drawing.done", map[string]any{"png": base64.StdEncoding.EncodeToString(png), "w": 400, "h": 300, "template": args.Template,
 		"strokes": meas.Strokes, "seconds": meas.Seconds, "t": ms})
 }

@@ -279,3 +279,21 @@ func ExampleDecode() {
 	fmt.Println(op.Item.Points, err)
 	// Output: [{100 200 0} {300 200 40}] <nil>
 }
+
+// The largest stroke event (2,000 points at the canvas's far corner, a day
+// into the drawing) is under MaxEvent, and so under the device frame
+// limit of 64 KiB with the frame's envelope.
+func TestLargestStrokeFitsAFrame(t *testing.T) {
+	it := Item{Kind: Stroke, Color: len(Palette) - 1, Width: MaxWidth, Eraser: true}
+	for i := range MaxPoints {
+		it.Points = append(it.Points, Point{Q - 1, Q - 1, 86_400_000 + i})
+	}
+	b := Encode(Op{Kind: Stroke, Item: it})
+	if len(b) > MaxEvent || MaxEvent > 64<<10-1024 {
+		t.Errorf("the largest stroke is %d bytes; the limit %d, the frame's 64 KiB", len(b), MaxEvent)
+	}
+	if _, err := Decode(Stroke, b); err != nil {
+		t.Error(err)
+	}
+	t.Logf("largest stroke event: %d bytes", len(b))
+}

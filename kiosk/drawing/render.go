@@ -344,7 +344,7 @@ func (d *Drawing) Render(w, h int) *image.RGBA {
 // PNG is the drawing at w x h as a PNG.
 func (d *Drawing) PNG(w, h int) ([]byte, error) {
 	var b bytes.Buffer
-	err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&b, paletted(d.Render(w, h)))
+	err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&b, paletted(d.Render(w, h)))
 	return b.Bytes(), err
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/png"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +58,26 @@ func TestReplayDrawings(t *testing.T) {
 	}
 	if _, err := Picture(ds, 3, -1, 40, 30); waystation.ErrorCode(err) != waystation.ENOTFOUND {
 		t.Errorf("drawing 3: %v", err)
+	}
+}
+
+// BenchmarkDrawingPNG is what GET .../drawings/{n}/png does for a long
+// drawing: 2,000 stroke events of 40 points (about 10 minutes of drawing)
+// decoded, replayed and rendered at 1200x900 as a PNG.
+func BenchmarkDrawingPNG(b *testing.B) {
+	evs := []waystation.Event{{Seq: 1, Source: "device:a", Kind: "drawing.opened", Data: json.RawMessage(`{"template":"htp"}`)}}
+	for i := range 2000 {
+		var pts []string
+		for j := range 40 {
+			pts = append(pts, strconv.Itoa((i*37+j*50)%4096), strconv.Itoa((i*91+j*30)%4096), strconv.Itoa(i*300+j*5))
+		}
+		evs = append(evs, waystation.Event{Seq: int64(i + 2), Source: "device:a", Kind: "drawing.stroke",
+			Data: json.RawMessage(`{"color":` + strconv.Itoa(i%12) + `,"width":` + strconv.Itoa(5+i%20) + `,"points":[` + strings.Join(pts, ",") + `]}`)})
+	}
+	for b.Loop() {
+		ds := replayDrawings("s-1", evs)
+		if _, err := Picture(ds, 1, -1, PictureW, PictureH); err != nil || ds[0].Steps != 2000 {
+			b.Fatal(err, ds[0].Steps)
+		}
 	}
 }

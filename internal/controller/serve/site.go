@@ -450,7 +450,8 @@ func (s *site) startDemo(ctx context.Context, addr string) error {
 			continue
 		}
 		sims.Go(func() {
-			(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: d.token, Profile: d.profile, Logger: simLog}).Run(simCtx)
+			// The demo's simulated kiosk draws when asked (drawing.open).
+			(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: d.token, Profile: d.profile, Logger: simLog, Draw: true}).Run(simCtx)
 		})
 	}
 	return nil
