@@ -212,6 +212,11 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     await page.waitForSelector("#drawcard h2:has-text('绘画回放')");
     assert.match(await page.textContent("#drawcard"), /房子 → 树 → 人/);
     await page.locator("#drawcard").screenshot({ path: `${OUT_DIR}/14-drawing-zh.png` });
+    // Upright, as a tablet on a stand: the picture keeps its 4:3 inside the card.
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await page.waitForFunction(() => { const i = document.querySelector("#drawing-1"); const r = i.getBoundingClientRect(); return r.width > 300 && r.width <= 760 && Math.abs(r.width / r.height - 4 / 3) < 0.02; });
+    await page.locator("#drawcard").screenshot({ path: `${OUT_DIR}/15-drawing-zh-portrait.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
     // Every entry of the log is named in Chinese, commands and their
     // arguments too: no event kinds, command ids or JSON.
     const raw = await page.$$eval("#timeline li", (lis) => lis.filter((li) => li.querySelector("strong").textContent === li.dataset.kind
