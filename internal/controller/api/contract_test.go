@@ -362,10 +362,19 @@ func (s *site) check(t testing.TB, p probe, lang string) (status int) {
 	}
 	before := s.counts(t)
 	c := s.as[p.role]
-	if p.op == "postLogout" && p.role != "" {
+	switch {
+	case p.op == "postLogout" && p.role != "":
 		// Log out a login of its own, not the one the other probes use;
 		// when failed logins have paused logging in, it goes logged out.
 		c = s.fresh(t, p.role)
+	case p.op == "postLogin":
+		// A login that succeeds sets a cookie: not in the jar the role's
+		// other probes use (an admin's jar would hold a counsellor's).
+		jar, _ := cookiejar.New(nil)
+		c = &http.Client{Jar: jar}
+		if old := s.as[p.role].Jar; old != nil {
+			jar.SetCookies(req.URL, old.Cookies(req.URL))
+		}
 	}
 	resp, err := c.Do(req)
 	if err != nil {
