@@ -21,6 +21,7 @@ import (
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
 	"waystation/sessions"
+	"waystation/sessions/aftercare"
 )
 
 // API holds what the routes need.
@@ -48,6 +49,8 @@ type API struct {
 	// and tells the adapters.
 	ProfileFolder  *profile.Folder
 	ReloadProfiles func() profile.ReloadReport
+	// Aftercare keeps clients' aftercare plans, contacts and tests.
+	Aftercare *aftercare.Store
 }
 
 // Routes registers every REST route on mux.
@@ -77,6 +80,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	a.userRoutes(mux)
 	a.efileRoutes(mux)
 	a.scaleRoutes(mux)
+	a.aftercareRoutes(mux)
 }
 
 // content lists the catalogue: {"items":[...]}, optionally ?kind=vr-program;

@@ -34,6 +34,7 @@ import (
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
 	"waystation/sessions"
+	"waystation/sessions/aftercare"
 	"waystation/sessions/eventlog"
 	"waystation/sessions/hub"
 	"waystation/sessions/retention"
@@ -392,6 +393,7 @@ func (s *site) routes(ctx context.Context) http.Handler {
 		Auth: authHTTP, Registry: s.reg, Sessions: s.engine, Logger: s.log, Audit: s.auditLog, DB: s.db,
 		Profiles: s.profiles, Music: s.music, Pairing: s.pairings, ProfileFolder: s.folder, Devices: s.adapters, Decorate: s.withHealth,
 		ReloadProfiles: func() profile.ReloadReport { return s.reloadProfiles(ctx) },
+		Aftercare:      &aftercare.Store{DB: s.db},
 	}
 	authHTTP.Audit = restAPI.AuditRequest
 	restAPI.Routes(mux)
