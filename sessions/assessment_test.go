@@ -314,7 +314,18 @@ func TestStopAheadOfAStalledLog(t *testing.T) {
 		t.Errorf("errors %q, want the launch's alone", errs)
 	}
 	// The next command at the device is one sent after the stop, not the launch.
-	go e.engine.Command(ctx, e.alice, s.ID, hs, "program.resume", nil)
+	resumed := make(chan error, 1)
+	go func() {
+		_, err := e.engine.Command(ctx, e.alice, s.ID, hs, "program.resume", nil)
+		resumed <- err
+	}()
+	// Waited for: a Command still running when the test's cleanup closes
+	// the engine is a data race (make test caught it once).
+	defer func() {
+		if err := <-resumed; err != nil {
+			t.Errorf("program.resume: %v", err)
+		}
+	}()
 	if name, _ := headset.nextCommand(); name != "program.resume" {
 		t.Errorf("the command after the stop at the device: %s, want program.resume", name)
 	}
