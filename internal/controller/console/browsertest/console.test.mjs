@@ -323,6 +323,24 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await page.textContent("section[data-scale='phq-9'] li[data-item='9']"), /有不如死掉.*一半以上的天数/);
     await shot(page, "07c-efile-selfcheck-zh");
     await page.click("#lang");
+    // Aftercare outcomes: C-2001's plan (released a year and a month ago,
+    // monthly), a reached call and a negative test, read back as the
+    // site's figures, in both languages.
+    const post = (path, body) => page.evaluate(async ([p, b]) => (await fetch(p, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b) })).status, [path, body]);
+    const daysAgo = (n) => new Date(Date.now() - n * 864e5).toISOString().slice(0, 10);
+    assert.equal(await post("/v1/clients/C-2001/aftercare", { released: daysAgo(400), schedule: [{ every_days: 30, times: 24 }], kinds: ["phone", "home_visit"] }), 201);
+    assert.equal(await post("/v1/clients/C-2001/contacts", { day: daysAgo(20), kind: "phone", outcome: "reached", note: "找到了工作" }), 201);
+    assert.equal(await post("/v1/clients/C-2001/tests", { day: daysAgo(10), kind: "urine", panel: ["heroin", "methamphetamine"], result: "negative" }), 201);
+    await page.click("a[href='#/outcomes']");
+    await page.waitForSelector("#outcomes-table[data-followed='1']");
+    assert.match(await page.textContent("#outcomes-table tr[data-figure='outcomes.m1y']"), /of 1/);
+    assert.match(await page.textContent("#outcomes-table tr[data-figure='outcomes.contacts']"), /1 \/ 1[23]/);
+    await shot(page, "16-outcomes");
+    await page.click("#lang");
+    await page.waitForSelector("#outcomes h1:has-text('出所后跟踪成效')");
+    await page.waitForSelector("#outcomes-table tr[data-figure='outcomes.relapse'] td:has-text('复吸率')");
+    await shot(page, "17-outcomes-zh");
+    await page.click("#lang");
     // A staff self-care session: no client code, no consent, started at once.
     await page.goto(BASE_URL + "#/new");
     await page.check("#staff");

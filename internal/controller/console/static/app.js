@@ -15,6 +15,7 @@ import { clientsView } from "./views/clients.js";
 import { devicesView } from "./views/devices.js";
 import { sessionView } from "./views/session.js";
 import { historyView } from "./views/history.js";
+import { outcomesView } from "./views/outcomes.js";
 import { lang, setLang, t } from "./i18n.js";
 
 hooks.loggedOut = () => showLogin();
@@ -57,6 +58,7 @@ export function renderBar() {
   const links = [["#/rooms", "nav.rooms"]];
   if (state.user.role === "counsellor") links.push(["#/new", "nav.new"], ["#/clients", "nav.clients"], ["#/history", "nav.history"], ["#/alerts", "nav.alerts"]);
   if (state.user.role === "technician" || state.user.role === "admin") links.push(["#/devices", "nav.devices"]);
+  if (state.user.role === "counsellor" || state.user.role === "admin") links.push(["#/outcomes", "nav.outcomes"]);
   if (state.user.role === "admin") links.push(["#/users", "nav.users"], ["#/audit", "nav.audit"]);
   for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
 }
@@ -104,6 +106,7 @@ export function route() {
   if (hash === "#/users") return state.user.role === "admin" ? usersView(view) : cannot("nav.users", { status: 403, message: "" });
   if (hash === "#/devices") return devicesView(view);
   if (hash === "#/audit") return auditView(view);
+  if (hash === "#/outcomes") return state.user.role === "technician" ? cannot("nav.outcomes", { status: 403, message: "" }) : outcomesView(view);
   if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(view, m[1]);
   return roomsView(view);
 }
