@@ -1,9 +1,7 @@
 package kiosk
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 
 	"waystation/kiosk/drawing"
 )
@@ -11,15 +9,6 @@ import (
 // DrawingScreen is the drawing screen: a blank page, House-Tree-Person or
 // a mandala to colour (drawing.open).
 const DrawingScreen Screen = "drawing"
-
-// Thumbnail size of the picture the kiosk sends with drawing.done, under
-// the device frame limit; the controller renders its own from the strokes
-// and checks it against this one.
-const ThumbW, ThumbH = 400, 300
-
-// maxThumb bounds the picture's base64 in drawing.done, leaving room in
-// the device frame (64 KiB) for the rest of the event.
-const maxThumb = 48 << 10
 
 // openDrawing starts a drawing on a template. Callers hold mu.
 func (m *Model) openDrawing(args map[string]any) error {
@@ -79,23 +68,11 @@ func (m *Model) DrawDone() error {
 		return ErrWrongScreen
 	}
 	m.touch()
-	// The picture goes at 400x300, or at half that when a busy picture
-	// would not leave the frame room (the controller renders its own at
-	// any size from the strokes; this one is to check against).
-	var pic string
-	w, h := ThumbW, ThumbH
-	for ; w >= ThumbW/4; w, h = w/2, h/2 {
-		png, err := m.draw.PNG(w, h)
-		if err != nil {
-			return fmt.Errorf("drawing: picture: %w", err)
-		}
-		if pic = base64.StdEncoding.EncodeToString(png); len(pic) <= maxThumb {
-			break
-		}
+	data, err := m.draw.DoneEvent(m.drawMS())
+	if err != nil {
+		return err
 	}
-	ms := m.draw.Measures()
-	m.record("drawing.done", map[string]any{"png": pic, "w": w, "h": h, "template": m.draw.Template,
-		"strokes": ms.Strokes, "seconds": ms.Seconds, "t": m.drawMS()})
+	m.record("drawing.done", data)
 	m.st.Screen = Waiting
 	return nil
 }
@@ -108,12 +85,12 @@ func (m *Model) DrawItems() ([]drawing.Item, int) {
 	if m.draw == nil {
 		return nil, m.drawRev
 	}
-	items := m.draw.Items()
-	for i := len(items) - 1; i >= 0; i-- {
-		if items[i].Kind == drawing.Clear {
-			items = items[i+1:]
-			break
-		}
-	}
-	return items, m.drawRev
+	return m.draw.Shown(), m.drawRev
+}
+
+// DrawRev is the drawing's revision: it changes with every change.
+func (m *Model) DrawRev() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.drawRev
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"waystation/internal/testkit/pixels"
 	"waystation/kiosk/drawing"
 )
 
@@ -77,15 +78,8 @@ func TestDrawingScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := d.Render(ThumbW, ThumbH)
-	for y := range ThumbH {
-		for x := range ThumbW {
-			r1, g1, b1, _ := sent.At(x, y).RGBA()
-			r2, g2, b2, _ := want.At(x, y).RGBA()
-			if r1 != r2 || g1 != g2 || b1 != b2 {
-				t.Fatalf("pixel (%d,%d) sent %v, replayed %v", x, y, sent.At(x, y), want.At(x, y))
-			}
-		}
+	if at, differ := pixels.Diff(sent, d.Render(drawing.ThumbW, drawing.ThumbH)); differ {
+		t.Fatalf("pixel %v: sent %v, replayed %v", at, sent.At(at.X, at.Y), d.Render(drawing.ThumbW, drawing.ThumbH).At(at.X, at.Y))
 	}
 }
 
@@ -113,7 +107,7 @@ func TestBusyDrawingSentSmaller(t *testing.T) {
 		W, H int
 	}
 	json.Unmarshal(f.evs[len(f.evs)-1].data, &done)
-	if done.W != 200 || done.H != 150 || len(done.PNG) > maxThumb || len(done.PNG) < 1000 {
+	if done.W != 200 || done.H != 150 || len(done.PNG) > drawing.MaxThumb || len(done.PNG) < 1000 {
 		t.Errorf("drawing.done: %dx%d, %d bytes of base64", done.W, done.H, len(done.PNG))
 	}
 }

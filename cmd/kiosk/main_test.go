@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"image"
 	"image/png"
 	"net/http"
 	"net/http/cookiejar"
@@ -19,8 +18,10 @@ import (
 	"time"
 
 	"waystation/internal/testkit/load"
+	"waystation/internal/testkit/pixels"
 	"waystation/internal/testkit/servetest"
 	"waystation/internal/testkit/xvfb"
+	"waystation/kiosk/drawing"
 	"waystation/kiosk/layout"
 )
 
@@ -507,7 +508,7 @@ func TestKioskEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("drawing %d: the kiosk's picture: %v", n+1, err)
 		}
-		resp, err := c.http.Get(fmt.Sprintf("%s/v1/sessions/%s/drawings/%d/png?w=%d", c.base, id, n+1, 400)) // the size of the kiosk's own (kiosk.ThumbW)
+		resp, err := c.http.Get(fmt.Sprintf("%s/v1/sessions/%s/drawings/%d/png?w=%d", c.base, id, n+1, drawing.ThumbW)) // the size of the kiosk's own
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -516,8 +517,8 @@ func TestKioskEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("drawing %d: the controller's picture: %v", n+1, err)
 		}
-		if !samePicture(kioskPic, ours) {
-			t.Errorf("drawing %d: the controller's replay differs from the kiosk's picture", n+1)
+		if at, differ := pixels.Diff(kioskPic, ours); differ {
+			t.Errorf("drawing %d: the controller's replay differs from the kiosk's picture at %v", n+1, at)
 		}
 		os.WriteFile(filepath.Join(shots, fmt.Sprintf("drawing-%d-kiosk.png", n+1)), d.PNG, 0o644)
 	}
@@ -681,21 +682,4 @@ func TestLauncherRefusals(t *testing.T) {
 			}
 		})
 	}
-}
-
-// samePicture says whether two pictures have the same pixels.
-func samePicture(a, b image.Image) bool {
-	if a.Bounds() != b.Bounds() {
-		return false
-	}
-	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
-		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
-			r1, g1, b1, _ := a.At(x, y).RGBA()
-			r2, g2, b2, _ := b.At(x, y).RGBA()
-			if r1 != r2 || g1 != g2 || b1 != b2 {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -2,7 +2,6 @@ package devsim
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"time"
 
@@ -48,7 +47,7 @@ func drawScript(template string) []drawing.Op {
 			line(0, 6, 3100, 1800, 3500, 1800),                                     // arms
 			mark("person"),
 		}
-	case len(template) > 8 && template[:8] == "mandala-":
+	case drawing.IsMandala(template):
 		return []drawing.Op{
 			fill(7, 2048, 2048), fill(4, 2048, 2700), fill(2, 2048, 1400), fill(9, 2700, 2048),
 			fill(5, 1400, 2048), line(3, 10, 1000, 600, 3000, 600), undo, fill(10, 2048, 3500),
@@ -94,12 +93,10 @@ func (d *Device) draw(ctx context.Context, session string, raw json.RawMessage) 
 		}
 		d.Event(session, "drawing."+op.Kind, json.RawMessage(drawing.Encode(op)))
 	}
-	png, err := m.PNG(400, 300)
+	ms += int(step / time.Millisecond)
+	data, err := m.DoneEvent(ms)
 	if err != nil {
 		return
 	}
-	ms += int(step / time.Millisecond)
-	meas := m.Measures()
-	d.Event(session, "drawing.done", map[string]any{"png": base64.StdEncoding.EncodeToString(png), "w": 400, "h": 300, "template": args.Template,
-		"strokes": meas.Strokes, "seconds": meas.Seconds, "t": ms})
+	d.Event(session, "drawing.done", data)
 }

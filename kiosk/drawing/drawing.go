@@ -14,6 +14,7 @@
 package drawing
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,9 +130,13 @@ func Templates() []string {
 	return out
 }
 
+// IsMandala reports whether a template is a mandala: an outline with
+// regions to colour, where a fill applies.
+func IsMandala(template string) bool { return strings.HasPrefix(template, "mandala-") }
+
 // CheckTemplate refuses a template that does not exist.
 func CheckTemplate(t string) error {
-	if !templateRE.MatchString(t) || (strings.HasPrefix(t, "mandala-") && t[len(t)-1]-'0' > Mandalas) {
+	if !templateRE.MatchString(t) || (IsMandala(t) && t[len(t)-1]-'0' > Mandalas) {
 		return fmt.Errorf("unknown drawing template %q (blank, htp, mandala-1 to mandala-%d)", t, Mandalas)
 	}
 	return nil
@@ -147,6 +152,18 @@ func New(template string) (*Drawing, error) {
 
 // Items returns what shows now, oldest first (a copy).
 func (d *Drawing) Items() []Item { return slices.Clone(d.items) }
+
+// Shown returns the items from the last clear on (a copy): what a canvas
+// paints, since a clear empties it.
+func (d *Drawing) Shown() []Item {
+	start := 0
+	for i, it := range d.items {
+		if it.Kind == Clear {
+			start = i + 1
+		}
+	}
+	return slices.Clone(d.items[start:])
+}
 
 // Len is the number of items shown.
 func (d *Drawing) Len() int { return len(d.items) }
@@ -182,7 +199,7 @@ func (d *Drawing) Apply(op Op) error {
 func (d *Drawing) apply(op Op) error {
 	switch op.Kind {
 	case Stroke, Fill, Clear:
-		if op.Kind == Fill && !strings.HasPrefix(d.Template, "mandala-") {
+		if op.Kind == Fill && !IsMandala(d.Template) {
 			return ErrNoRegions
 		}
 		if len(d.items) >= MaxItems {
@@ -332,7 +349,7 @@ func Decode(kind string, data []byte) (Op, error) {
 		return Op{}, fmt.Errorf("drawing.%s: %d bytes, over the %d-byte limit", kind, len(data), MaxEvent)
 	}
 	var w wire
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		return Op{}, fmt.Errorf("drawing.%s: %w", kind, err)

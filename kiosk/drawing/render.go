@@ -2,6 +2,8 @@ package drawing
 
 import (
 	"bytes"
+	"encoding/base64"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -56,7 +58,7 @@ var outlines sync.Map // key "template@WxH" -> *outline
 // outlineOf returns the template's outline at w x h, made once; nil for a
 // template without lines.
 func outlineOf(template string, w, h int) *outline {
-	if len(template) < 9 || template[:8] != "mandala-" {
+	if !IsMandala(template) {
 		return nil
 	}
 	key := template + "@" + itoa(w) + "x" + itoa(h)
@@ -329,13 +331,7 @@ func (c *Canvas) fill(it Item) {
 // Render paints the drawing as it is now at w x h.
 func (d *Drawing) Render(w, h int) *image.RGBA {
 	c := NewCanvas(d.Template, w, h)
-	start := 0
-	for i, it := range d.items {
-		if it.Kind == Clear {
-			start = i
-		}
-	}
-	for _, it := range d.items[start:] {
+	for _, it := range d.Shown() {
 		c.Add(it)
 	}
 	return c.Image
@@ -346,6 +342,35 @@ func (d *Drawing) PNG(w, h int) ([]byte, error) {
 	var b bytes.Buffer
 	err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&b, paletted(d.Render(w, h)))
 	return b.Bytes(), err
+}
+
+// ThumbW and ThumbH are the size of the picture drawing.done carries,
+// under the device frame limit; the controller renders its own from the
+// strokes at any size and checks it against this one.
+const ThumbW, ThumbH = 400, 300
+
+// MaxThumb bounds the picture's base64 in drawing.done, leaving room in
+// the device frame (64 KiB) for the rest of the event.
+const MaxThumb = 48 << 10
+
+// DoneEvent is the data of drawing.done at ms since the drawing opened:
+// the picture at ThumbW x ThumbH, or at half that (and half again) when a
+// busy picture's base64 would be over MaxThumb, with its size, the
+// template and how many strokes over how long.
+func (d *Drawing) DoneEvent(ms int) (map[string]any, error) {
+	var pic string
+	w, h := ThumbW, ThumbH
+	for ; w >= ThumbW/4; w, h = w/2, h/2 {
+		b, err := d.PNG(w, h)
+		if err != nil {
+			return nil, fmt.Errorf("drawing: picture: %w", err)
+		}
+		if pic = base64.StdEncoding.EncodeToString(b); len(pic) <= MaxThumb {
+			break
+		}
+	}
+	m := d.Measures()
+	return map[string]any{"png": pic, "w": w, "h": h, "template": d.Template, "strokes": m.Strokes, "seconds": m.Seconds, "t": ms}, nil
 }
 
 // paletted turns a canvas into a palette image (the canvas holds only the

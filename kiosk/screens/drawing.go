@@ -55,7 +55,7 @@ func (g *Game) syncDrawing() {
 		if d.width == 0 {
 			d.width, d.tool = widths[1], "pen"
 		}
-		if len(g.st.DrawTemplate) > 3 && g.st.DrawTemplate[:3] == "man" && d.tool == "pen" && len(items) == 0 {
+		if drawing.IsMandala(g.st.DrawTemplate) && d.tool == "pen" && len(items) == 0 {
 			d.tool = "fill" // a mandala is coloured in first of all
 		}
 	}
@@ -146,7 +146,7 @@ func (g *Game) commitStroke() {
 		d.rev = -1 // repaint from the model
 		return
 	}
-	if _, rev := g.m.DrawItems(); rev == before+1 {
+	if rev := g.m.DrawRev(); rev == before+1 {
 		d.rev = rev
 	}
 }
@@ -182,7 +182,7 @@ func (g *Game) drawButtons() []btn {
 			tap: func() { d.width, d.tool = w, "pen" }})
 	}
 	tools := []string{"pen", "eraser"}
-	if len(g.st.DrawTemplate) > 3 && g.st.DrawTemplate[:3] == "man" {
+	if drawing.IsMandala(g.st.DrawTemplate) {
 		tools = append(tools, "fill")
 	}
 	for i, t := range tools {
@@ -234,7 +234,7 @@ func (g *Game) drawDrawing(dst *ebiten.Image) {
 	switch {
 	case g.st.DrawTemplate == "htp":
 		key = "draw.htp"
-	case len(g.st.DrawTemplate) > 3 && g.st.DrawTemplate[:3] == "man":
+	case drawing.IsMandala(g.st.DrawTemplate):
 		key = "draw.mandala"
 	}
 	g.font.draw(dst, say(g.st.Lang, key), 40, layout.DrawCanvas.X, 70, colText, text.AlignStart)

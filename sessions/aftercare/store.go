@@ -185,12 +185,13 @@ func (s *Store) All(ctx context.Context) ([]Record, error) { return s.records(ct
 
 // records reads the records of one client, or of all when code is "".
 func (s *Store) records(ctx context.Context, code string) ([]Record, error) {
-	where, args := "", []any{}
+	// where limits a query on table alias a to the client, if one.
+	where, args := func(string) string { return "" }, []any{}
 	if code != "" {
-		where, args = " WHERE p.client_code = ?", []any{code}
+		where, args = func(a string) string { return " WHERE " + a + ".client_code = ?" }, []any{code}
 	}
 	rows, err := s.DB.R.QueryContext(ctx, `SELECT p.client_code, p.released, u.name, p.schedule, p.kinds, p.updated, w.name
-		FROM aftercare_plans p JOIN users u ON u.id = p.counsellor_id JOIN users w ON w.id = p.updated_by`+where+` ORDER BY p.client_code`, args...)
+		FROM aftercare_plans p JOIN users u ON u.id = p.counsellor_id JOIN users w ON w.id = p.updated_by`+where("p")+` ORDER BY p.client_code`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("aftercare: %w", err)
 	}
@@ -212,9 +213,8 @@ func (s *Store) records(ctx context.Context, code string) ([]Record, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	where = strings.Replace(where, "p.", "x.", 1)
 	crows, err := s.DB.R.QueryContext(ctx, `SELECT x.id, x.client_code, x.day, x.kind, x.outcome, x.note, u.name, x.recorded
-		FROM aftercare_contacts x JOIN users u ON u.id = x.recorded_by`+where+` ORDER BY x.day, x.recorded`, args...)
+		FROM aftercare_contacts x JOIN users u ON u.id = x.recorded_by`+where("x")+` ORDER BY x.day, x.recorded`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("aftercare contacts: %w", err)
 	}
@@ -230,7 +230,7 @@ func (s *Store) records(ctx context.Context, code string) ([]Record, error) {
 	}
 	crows.Close()
 	trows, err := s.DB.R.QueryContext(ctx, `SELECT x.id, x.client_code, x.day, x.kind, x.panel, x.result, u.name, x.recorded
-		FROM abstinence_tests x JOIN users u ON u.id = x.recorded_by`+where+` ORDER BY x.day, x.recorded`, args...)
+		FROM abstinence_tests x JOIN users u ON u.id = x.recorded_by`+where("x")+` ORDER BY x.day, x.recorded`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("abstinence tests: %w", err)
 	}

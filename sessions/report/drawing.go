@@ -13,13 +13,10 @@ import (
 	"waystation/kiosk/drawing"
 )
 
-// Picture sizes: the controller renders a drawing at PictureW x PictureH;
-// the kiosk sends its own at ThumbW x ThumbH with drawing.done (under the
-// device frame limit), which the controller checks against its render.
-const (
-	PictureW, PictureH = 1200, 900
-	ThumbW, ThumbH     = 400, 300
-)
+// PictureW and PictureH are the size the controller renders a drawing at
+// when none is asked; the kiosk sends its own, smaller, with drawing.done
+// (drawing.ThumbW), which tests check against the controller's render.
+const PictureW, PictureH = 1200, 900
 
 // Drawing is one drawing of a session, replayed from its events by the
 // kiosk's own model.

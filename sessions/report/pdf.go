@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"waystation/kiosk/drawing"
 	"waystation/sessions"
 )
 
@@ -410,7 +411,7 @@ func drawDrawing(p *page, dr Drawing, T func(string) string) error {
 		p.AddPage()
 	}
 	name := T("tmpl." + dr.Template)
-	if strings.HasPrefix(dr.Template, "mandala-") {
+	if drawing.IsMandala(dr.Template) {
 		name = fmt.Sprintf(T("tmpl.mandala"), strings.TrimPrefix(dr.Template, "mandala-"))
 	}
 	if !dr.Done {

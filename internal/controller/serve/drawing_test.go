@@ -13,6 +13,7 @@ import (
 
 	"waystation/devices/devicetest"
 	"waystation/devices/devsim"
+	"waystation/internal/testkit/pixels"
 )
 
 // A drawing end to end: the counsellor opens House-Tree-Person on the
@@ -99,8 +100,8 @@ func TestDrawingReplayedFromTheKiosksEvents(t *testing.T) {
 		}
 		n++
 		ours := picture(t, c, fmt.Sprintf("/v1/sessions/%s/drawings/%d/png?w=400", id, n))
-		if !samePixels(kiosk, ours) {
-			t.Errorf("drawing %d: the controller's picture differs from the kiosk's", n)
+		if at, differ := pixels.Diff(kiosk, ours); differ {
+			t.Errorf("drawing %d: the controller's picture differs from the kiosk's at %v", n, at)
 		}
 	}
 	if n != 2 {
@@ -112,8 +113,11 @@ func TestDrawingReplayedFromTheKiosksEvents(t *testing.T) {
 	for i := range blank.Pix {
 		blank.Pix[i] = 0xff
 	}
-	if !samePixels(first, blank) || samePixels(whole, blank) {
-		t.Error("step 0 should be the blank page and the whole drawing not")
+	if _, differ := pixels.Diff(first, blank); differ {
+		t.Error("step 0 should be the blank page")
+	}
+	if _, differ := pixels.Diff(whole, blank); !differ {
+		t.Error("the whole drawing should not be the blank page")
 	}
 	// The e-file lists both, finished; the report's data has them and its
 	// PDF shows both pictures.
@@ -163,20 +167,4 @@ func picture(t *testing.T, c *client, path string) image.Image {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
-}
-
-func samePixels(a, b image.Image) bool {
-	if a.Bounds() != b.Bounds() {
-		return false
-	}
-	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
-		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
-			r1, g1, b1, _ := a.At(x, y).RGBA()
-			r2, g2, b2, _ := b.At(x, y).RGBA()
-			if r1 != r2 || g1 != g2 || b1 != b2 {
-				return false
-			}
-		}
-	}
-	return true
 }

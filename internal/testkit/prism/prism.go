@@ -231,14 +231,12 @@ func (p *Proxy) Front(ctx context.Context, addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	direct := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+	toController := func(r *httputil.ProxyRequest) {
 		r.SetURL(&url.URL{Scheme: "http", Host: addr})
-		r.Out.Host = r.In.Host
-	}}
-	checked := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(&url.URL{Scheme: "http", Host: addr})
-		r.Out.Host = r.In.Host
-	}, Transport: p.Transport(addr)}
+		r.Out.Host = r.In.Host // the Origin check compares the browser's host
+	}
+	direct := &httputil.ReverseProxy{Rewrite: toController}
+	checked := &httputil.ReverseProxy{Rewrite: toController, Transport: p.Transport(addr)}
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/v1/") && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			checked.ServeHTTP(w, r)
