@@ -17,6 +17,7 @@ APITOOLS := $(CURDIR)/internal/controller/api/openapilint
 # inputs; keep what it finds in the package's testdata/fuzz).
 FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
+	./sessions/aftercare:FuzzNormalizeCode \
 	./sessions/scale:FuzzDecode \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange \

@@ -11,6 +11,7 @@ package aftercare
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -263,4 +264,46 @@ func Compute(records []Record, from, to string) Outcomes {
 	}
 	o.Maintained1Y, o.Maintained3Y, o.RelapseRate = rate(m1, o.Cohort1Y), rate(m3, o.Cohort3Y), rate(o.Relapsed, o.AtRisk)
 	return o
+}
+
+// meets says whether a contact counts toward the plan: the client was
+// reached, or refused (the contact happened; the refusal is its outcome).
+// A call not answered leaves the planned contact to do.
+func meets(c Contact) bool { return c.Outcome == "reached" || c.Outcome == "refused" }
+
+// Overdue is the planned contact days before day that no contact has met
+// (the rule): contacts are taken in order of their day, and each meets
+// the earliest planned day not yet met, provided it falls after the
+// planned day before that one (the release for the first). So a late
+// contact catches up on the planned day it was late for, a contact may be
+// early by at most one interval, and extra contacts in one interval do
+// not count toward later ones. A planned day is overdue from the day
+// after it.
+func (r Record) Overdue(day string) []string {
+	due := r.Plan.Due()
+	r.Contacts = slices.Clone(r.Contacts)
+	slices.SortStableFunc(r.Contacts, func(a, b Contact) int { return strings.Compare(a.Day, b.Day) })
+	met := 0
+	for _, c := range r.Contacts {
+		if met == len(due) {
+			break
+		}
+		if !meets(c) || c.Day > day {
+			continue
+		}
+		prev := r.Plan.Released
+		if met > 0 {
+			prev = due[met-1]
+		}
+		if c.Day > prev {
+			met++
+		}
+	}
+	var out []string
+	for _, d := range due[met:] {
+		if d < day {
+			out = append(out, d)
+		}
+	}
+	return out
 }

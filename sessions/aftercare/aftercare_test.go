@@ -124,3 +124,42 @@ func TestPlanCheck(t *testing.T) {
 		t.Errorf("due: %v", d)
 	}
 }
+
+// The overdue rule worked by hand on a weekly plan released 2026-11-01:
+// planned 11-08, 11-15, 11-22, 11-29, 12-06.
+func TestOverdue(t *testing.T) {
+	plan := Plan{Released: "2026-11-01", Schedule: []Phase{{EveryDays: 7, Times: 5}}, Kinds: []string{"phone"}}
+	for _, tc := range []struct {
+		name     string
+		contacts []Contact
+		day      string
+		want     []string
+	}{
+		{"nothing due yet", nil, "2026-11-08", nil},
+		{"the day after the first planned day", nil, "2026-11-09", []string{"2026-11-08"}},
+		{"on time", []Contact{contact("2026-11-08", "reached")}, "2026-11-12", nil},
+		// 11-10 is late for 11-08 and catches it up; 11-15 is then still to do.
+		{"late catches up", []Contact{contact("2026-11-10", "reached")}, "2026-11-16", []string{"2026-11-15"}},
+		// An unanswered call leaves the planned contact to do.
+		{"not reached", []Contact{contact("2026-11-08", "not_reached")}, "2026-11-09", []string{"2026-11-08"}},
+		{"refused meets it", []Contact{contact("2026-11-08", "refused")}, "2026-11-09", nil},
+		// Three calls in the first week meet 11-08 only: extra contacts do not
+		// count toward later weeks.
+		{"no banking", []Contact{contact("2026-11-02", "reached"), contact("2026-11-03", "reached"), contact("2026-11-04", "reached")},
+			"2026-11-23", []string{"2026-11-15", "2026-11-22"}},
+		// Early by one interval: 11-12 (after 11-08) meets 11-15 once 11-08 is met.
+		{"early by one", []Contact{contact("2026-11-08", "reached"), contact("2026-11-12", "reached")}, "2026-11-16", nil},
+		// Given in any order, the contacts are taken by day.
+		{"any order", []Contact{contact("2026-11-12", "reached"), contact("2026-11-08", "reached")}, "2026-11-16", nil},
+		// A contact after the day of reckoning does not count on it.
+		{"after the day", []Contact{contact("2026-11-20", "reached")}, "2026-11-10", []string{"2026-11-08"}},
+		{"the plan's end", nil, "2027-01-01", []string{"2026-11-08", "2026-11-15", "2026-11-22", "2026-11-29", "2026-12-06"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Record{Plan: plan, Contacts: tc.contacts}.Overdue(tc.day)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Overdue(%s) = %v, want %v", tc.day, got, tc.want)
+			}
+		})
+	}
+}

@@ -16,18 +16,8 @@ import (
 // what was stored.
 func TestStore(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	ana, _ := accounts.Add(ctx, "ana", auth.Counsellor, "counsellor password")
-	accounts.Add(ctx, "tech", auth.Technician, "technician password")
-	for _, code := range []string{"C-1", "C-2", "STAFF"} {
-		db.W.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES (?, 'low', ?, ?)`, code, sqlite.FormatTime(time.Now()), ana.ID)
-	}
+	db, users := testDB(t, []string{"ana", "tech"}, "C-1", "C-2", "STAFF")
+	ana := users[0]
 	s := &Store{DB: db, Now: func() time.Time { return time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC) }}
 	plan := Plan{Released: "2025-11-01", Schedule: []Phase{{7, 4}, {30, 12}}, Kinds: []string{"phone", "home_visit"}}
 	for _, tc := range []struct {
@@ -114,4 +104,37 @@ func TestStore(t *testing.T) {
 	if o.Followed != 1 || o.ContactsPlanned != 11 || o.ContactsDone != 0 || o.Cohort1Y != 1 || *o.Maintained1Y != 0 || *o.RelapseRate != 1 {
 		t.Errorf("outcomes: %s", show(o))
 	}
+}
+
+// testDB is a store on a real SQLite file in a temporary folder, with
+// accounts for names (a name starting "tech" is a technician, the others
+// counsellors) and the clients given, registered by the first account.
+func testDB(t *testing.T, names []string, clients ...string) (*sqlite.DB, []auth.User) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	var users []auth.User
+	for _, n := range names {
+		role := auth.Counsellor
+		if strings.HasPrefix(n, "tech") {
+			role = auth.Technician
+		}
+		u, err := accounts.Add(ctx, n, role, n+" password here")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	for _, code := range clients {
+		if _, err := db.W.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES (?, 'low', ?, ?)`, code, sqlite.FormatTime(time.Now()), users[0].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, users
 }

@@ -51,6 +51,10 @@ type API struct {
 	ReloadProfiles func() profile.ReloadReport
 	// Aftercare keeps clients' aftercare plans, contacts and tests.
 	Aftercare *aftercare.Store
+	// CheckinLimit counts unknown online check-in codes per address (and
+	// under "*" for the site); 10 in 10 minutes when nil.
+	CheckinLimit *auth.Limiter
+	checkinSite  *auth.Limiter // unknown codes from every address: 200 in 10 minutes
 }
 
 // Routes registers every REST route on mux.

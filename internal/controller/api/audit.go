@@ -11,20 +11,32 @@ import (
 	"waystation/internal/platform/waystation"
 )
 
-// readsOfContent are the GET routes that show session content or a client's
-// records: each read is audited. Other GETs (rooms, devices, profiles,
-// content, health) are not, so that polling pages do not flood the log.
-var readsOfContent = map[string]bool{
-	"GET /v1/clients":                    true,
-	"GET /v1/clients/{code}":             true,
-	"GET /v1/clients/{code}/assessments": true,
-	"GET /v1/sessions":                   true,
-	"GET /v1/sessions/{id}":              true,
-	"GET /v1/sessions/{id}/events":       true,
-	"GET /v1/sessions/{id}/telemetry":    true,
-	"GET /v1/sessions/{id}/assessment":   true,
-	"GET /v1/alerts":                     true,
-	"GET /v1/audit":                      true,
+// notContent are the GET routes that show no session content and no
+// client's records: their reads are not audited, so that polling pages do
+// not flood the log. Every other GET is audited: a new route showing
+// client data is audited unless it is added here (it used to be the other
+// way round, and the e-file, consents, reports, drawings and aftercare
+// were read unaudited). The reminders list is here: the console polls it,
+// and it holds client codes and a kind, no content; opening the client's
+// aftercare, which shows what the reminder is about, is audited.
+var notContent = map[string]bool{
+	"GET /healthz":            true,
+	"GET /v1/health":          true,
+	"GET /v1/version":         true,
+	"GET /v1/me":              true,
+	"GET /v1/openapi.json":    true,
+	"GET /v1/rooms":           true,
+	"GET /v1/devices":         true,
+	"GET /v1/devices/{id}":    true,
+	"GET /v1/devices/pairing": true,
+	"GET /v1/profiles":        true,
+	"GET /v1/content":         true,
+	"GET /v1/plans":           true,
+	"GET /v1/users":           true,
+	"GET /v1/retention":       true,
+	"GET /v1/staff/counts":    true,
+	"GET /v1/outcomes":        true,
+	"GET /v1/reminders":       true,
 }
 
 // AuditRequest records a request in the audit log (auth.HTTP.Audit): every
@@ -42,7 +54,7 @@ func (a *API) AuditRequest(r *http.Request, u auth.User, status int) {
 	case status >= 400:
 		outcome = audit.Failed
 	}
-	if r.Method == http.MethodGet && !readsOfContent[r.Pattern] && outcome != audit.Refused {
+	if r.Method == http.MethodGet && notContent[r.Pattern] && outcome != audit.Refused {
 		return
 	}
 	target := ""

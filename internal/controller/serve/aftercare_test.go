@@ -2,6 +2,9 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -74,4 +77,145 @@ func TestAftercare(t *testing.T) {
 func jsonOf(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The online check-in over HTTP as the page uses it: a counsellor issues
+// a code; with no login the page checks it and sends the ratings; the
+// counsellor who follows the client up gets a reminder and closes it; a
+// code works once; a cross-site post is refused; unknown codes from one
+// address are limited (429 with Retry-After) while a good code from
+// another still works; the answer is audited without the code; a
+// technician can issue nothing and read no reminder.
+func TestOnlineCheckin(t *testing.T) {
+	addr, data := controller(t)
+	seed(t, data)
+	addAdmin(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"R-2","risk":"high"}`)
+	c.do("POST", "/v1/clients/R-2/aftercare", `{"released":"2026-01-05","schedule":[{"every_days":30,"times":24}],"kinds":["phone","online_checkin"]}`)
+	_, rem := c.do("GET", "/v1/reminders", "")
+	if rs := rem["reminders"].([]any); len(rs) != 1 || rs[0].(map[string]any)["kind"] != "contact_overdue" || rs[0].(map[string]any)["since"] != "2026-02-04" {
+		t.Fatalf("reminders before: %s", jsonOf(rem))
+	}
+	status, issued := c.do("POST", "/v1/clients/R-2/checkin-codes", `{"hours":24}`)
+	code, _ := issued["code"].(string)
+	if status != 201 || len(code) != 14 || issued["link"] != "/checkin/#"+code {
+		t.Fatalf("issue: %d %s", status, jsonOf(issued))
+	}
+	page := &client{t: t, base: "http://" + addr, http: &http.Client{}}
+	for _, tc := range []struct {
+		path, body string
+		status     int
+		want       string
+	}{
+		{"/v1/checkin/check", `{"code":"` + strings.ToLower(code) + `"}`, 200, `"expires"`},
+		{"/v1/checkin", `{"code":"` + code + `","distress":5}`, 400, "give both ratings"},
+		{"/v1/checkin", `{"code":"` + code + `","distress":12,"mood":3}`, 400, "0 to 10"},
+		{"/v1/checkin", `{"code":"` + code + `","distress":5,"mood":3,"call_me":true}`, 201, `"reminded":true`},
+		{"/v1/checkin", `{"code":"` + code + `","distress":5,"mood":3}`, 409, "has been used"},
+		{"/v1/checkin/check", `{"code":"` + code + `"}`, 409, "has been used"},
+	} {
+		status, body := page.do("POST", tc.path, tc.body)
+		if status != tc.status || !strings.Contains(jsonOf(body), tc.want) {
+			t.Errorf("page %s %s: %d %s, want %d %s", tc.path, tc.body, status, jsonOf(body), tc.status, tc.want)
+		}
+	}
+	// The check-in met the first overdue contact and asked for a call.
+	_, rem = c.do("GET", "/v1/reminders", "")
+	rs := rem["reminders"].([]any)
+	if len(rs) != 2 || rs[0].(map[string]any)["since"] != "2026-03-06" || rs[1].(map[string]any)["kind"] != "call_me" || rs[1].(map[string]any)["client"] != "R-2" {
+		t.Fatalf("reminders after: %s", jsonOf(rem))
+	}
+	_, a := c.do("GET", "/v1/clients/R-2/aftercare", "")
+	if ck := a["checkins"].([]any)[0].(map[string]any); ck["distress"] != 5.0 || ck["call_me"] != true || strings.Contains(jsonOf(a), code[:4]+"-"+code[5:9]) {
+		t.Errorf("the file's check-ins: %s", jsonOf(a["checkins"]))
+	}
+	id := rs[1].(map[string]any)["id"].(string)
+	if status, body := c.do("POST", "/v1/reminders/"+id, `{"note":"called back"}`); status != 200 {
+		t.Errorf("close: %d %s", status, jsonOf(body))
+	}
+	if status, _ := c.do("POST", "/v1/reminders/"+id, `{}`); status != 409 {
+		t.Errorf("closed twice: %d", status)
+	}
+	if status, _ := c.do("POST", "/v1/reminders/overdue-R-2", `{}`); status != 409 {
+		t.Errorf("closing an overdue contact: %d", status)
+	}
+
+	// A post from another site's page is refused before the code is looked at.
+	_, fresh := c.do("POST", "/v1/clients/R-2/checkin-codes", `{}`)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/checkin", strings.NewReader(`{"code":"`+fresh["code"].(string)+`","distress":1,"mood":9}`))
+	req.Header.Set("Origin", "https://elsewhere.example")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 403 {
+		t.Errorf("cross-site check-in: %v %v", resp, err)
+	}
+	// Ten unknown codes from 127.0.0.1 and it is held back; the limit is per
+	// address, so the page from 127.0.0.2 still works.
+	for i := range 10 {
+		if status, _ := page.do("POST", "/v1/checkin/check", fmt.Sprintf(`{"code":"0000-0000-%04d"}`, i)); status != 404 {
+			t.Fatalf("unknown code %d: %d", i, status)
+		}
+	}
+	resp, err := http.Post("http://"+addr+"/v1/checkin/check", "application/json", strings.NewReader(`{"code":"`+fresh["code"].(string)+`"}`))
+	if err != nil || resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("the eleventh: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+	resp, err = other.Post("http://"+addr+"/v1/checkin", "application/json", strings.NewReader(`{"code":"`+fresh["code"].(string)+`","distress":2,"mood":8}`))
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("from another address: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	admin := login(t, addr, "boss", "admin password")
+	_, audit := admin.do("GET", "/v1/audit?actor=user:online-checkin", "")
+	es := audit["entries"].([]any)
+	if len(es) < 4 || strings.Contains(jsonOf(audit), fresh["code"].(string)) || strings.Contains(jsonOf(audit), code) {
+		t.Errorf("the check-ins in the audit log (%d): %s", len(es), jsonOf(audit))
+	}
+	tech := login(t, addr, "tech", "technician password")
+	for _, p := range []string{"POST /v1/clients/R-2/checkin-codes", "GET /v1/reminders", "POST /v1/reminders/" + id} {
+		method, path, _ := strings.Cut(p, " ")
+		if status, _ := tech.do(method, path, `{}`); status != 403 {
+			t.Errorf("a technician: %s: %d", p, status)
+		}
+	}
+}
+
+// Every read of a client's records or a session's content is audited,
+// including the routes that used to be missed (the e-file, consents,
+// scales, aftercare, reports, drawings, the tray); polled routes that show
+// none are not.
+func TestReadsAudited(t *testing.T) {
+	addr, data := controller(t)
+	seed(t, data)
+	addAdmin(t, data)
+	c := login(t, addr, "counsellor", "counsellor password")
+	c.do("POST", "/v1/clients", `{"code":"R-3","risk":"low"}`)
+	admin := login(t, addr, "boss", "admin password")
+	for _, tc := range []struct {
+		path    string
+		audited bool
+	}{
+		{"/v1/clients/R-3/file", true},
+		{"/v1/clients/R-3/consents", true},
+		{"/v1/clients/R-3/scales", true},
+		{"/v1/clients/R-3/aftercare", true},
+		{"/v1/sessions/s-none/report", true},
+		{"/v1/sessions/s-none/report.pdf", true},
+		{"/v1/sessions/s-none/drawings", true},
+		{"/v1/sessions/s-none/sandtray", true},
+		{"/v1/reminders", false},
+		{"/v1/outcomes", false},
+		{"/v1/rooms", false},
+		{"/v1/content?kind=scene", false},
+	} {
+		c.do("GET", tc.path, "")
+		p, _, _ := strings.Cut(tc.path, "?")
+		_, audit := admin.do("GET", "/v1/audit?actor=user:counsellor&action=GET*", "")
+		found := strings.Contains(jsonOf(audit), `"path":"`+p+`"`)
+		if found != tc.audited {
+			t.Errorf("GET %s audited: %v, want %v", tc.path, found, tc.audited)
+		}
+	}
 }

@@ -108,4 +108,16 @@ var messagesZH = map[string]string{
 	"a kiosk PIN is 4 to 12 digits":                                                                "终端 PIN 为 4 到 12 位数字",
 	"the controller's disk is full; the event was not stored, send it again later":                 "控制器磁盘已满；事件未保存，请稍后重发",
 	"the controller is shutting down; the event was not stored, send it again later":               "控制器正在关闭；事件未保存，请稍后重发",
+	// aftercare: reminders and the online check-in (the client meets these)
+	"this code is not known: check it, or ask your counsellor for a new one":                    "打卡码无效：请核对，或向您的咨询师索取新码",
+	"this code has been used: each code is for one check-in; ask your counsellor for a new one": "此打卡码已使用：每个码只能打卡一次；请向您的咨询师索取新码",
+	"this code was replaced by a newer one: use the newest code your counsellor gave you":       "此打卡码已被新码替换：请使用咨询师最新提供的打卡码",
+	"this code expired on %s: ask your counsellor for a new one":                                "此打卡码已于 %s 过期：请向您的咨询师索取新码",
+	"distress and mood are 0 to 10, not %d and %d":                                              "痛苦和情绪评分应为 0 到 10，收到的是 %d 和 %d",
+	"give both ratings: distress and mood, 0 to 10":                                             "请给出两项评分：痛苦和情绪，0 到 10",
+	"too many codes that were not known; try again in %d seconds":                               "无效的打卡码过多；请在 %d 秒后重试",
+	"hours: a code lives 1 to %d hours, not %d":                                                 "有效时长：打卡码有效 1 到 %d 小时，收到的是 %d",
+	"reminder %s closes when the contact is logged (POST /v1/clients/%s/contacts)":              "提醒 %s 在记录回访后自动消除（POST /v1/clients/%s/contacts）",
+	"reminder %s is already closed":                                                             "提醒 %s 已处理",
+	"no reminder %s":                                                                            "没有提醒 %s",
 }

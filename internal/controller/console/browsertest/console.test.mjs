@@ -323,18 +323,102 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     assert.match(await page.textContent("section[data-scale='phq-9'] li[data-item='9']"), /有不如死掉.*一半以上的天数/);
     await shot(page, "07c-efile-selfcheck-zh");
     await page.click("#lang");
-    // Aftercare outcomes: C-2001's plan (released a year and a month ago,
-    // monthly), a reached call and a negative test, read back as the
-    // site's figures, in both languages.
-    const post = (path, body) => page.evaluate(async ([p, b]) => (await fetch(p, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(b) })).status, [path, body]);
+    // Aftercare in C-2001's e-file: the plan (released 400 days ago,
+    // monthly for two years), a reached call, a negative test (maintained),
+    // then a positive one (relapsed); in both languages.
     const daysAgo = (n) => new Date(Date.now() - n * 864e5).toISOString().slice(0, 10);
-    assert.equal(await post("/v1/clients/C-2001/aftercare", { released: daysAgo(400), schedule: [{ every_days: 30, times: 24 }], kinds: ["phone", "home_visit"] }), 201);
-    assert.equal(await post("/v1/clients/C-2001/contacts", { day: daysAgo(20), kind: "phone", outcome: "reached", note: "找到了工作" }), 201);
-    assert.equal(await post("/v1/clients/C-2001/tests", { day: daysAgo(10), kind: "urine", panel: ["heroin", "methamphetamine"], result: "negative" }), 201);
+    await page.waitForSelector("#aftercare #after-none");
+    await page.fill("#plan-released", daysAgo(400));
+    await page.fill("#plan-every1", "30");
+    await page.fill("#plan-times1", "24");
+    await page.fill("#plan-times2", "0");
+    await page.check("#aftercare input[data-kind='home_visit']");
+    await page.click("#plan-save");
+    await page.waitForSelector("#aftercare #after-plan");
+    assert.match(await page.textContent("#after-plan"), /followed up by counsellor: every 30 days × 24\..*phone, home visit, online check-in/);
+    assert.match(await page.textContent("#after-overdue"), /^13 planned contact\(s\) overdue/);
+    await page.fill("#contact-day", daysAgo(20));
+    await page.fill("#contact-note", "找到了工作");
+    await page.click("#contact-add");
+    await page.waitForSelector("#after-contacts tr[data-outcome='reached']");
+    await page.waitForSelector("#after-overdue:has-text('12 planned contact(s) overdue')");
+    await page.fill("#test-day", daysAgo(10));
+    await page.click("#test-add");
+    await page.waitForSelector("#after-tests tr[data-result='negative']");
+    assert.equal(await page.getAttribute("#aftercare", "data-status"), "maintained");
+    await page.locator("#aftercare").screenshot({ path: `${OUT_DIR}/16a-aftercare.png` });
+    await page.fill("#test-day", daysAgo(0));
+    await page.fill("#test-panel", "methamphetamine");
+    await page.selectOption("#test-result", "positive");
+    await page.click("#test-add");
+    await page.waitForSelector("#aftercare[data-status='relapsed'] #after-status:has-text('relapsed')");
+    await page.waitForSelector("#after-tests tr[data-result='positive']");
+    await page.locator("#aftercare").screenshot({ path: `${OUT_DIR}/16b-aftercare-relapsed.png` });
+    await page.click("#lang");
+    await page.waitForSelector("#after-status:has-text('复吸')");
+    await page.locator("#aftercare").screenshot({ path: `${OUT_DIR}/16c-aftercare-zh.png` });
+    await page.click("#lang");
+    await page.waitForSelector("#after-status:has-text('relapsed')");
+
+    // Online check-in: the counsellor issues a code; the client opens the
+    // link on a phone, rates distress and mood and asks to be called (in
+    // English, then with a second code in Chinese); the counsellor's
+    // reminders show the request, and it is marked handled.
+    const phone = async (locale) => browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
+    let lastCode = "";
+    for (const [locale, shotName, distress, mood] of [["en-GB", "18-checkin-phone", 8, 3], ["zh-CN", "19-checkin-phone-zh", 6, 4]]) {
+      await page.click("#checkin-issue");
+      await page.waitForFunction((prev) => { const el = document.querySelector("#checkin-code"); return el && el.textContent !== prev; }, lastCode);
+      const code = (lastCode = await page.textContent("#checkin-code"));
+      assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+      const link = await page.textContent("#checkin-link");
+      assert.ok(link.endsWith("/checkin/#" + code), link);
+      const ctx = await phone(locale);
+      const client = await ctx.newPage();
+      const clientProblems = [];
+      client.on("pageerror", (e) => clientProblems.push(`page error: ${e.message}`));
+      await client.goto(link);
+      await client.waitForSelector("#distress .scale button[data-value='10']");
+      assert.ok(!(await client.evaluate(() => location.hash)), "the code leaves the address bar");
+      assert.doesNotMatch(await client.textContent("body"), /C-2001|\bnull\b|undefined/, "the page says nothing of whose the code is, nor a stray null");
+      await client.tap(`#distress button[data-value='${distress}']`);
+      await client.tap(`#mood button[data-value='${mood}']`);
+      await client.tap("#callme");
+      await client.waitForSelector("#callme[aria-pressed='true']");
+      const box = await client.locator("#distress button[data-value='0']").boundingBox();
+      assert.ok(box.height >= 48 && box.width >= 44, `touch targets are big enough: ${box.width}x${box.height}`);
+      await shot(client, shotName);
+      await client.tap("#send");
+      await client.waitForSelector("#done");
+      assert.match(await client.textContent("#done"), locale === "zh-CN" ? /已通知您的咨询师给您回电/ : /asked to call you/);
+      await shot(client, shotName + "-done");
+      // The same link again: the code is used.
+      await client.goto(link);
+      await client.waitForSelector("#error");
+      assert.match(await client.textContent("#error"), locale === "zh-CN" ? /此打卡码已使用/ : /has been used/);
+      assert.deepEqual(clientProblems, []);
+      await ctx.close();
+      // The console keeps a write's key for 3 s (a double tap issues one
+      // code); a fresh page is a counsellor coming back to issue another.
+      await page.reload();
+      await page.waitForSelector("#checkin-issue");
+    }
+    await page.reload();
+    await page.waitForSelector("#after-checkins li[data-checkin]");
+    assert.match(await page.textContent("#after-checkins"), /distress 8, mood 3.*call me/);
+    await page.waitForSelector("#nav-reminders-count:has-text('3')"); // the overdue contacts and the two requests
+    await page.click("#nav-reminders");
+    await page.waitForSelector("#reminders li[data-kind='call_me']");
+    assert.equal(await page.locator("#reminders li[data-kind='contact_overdue']").count(), 1);
+    await shot(page, "20-reminders");
+    await page.locator("#reminders li[data-kind='call_me'] button[data-act='handled']").first().click();
+    await page.waitForFunction(() => document.querySelectorAll("#reminders li[data-kind='call_me']").length === 1);
+    await page.waitForSelector("#nav-reminders-count:has-text('2')");
     await page.click("a[href='#/outcomes']");
     await page.waitForSelector("#outcomes-table[data-followed='1']");
     assert.match(await page.textContent("#outcomes-table tr[data-figure='outcomes.m1y']"), /of 1/);
-    assert.match(await page.textContent("#outcomes-table tr[data-figure='outcomes.contacts']"), /1 \/ 1[23]/);
+    // Reached in the period: the call and the two online check-ins.
+    assert.match(await page.textContent("#outcomes-table tr[data-figure='outcomes.contacts']"), /3 \/ 1[23]/);
     await shot(page, "16-outcomes");
     await page.click("#lang");
     await page.waitForSelector("#outcomes h1:has-text('出所后跟踪成效')");

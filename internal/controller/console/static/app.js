@@ -16,6 +16,8 @@ import { devicesView } from "./views/devices.js";
 import { sessionView } from "./views/session.js";
 import { historyView } from "./views/history.js";
 import { outcomesView } from "./views/outcomes.js";
+import { remindersView } from "./views/reminders.js";
+import { refreshReminderCount, watchReminders } from "./reminders.js";
 import { lang, setLang, t } from "./i18n.js";
 
 hooks.loggedOut = () => showLogin();
@@ -24,6 +26,7 @@ hooks.loggedOut = () => showLogin();
 export function showLogin() {
   state.user = null;
   live.close();
+  watchReminders(false);
   const conn = $("#conn"); // no connection to speak of while logged out
   conn.textContent = "";
   conn.className = "conn";
@@ -61,6 +64,10 @@ export function renderBar() {
   if (state.user.role === "counsellor" || state.user.role === "admin") links.push(["#/outcomes", "nav.outcomes"]);
   if (state.user.role === "admin") links.push(["#/users", "nav.users"], ["#/audit", "nav.audit"]);
   for (const [href, key] of links) nav.append(h("a", { href, text: t(key) }));
+  if (state.user.role === "counsellor") {
+    nav.append(h("a", { href: "#/reminders", id: "nav-reminders" }, t("nav.reminders") + " ", h("span", { class: "count", id: "nav-reminders-count", hidden: true })));
+    refreshReminderCount();
+  }
 }
 
 export async function loadBasics() {
@@ -84,6 +91,7 @@ export async function start() {
   live.connect();
   live.subscribe("devices", 0, onDevice);
   if (state.user.role === "counsellor") live.subscribe("alerts", 0, onAlert);
+  watchReminders(state.user.role === "counsellor");
   route();
 }
 
@@ -106,6 +114,7 @@ export function route() {
   if (hash === "#/users") return state.user.role === "admin" ? usersView(view) : cannot("nav.users", { status: 403, message: "" });
   if (hash === "#/devices") return devicesView(view);
   if (hash === "#/audit") return auditView(view);
+  if (hash === "#/reminders") return counsellor ? remindersView(view) : cannot("nav.reminders", { status: 403, message: "" });
   if (hash === "#/outcomes") return state.user.role === "technician" ? cannot("nav.outcomes", { status: 403, message: "" }) : outcomesView(view);
   if ((m = hash.match(/^#\/client\/([A-Za-z0-9-]+)$/))) return clientView(view, m[1]);
   return roomsView(view);

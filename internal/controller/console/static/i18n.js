@@ -10,6 +10,26 @@ export const STRINGS = {
     "consent.by_client": "given by the client", "consent.by_guardian": "given by a guardian", "consent.guardian": "guardian's name",
     "consent.record": "Record consent", "consent.recorded": "Consent recorded.",
     "report.pdf": "Report (PDF)", "report.failed": "The report could not be made", "nav.audit": "Audit",
+    "nav.reminders": "Reminders", "rem.contact_overdue": "contact overdue", "rem.call_me": "asked to be called", "rem.distress": "high distress on check-in",
+    "rem.handled": "Handled", "rem.none": "Nothing to do.", "rem.help": "Your own reminders: planned aftercare contacts overdue for the clients you follow up, and clients who asked to be called or rated their distress high on the online check-in. An overdue contact goes when you log it.",
+    "after.title": "Aftercare", "after.none": "No aftercare plan yet. Make one at release: who follows up, how often, and by which kinds of contact.",
+    "after.status.maintained": "maintained", "after.status.relapsed": "relapsed", "after.status.lost": "lost to follow-up", "after.status.not_released": "not yet released",
+    "after.released": "Released on", "after.phase1": "First", "after.phase2": "Then", "after.days_times": "days apart, times:",
+    "after.make": "Make the plan", "after.replace": "Replace the plan", "after.change_plan": "Change the plan",
+    "after.every": "every {d} days × {n}", "after.then": ", then ",
+    "after.plan_text": "Released {released}; followed up by {who}: {schedule}.",
+    "after.overdue": "{n} planned contact(s) overdue, the oldest since {since}.", "after.on_track": "No planned contact is overdue.",
+    "after.kind.phone": "phone", "after.kind.home_visit": "home visit", "after.kind.face_to_face": "face to face", "after.kind.online_checkin": "online check-in", "after.kind.training": "training",
+    "after.outcome.reached": "reached", "after.outcome.not_reached": "not reached", "after.outcome.refused": "refused",
+    "after.test.urine": "urine", "after.test.hair": "hair", "after.test.saliva": "saliva",
+    "after.result.negative": "negative", "after.result.positive": "positive", "after.result.invalid": "invalid",
+    "after.contacts": "Contacts", "after.tests": "Abstinence tests", "after.day": "Day", "after.kind": "Kind", "after.outcome": "Outcome", "after.note": "Note",
+    "after.by": "Recorded by", "after.panel": "Substances", "after.result": "Result", "after.log": "Log contact", "after.record": "Record test",
+    "after.no_contacts": "No contact logged.", "after.no_tests": "No test recorded.",
+    "after.checkin": "Online check-in", "after.checkin_help": "For a client without a kiosk: a code for one check-in (distress, mood, \"call me\"), valid 72 hours. Give it by phone or message; a new code replaces the last.",
+    "after.issue": "Issue a check-in code", "after.link": "Link:", "after.code_once": "Shown this once; valid until {until}.",
+    "after.answered": "answered {when}: distress {d}, mood {m}", "after.call_me": "call me", "after.replaced": "replaced by a newer code", "after.expired": "expired unused",
+    "after.open": "not used yet, valid until {until}",
     "nav.outcomes": "Outcomes", "outcomes.title": "Aftercare outcomes", "outcomes.from": "From", "outcomes.to": "to", "outcomes.show": "Show",
     "outcomes.figure": "Figure", "outcomes.value": "Value", "outcomes.definition": "How it is counted", "outcomes.of": "of",
     "outcomes.followed": "Clients followed", "outcomes.followed_def": "Clients with an aftercare plan, released on or before the period's end.",
@@ -170,6 +190,26 @@ export const STRINGS = {
     "consent.by_client": "由来访者本人同意", "consent.by_guardian": "由监护人同意", "consent.guardian": "监护人姓名",
     "consent.record": "记录知情同意", "consent.recorded": "知情同意已记录。",
     "report.pdf": "会谈报告（PDF）", "report.failed": "无法生成报告", "nav.audit": "审计",
+    "nav.reminders": "待办提醒", "rem.contact_overdue": "回访逾期", "rem.call_me": "请求回电", "rem.distress": "线上打卡痛苦评分高",
+    "rem.handled": "已处理", "rem.none": "暂无待办。", "rem.help": "只显示您本人的提醒：您负责跟踪的来访者逾期的回访，以及在线上打卡中请求回电或痛苦评分较高的来访者。逾期回访在记录后自动消除。",
+    "after.title": "出所后跟踪", "after.none": "尚无跟踪计划。请在出所时制定：由谁跟踪、多久一次、采用哪些联系方式。",
+    "after.status.maintained": "保持操守", "after.status.relapsed": "复吸", "after.status.lost": "失联", "after.status.not_released": "尚未出所",
+    "after.released": "出所日期", "after.phase1": "先", "after.phase2": "再", "after.days_times": "天一次，次数：",
+    "after.make": "制定计划", "after.replace": "更新计划", "after.change_plan": "修改计划",
+    "after.every": "每 {d} 天一次 × {n}", "after.then": "，之后",
+    "after.plan_text": "{released} 出所；跟踪人 {who}：{schedule}。",
+    "after.overdue": "{n} 次计划回访逾期，最早一次应于 {since}。", "after.on_track": "没有逾期的计划回访。",
+    "after.kind.phone": "电话", "after.kind.home_visit": "家访", "after.kind.face_to_face": "面谈", "after.kind.online_checkin": "线上打卡", "after.kind.training": "心理培训",
+    "after.outcome.reached": "已联系上", "after.outcome.not_reached": "未联系上", "after.outcome.refused": "拒绝",
+    "after.test.urine": "尿检", "after.test.hair": "毛发检测", "after.test.saliva": "唾液检测",
+    "after.result.negative": "阴性", "after.result.positive": "阳性", "after.result.invalid": "无效",
+    "after.contacts": "回访记录", "after.tests": "操守检测", "after.day": "日期", "after.kind": "方式", "after.outcome": "结果", "after.note": "备注",
+    "after.by": "记录人", "after.panel": "检测物质", "after.result": "结果", "after.log": "记录回访", "after.record": "记录检测",
+    "after.no_contacts": "尚无回访记录。", "after.no_tests": "尚无检测记录。",
+    "after.checkin": "线上打卡", "after.checkin_help": "适用于没有自助终端的来访者：一次性打卡码（痛苦、情绪评分和“请给我回电”），72 小时内有效。可电话或短信告知；新码会替换旧码。",
+    "after.issue": "生成打卡码", "after.link": "链接：", "after.code_once": "仅显示这一次；有效期至 {until}。",
+    "after.answered": "{when} 已打卡：痛苦 {d}，情绪 {m}", "after.call_me": "请求回电", "after.replaced": "已被新码替换", "after.expired": "已过期未使用",
+    "after.open": "尚未使用，有效期至 {until}",
     "nav.outcomes": "成效", "outcomes.title": "出所后跟踪成效", "outcomes.from": "从", "outcomes.to": "到", "outcomes.show": "查看",
     "outcomes.figure": "指标", "outcomes.value": "数值", "outcomes.definition": "计算口径", "outcomes.of": "共",
     "outcomes.followed": "跟踪人数", "outcomes.followed_def": "有后续照管计划、在期末或之前出所的来访者。",
@@ -335,4 +375,9 @@ if (!STRINGS[lang]) lang = "en";
 export function setLang(l) { lang = STRINGS[l] ? l : "en"; }
 
 // t is a string in the language shown, else in English, else its key.
-export const t = (k) => (STRINGS[lang] && STRINGS[lang][k]) || STRINGS.en[k] || k;
+// t is the string for key k in the chosen language, with each {name} in it
+// replaced by vars[name] when vars are given.
+export const t = (k, vars) => {
+  const s = (STRINGS[lang] && STRINGS[lang][k]) || STRINGS.en[k] || k;
+  return vars ? s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m)) : s;
+};

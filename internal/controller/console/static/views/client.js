@@ -5,16 +5,17 @@ import { deviceLabel } from "./session.js";
 import { scaleCards } from "../scales.js";
 import { t } from "../i18n.js";
 import { templateName } from "../drawings.js";
+import { aftercareCard } from "../aftercare.js";
 
 // ---- a client's history: assessments compared over time ----
 export async function clientView(view, code) {
   const shown = current();
   main().replaceChildren(h("p", { text: t("loading") }));
   const enc = encodeURIComponent(code);
-  let file, list, checks;
+  let file, list, checks, after;
   try {
-    [file, list, checks] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments"),
-      api("GET", "/v1/clients/" + enc + "/scales")]);
+    [file, list, checks, after] = await Promise.all([api("GET", "/v1/clients/" + enc + "/file"), api("GET", "/v1/clients/" + enc + "/assessments"),
+      api("GET", "/v1/clients/" + enc + "/scales"), api("GET", "/v1/clients/" + enc + "/aftercare")]);
   } catch (e) { if (!shown()) return; return cannot("client", e); }
   if (!shown()) return;
   const client = file.client;
@@ -83,7 +84,7 @@ export async function clientView(view, code) {
     client.minor ? h("span", { class: "badge warn", text: t("efile.minor") }) : null,
     client.legal_hold ? h("span", { class: "badge warn", title: client.legal_hold_reason, text: t("efile.hold") }) : null),
     h("div", { class: "grid" }, riskCard, consentCard, followCard),
-    sessCard, drawCard,
+    aftercareCard(code, after, act), sessCard, drawCard,
     ...(checks.results.length ? scaleCards(checks) : [h("section", { class: "card wide", id: "noscales" }, h("h2", { text: t("scale.title") }), h("p", { class: "muted", text: t("scale.none") }))]),
     h("section", { class: "card wide" }, h("h2", { text: t("assess.compare") }),
       list.assessments.length ? [chart, h("p", { class: "muted small", text: t("assess.chart_help") }), legend] : h("p", { class: "muted", id: "noassess", text: t("assess.none") })),
