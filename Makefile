@@ -18,6 +18,7 @@ APITOOLS := $(CURDIR)/internal/controller/api/openapilint
 FUZZ_TARGETS := \
 	./devices/profile:FuzzDecode \
 	./sessions/aftercare:FuzzNormalizeCode \
+	./devices/blehrs:FuzzDecode \
 	./sessions/scale:FuzzDecode \
 	./devices/wire:FuzzDecode \
 	./devices/firmware:FuzzParseRange \

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"waystation/internal/platform/sqlite"
 	"waystation/internal/platform/waystation"
 	"waystation/sessions/eventlog"
+	"waystation/sessions/hrv"
 )
 
 // Phases of an assessment row.
@@ -30,11 +30,12 @@ const (
 // response against the neutral baseline.
 //
 // Heart rate and heart-rate variability come from one station (Device):
-// where it gives beat-to-beat (RR) intervals, the mean heart rate of a level
-// is 60000 / mean RR, SDNN is the sample standard deviation of its RR
-// intervals and RMSSD the root mean square of successive differences
-// (differences are taken only between beats of one unbroken span, not
-// across a pause); where it gives heart rate only, the mean heart rate is
+// where it gives beat-to-beat (RR) intervals, they pass package hrv's
+// artifact gate and the mean heart rate of a level is 60000 / mean RR, SDNN
+// the sample standard deviation of its RR intervals and RMSSD the root mean
+// square of successive differences (taken only between beats of one
+// unbroken span, not across a pause or an artifact); Beats counts the
+// intervals accepted. Where it gives heart rate only, the mean heart rate is
 // the mean of its readings and there is no SDNN or RMSSD. Changes are the
 // level's value minus the baseline's: the last baseline before the level.
 type Assessment struct {
@@ -417,11 +418,8 @@ func measure(rowsOut []LevelResult, spans []span, readings []reading, device str
 	type acc struct {
 		hrSum    float64
 		hr       int
-		rr       []float64
-		sqDiff   float64
-		diffs    int
+		segments [][]float64 // RR intervals, one segment per unbroken span
 		lastSpan int
-		lastRR   float64
 	}
 	accs := make([]acc, len(rowsOut))
 	for i := range accs {
@@ -442,35 +440,19 @@ func measure(rowsOut []LevelResult, spans []span, readings []reading, device str
 			ac.hr++
 			continue
 		}
-		if ac.lastSpan == i {
-			d := r.value - ac.lastRR
-			ac.sqDiff += d * d
-			ac.diffs++
+		if ac.lastSpan != i {
+			ac.segments = append(ac.segments, nil)
 		}
-		ac.lastSpan, ac.lastRR = i, r.value
-		ac.rr = append(ac.rr, r.value)
+		ac.lastSpan = i
+		ac.segments[len(ac.segments)-1] = append(ac.segments[len(ac.segments)-1], r.value)
 	}
 	for i := range rowsOut {
 		row, ac := &rowsOut[i], accs[i]
-		row.Readings, row.Beats = ac.hr, len(ac.rr)
+		td := hrv.TimeDomain(ac.segments)
+		row.Readings, row.Beats = ac.hr, td.N
 		switch {
-		case len(ac.rr) > 0:
-			var sum float64
-			for _, v := range ac.rr {
-				sum += v
-			}
-			mean := sum / float64(len(ac.rr))
-			row.HRSource, row.MeanHR = "rr", ptr(60000/mean)
-			if len(ac.rr) > 1 {
-				var ss float64
-				for _, v := range ac.rr {
-					ss += (v - mean) * (v - mean)
-				}
-				row.SDNN = ptr(math.Sqrt(ss / float64(len(ac.rr)-1)))
-			}
-			if ac.diffs > 0 {
-				row.RMSSD = ptr(math.Sqrt(ac.sqDiff / float64(ac.diffs)))
-			}
+		case td.N > 0:
+			row.HRSource, row.MeanHR, row.SDNN, row.RMSSD = "rr", td.MeanHR, td.SDNN, td.RMSSD
 		case ac.hr > 0:
 			row.HRSource, row.MeanHR = "heart_rate", ptr(ac.hrSum/float64(ac.hr))
 		}

@@ -143,7 +143,9 @@ func TestCueAssessment(t *testing.T) {
 	e.rr(headset, s.ID, hs.ID, 9, 400)
 	e.engine.Command(ctx, e.alice, s.ID, hs.ID, "program.resume", nil)
 	headset.nextCommand()
-	e.rr(headset, s.ID, hs.ID, 10, 705)
+	// A missed beat just after the resume (two intervals as one) is
+	// rejected by the artifact gate: it counts in no figure.
+	e.rr(headset, s.ID, hs.ID, 11, 1410, 705)
 
 	// The counsellor moves on without the rating: only with a reason.
 	if _, err := e.engine.Level(ctx, e.alice, s.ID, LevelRequest{Action: "next", Override: true}); waystation.ErrorCode(err) != waystation.EINVALID {
@@ -159,13 +161,13 @@ func TestCueAssessment(t *testing.T) {
 		t.Fatal(err)
 	}
 	headset.nextCommand()
-	e.rr(headset, s.ID, hs.ID, 11, 650) // one beat: a mean, no variability
+	e.rr(headset, s.ID, hs.ID, 12, 650) // one beat: a mean, no variability
 	headset.send(`{"type":"event","dseq":2,"session":"` + s.ID + `","kind":"rating.answer","data":{"prompt":"craving","value":7}}`)
 	headset.expect("stored")
 
 	// Recovery on the kiosk's relaxation step, then the end.
 	e.engine.Step(ctx, e.alice, s.ID, "next", 0, AnyStep)
-	e.rr(headset, s.ID, hs.ID, 13, 900, 950)
+	e.rr(headset, s.ID, hs.ID, 14, 900, 950)
 	live, err := e.engine.Assessment(ctx, s.ID, "")
 	if err != nil || live.Final || len(live.Levels) != 4 {
 		t.Fatalf("live assessment: %+v, %v", live, err)

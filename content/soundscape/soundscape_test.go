@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gopxl/beep/v2"
+
+	"waystation/internal/platform/fourier"
 )
 
 const rate = beep.SampleRate(44100)
@@ -33,7 +35,7 @@ func peakHz(x []float64, rate float64) float64 {
 		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(n-1))
 		buf[i] = complex(x[i]*w, 0)
 	}
-	fft(buf)
+	fourier.FFT(buf)
 	best := 1
 	for k := 1; k < n/2-1; k++ {
 		if cmplx.Abs(buf[k]) > cmplx.Abs(buf[best]) {
@@ -43,32 +45,6 @@ func peakHz(x []float64, rate float64) float64 {
 	a, b, c := math.Log(cmplx.Abs(buf[best-1])), math.Log(cmplx.Abs(buf[best])), math.Log(cmplx.Abs(buf[best+1]))
 	delta := 0.5 * (a - c) / (a - 2*b + c)
 	return (float64(best) + delta) * rate / float64(n)
-}
-
-// fft is an in-place iterative radix-2 FFT; len(x) is a power of two.
-func fft(x []complex128) {
-	n := len(x)
-	for i, j := 1, 0; i < n; i++ {
-		bit := n >> 1
-		for ; j&bit != 0; bit >>= 1 {
-			j ^= bit
-		}
-		j ^= bit
-		if i < j {
-			x[i], x[j] = x[j], x[i]
-		}
-	}
-	for size := 2; size <= n; size <<= 1 {
-		w := cmplx.Exp(complex(0, -2*math.Pi/float64(size)))
-		for start := 0; start < n; start += size {
-			wk := complex(1, 0)
-			for k := range size / 2 {
-				u, v := x[start+k], x[start+k+size/2]*wk
-				x[start+k], x[start+k+size/2] = u+v, u-v
-				wk *= w
-			}
-		}
-	}
 }
 
 func channel(s [][2]float64, ch int) []float64 {
