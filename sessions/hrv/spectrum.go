@@ -171,14 +171,20 @@ func FrequencyDomain(rr []float64) Frequency {
 	return f
 }
 
-// CoherenceWindow is the span, in seconds, the coherence looks back over.
-const CoherenceWindow = 64.0
+// CoherenceWindow is the span, in seconds, the coherence looks back over;
+// CoherenceMin the least it is computed from.
+const (
+	CoherenceWindow = 64.0
+	CoherenceMin    = 60.0
+)
 
 // Coherence is the ratio of the last CoherenceWindow seconds of the series
-// and the frequency of its peak; ok is false when the series is shorter.
+// and the frequency of its peak; ok is false when the beats span less than
+// CoherenceMin seconds (a window of beats received over 64 s spans a beat
+// less).
 func Coherence(rr []float64) (ratio, peakHz float64, ok bool) {
 	ts, vs := tachogram(rr)
-	if len(ts) < 2 || ts[len(ts)-1]-ts[0] < CoherenceWindow-1 {
+	if len(ts) < 2 || ts[len(ts)-1]-ts[0] < CoherenceMin {
 		return 0, 0, false
 	}
 	const fs, nfft = 2.0, 512

@@ -14,10 +14,11 @@ import (
 	"waystation/internal/platform/sqlite"
 	"waystation/sessions/records"
 	"waystation/sessions/report"
+	"waystation/sessions/xdf"
 )
 
 func init() {
-	register("export", "write a client's records: export --client CODE [--out FILE.zip] [--encrypt] (JSON on standard output without --out)", runExport)
+	register("export", "write a client's records: export --client CODE [--out FILE.zip] [--encrypt] (JSON on standard output without --out); or a session's physiology and markers for research: export --session ID --xdf FILE", runExport)
 }
 
 // Export is what `waystation export` writes.
@@ -33,8 +34,19 @@ func runExport(env *Env, args []string) error {
 	code := fs.String("client", "", "the client's code (required)")
 	out := fs.String("out", "", "a zip file to write: client.json and a PDF report per session (default: the JSON on standard output); created owner-only")
 	encrypt := fs.Bool("encrypt", false, "encrypt with a passphrase read from standard input (age; decrypt with: age -d FILE)")
+	session := fs.String("session", "", "a session to export for research, with --xdf")
+	xdfFile := fs.String("xdf", "", "write the session's RR intervals, heart rate (1 Hz), coherence (every 5 s) and markers as an XDF 1.0 file; created owner-only, never overwritten")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
+	}
+	if *session != "" || *xdfFile != "" {
+		switch {
+		case *session == "" || *xdfFile == "":
+			return usagef("a session export needs both --session ID and --xdf FILE")
+		case *code != "" || *out != "" || *encrypt:
+			return usagef("--session exports one session as XDF: leave out --client, --out and --encrypt")
+		}
+		return exportXDF(env, *data, *session, *xdfFile)
 	}
 	if *code == "" {
 		return usagef("--client CODE is required")
@@ -137,4 +149,41 @@ func zipExport(env *Env, db *sqlite.DB, js []byte, f records.File) ([]byte, erro
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// exportXDF writes a session's streams (package xdf) to file.
+func exportXDF(env *Env, data, session, file string) error {
+	db, err := sqlite.Open(env.Context, data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	streams, err := xdf.Session(env.Context, db, session)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := xdf.Write(&b, streams); err != nil {
+		return err
+	}
+	w, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("export: %w (an export never overwrites a file)", err)
+	}
+	if _, err := w.Write(b.Bytes()); err != nil {
+		w.Close()
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	for _, s := range streams {
+		n := len(s.Values)
+		if s.Format == "string" {
+			n = len(s.Strings)
+		}
+		fmt.Fprintf(env.Stdout, "%s (%s): %d samples\n", s.Name, s.Type, n)
+	}
+	fmt.Fprintf(env.Stdout, "wrote %s (%d bytes, %d streams)\n", file, b.Len(), len(streams))
+	return nil
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -8,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"waystation/devices/registry"
+	"waystation/internal/platform/auth"
+	"waystation/internal/platform/sqlite"
 )
 
 // waystation hrv and waystation ble-hrs decode as a script calls them,
@@ -70,5 +76,54 @@ func TestHRVCommands(t *testing.T) {
 	}
 	if code, _, errOut := run(t, nil, "ble-hrs", "decode", "1g"); code == 0 || !strings.Contains(errOut, "not hex") {
 		t.Errorf("not hex: %d %s", code, errOut)
+	}
+}
+
+// waystation export --session ID --xdf FILE: the file is written
+// owner-only and never overwritten; the flags that belong to a client's
+// export are refused with it. (sessions/xdf tests the streams and loads
+// them in libxdf.)
+func TestExportSessionXDF(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts := auth.NewStore(db)
+	accounts.Cost = 4
+	u, _ := accounts.Add(ctx, "ana", auth.Counsellor, "a password here")
+	room, _ := registry.New(db).AddRoom(ctx, "Room")
+	now := time.Now().UTC()
+	db.W.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES ('C-1', 'low', ?, ?)`, sqlite.FormatTime(now), u.ID)
+	db.W.Exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES ('s-1', ?, 'C-1', ?, '{"steps":[]}', 'ended', ?)`, room.ID, u.ID, sqlite.FormatTime(now))
+	db.W.Exec(`INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-1', 1, ?, 'system', 'session.started', '{}')`, sqlite.FormatTime(now))
+	for i, v := range []float64{800, 810, 790} {
+		db.W.Exec(`INSERT INTO telemetry (device_id, stream, ts, name, value) VALUES ('d-1', 's-1', ?, 'rr_interval', ?)`, sqlite.FormatTime(now.Add(time.Duration(i)*800*time.Millisecond)), v)
+	}
+	db.Close()
+	file := filepath.Join(dir, "s-1.xdf")
+	code, out, errOut := run(t, nil, "export", "--session", "s-1", "--xdf", file, "--data", dir)
+	if code != 0 || !strings.Contains(out, "RR d-1 (RR): 3 samples") || !strings.Contains(out, "Markers (Markers): 1 samples") {
+		t.Fatalf("export: %d %s %s", code, out, errOut)
+	}
+	if b, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), "XDF:") {
+		t.Errorf("the file: %v %q", err, b[:min(8, len(b))])
+	}
+	if info, _ := os.Stat(file); info.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want owner-only", info.Mode().Perm())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--session", "s-1", "--xdf", file}, "never overwrites"},
+		{[]string{"--session", "s-9", "--xdf", file + "2"}, `no session "s-9"`},
+		{[]string{"--session", "s-1"}, "needs both --session ID and --xdf FILE"},
+		{[]string{"--session", "s-1", "--xdf", file + "3", "--client", "C-1"}, "leave out --client"},
+	} {
+		if code, _, errOut := run(t, nil, append(append([]string{"export"}, tc.args...), "--data", dir)...); code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("export %v: %d %s, want %q", tc.args, code, errOut, tc.want)
+		}
 	}
 }
