@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"waystation/devices/registry"
-	"waystation/internal/platform/auth"
 	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/storetest"
 )
 
 // seed stores a session of five minutes: a strap whose RR intervals
@@ -19,28 +18,14 @@ import (
 // which some are markers and some (a note, the tray, a self-check's
 // answers) must stay out. It returns the data folder and the times.
 func seed(t *testing.T) (dir string, t0, last time.Time, beats int) {
-	dir = t.TempDir()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	u, _ := accounts.Add(ctx, "ana", auth.Counsellor, "a password here")
-	room, _ := registry.New(db).AddRoom(ctx, "Room")
+	st := storetest.New(t)
+	dir = st.Dir
+	defer st.Close()
 	t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) string { return sqlite.FormatTime(t0.Add(d)) }
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.W.Exec(q, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`INSERT INTO clients (code, risk, created, created_by) VALUES ('C-1', 'low', ?, ?)`, at(0), u.ID)
-	exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES ('s-1', ?, 'C-1', ?, '{"steps":[]}', 'ended', ?)`, room.ID, u.ID, at(0))
-	exec(`INSERT INTO devices (id, name, room_id, profile_id, created) VALUES ('d-1', 'Chest strap', ?, 'hrs-strap-1', ?)`, room.ID, at(0))
+	exec := func(q string, args ...any) { t.Helper(); st.Exec(t, q, args...) }
+	st.Session(t, "s-1", "C-1", t0)
+	exec(`INSERT INTO devices (id, name, room_id, profile_id, created) VALUES ('d-1', 'Chest strap', ?, 'hrs-strap-1', ?)`, st.Room.ID, at(0))
 	for i, ev := range []struct{ kind, data string }{
 		{"session.started", `{}`},
 		{"command.sent", `{"device":"d-9","name":"breathing.set","args":{"bpm":6}}`},

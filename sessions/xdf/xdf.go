@@ -109,23 +109,16 @@ func Write(w io.Writer, streams []Stream) error {
 	return err
 }
 
+// chunk writes a chunk: its length (the tag and the content) as a
+// variable-length number, the tag, the content.
 func chunk(b *bytes.Buffer, tag uint16, content []byte) {
-	n := uint64(len(content) + 2)
-	switch {
-	case n <= math.MaxUint8:
-		b.WriteByte(1)
-		b.WriteByte(byte(n))
-	case n <= math.MaxUint32:
-		b.WriteByte(4)
-		b.Write(u32(uint32(n)))
-	default:
-		b.WriteByte(8)
-		b.Write(binary.LittleEndian.AppendUint64(nil, n))
-	}
+	varlen(b, uint64(len(content)+2))
 	b.Write(binary.LittleEndian.AppendUint16(nil, tag))
 	b.Write(content)
 }
 
+// varlen writes n as XDF's variable-length number: a byte 1, 4 or 8, then
+// n in that many bytes.
 func varlen(b *bytes.Buffer, n uint64) {
 	switch {
 	case n <= math.MaxUint8:

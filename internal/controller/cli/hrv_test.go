@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"waystation/devices/registry"
-	"waystation/internal/platform/auth"
 	"waystation/internal/platform/sqlite"
+	"waystation/internal/testkit/storetest"
 )
 
 // waystation hrv and waystation ble-hrs decode as a script calls them,
@@ -84,24 +82,15 @@ func TestHRVCommands(t *testing.T) {
 // export are refused with it. (sessions/xdf tests the streams and loads
 // them in libxdf.)
 func TestExportSessionXDF(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accounts := auth.NewStore(db)
-	accounts.Cost = 4
-	u, _ := accounts.Add(ctx, "ana", auth.Counsellor, "a password here")
-	room, _ := registry.New(db).AddRoom(ctx, "Room")
+	st := storetest.New(t)
+	dir := st.Dir
 	now := time.Now().UTC()
-	db.W.Exec(`INSERT INTO clients (code, risk, created, created_by) VALUES ('C-1', 'low', ?, ?)`, sqlite.FormatTime(now), u.ID)
-	db.W.Exec(`INSERT INTO sessions (id, room_id, client_code, counsellor_id, plan, state, created) VALUES ('s-1', ?, 'C-1', ?, '{"steps":[]}', 'ended', ?)`, room.ID, u.ID, sqlite.FormatTime(now))
-	db.W.Exec(`INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-1', 1, ?, 'system', 'session.started', '{}')`, sqlite.FormatTime(now))
+	st.Session(t, "s-1", "C-1", now)
+	st.Exec(t, `INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-1', 1, ?, 'system', 'session.started', '{}')`, sqlite.FormatTime(now))
 	for i, v := range []float64{800, 810, 790} {
-		db.W.Exec(`INSERT INTO telemetry (device_id, stream, ts, name, value) VALUES ('d-1', 's-1', ?, 'rr_interval', ?)`, sqlite.FormatTime(now.Add(time.Duration(i)*800*time.Millisecond)), v)
+		st.Exec(t, `INSERT INTO telemetry (device_id, stream, ts, name, value) VALUES ('d-1', 's-1', ?, 'rr_interval', ?)`, sqlite.FormatTime(now.Add(time.Duration(i)*800*time.Millisecond)), v)
 	}
-	db.Close()
+	st.Close()
 	file := filepath.Join(dir, "s-1.xdf")
 	code, out, errOut := run(t, nil, "export", "--session", "s-1", "--xdf", file, "--data", dir)
 	if code != 0 || !strings.Contains(out, "RR d-1 (RR): 3 samples") || !strings.Contains(out, "Markers (Markers): 1 samples") {
