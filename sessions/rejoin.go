@@ -160,7 +160,18 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	for _, c := range stepCommands(s.Plan.Steps[s.Step]) {
+	st := s.Plan.Steps[s.Step]
+	if run, ok := e.finderOf(s.ID); ok && run.step != s.Step || ok && st.Kind == StepResonance {
+		e.stopResonance(ctx, s.ID, run, "the plan moved to another step")
+	}
+	if st.Kind == StepResonance {
+		e.startResonance(ctx, by, s)
+		return
+	}
+	if st.Kind == StepRelaxation && st.BPM == 0 && s.Client != "" {
+		st.BPM = e.resonanceOf(ctx, s.Client) // the client's resonance rate, when known
+	}
+	for _, c := range stepCommands(st) {
 		for _, dev := range s.Stations {
 			if _, err := e.sendIfTaken(ctx, by, s.ID, dev, c.Name, c.Args); err != nil {
 				e.logger.Warn("start plan step", "session", s.ID, "step", s.Step+1, "device", dev, "command", c.Name, "err", err)

@@ -98,6 +98,9 @@ const (
 	StepVR         = "vr"
 	StepScale      = "scale" // a self-check on the kiosk
 	StepCheckout   = "checkout"
+	// StepResonance paces the client through breathing rates and finds
+	// the one the heart answers most (resonance.go).
+	StepResonance = "resonance"
 )
 
 // Plan is an ordered list of steps; an ad-hoc session has none.
@@ -123,6 +126,9 @@ type Step struct {
 	Levels    []int   `json:"levels,omitempty"`  // vr: intensity levels in order
 	Rating    bool    `json:"rating,omitempty"`  // vr: ask a rating at each level
 	Scale     string  `json:"scale,omitempty"`   // scale: the scale's id
+	// Rates are a resonance step's breathing rates, in order (default
+	// ResonanceRates).
+	Rates []float64 `json:"rates,omitempty"`
 }
 
 // DecodePlan decodes and checks a plan; empty input is an ad-hoc plan.
@@ -196,8 +202,17 @@ func (s Step) check() error {
 		if !idRE.MatchString(s.Scale) {
 			return fmt.Errorf("scale %q is not a scale id", s.Scale)
 		}
+	case StepResonance:
+		if len(s.Rates) == 1 || len(s.Rates) > 10 {
+			return fmt.Errorf("rates: give 2 to 10 breathing rates, or none for %v", ResonanceRates)
+		}
+		for _, r := range s.Rates {
+			if r < 3 || r > 10 {
+				return fmt.Errorf("rates: %v breaths a minute is outside 3-10", r)
+			}
+		}
 	default:
-		return fmt.Errorf("unknown step kind %q (one of checkin, relaxation, music, sandtray, vr, scale, checkout)", s.Kind)
+		return fmt.Errorf("unknown step kind %q (one of checkin, relaxation, music, sandtray, vr, scale, resonance, checkout)", s.Kind)
 	}
 	return nil
 }

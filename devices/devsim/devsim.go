@@ -47,6 +47,14 @@ type Device struct {
 	// drawing.done with it.
 	Draw       bool
 	DrawStepMS int
+	// Pace, if set, is shared with other simulators in this process: a
+	// kiosk records in it the breathing pace it is told (breathing.set);
+	// a heart with a Resonance follows it.
+	Pace *Pace
+	// Resonance, with Pace, makes the device's RR intervals oscillate at
+	// the paced breathing rate, most at this rate (breaths a minute): the
+	// heart the resonance finder looks for.
+	Resonance float64
 
 	mu       sync.Mutex
 	ws       *websocket.Conn
@@ -237,6 +245,9 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 	case "scene.start":
 		d.Event(session, "scene.started", map[string]any{"scene": args["scene"]})
 	case "breathing.set":
+		if bpm, ok := args["bpm"].(float64); ok && d.Pace != nil {
+			d.Pace.Set(bpm)
+		}
 		d.Event(session, "breathing.changed", args)
 	case "sandtray.open":
 		d.Event(session, "sandtray.opened", nil)
@@ -386,8 +397,16 @@ func (d *Device) canTelemetry() bool {
 // rate that rises with cue intensity and falls during relaxation, and a
 // battery that drains.
 func (d *Device) telemetry(ctx context.Context) {
+	var paced *pacedHeart
+	if d.Pace != nil && d.Resonance > 0 {
+		paced = newPacedHeart(d.Resonance, 1)
+	}
 	every(ctx, d.TelemetryEvery, func() {
 		hr, rr, battery := d.body.step()
+		if bpm := d.Pace.BPM(); paced != nil && bpm > 0 {
+			rr = paced.beat(bpm)
+			hr = math.Round(600000/rr) / 10
+		}
 		values := map[string]any{}
 		scripted := d.Script != nil // the script alone gives the heart
 		if d.Profile.Can("telemetry.heart_rate") && !scripted {

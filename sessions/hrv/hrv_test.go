@@ -116,3 +116,35 @@ func TestSpectrumAndCoherence(t *testing.T) {
 		t.Error("bands of 40 s")
 	}
 }
+
+// breathingHeart is a heart whose RR oscillates at the breathing rate,
+// most at its resonance rate (a Gaussian of the distance, 0.5 breaths a
+// minute wide) over a floor, plus noise: two minutes of it at bpm.
+func breathingHeart(bpm, resonance float64, seed uint64) []float64 {
+	amp := 10 + 50*math.Exp(-math.Pow((bpm-resonance)/0.5, 2))
+	r := rand.New(rand.NewPCG(seed, 7))
+	return beats(120, func(t float64) float64 { return 900 + amp*math.Sin(2*math.Pi*bpm/60*t) + 8*r.NormFloat64() })
+}
+
+// The finder picks each chosen resonance from the five standard rates.
+func TestResonance(t *testing.T) {
+	for _, resonance := range []float64{6.5, 6.0, 5.5, 5.0, 4.5} {
+		var epochs []Epoch
+		for i, bpm := range []float64{6.5, 6.0, 5.5, 5.0, 4.5} {
+			epochs = append(epochs, Epoch{BPM: bpm, RR: breathingHeart(bpm, resonance, uint64(i))})
+		}
+		best, results, ok := Resonance(epochs)
+		if !ok || best != resonance || len(results) != 5 {
+			t.Errorf("resonance at %v: picked %v (%v)", resonance, best, ok)
+			continue
+		}
+		for _, r := range results {
+			if r.LFPeakHz == nil || math.Abs(*r.LFPeakHz-r.BPM/60) > 0.01 {
+				t.Errorf("at %v bpm the LF peak is at %v Hz, want %.4f", r.BPM, *r.LFPeakHz, r.BPM/60)
+			}
+		}
+	}
+	if _, results, ok := Resonance([]Epoch{{BPM: 6, RR: []float64{800, 810}}}); ok || results[0].LFPeak != nil || results[0].Beats != 2 {
+		t.Errorf("two beats: %v %+v", ok, results)
+	}
+}

@@ -51,6 +51,10 @@ type Client struct {
 	LegalHold       bool          `json:"legal_hold"`
 	LegalHoldReason string        `json:"legal_hold_reason,omitempty"`
 	Created         time.Time     `json:"created"`
+	// ResonanceBPM is the breathing rate the resonance step found, and
+	// ResonanceFound when; nil until one ran.
+	ResonanceBPM   *float64   `json:"resonance_bpm,omitempty"`
+	ResonanceFound *time.Time `json:"resonance_found,omitempty"`
 }
 
 // Session is one of the client's sessions.
@@ -90,8 +94,12 @@ type Rating struct {
 func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (File, error) {
 	var f File
 	var risk, reason string
-	err := db.R.QueryRowContext(ctx, `SELECT code, risk, minor, legal_hold, legal_hold_reason, created FROM clients WHERE code = ?`, code).
-		Scan(&f.Client.Code, &risk, &f.Client.Minor, &f.Client.LegalHold, &reason, sqlite.ScanTime(&f.Client.Created))
+	var resonance sql.NullFloat64
+	err := db.R.QueryRowContext(ctx, `SELECT code, risk, minor, legal_hold, legal_hold_reason, created, resonance_bpm, resonance_found FROM clients WHERE code = ?`, code).
+		Scan(&f.Client.Code, &risk, &f.Client.Minor, &f.Client.LegalHold, &reason, sqlite.ScanTime(&f.Client.Created), &resonance, sqlite.ScanNullTime(&f.Client.ResonanceFound))
+	if resonance.Valid {
+		f.Client.ResonanceBPM = &resonance.Float64
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return f, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q", code)
 	}

@@ -98,7 +98,10 @@ func TestBrowser(t *testing.T) {
 	var logs servetest.Buffer // the controller logs from many goroutines
 	go func() {
 		served <- serve.Run(runCtx, serve.Config{Addr: "127.0.0.1:0", DataDir: data, ProfilesDir: "../../../firmware-profiles", ScalesDir: "../../../content/scales",
-			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Out: io.Discard, Ready: func(a string) { ready <- a }})
+			Logger: slog.New(slog.NewTextHandler(&logs, nil)), Out: io.Discard, Ready: func(a string) { ready <- a },
+			// The headset's simulated heart beats every 200 ms: 16 s
+			// epochs hold 80 beats (72 s of them) for the resonance finder.
+			ResonanceEpoch: 16 * time.Second})
 	}()
 	var addr string
 	select {
@@ -115,11 +118,14 @@ func TestBrowser(t *testing.T) {
 	var sims sync.WaitGroup
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	kioskProfile, _ := set.Get("kiosk-ws-1")
+	// The client's heart follows the kiosk's breathing guide, resonating
+	// at 5.5 breaths a minute.
+	pace := &devsim.Pace{}
 	headsetProfile, _ := set.Get("vrstation-ws-1")
 	for _, d := range []*devsim.Device{
 		// The client presses the help button once the scene shows.
 		// Its client answers PHQ-9 with 2 on item 9 (thoughts of self-harm).
-		{Token: kioskToken, Profile: kioskProfile, Draw: true, DrawStepMS: 40, Script: &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}}, After: func(d *devsim.Device, session, name string, _ map[string]any) {
+		{Token: kioskToken, Profile: kioskProfile, Pace: pace, Draw: true, DrawStepMS: 40, Script: &devsim.Script{AnswerMS: 50, ScaleAnswers: map[string][]float64{"phq-9": {1, 1, 1, 1, 1, 1, 1, 1, 2}}}, After: func(d *devsim.Device, session, name string, _ map[string]any) {
 			if name == "scene.start" {
 				time.AfterFunc(300*time.Millisecond, func() { d.Event(session, "help.requested", map[string]string{"screen": "scene"}) })
 			}
@@ -139,7 +145,7 @@ func TestBrowser(t *testing.T) {
 				}
 			}
 		}},
-		{Token: headsetToken, Profile: headsetProfile, TelemetryEvery: 200 * time.Millisecond},
+		{Token: headsetToken, Profile: headsetProfile, TelemetryEvery: 200 * time.Millisecond, Pace: pace, Resonance: 5.5},
 		{Token: vrToken, Profile: headsetProfile, Script: script},
 	} {
 		d.URL, d.Logger = "ws://"+addr+"/v1/devices/ws", quiet
@@ -204,7 +210,7 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("%d REST calls of the console checked against the API document by Prism", px.Calls())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "21-resonance", "21b-resonance-efile", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -27,7 +27,10 @@ type Config struct {
 	// PasswordCost is the bcrypt cost of passwords set over REST; 0 is the
 	// accounts store's own (11). Tests that add many accounts lower it.
 	PasswordCost int
-	Demo         bool
+	// ResonanceEpoch is how long the resonance finder paces each rate;
+	// 0 is two minutes. Tests with a simulated heart shorten it.
+	ResonanceEpoch time.Duration
+	Demo           bool
 	// KioskApp is the waystation-kiosk binary the demo starts for its
 	// sandtray kiosk when a display is available; "" starts none.
 	KioskApp string

@@ -15,7 +15,7 @@ mkdirSync(OUT_DIR, { recursive: true });
 const shot = (page, name) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
 const timeline = (page) => page.$$eval("#timeline li", (lis) => lis.map((li) => `${li.dataset.seq}:${li.dataset.kind}`));
 
-test("a counsellor runs a session from the console", { timeout: 150_000 }, async () => {
+test("a counsellor runs a session from the console", { timeout: 330_000 }, async () => {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -231,17 +231,42 @@ test("a counsellor runs a session from the console", { timeout: 150_000 }, async
     page.on("dialog", (d) => d.accept());
     await page.click("#act-end");
     await page.waitForSelector("#state.ended");
-    await page.click("a[href='#/new']");
-    await page.fill("#client", "C-2002");
-    await page.selectOption("#room", { label: "VR room" });
-    await page.selectOption("#plan", "cue-assessment");
-    await page.click("#create");
-    await page.waitForSelector("#act-start");
-    await page.click("#consent-record");
-    await page.waitForSelector("#consent", { state: "detached" });
-    await page.click("#act-start");
-    await page.waitForSelector("#state.running");
+
+    // The resonance breathing template: the kiosk's guide is paced at 6.5,
+    // 6.0, 5.5, 5.0 and 4.5 breaths a minute (16 s epochs here, two minutes
+    // at a site) while the headset's simulated heart, which resonates at
+    // 5.5, follows it; the finder logs 5.5, the e-file keeps it, and the
+    // relaxation step after it breathes at it.
+    // startSession creates a session on the new-session page, records the
+    // consent it asks for, starts it and moves past the check-in.
+    const startSession = async (client, plan, room) => {
+      await page.click("a[href='#/new']");
+      await page.fill("#client", client);
+      if (room) await page.selectOption("#room", { label: room });
+      await page.selectOption("#plan", plan);
+      await page.click("#create");
+      await page.waitForSelector("#act-start");
+      await page.click("#consent-record");
+      await page.waitForSelector("#consent", { state: "detached" });
+      await page.click("#act-start");
+      await page.waitForSelector("#state.running");
+      await page.click("#plancard button:has-text('Next step')");
+    };
+    await startSession("C-2003", "resonance");
+    await page.waitForSelector("#timeline li[data-kind='resonance.epoch']");
+    await page.waitForSelector("#timeline li[data-kind='resonance.found']", { timeout: 150_000 });
+    assert.match(await page.textContent("#timeline li[data-kind='resonance.found']"), /resonance at 5\.5 breaths\/min/);
+    await shot(page, "21-resonance");
     await page.click("#plancard button:has-text('Next step')");
+    await page.waitForFunction(() => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => /5\.5/.test(li.textContent) && /Breathing|breathing/.test(li.textContent)));
+    await page.click("#act-end");
+    await page.waitForSelector("#state.ended");
+    await page.click("#clientcode");
+    await page.waitForSelector("#resonance:has-text('5.5/min')");
+    assert.doesNotMatch(await page.textContent("#main"), /\bnull\b|undefined/, "no stray null on the e-file");
+    await shot(page, "21b-resonance-efile");
+
+    await startSession("C-2002", "cue-assessment", "VR room");
     await page.click("#level-next:has-text('Start first level')");
     await page.waitForSelector("#curlevel[data-level='0']");
     await page.click("#ask-rating");

@@ -180,7 +180,11 @@ export const STRINGS = {
     "alertkind.scale.alert": "Self-check answer needs attention",
     "alertkind.help.requested": "Client asked for help", "alertkind.device.lost": "Station lost", "alertkind.telemetry.threshold": "Heart rate held over its limit",
     "stepkind.checkin": "Check-in", "stepkind.relaxation": "Relaxation", "stepkind.music": "Music", "stepkind.sandtray": "Sandtray",
-    "stepkind.vr": "VR program", "stepkind.scale": "Self-check", "stepkind.checkout": "Check-out"
+    "stepkind.vr": "VR program", "stepkind.scale": "Self-check", "stepkind.checkout": "Check-out", "stepkind.resonance": "Resonance breathing",
+    "kind.resonance.epoch": "Paced breathing", "kind.resonance.found": "Resonance rate found", "kind.resonance.stopped": "Resonance search stopped",
+    "res.epoch": "epoch {i}: {bpm} breaths/min for {s} s", "res.found": "resonance at {bpm} breaths/min (LF peak per rate)",
+    "res.none": "no rate found: too few heartbeats", "res.stopped": "stopped before the end; repeat the step to run it again",
+    "res.rate": "resonance breathing {bpm}/min"
   },
   zh: {
     "lang.switch": "English",
@@ -360,7 +364,11 @@ export const STRINGS = {
     "alertkind.scale.alert": "自评作答需要关注",
     "alertkind.help.requested": "来访者请求帮助", "alertkind.device.lost": "设备断开", "alertkind.telemetry.threshold": "心率持续超过上限",
     "stepkind.checkin": "签到", "stepkind.relaxation": "放松", "stepkind.music": "音乐", "stepkind.sandtray": "沙盘",
-    "stepkind.vr": "VR 程序", "stepkind.scale": "自评量表", "stepkind.checkout": "签退"
+    "stepkind.vr": "VR 程序", "stepkind.scale": "自评量表", "stepkind.checkout": "签退", "stepkind.resonance": "共振呼吸",
+    "kind.resonance.epoch": "节律呼吸", "kind.resonance.found": "找到共振频率", "kind.resonance.stopped": "共振频率测定中止",
+    "res.epoch": "第 {i} 段：每分钟 {bpm} 次，{s} 秒", "res.found": "共振频率为每分钟 {bpm} 次呼吸（各频率的低频峰值）",
+    "res.none": "未找到：心跳数据太少", "res.stopped": "未完成即中止；重复此步骤可重新测定",
+    "res.rate": "共振呼吸 {bpm} 次/分"
   }
 };
 

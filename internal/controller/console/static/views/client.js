@@ -73,16 +73,18 @@ export async function clientView(view, code) {
         h("td", { text: s.ratings.map((r) => (r.kind === "checkin.rating" ? "↘ " : "↗ ") + r.value).join("  ") }),
         h("td", { text: s.notes.map((n) => n.text).join(" · ") })))));
 
-  // Drawings, each a picture rendered by the controller from its events.
+  // Drawings, each a picture rendered by the controller from its events
+  // ("" when none: replaceChildren would print a null).
   const drawCard = file.drawings.length ? h("section", { class: "card wide", id: "efile-drawings" }, h("h2", { text: t("draw.title_efile") }),
     h("div", { class: "thumbs" }, file.drawings.map((d) => h("a", { href: "#/session/" + d.session, class: "thumb", "data-session": d.session },
       h("img", { src: "/v1/sessions/" + d.session + "/drawings/" + d.id + "/png?w=240", width: 240, height: 180, alt: templateName(d.template) }),
-      h("span", { class: "small", text: fmtDate(d.opened) + " · " + templateName(d.template) + (d.done ? "" : " · " + t("draw.unfinished")) }))))) : null;
+      h("span", { class: "small", text: fmtDate(d.opened) + " · " + templateName(d.template) + (d.done ? "" : " · " + t("draw.unfinished")) }))))) : "";
 
   main().replaceChildren(h("h1", {}, t("client") + " ", h("span", { id: "clientcode", text: client.code }), " ",
     h("span", { class: "badge risk-" + client.risk, text: t("risk." + client.risk) }),
     client.minor ? h("span", { class: "badge warn", text: t("efile.minor") }) : null,
-    client.legal_hold ? h("span", { class: "badge warn", title: client.legal_hold_reason, text: t("efile.hold") }) : null),
+    client.legal_hold ? h("span", { class: "badge warn", title: client.legal_hold_reason, text: t("efile.hold") }) : null,
+    client.resonance_bpm ? h("span", { class: "badge", id: "resonance", title: fmtDate(client.resonance_found), text: t("res.rate", { bpm: client.resonance_bpm }) }) : null),
     h("div", { class: "grid" }, riskCard, consentCard, followCard),
     aftercareCard(code, after, act), sessCard, drawCard,
     ...(checks.results.length ? scaleCards(checks) : [h("section", { class: "card wide", id: "noscales" }, h("h2", { text: t("scale.title") }), h("p", { class: "muted", text: t("scale.none") }))]),

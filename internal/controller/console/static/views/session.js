@@ -435,6 +435,11 @@ export function sessionView(view, id) {
       case "drawing.done": return templateName(d.template) + " · " + d.strokes + " " + t("draw.strokes") + " · " + Math.round(d.seconds || 0) + " s";
       case "drawing.fill": case "drawing.undo": case "drawing.redo": case "drawing.clear": return "";
       case "rating.answer": return (d.prompt || "") + " → " + d.value;
+      case "resonance.epoch": return t("res.epoch", { i: (d.index || 0) + 1, bpm: d.bpm, s: Math.round(d.epoch_s || 0) });
+      case "resonance.found":
+        return d.bpm ? t("res.found", { bpm: d.bpm }) + " · " + (d.epochs || []).map((e) => e.bpm + ": " + (e.lf_peak === null ? "—" : Math.round(e.lf_peak))).join(", ")
+          : t("res.none");
+      case "resonance.stopped": return t("res.stopped");
       default: return argsText(d); // named fields, not JSON
     }
   }

@@ -1,0 +1,124 @@
+package sessions
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pacedHeart is two minutes of a heart whose RR oscillates at the
+// breathing rate, most at its resonance (a Gaussian of the distance, 0.5
+// breaths a minute wide), with noise.
+func pacedHeart(bpm, resonance float64, seed uint64) []float64 {
+	amp := 10 + 50*math.Exp(-math.Pow((bpm-resonance)/0.5, 2))
+	r := rand.New(rand.NewPCG(seed, 11))
+	var out []float64
+	for t := 0.0; t < 120; {
+		v := 900 + amp*math.Sin(2*math.Pi*bpm/60*t) + 8*r.NormFloat64()
+		out = append(out, math.Round(v))
+		t += v / 1000
+	}
+	return out
+}
+
+// The resonance step over real websockets: the kiosk's breathing guide is
+// paced at 6.5, 6.0, 5.5, 5.0 and 4.5 breaths a minute, one epoch each
+// (the test ends each epoch once the headset's beats of it are stored:
+// the beats come faster than real time); the heart answers 5.5 most; the
+// finder logs resonance.found with 5.5, keeps it on the client's record,
+// paces the guide at it, and a relaxation step without a pace of its own
+// uses it. A repeated run that is paused stops without a result, and its
+// timer firing late sends nothing.
+func TestResonanceFinder(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	epochs := make(chan func(), 10)
+	e.engine.after = func(d time.Duration, f func()) func() bool { epochs <- f; return func() bool { return true } }
+	e.engine.Clients.AddClient(ctx, e.alice, "C-55", Low)
+	kd, ktoken := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
+	hd, htoken := e.device("vrstation-ws-1", "Headset", "Relaxation room")
+	kiosk, headset := e.connect(ktoken, "0.9.0"), e.connect(htoken, "1.4.0")
+	plan := mustJSON(Plan{Steps: []Step{{Kind: StepResonance}, {Kind: StepRelaxation, Scene: "sea"}}})
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-55", Stations: []string{kd.ID, hd.ID}, Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
+		t.Fatal(err)
+	}
+	kiosk.joined(s.ID)
+	beats := 0
+	for i, bpm := range ResonanceRates {
+		name, args := kiosk.nextCommand()
+		if name != "breathing.set" || args["bpm"] != bpm {
+			t.Fatalf("epoch %d: the kiosk was sent %s %v, want breathing.set %v", i, name, args, bpm)
+		}
+		rr := pacedHeart(bpm, 5.5, uint64(i))
+		beats += len(rr)
+		e.rr(headset, s.ID, hd.ID, beats, rr...)
+		select {
+		case next := <-epochs:
+			next()
+		case <-time.After(5 * time.Second):
+			t.Fatalf("epoch %d was never timed", i)
+		}
+	}
+	if name, args := kiosk.nextCommand(); name != "breathing.set" || args["bpm"] != 5.5 {
+		t.Fatalf("after the run the kiosk was sent %s %v, want breathing.set 5.5", name, args)
+	}
+	var found Resonance
+	evs, _ := e.log.Read(ctx, s.ID, 0, 0)
+	for _, ev := range evs {
+		if ev.Kind == "resonance.found" {
+			json.Unmarshal(ev.Data, &found)
+		}
+	}
+	if found.BPM == nil || *found.BPM != 5.5 || found.Device != hd.ID || len(found.Epochs) != 5 {
+		t.Fatalf("resonance.found: %+v", found)
+	}
+	for i, ep := range found.Epochs {
+		if ep.BPM != ResonanceRates[i] || ep.LFPeak == nil || math.Abs(*ep.LFPeakHz-ep.BPM/60) > 0.01 {
+			t.Errorf("epoch %d: %+v", i, ep)
+		}
+	}
+	var stored float64
+	e.db.R.QueryRow(`SELECT resonance_bpm FROM clients WHERE code = 'C-55'`).Scan(&stored)
+	if stored != 5.5 {
+		t.Errorf("the client's record holds %v", stored)
+	}
+	// A relaxation step with no pace of its own breathes at the client's rate.
+	if _, err := e.engine.Step(ctx, e.alice, s.ID, "next", 0, AnyStep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]any{}
+	for range 2 {
+		name, args := kiosk.nextCommand()
+		got[name] = args
+	}
+	if got["scene.start"] == nil || got["breathing.set"].(map[string]any)["bpm"] != 5.5 {
+		t.Errorf("the relaxation step sent %v", got)
+	}
+
+	// Run again, then pause: the run stops without a result, and its timer
+	// firing afterwards sends nothing.
+	if _, err := e.engine.Step(ctx, e.alice, s.ID, "goto", 0, AnyStep); err != nil {
+		t.Fatal(err)
+	}
+	if name, _ := kiosk.nextCommand(); name != "breathing.set" {
+		t.Fatalf("the second run began with %s", name)
+	}
+	late := <-epochs
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "pause"); err != nil {
+		t.Fatal(err)
+	}
+	late()
+	ks := strings.Join(e.kinds(s.ID), " ")
+	if !strings.HasSuffix(ks, "resonance.stopped") || strings.Count(ks, "resonance.epoch") != 6 || strings.Count(ks, "resonance.found") != 1 ||
+		strings.Index(ks, "session.paused") > strings.LastIndex(ks, "resonance.stopped") {
+		t.Errorf("events: %s", ks)
+	}
+}
