@@ -38,6 +38,11 @@ var Moods = []string{"calm", "sad", "anxious", "angry", "tired", "okay"}
 // Guides are the guided texts a scene can show.
 var Guides = []string{"none", "pmr", "grounding"}
 
+// Feedbacks are the biofeedback looks of a scene (scene.set feedback):
+// the heart's coherence band low, medium or high, "none" while the signal
+// is missing (the look holds and a calm line says so), "off" to end it.
+var Feedbacks = []string{"low", "medium", "high", "none", "off"}
+
 // Breathing paces the breathing guide.
 type Breathing struct {
 	BPM    float64 `json:"bpm"`
@@ -83,13 +88,20 @@ type Emit func(session, kind string, data any) error
 
 // State is a copy of the model for drawing.
 type State struct {
-	Screen    Screen
-	Lang      string
-	Session   string
-	Scene     string
-	Guide     string
-	Bright    float64 // scene brightness 0-1
-	Motion    float64 // scene motion 0-1
+	Screen  Screen
+	Lang    string
+	Session string
+	Scene   string
+	Guide   string
+	Bright  float64 // scene brightness 0-1
+	Motion  float64 // scene motion 0-1
+	// Feedback is the scene's biofeedback band ("" when off), Look the
+	// band it shows (a missing signal, "none", keeps the last look), and
+	// LookFrom and LookAt the look before and when it changed, to fade.
+	Feedback  string
+	Look      string
+	LookFrom  string
+	LookAt    time.Time
 	Breathing Breathing
 	Prompt    Prompt
 	// Check is the self-check under way on SelfCheckScreen (a copy).
@@ -177,6 +189,22 @@ func (m *Model) reset() {
 	m.goodbyeAt, m.sceneEnd = time.Time{}, time.Time{}
 	m.applied, m.rejoinedAt = map[string]string{}, time.Time{}
 	m.lastActive = m.now()
+}
+
+// setFeedback takes a biofeedback band: the look changes (fading from the
+// last) for a band, holds for "none", and ends for "off".
+func (m *Model) setFeedback(f string) {
+	if f == "off" {
+		f = ""
+	}
+	m.st.Feedback = f
+	look := f
+	if f == "none" {
+		look = m.st.Look
+	}
+	if look != m.st.Look {
+		m.st.LookFrom, m.st.Look, m.st.LookAt = m.st.Look, look, m.now()
+	}
 }
 
 // State returns a copy of the state for drawing.
@@ -360,7 +388,17 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		if v, ok := args["motion"].(float64); ok {
 			m.st.Motion = v
 		}
-		m.record("scene.changed", map[string]any{"scene": m.st.Scene, "guide": m.st.Guide, "brightness": m.st.Bright, "motion": m.st.Motion})
+		if f, ok := args["feedback"].(string); ok {
+			if !slices.Contains(Feedbacks, f) {
+				return fmt.Errorf("unknown feedback %q (%s)", f, strings.Join(Feedbacks, ", "))
+			}
+			m.setFeedback(f)
+		}
+		changed := map[string]any{"scene": m.st.Scene, "guide": m.st.Guide, "brightness": m.st.Bright, "motion": m.st.Motion}
+		if m.st.Feedback != "" {
+			changed["feedback"] = m.st.Feedback
+		}
+		m.record("scene.changed", changed)
 	case "breathing.set":
 		b := Breathing{BPM: num(args["bpm"], 6), Inhale: num(args["inhale_ratio"], 0.4), Hold: num(args["hold_s"], 0), Start: m.now()}
 		if b.BPM < 2 || b.BPM > 20 || b.Inhale < 0.2 || b.Inhale > 0.8 || b.Hold < 0 || b.Hold > 10 {

@@ -56,6 +56,8 @@ func TestCommands(t *testing.T) {
 		{"scene.start", `{"scene":"moon"}`, CheckIn, "", "", `unknown scene "moon" (sea, forest, rain, night)`},
 		{"scene.set", `{"guide":"grounding","motion":0.3}`, CheckIn, "scene.changed", `{"brightness":1,"guide":"grounding","motion":0.3,"scene":""}`, ""},
 		{"scene.set", `{"guide":"hypnosis"}`, CheckIn, "", "", `unknown guide "hypnosis"`},
+		{"scene.set", `{"feedback":"high"}`, CheckIn, "scene.changed", `{"brightness":1,"feedback":"high","guide":"none","motion":1,"scene":""}`, ""},
+		{"scene.set", `{"feedback":"calm"}`, CheckIn, "", "", `unknown feedback "calm"`},
 		{"breathing.set", `{"bpm":6}`, Scene, "breathing.changed", `{"bpm":6,"hold_s":0,"inhale_ratio":0.4}`, ""},
 		{"breathing.set", `{"bpm":20,"inhale_ratio":0.5,"hold_s":1.5}`, CheckIn, "", "", "leaves no time to breathe out"},
 		{"breathing.set", `{"bpm":40}`, CheckIn, "", "", "out of range"},
@@ -247,4 +249,25 @@ func TestBreathingPhase(t *testing.T) {
 			t.Errorf("at %gs: %s %.3f, want %s %.3f", c.at, p, fr, c.phase, c.frac)
 		}
 	}
+}
+
+// The biofeedback look: a band changes it (fading from the one before), a
+// missing signal holds it, off ends it.
+func TestFeedbackLook(t *testing.T) {
+	fx := newFixture()
+	step := func(f, feedback, look, from string) {
+		t.Helper()
+		if err := fx.cmd("", "scene.set", `{"feedback":"`+f+`"}`); err != nil {
+			t.Fatal(err)
+		}
+		st := fx.m.State()
+		if st.Feedback != feedback || st.Look != look || st.LookFrom != from {
+			t.Errorf("after %s: feedback %q look %q from %q; want %q %q %q", f, st.Feedback, st.Look, st.LookFrom, feedback, look, from)
+		}
+	}
+	step("low", "low", "low", "")
+	step("none", "none", "low", "")
+	step("medium", "medium", "medium", "low")
+	step("high", "high", "high", "medium")
+	step("off", "", "", "high")
 }

@@ -68,7 +68,7 @@ type Engine struct {
 	after          afterFunc // the finder's timer; tests replace it
 
 	mu        sync.Mutex
-	finders   map[string]finder // session -> its resonance finder's run
+	runs      map[string]stepRun // session -> its step's timed run
 	finderSeq uint64
 	stations  map[string]map[string]bool // session -> its stations; never changes once created
 	active    map[string]string          // device -> the active session it is a station of
@@ -113,7 +113,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{
 		db: db, log: log, registry: reg, sender: sender, logger: logger, AckTimeout: DefaultAckTimeout,
-		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{}, finders: map[string]finder{},
+		stations: map[string]map[string]bool{}, active: map[string]string{}, stops: map[string]uint64{}, runs: map[string]stepRun{},
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
 		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), forget: newQueue[string](), stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
@@ -531,7 +531,7 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		e.tellStations(ctx, by, s, "session.end", nil)
 	}
 	if err == nil && s.State != Running {
-		e.endResonance(context.WithoutCancel(ctx), id, "the session is "+string(s.State))
+		e.endRun(context.WithoutCancel(ctx), id, "the session is "+string(s.State))
 	}
 	if err == nil && !s.State.Active() && s.State != Planned {
 		e.resolveAlerts(context.WithoutCancel(ctx), `a.session_id = ?`, []any{id}, ResolvedSessionEnded)

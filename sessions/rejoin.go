@@ -161,8 +161,8 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 	}
 	ctx = context.WithoutCancel(ctx)
 	st := s.Plan.Steps[s.Step]
-	if run, ok := e.finderOf(s.ID); ok && run.step != s.Step || ok && st.Kind == StepResonance {
-		e.stopResonance(ctx, s.ID, run, "the plan moved to another step")
+	if run, ok := e.runOf(s.ID); ok {
+		e.stopRun(ctx, s.ID, run, "the plan moved to another step")
 	}
 	if st.Kind == StepResonance {
 		e.startResonance(ctx, by, s)
@@ -170,6 +170,9 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 	}
 	if st.Kind == StepRelaxation && st.BPM == 0 && s.Client != "" {
 		st.BPM = e.resonanceOf(ctx, s.Client) // the client's resonance rate, when known
+	}
+	if st.Kind == StepRelaxation && st.Biofeedback {
+		defer e.startFeedback(ctx, by, s)
 	}
 	for _, c := range stepCommands(st) {
 		for _, dev := range s.Stations {

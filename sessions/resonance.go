@@ -32,10 +32,12 @@ var ResonanceRates = []float64{6.5, 6.0, 5.5, 5.0, 4.5}
 // DefaultResonanceEpoch is how long each rate is paced.
 const DefaultResonanceEpoch = 2 * time.Minute
 
-// finder is a run of the resonance step of a session: the step it belongs
-// to and a token that a newer run or a stop replaces.
-type finder struct {
+// stepRun is a timed run of a session's step (the resonance finder, or a
+// biofeedback step's updates): the step it belongs to, what it is, and a
+// token that a newer run or a stop replaces. A session has one at a time.
+type stepRun struct {
 	step  int
+	kind  string // StepResonance, or "biofeedback"
 	token uint64
 }
 
@@ -51,25 +53,31 @@ func (e *Engine) startResonance(ctx context.Context, by auth.User, s Session) {
 	if len(rates) == 0 {
 		rates = ResonanceRates
 	}
-	e.mu.Lock()
-	e.finderSeq++
-	run := finder{step: s.Step, token: e.finderSeq}
-	e.finders[s.ID] = run
-	e.mu.Unlock()
+	run := e.newRun(s, StepResonance)
 	e.resonanceEpoch(ctx, by, s.ID, run, rates, 0)
 }
 
+// newRun makes a step's run the session's, replacing any other.
+func (e *Engine) newRun(s Session, kind string) stepRun {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.finderSeq++
+	run := stepRun{step: s.Step, kind: kind, token: e.finderSeq}
+	e.runs[s.ID] = run
+	return run
+}
+
 // resonanceEpoch paces epoch i, or ends the run after the last.
-func (e *Engine) resonanceEpoch(ctx context.Context, by auth.User, id string, run finder, rates []float64, i int) {
+func (e *Engine) resonanceEpoch(ctx context.Context, by auth.User, id string, run stepRun, rates []float64, i int) {
 	s, err := e.Get(ctx, id)
 	e.mu.Lock()
-	current := e.finders[id] == run
+	current := e.runs[id] == run
 	e.mu.Unlock()
 	if !current {
 		return
 	}
 	if err != nil || s.State != Running || s.Step != run.step {
-		e.stopResonance(ctx, id, run, "the session was paused or left the step")
+		e.stopRun(ctx, id, run, "the session was paused or left the step")
 		return
 	}
 	if i == len(rates) {
@@ -102,32 +110,39 @@ func (e *Engine) paceStations(ctx context.Context, by auth.User, s Session, bpm 
 	}
 }
 
-// finderOf is the session's run, if one is going.
-func (e *Engine) finderOf(id string) (finder, bool) {
+// runOf is the session's run, if one is going.
+func (e *Engine) runOf(id string) (stepRun, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	run, ok := e.finders[id]
+	run, ok := e.runs[id]
 	return run, ok
 }
 
-// endResonance ends the session's run, if any, without a result.
-func (e *Engine) endResonance(ctx context.Context, id, why string) {
-	if run, ok := e.finderOf(id); ok {
-		e.stopResonance(ctx, id, run, why)
+// endRun ends the session's run, if any (a finder without a result).
+func (e *Engine) endRun(ctx context.Context, id, why string) {
+	if run, ok := e.runOf(id); ok {
+		e.stopRun(ctx, id, run, why)
 	}
 }
 
-// stopResonance ends a run without a result.
-func (e *Engine) stopResonance(ctx context.Context, id string, run finder, why string) {
+// stopRun ends a run: a resonance finder's is logged as stopped without
+// a result; a biofeedback step's turns the scenes' feedback off.
+func (e *Engine) stopRun(ctx context.Context, id string, run stepRun, why string) {
 	e.mu.Lock()
-	if e.finders[id] != run {
+	if e.runs[id] != run {
 		e.mu.Unlock()
 		return
 	}
-	delete(e.finders, id)
+	delete(e.runs, id)
 	e.mu.Unlock()
-	e.log.Append(ctx, eventlog.Record{Stream: id, Source: "system", Kind: "resonance.stopped",
-		Data: mustJSON(map[string]any{"step": run.step, "reason": why})})
+	if run.kind == StepResonance {
+		e.log.Append(ctx, eventlog.Record{Stream: id, Source: "system", Kind: "resonance.stopped",
+			Data: mustJSON(map[string]any{"step": run.step, "reason": why})})
+		return
+	}
+	if s, err := e.Get(ctx, id); err == nil && s.State.Active() {
+		e.feedbackStations(ctx, auth.User{}, s, "off")
+	}
 }
 
 // Resonance is a finished run: the rate found (nil when no epoch had
@@ -141,9 +156,9 @@ type Resonance struct {
 
 // finishResonance measures the run's epochs, logs the result, keeps the
 // rate on the client's record and paces the breathing at it.
-func (e *Engine) finishResonance(ctx context.Context, by auth.User, s Session, run finder) {
+func (e *Engine) finishResonance(ctx context.Context, by auth.User, s Session, run stepRun) {
 	e.mu.Lock()
-	delete(e.finders, s.ID)
+	delete(e.runs, s.ID)
 	e.mu.Unlock()
 	res, err := e.measureResonance(ctx, s.ID, run.step)
 	if err != nil {
@@ -222,18 +237,10 @@ func (e *Engine) measureResonance(ctx context.Context, id string, step int) (Res
 	}
 	var in []hrv.Epoch
 	for _, ep := range epochs {
-		var rr []float64
-		rows, err := e.db.R.QueryContext(ctx, `SELECT value FROM telemetry WHERE stream = ? AND device_id = ? AND name = 'rr_interval' AND ts >= ? AND ts < ? ORDER BY ts, rowid`,
-			id, res.Device, sqlite.FormatTime(ep.from), sqlite.FormatTime(ep.to))
+		rr, err := e.beats(ctx, id, res.Device, ep.from, ep.to)
 		if err != nil {
-			return res, fmt.Errorf("resonance beats: %w", err)
+			return res, err
 		}
-		for rows.Next() {
-			var v float64
-			rows.Scan(&v)
-			rr = append(rr, v)
-		}
-		rows.Close()
 		in = append(in, hrv.Epoch{BPM: ep.bpm, RR: rr})
 	}
 	best, results, ok := hrv.Resonance(in)
@@ -249,4 +256,27 @@ func (e *Engine) resonanceOf(ctx context.Context, code string) float64 {
 	var bpm sql.NullFloat64
 	e.db.R.QueryRowContext(ctx, `SELECT resonance_bpm FROM clients WHERE code = ?`, code).Scan(&bpm)
 	return bpm.Float64
+}
+
+// beats are a station's RR intervals in a session received from from up
+// to to (none: up to now), in order.
+func (e *Engine) beats(ctx context.Context, session, device string, from, to time.Time) ([]float64, error) {
+	q, args := `SELECT value FROM telemetry WHERE stream = ? AND device_id = ? AND name = 'rr_interval' AND ts >= ?`, []any{session, device, sqlite.FormatTime(from)}
+	if !to.IsZero() {
+		q, args = q+` AND ts < ?`, append(args, sqlite.FormatTime(to))
+	}
+	rows, err := e.db.R.QueryContext(ctx, q+` ORDER BY ts, rowid`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("beats of %s: %w", device, err)
+	}
+	defer rows.Close()
+	var rr []float64
+	for rows.Next() {
+		var v float64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("beats of %s: %w", device, err)
+		}
+		rr = append(rr, v)
+	}
+	return rr, rows.Err()
 }

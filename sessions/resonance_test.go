@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"waystation/internal/platform/waystation"
 )
 
 // pacedHeart is two minutes of a heart whose RR oscillates at the
@@ -36,21 +38,8 @@ func pacedHeart(bpm, resonance float64, seed uint64) []float64 {
 func TestResonanceFinder(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	epochs := make(chan func(), 10)
-	e.engine.after = func(d time.Duration, f func()) func() bool { epochs <- f; return func() bool { return true } }
-	e.engine.Clients.AddClient(ctx, e.alice, "C-55", Low)
-	kd, ktoken := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
-	hd, htoken := e.device("vrstation-ws-1", "Headset", "Relaxation room")
-	kiosk, headset := e.connect(ktoken, "0.9.0"), e.connect(htoken, "1.4.0")
-	plan := mustJSON(Plan{Steps: []Step{{Kind: StepResonance}, {Kind: StepRelaxation, Scene: "sea"}}})
-	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: "C-55", Stations: []string{kd.ID, hd.ID}, Plan: plan})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
-		t.Fatal(err)
-	}
-	kiosk.joined(s.ID)
+	epochs := e.timed()
+	s, kiosk, headset, hd := e.heartSession("C-55", Step{Kind: StepResonance}, Step{Kind: StepRelaxation, Scene: "sea"})
 	beats := 0
 	for i, bpm := range ResonanceRates {
 		name, args := kiosk.nextCommand()
@@ -121,4 +110,33 @@ func TestResonanceFinder(t *testing.T) {
 		strings.Index(ks, "session.paused") > strings.LastIndex(ks, "resonance.stopped") {
 		t.Errorf("events: %s", ks)
 	}
+}
+
+// timed makes the engine's step timers wait for the test: each one's
+// function comes on the channel, to be called when the test chooses.
+func (e *env) timed() chan func() {
+	ch := make(chan func(), 10)
+	e.engine.after = func(d time.Duration, f func()) func() bool { ch <- f; return func() bool { return true } }
+	return ch
+}
+
+// heartSession starts a session of a new client in the relaxation room
+// with a kiosk and a headset (its heart) as stations and the plan's
+// steps; the kiosk has taken its session.start.
+func (e *env) heartSession(code string, steps ...Step) (s Session, kiosk, headset *dev, heart waystation.Device) {
+	e.t.Helper()
+	ctx := context.Background()
+	e.engine.Clients.AddClient(ctx, e.alice, code, Low)
+	kd, ktoken := e.device("kiosk-ws-1", "Kiosk "+code, "Relaxation room")
+	hd, htoken := e.device("vrstation-ws-1", "Headset "+code, "Relaxation room")
+	kiosk, headset = e.connect(ktoken, "0.9.0"), e.connect(htoken, "1.4.0")
+	s, err := e.engine.Create(ctx, e.alice, NewSession{Room: "Relaxation room", Client: code, Stations: []string{kd.ID, hd.ID}, Plan: mustJSON(Plan{Steps: steps})})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
+		e.t.Fatal(err)
+	}
+	kiosk.joined(s.ID)
+	return s, kiosk, headset, hd
 }

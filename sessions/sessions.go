@@ -129,6 +129,9 @@ type Step struct {
 	// Rates are a resonance step's breathing rates, in order (default
 	// ResonanceRates).
 	Rates []float64 `json:"rates,omitempty"`
+	// Biofeedback makes a relaxation step's scene follow the heart's
+	// coherence (feedback.go).
+	Biofeedback bool `json:"biofeedback,omitempty"`
 }
 
 // DecodePlan decodes and checks a plan; empty input is an ad-hoc plan.
@@ -171,9 +174,15 @@ func (s Step) check() error {
 	case s.DurationS < 0 || s.DurationS > 4*3600:
 		return fmt.Errorf("duration_s must be from 0 to 14400")
 	}
+	if s.Biofeedback && s.Kind != StepRelaxation {
+		return fmt.Errorf("biofeedback is for relaxation steps")
+	}
 	switch s.Kind {
 	case StepCheckin, StepCheckout, StepSandtray:
 	case StepRelaxation:
+		if s.Biofeedback && s.Scene == "" {
+			return fmt.Errorf("biofeedback needs a scene to change")
+		}
 		if s.Scene != "" && !idRE.MatchString(s.Scene) {
 			return fmt.Errorf("scene %q is not a content id", s.Scene)
 		}

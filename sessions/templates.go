@@ -28,9 +28,10 @@ var Templates = []Template{
 		{Kind: StepCheckin}, {Kind: StepScale, Scale: "phq-9"}, {Kind: StepScale, Scale: "gad-7"}, {Kind: StepCheckout}}}},
 	// Biofeedback: find the client's resonance breathing rate (five
 	// two-minute epochs), then relax at it (the relaxation step has no
-	// pace of its own, so it takes the rate found).
-	{ID: "resonance", TitleEN: "Resonance breathing (find the rate, then relax)", TitleZH: "共振呼吸（测定频率后放松）", Course: 1, Plan: Plan{Steps: []Step{
-		{Kind: StepCheckin}, {Kind: StepResonance}, {Kind: StepRelaxation, Scene: "forest"}, {Kind: StepCheckout}}}},
+	// pace of its own, so it takes the rate found) with the scene
+	// following the heart's coherence.
+	{ID: "resonance", TitleEN: "Resonance breathing (find the rate, then relax with biofeedback)", TitleZH: "共振呼吸（测定频率后生物反馈放松）", Course: 1, Plan: Plan{Steps: []Step{
+		{Kind: StepCheckin}, {Kind: StepResonance}, {Kind: StepRelaxation, Scene: "forest", Biofeedback: true}, {Kind: StepCheckout}}}},
 	{ID: "vr", TitleEN: "VR relaxation", TitleZH: "VR 放松", Course: 1, Plan: Plan{Steps: []Step{
 		{Kind: StepCheckin}, {Kind: StepVR, Program: "beach", Levels: []int{1, 2}}, {Kind: StepCheckout}}}},
 	// The cue-reactivity assessment: baseline, cue levels each with a

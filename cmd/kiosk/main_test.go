@@ -378,6 +378,18 @@ func TestKioskEndToEnd(t *testing.T) {
 		t.Errorf("breathing.changed %s", d)
 	}
 	shot(t, shots, "scene-sea")
+	// Biofeedback: the scene's look follows the coherence band the
+	// controller sends (cool and clouded when low, warm and clear when
+	// high); a missing signal holds the look with a calm line; off ends it.
+	for _, f := range []string{"low", "high", "none"} {
+		command(`{"device":"` + dev.ID + `","name":"scene.set","args":{"feedback":"` + f + `"}}`)
+		shot(t, shots, "scene-sea-"+f)
+	}
+	if d := string(find(eventually("scene.changed feedback", has("scene.changed")), "scene.changed")[0].Data); !strings.Contains(d, `"feedback":"low"`) {
+		t.Errorf("scene.changed %s", d)
+	}
+	command(`{"device":"` + dev.ID + `","name":"scene.set","args":{"feedback":"off"}}`)
+	shotN(t, shots, "scene-sea", 2)
 	for _, sc := range []string{"forest", "rain", "night"} {
 		command(`{"device":"` + dev.ID + `","name":"scene.start","args":{"scene":"` + sc + `"}}`)
 		shot(t, shots, "scene-"+sc)

@@ -76,6 +76,7 @@ var commands = []Command{
 		{Name: "brightness", Type: Number, Min: 0, Max: 1},
 		{Name: "motion", Type: Number, Min: 0, Max: 1},
 		{Name: "guide", Type: String, MaxLen: 64, Doc: "guided text: pmr, grounding or none"},
+		{Name: "feedback", Type: String, MaxLen: 16, ID: true, Doc: "biofeedback look: low, medium or high coherence, none (signal lost: hold), off"},
 	}},
 	{Name: "breathing.set", Doc: "pace the breathing guide", Args: []Arg{
 		{Name: "bpm", Type: Number, Required: true, Min: 2, Max: 20, Doc: "breaths per minute"},

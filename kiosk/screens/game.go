@@ -428,6 +428,7 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	case kiosk.Scene:
 		t := now.Sub(g.started).Seconds()
 		g.scenes.draw(screen, st.Scene, t, st.Motion, st.Bright)
+		g.feedback(screen, st, now, t)
 		if st.Guide != "none" && st.Guide != "" {
 			g.guide(screen, st.Guide, t, st.Lang)
 			g.pacer(screen, st.Breathing, now, st.Lang, W/2, H*0.6)
@@ -502,6 +503,12 @@ func (g *Game) shot(screen *ebiten.Image) {
 		key += "-" + g.st.Scene
 		if g.st.Guide != "none" && g.st.Guide != "" {
 			key += "-" + g.st.Guide
+		}
+		if g.st.Feedback != "" {
+			key += "-" + g.st.Feedback
+		}
+		if (g.st.Look != "" || g.st.LookFrom != "") && time.Since(g.st.LookAt) < lookFade {
+			key += "-fading" // the look's picture is taken once it has changed
 		}
 	}
 	if g.st.Screen == kiosk.Sandtray {

@@ -186,3 +186,72 @@ func (g *Game) guide(dst *ebiten.Image, guide string, t float64, lang string) {
 	g.font.draw(dst, say(lang, "guide."+guide)+fmt.Sprintf("  %d/%d", i+1, len(steps)), 28, W/2, 100, rgba(230, 230, 230, 255), text.AlignCenter)
 	g.font.draw(dst, g.font.wrap(s, 44, W-600), 44, W/2, 180, rgba(255, 255, 255, 255), text.AlignCenter)
 }
+
+// lookFade is how long a biofeedback look takes to change.
+const lookFade = 4 * time.Second
+
+// look is a biofeedback band's light and weather: a veil over the scene
+// (cool and grey when low, warm and golden when high), clouds and a sun's
+// glow, each 0-1.
+type look struct {
+	veil   color.RGBA
+	clouds float64
+	glow   float64
+}
+
+var looks = map[string]look{
+	"":       {},
+	"low":    {veil: rgba(70, 82, 100, 80), clouds: 1},
+	"medium": {veil: rgba(255, 214, 160, 22), clouds: 0.35, glow: 0.3},
+	"high":   {veil: rgba(255, 196, 110, 52), glow: 1},
+}
+
+// feedback draws the scene's biofeedback look, fading from the last one
+// over lookFade; a missing signal keeps the look and says so calmly.
+func (g *Game) feedback(dst *ebiten.Image, st kiosk.State, now time.Time, t float64) {
+	if st.Look == "" && st.LookFrom == "" {
+		return
+	}
+	p := 1.0
+	if d := now.Sub(st.LookAt); d < lookFade {
+		p = d.Seconds() / lookFade.Seconds()
+		p = p * p * (3 - 2*p) // ease in and out
+	}
+	a, b := looks[st.LookFrom], looks[st.Look]
+	if a.veil.A == 0 { // fade the veil's strength, not its colour, from nothing
+		a.veil = color.RGBA{b.veil.R, b.veil.G, b.veil.B, 0}
+	}
+	if b.veil.A == 0 {
+		b.veil = color.RGBA{a.veil.R, a.veil.G, a.veil.B, 0}
+	}
+	mixed := look{veil: mix(a.veil, b.veil, p), clouds: a.clouds + (b.clouds-a.clouds)*p, glow: a.glow + (b.glow-a.glow)*p}
+	if mixed.glow > 0 {
+		sx, sy := float32(W*0.78), float32(H*0.16) // a soft sun, high on the right,
+		switch st.Scene {
+		case "sea": // or around the scene's own sun or moon
+			sx, sy = W*0.7, H*0.42
+		case "night":
+			sx, sy = W*0.84, H*0.4
+		}
+		for i := range 6 {
+			r := float32(120 + i*55)
+			fill(dst, circle(sx, sy, r), rgba(255, 226, 150, uint8(mixed.glow*float64(34-i*5))))
+		}
+	}
+	if mixed.clouds > 0 {
+		for i := range 5 { // grey clouds drifting slowly
+			x := math.Mod(float64(i)*W*0.27+t*6, W+500) - 250
+			y := H*0.12 + float64(i%3)*H*0.07
+			c := rgba(150, 158, 170, uint8(mixed.clouds*150))
+			fill(dst, ellipse(float32(x), float32(y), 190, 46), c)
+			fill(dst, ellipse(float32(x+90), float32(y-26), 120, 42), c)
+			fill(dst, ellipse(float32(x-80), float32(y-14), 110, 36), c)
+		}
+	}
+	if mixed.veil.A > 0 {
+		fill(dst, poly(0, 0, W, 0, W, H, 0, H), mixed.veil)
+	}
+	if st.Feedback == "none" {
+		g.font.draw(dst, say(st.Lang, "feedback.none"), 34, W/2, 70, colWhite, text.AlignCenter)
+	}
+}

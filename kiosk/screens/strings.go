@@ -35,6 +35,7 @@ var words = map[string][2]string{
 	"mood.tired":      {"疲惫", "Tired"},
 	"mood.okay":       {"还好", "Okay"},
 	"waiting.title":   {"谢谢您。", "Thank you."},
+	"feedback.none":   {"继续慢慢地呼吸就好——传感器暂时没有信号。", "Just keep breathing slowly: the sensor has no signal for now."},
 	"waiting.sub":     {"咨询师会带您进行下一步。您可以慢慢地呼吸。", "Your counsellor will guide you to what comes next. Breathe slowly."},
 	"goodbye.title":   {"谢谢您的参与，请保重。", "Thank you for taking part. Take care."},
 	"rating.hint":     {"请点一个数字", "Tap a number"},

@@ -148,3 +148,20 @@ func TestResonance(t *testing.T) {
 		t.Errorf("two beats: %v %+v", ok, results)
 	}
 }
+
+func TestNextBand(t *testing.T) {
+	for _, tc := range []struct {
+		prev  string
+		ratio float64
+		want  string
+	}{
+		{"", 5, "high"}, {"none", 0.2, "low"}, {"", 1.5, "medium"},
+		{"low", 1.1, "low"}, {"low", 1.2, "medium"}, {"low", 50, "medium"}, // one band an update
+		{"medium", 3.5, "medium"}, {"medium", 3.6, "high"}, {"medium", 0.85, "medium"}, {"medium", 0.79, "low"},
+		{"high", 2.5, "high"}, {"high", 2.39, "medium"}, {"high", 0.1, "medium"},
+	} {
+		if got := NextBand(tc.prev, tc.ratio); got != tc.want {
+			t.Errorf("NextBand(%q, %v) = %q, want %q", tc.prev, tc.ratio, got, tc.want)
+		}
+	}
+}

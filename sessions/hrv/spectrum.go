@@ -213,3 +213,32 @@ func Band(ratio float64) string {
 	}
 	return "low"
 }
+
+// NextBand is the coherence band after prev given a new ratio, with
+// hysteresis: moving up needs the ratio 20 % over a band's threshold,
+// moving down 20 % under it, and one update moves at most one band. prev
+// "" (or "none", no signal) takes the ratio's band at once.
+func NextBand(prev string, ratio float64) string {
+	const up, down = 1.2, 0.8
+	switch prev {
+	case "low":
+		if ratio >= CoherenceMedium*up {
+			return "medium"
+		}
+		return "low"
+	case "medium":
+		switch {
+		case ratio >= CoherenceHigh*up:
+			return "high"
+		case ratio < CoherenceMedium*down:
+			return "low"
+		}
+		return "medium"
+	case "high":
+		if ratio < CoherenceHigh*down {
+			return "medium"
+		}
+		return "high"
+	}
+	return Band(ratio)
+}

@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("%d REST calls of the console checked against the API document by Prism", px.Calls())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "21-resonance", "21b-resonance-efile", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "21-resonance", "21b-resonance-efile", "22-coherence", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -259,6 +259,13 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     await shot(page, "21-resonance");
     await page.click("#plancard button:has-text('Next step')");
     await page.waitForFunction(() => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => /5\.5/.test(li.textContent) && /Breathing|breathing/.test(li.textContent)));
+    // The relaxation step is a biofeedback one: the coherence line shows
+    // (updated every 5 s), and the heart breathing at its resonance reaches
+    // the high band; the kiosk's scene is told each change of band.
+    await page.waitForSelector("#cohbox:not([hidden])", { timeout: 30_000 });
+    await page.waitForSelector("#coh-band[data-band='high']", { timeout: 90_000 });
+    await page.waitForFunction(() => [...document.querySelectorAll("#timeline li[data-kind='command.sent']")].some((li) => /feedback/.test(li.dataset.args || "") && /high/.test(li.dataset.args || "")));
+    await shot(page, "22-coherence");
     await page.click("#act-end");
     await page.waitForSelector("#state.ended");
     await page.click("#clientcode");

@@ -184,7 +184,9 @@ export const STRINGS = {
     "kind.resonance.epoch": "Paced breathing", "kind.resonance.found": "Resonance rate found", "kind.resonance.stopped": "Resonance search stopped",
     "res.epoch": "epoch {i}: {bpm} breaths/min for {s} s", "res.found": "resonance at {bpm} breaths/min (LF peak per rate)",
     "res.none": "no rate found: too few heartbeats", "res.stopped": "stopped before the end; repeat the step to run it again",
-    "res.rate": "resonance breathing {bpm}/min"
+    "res.rate": "resonance breathing {bpm}/min", "stepkind.biofeedback": "biofeedback",
+    "kind.coherence": "Coherence", "coh.title": "Coherence", "coh.band.low": "low", "coh.band.medium": "medium", "coh.band.high": "high",
+    "coh.band.none": "no signal", "coh.help": "Heart rhythm coherence, updated every 5 s over the last 64 s of beats; the scene follows the band (low under 1, high from 3)."
   },
   zh: {
     "lang.switch": "English",
@@ -368,7 +370,9 @@ export const STRINGS = {
     "kind.resonance.epoch": "节律呼吸", "kind.resonance.found": "找到共振频率", "kind.resonance.stopped": "共振频率测定中止",
     "res.epoch": "第 {i} 段：每分钟 {bpm} 次，{s} 秒", "res.found": "共振频率为每分钟 {bpm} 次呼吸（各频率的低频峰值）",
     "res.none": "未找到：心跳数据太少", "res.stopped": "未完成即中止；重复此步骤可重新测定",
-    "res.rate": "共振呼吸 {bpm} 次/分"
+    "res.rate": "共振呼吸 {bpm} 次/分", "stepkind.biofeedback": "生物反馈",
+    "kind.coherence": "心率一致性", "coh.title": "心率一致性", "coh.band.low": "低", "coh.band.medium": "中", "coh.band.high": "高",
+    "coh.band.none": "无信号", "coh.help": "心律一致性，每 5 秒按最近 64 秒的心跳更新一次；场景随等级变化（低于 1 为低，3 以上为高）。"
   }
 };
 

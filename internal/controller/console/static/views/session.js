@@ -28,7 +28,11 @@ export function sessionView(view, id) {
   const plan = h("section", { class: "card", id: "plancard" });
   const steer = h("section", { class: "card", id: "steer" });
   const chart = h("canvas", { id: "hr", width: 600, height: 160 });
-  const hrCard = h("section", { class: "card" }, h("h2", { text: t("hr.title") }), chart, h("p", { class: "muted small", id: "hrnone", text: t("hr.none") }));
+  // The heart's coherence in a biofeedback step, one point an update.
+  const cohChart = h("canvas", { id: "coh", width: 600, height: 120 });
+  const cohBand = h("span", { id: "coh-band", class: "badge" });
+  const cohBox = h("div", { id: "cohbox", hidden: true }, h("h3", {}, t("coh.title") + " ", cohBand), cohChart, h("p", { class: "muted small", text: t("coh.help") }));
+  const hrCard = h("section", { class: "card" }, h("h2", { text: t("hr.title") }), chart, h("p", { class: "muted small", id: "hrnone", text: t("hr.none") }), cohBox);
   const alerts = h("section", { class: "card", id: "alerts" });
   const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
   const trayCard = h("section", { class: "card wide", id: "traycard", hidden: true });
@@ -440,6 +444,7 @@ export function sessionView(view, id) {
         return d.bpm ? t("res.found", { bpm: d.bpm }) + " · " + (d.epochs || []).map((e) => e.bpm + ": " + (e.lf_peak === null ? "—" : Math.round(e.lf_peak))).join(", ")
           : t("res.none");
       case "resonance.stopped": return t("res.stopped");
+      case "coherence": return t("coh.band." + d.band) + (d.ratio === null || d.ratio === undefined ? "" : " · " + d.ratio.toFixed(2));
       default: return argsText(d); // named fields, not JSON
     }
   }
@@ -450,6 +455,7 @@ export function sessionView(view, id) {
     if (st.content) parts.push(titleOf(state.content[st.content]) || st.content);
     if (st.program) parts.push(titleOf(state.content[st.program]) || st.program);
     if (st.levels && st.levels.length) parts.push(t("cmd.intensity") + " " + st.levels.join(", "));
+    if (st.biofeedback) parts.push(t("stepkind.biofeedback"));
     if (st.scale) parts.push(scaleTitle(st.scale));
     return parts.join(" · ");
   }
@@ -463,6 +469,12 @@ export function sessionView(view, id) {
   function addEvent(ev) {
     if (ev.seq <= v.lastSeq) return;
     v.lastSeq = ev.seq;
+    if (ev.kind === "coherence" && ev.data) {
+      // Every update draws the line; only a change of band is logged here.
+      addCoherence(ev);
+      if (ev.data.band === v.cohLast) return;
+      v.cohLast = ev.data.band;
+    }
     timeline.prepend(h("li", { "data-seq": ev.seq, "data-kind": ev.kind, class: "k-" + ev.kind.replace(/\./g, "-"),
       "data-args": ev.kind === "command.sent" && ev.data ? JSON.stringify(ev.data.args || {}) : null },
       h("time", { text: fmtTime(ev.ts) }), " ",
@@ -496,6 +508,29 @@ export function sessionView(view, id) {
     const at = Date.parse(f.ts) / 1000;
     v.hr[f.device] = keepRecent(v.hr[f.device] || [], [at, f.values.heart_rate], chartSpan, maxPoints);
     drawChart();
+  }
+  function addCoherence(ev) {
+    v.coh = keepRecent(v.coh || [], [Date.parse(ev.ts) / 1000, ev.data.ratio, ev.data.band], chartSpan, maxPoints);
+    cohBox.hidden = false;
+    cohBand.textContent = t("coh.band." + ev.data.band);
+    cohBand.className = "badge coh-" + ev.data.band;
+    cohBand.dataset.band = ev.data.band;
+    const ctx = cohChart.getContext("2d");
+    const w = cohChart.width, hgt = cohChart.height, top = 6; // ratios above 6 at the top
+    const y = (r) => hgt - (Math.min(r, top) / top) * hgt;
+    ctx.clearRect(0, 0, w, hgt);
+    // The bands' zones: low under 1, medium to 3, high above.
+    for (const [lo, hi, c] of [[0, 1, "#eceff1"], [1, 3, "#fff8e1"], [3, top, "#e8f5e9"]]) {
+      ctx.fillStyle = c; ctx.fillRect(30, y(hi), w - 30, y(lo) - y(hi));
+    }
+    ctx.fillStyle = "#607d8b"; ctx.font = "12px sans-serif";
+    for (const r of [1, 3]) ctx.fillText(String(r), 2, y(r) + 4);
+    const pts = v.coh.filter((p) => p[1] !== null);
+    if (!pts.length) return;
+    const now = v.coh[v.coh.length - 1][0], span = Math.max(now - v.coh[0][0], 30), from = now - span;
+    ctx.strokeStyle = "#2e7d32"; ctx.lineWidth = 2; ctx.beginPath();
+    pts.forEach((p, j) => { const x = 30 + ((p[0] - from) / span) * (w - 30); j ? ctx.lineTo(x, y(p[1])) : ctx.moveTo(x, y(p[1])); });
+    ctx.stroke();
   }
   function drawChart() {
     const ctx = chart.getContext("2d");
