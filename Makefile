@@ -92,7 +92,7 @@ drills: build apitools
 # touch; it runs on its own after the rest, so that the other packages' tests
 # (under -race, two at a time) do not starve its frames and lose taps.
 unit: apitools
-	WAYSTATION_XDF=1 WAYSTATION_PRISM=$(APITOOLS) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/cmd/kiosk$$')
+	WAYSTATION_XDF=1 WAYSTATION_DBUSMOCK=1 WAYSTATION_PRISM=$(APITOOLS) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/cmd/kiosk$$')
 	$(GO) test -race -count=1 ./cmd/kiosk
 
 # The console's ES modules under node --test: their pure parts (bounded

@@ -420,3 +420,70 @@ func (w *Watch) Changed(ctx context.Context) (map[string]Watched, bool, error) {
 	w.gen, w.started = gen, true
 	return out, true, nil
 }
+
+// Workers runs one worker goroutine per device of a transport, as the
+// registry and the profiles say: started for a new device, stopped (its
+// context cancelled) for one removed or whose address or profile changed.
+// The serial and Bluetooth adapters use it.
+type Workers struct {
+	Watch Watch
+	// Every is how often the registry is checked.
+	Every time.Duration
+	// Name names the transport in the log.
+	Name   string
+	Logger *slog.Logger
+	// Work runs a device until its context ends.
+	Work func(ctx context.Context, w Watched)
+
+	running map[string]worker
+	wg      sync.WaitGroup
+}
+
+type worker struct {
+	w    Watched
+	stop context.CancelFunc
+}
+
+// Run keeps the workers in step with the registry until ctx ends, then
+// stops them all and waits for them.
+func (ws *Workers) Run(ctx context.Context) {
+	ws.running = map[string]worker{}
+	tick := time.NewTicker(ws.Every)
+	defer tick.Stop()
+	for {
+		if err := ws.reload(ctx); err != nil && ctx.Err() == nil {
+			ws.Logger.Error(ws.Name+": reload devices", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			for _, r := range ws.running {
+				r.stop()
+			}
+			ws.wg.Wait()
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (ws *Workers) reload(ctx context.Context) error {
+	want, changed, err := ws.Watch.Changed(ctx)
+	if err != nil || !changed {
+		return err
+	}
+	for id, r := range ws.running {
+		if w, ok := want[id]; !ok || w.Device.Address != r.w.Device.Address || w.Device.ProfileID != r.w.Device.ProfileID {
+			r.stop()
+			delete(ws.running, id)
+		}
+	}
+	for id, w := range want {
+		if _, ok := ws.running[id]; ok {
+			continue
+		}
+		wctx, stop := context.WithCancel(ctx)
+		ws.running[id] = worker{w: w, stop: stop}
+		ws.wg.Go(func() { ws.Work(wctx, w) })
+	}
+	return nil
+}

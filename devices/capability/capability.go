@@ -136,6 +136,7 @@ var telemetry = []Telemetry{
 	{Name: "hrv_rmssd", Unit: "ms", Min: 0, Max: 500},
 	{Name: "battery", Unit: "%", Min: 0, Max: 100},
 	{Name: "rr_interval", Unit: "ms", Min: 250, Max: 2500, Doc: "beat-to-beat interval"},
+	{Name: "sensor_contact", Unit: "", Min: 0, Max: 1, Doc: "1 while a strap touches the skin, 0 when it lost contact (its readings are then doubtful)"},
 }
 
 var (

@@ -143,7 +143,7 @@ func (d *decoder) validate(raw *rawProfile) *Profile {
 	}
 	if d.required("transport", raw.Transport) {
 		if ts, ok := kindTransports[raw.Kind]; ok && !slices.Contains(ts, raw.Transport) {
-			all := []string{TransportWebsocket, TransportOSC, TransportSerial, TransportLocalAudio}
+			all := []string{TransportWebsocket, TransportOSC, TransportSerial, TransportLocalAudio, TransportBLEHRS}
 			if !slices.Contains(all, raw.Transport) {
 				d.addf(d.line("transport"), "transport", "unknown transport %q (known: %s)", raw.Transport, strings.Join(all, ", "))
 			} else {
@@ -186,6 +186,12 @@ func (d *decoder) validate(raw *rawProfile) *Profile {
 		for _, c := range p.Capabilities {
 			if !strings.HasPrefix(c, "audio.") {
 				d.addf(d.line("capabilities"), "capabilities", "%q: a local-audio output can only take audio.* commands", c)
+			}
+		}
+	case TransportBLEHRS:
+		for _, c := range p.Capabilities {
+			if !slices.Contains(BLEHRSReadings, c) {
+				d.addf(d.line("capabilities"), "capabilities", "%q: a heart-rate strap (ble-hrs) gives only %s", c, strings.Join(BLEHRSReadings, ", "))
 			}
 		}
 	}

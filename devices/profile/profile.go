@@ -32,14 +32,22 @@ const (
 	TransportOSC        = "osc"
 	TransportSerial     = "serial"
 	TransportLocalAudio = "local-audio"
+	// TransportBLEHRS is a Bluetooth LE heart-rate strap (Heart Rate
+	// Service 0x180D) reached through BlueZ; its address is the strap's
+	// Bluetooth address.
+	TransportBLEHRS = "ble-hrs"
 )
+
+// BLEHRSReadings are what the Heart Rate Service (and the Battery
+// Service beside it) can give.
+var BLEHRSReadings = []string{"telemetry.heart_rate", "telemetry.rr_interval", "telemetry.sensor_contact", "telemetry.battery"}
 
 // kindTransports says which transports make sense for each kind.
 var kindTransports = map[string][]string{
 	KindKiosk:       {TransportWebsocket},
 	KindVRHeadset:   {TransportWebsocket, TransportOSC},
 	KindAudioOutput: {TransportLocalAudio, TransportWebsocket, TransportOSC},
-	KindBiofeedback: {TransportSerial, TransportWebsocket, TransportOSC},
+	KindBiofeedback: {TransportSerial, TransportWebsocket, TransportOSC, TransportBLEHRS},
 	KindLight:       {TransportOSC, TransportSerial, TransportWebsocket},
 	KindChair:       {TransportSerial, TransportOSC, TransportWebsocket},
 }

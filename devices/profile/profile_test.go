@@ -25,7 +25,7 @@ func TestShippedProfilesLoad(t *testing.T) {
 			t.Errorf("no shipped profile of kind %s", want)
 		}
 	}
-	for _, want := range []string{TransportWebsocket, TransportOSC, TransportSerial, TransportLocalAudio} {
+	for _, want := range []string{TransportWebsocket, TransportOSC, TransportSerial, TransportLocalAudio, TransportBLEHRS} {
 		if !transports[want] {
 			t.Errorf("no shipped profile with transport %s", want)
 		}
@@ -95,6 +95,7 @@ func TestBrokenProfiles(t *testing.T) {
 		{"id-mismatch.yaml", []string{`line 1: id: "something-else" does not match the file name id-mismatch.yaml`}},
 		{"syntax.yaml", []string{"syntax.yaml line 2: did not find expected ',' or ']'"}},
 		{"empty.yaml", []string{"file is empty"}},
+		{"ble-command.yaml", []string{`line 7: capabilities: "breathing.set": a heart-rate strap (ble-hrs) gives only telemetry.heart_rate, telemetry.rr_interval, telemetry.sensor_contact, telemetry.battery`}},
 		{"osc-unmapped.yaml", []string{`osc.commands.program.launch.args[1]: program.launch has no argument "level"`, `capability "program.stop" has no OSC message`}},
 		{"osc-bad-address.yaml", []string{`line 10: osc.commands.program.stop.address: "vr stop" is not an OSC address`}},
 		{"serial-range.yaml", []string{"line 12: serial.ranges.heart_rate: min 10 and max 400 must be in order and within 20-250 bpm"}},

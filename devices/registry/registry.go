@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -242,6 +243,8 @@ func (r *Registry) Add(ctx context.Context, profiles *profile.Set, nd NewDevice)
 	return d, token, nil
 }
 
+var bluetoothAddr = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
+
 // checkAddress requires an address exactly where the transport needs one.
 func checkAddress(p *profile.Profile, addr string) error {
 	switch p.Transport {
@@ -253,6 +256,10 @@ func checkAddress(p *profile.Profile, addr string) error {
 	case profile.TransportSerial:
 		if addr == "" {
 			return waystation.Errorf(waystation.EINVALID, "profile %s is a serial device: give the port PATH it is on (such as /dev/ttyUSB0)", p.ID)
+		}
+	case profile.TransportBLEHRS:
+		if !bluetoothAddr.MatchString(addr) {
+			return waystation.Errorf(waystation.EINVALID, "profile %s is a Bluetooth heart-rate strap: give its Bluetooth address, such as A0:9E:1A:12:34:56 (bluetoothctl devices lists them)", p.ID)
 		}
 	default:
 		if addr != "" {

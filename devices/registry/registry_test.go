@@ -43,11 +43,12 @@ func TestAddErrors(t *testing.T) {
 		want string
 	}{
 		{"duplicate name in room", NewDevice{Profile: "kiosk-ws-1", Name: "kiosk 1", Room: "Relaxation room"}, waystation.ECONFLICT, `room "Relaxation room" already has a device named "kiosk 1"`},
-		{"unknown profile", NewDevice{Profile: "kiosk-9", Name: "K", Room: "Relaxation room"}, waystation.ENOTFOUND, `unknown profile "kiosk-9" (profiles: biosensor-serial-1, kiosk-ws-1,`},
+		{"unknown profile", NewDevice{Profile: "kiosk-9", Name: "K", Room: "Relaxation room"}, waystation.ENOTFOUND, `unknown profile "kiosk-9" (profiles: biosensor-serial-1, hrs-strap-1, kiosk-ws-1,`},
 		{"unknown room", NewDevice{Profile: "kiosk-ws-1", Name: "K", Room: "Attic"}, waystation.ENOTFOUND, `unknown room "Attic" (rooms: Relaxation room)`},
 		{"empty name", NewDevice{Profile: "kiosk-ws-1", Name: "  ", Room: "Relaxation room"}, waystation.EINVALID, "device name is empty"},
 		{"control chars", NewDevice{Profile: "kiosk-ws-1", Name: "a\x1b[2Jb", Room: "Relaxation room"}, waystation.EINVALID, "control characters"},
 		{"osc without address", NewDevice{Profile: "vr-osc-1", Name: "VR", Room: "Relaxation room"}, waystation.EINVALID, "give the address HOST:PORT"},
+		{"strap without a Bluetooth address", NewDevice{Profile: "hrs-strap-1", Name: "Strap", Room: "Relaxation room", Address: "/dev/ttyUSB0"}, waystation.EINVALID, "give its Bluetooth address, such as A0:9E:1A:12:34:56"},
 		{"serial without port", NewDevice{Profile: "biosensor-serial-1", Name: "HR", Room: "Relaxation room"}, waystation.EINVALID, "give the port PATH"},
 		{"websocket with address", NewDevice{Profile: "kiosk-ws-1", Name: "K2", Room: "Relaxation room", Address: "1.2.3.4:5"}, waystation.EINVALID, "takes no address"},
 		{"PIN too short", NewDevice{Profile: "kiosk-ws-1", Name: "K3", Room: "Relaxation room", PIN: "123"}, waystation.EINVALID, "a kiosk PIN is 4 to 12 digits"},

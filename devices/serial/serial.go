@@ -61,15 +61,13 @@ type Adapter struct {
 
 	mu      sync.Mutex
 	sensors map[string]*sensor // by device id
-	watch   devices.Watch
-	wg      sync.WaitGroup
+	workers devices.Workers
 }
 
 // sensor is one device's port and state.
 type sensor struct {
 	device  waystation.Device // fixed once running
 	profile *profile.Profile
-	stop    context.CancelFunc
 
 	mu     sync.Mutex // guards port, online
 	port   Port
@@ -79,58 +77,29 @@ type sensor struct {
 // New returns an adapter; call Run.
 func New(in *devices.Intake, profiles func() *profile.Set) *Adapter {
 	a := &Adapter{Intake: in, Profiles: profiles, Open: OpenPort, sensors: map[string]*sensor{}}
-	a.watch = devices.Watch{Registry: in.Registry, Profiles: func() *profile.Set { return a.Profiles() }, Transport: profile.TransportSerial}
+	a.workers = devices.Workers{Every: watchPeriod, Name: "serial", Logger: in.Logger, Work: a.work,
+		Watch: devices.Watch{Registry: in.Registry, Profiles: func() *profile.Set { return a.Profiles() }, Transport: profile.TransportSerial}}
 	return a
 }
 
 // Run watches the registry for serial devices and runs a reader for each
 // until ctx ends, then closes their ports.
-func (a *Adapter) Run(ctx context.Context) {
-	tick := time.NewTicker(watchPeriod)
-	defer tick.Stop()
-	for {
-		if err := a.reload(ctx); err != nil && ctx.Err() == nil {
-			a.Intake.Logger.Error("serial: reload devices", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			a.mu.Lock()
-			for _, s := range a.sensors {
-				s.stop()
-			}
-			a.mu.Unlock()
-			a.wg.Wait()
-			return
-		case <-tick.C:
-		}
-	}
-}
+func (a *Adapter) Run(ctx context.Context) { a.workers.Run(ctx) }
 
-// reload starts readers for new serial devices and stops those of devices
-// removed, moved to another port or another profile.
-func (a *Adapter) reload(ctx context.Context) error {
-	want, changed, err := a.watch.Changed(ctx)
-	if err != nil || !changed {
-		return err
-	}
+// work runs one serial device while it is registered as it is.
+func (a *Adapter) work(ctx context.Context, w devices.Watched) {
+	s := &sensor{device: w.Device, profile: w.Profile}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	for id, s := range a.sensors {
-		if w, ok := want[id]; !ok || w.Device.Address != s.device.Address || w.Device.ProfileID != s.device.ProfileID {
-			s.stop()
-			delete(a.sensors, id)
+	a.sensors[w.Device.ID] = s
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		if a.sensors[w.Device.ID] == s {
+			delete(a.sensors, w.Device.ID)
 		}
-	}
-	for id, w := range want {
-		if a.sensors[id] != nil {
-			continue
-		}
-		sctx, stop := context.WithCancel(ctx)
-		s := &sensor{device: w.Device, profile: w.Profile, stop: stop}
-		a.sensors[id] = s
-		a.wg.Go(func() { a.run(sctx, s) })
-	}
-	return nil
+		a.mu.Unlock()
+	}()
+	a.run(ctx, s)
 }
 
 // run opens the sensor's port, reads it until it fails, and reopens it,

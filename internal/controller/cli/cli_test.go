@@ -75,7 +75,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"device", "remove", "Kiosk 1", "--data", data}, 1, "", `unknown device "Kiosk 1"`},
 		{[]string{"device", "frobnicate"}, 2, "", `unknown command "device frobnicate"`},
 		{[]string{"device", "list", "--data", data, "--colour"}, 2, "", "unknown flag: --colour"},
-		{[]string{"profile", "lint", profilesDir}, 0, "5 profiles in ../../../firmware-profiles: all good", ""},
+		{[]string{"profile", "lint", profilesDir}, 0, "6 profiles in ../../../firmware-profiles: all good", ""},
 		{[]string{"profile", "lint"}, 0, "all good", ""}, // WAYSTATION_PROFILES
 		{[]string{"profile", "lint", "../../../devices/profile/testdata/bad"}, 1, "", "typo-capability.yaml line 9: capabilities[1]: unknown capability"},
 		{[]string{"profile", "lint", t.TempDir()}, 1, "", "no profiles (*.yaml)"},
@@ -134,7 +134,7 @@ func TestJSONOutputs(t *testing.T) {
 	}
 	var profiles []map[string]any
 	_, out, _ = run(t, env, "profile", "list", "--json")
-	if err := json.Unmarshal([]byte(out), &profiles); err != nil || len(profiles) != 5 {
+	if err := json.Unmarshal([]byte(out), &profiles); err != nil || len(profiles) != 6 {
 		t.Fatalf("profile list --json: %s", out)
 	}
 	for _, p := range profiles {

@@ -17,6 +17,7 @@ import (
 
 	"waystation/content/music"
 	"waystation/devices"
+	"waystation/devices/blehrs"
 	"waystation/devices/devsim"
 	"waystation/devices/localaudio"
 	"waystation/devices/localaudio/output"
@@ -68,7 +69,8 @@ type site struct {
 	intake   *devices.Intake
 	adapters *devices.Mux
 	serial   *serial.Adapter
-	osc      *osc.Adapter // nil with --osc-listen off
+	straps   *blehrs.Adapter // Bluetooth heart-rate straps through BlueZ
+	osc      *osc.Adapter    // nil with --osc-listen off
 	music    *music.Library
 	speakers *localaudio.Adapter
 	output   output.Output
@@ -279,6 +281,8 @@ func (s *site) openDevices(ctx context.Context) error {
 	}
 	s.serial = serial.New(s.intake, s.profiles)
 	s.adapters.Adapters[profile.TransportSerial] = s.serial
+	s.straps = blehrs.NewAdapter(s.intake, s.profiles, blehrs.SystemConnector())
+	s.adapters.Adapters[profile.TransportBLEHRS] = s.straps
 	if s.cfg.OSCListen != "" && s.cfg.OSCListen != "off" {
 		var err error
 		s.osc, err = osc.Listen(s.cfg.OSCListen, s.intake, s.profiles)
@@ -306,6 +310,7 @@ func (s *site) startDevices(ctx context.Context) error {
 	wg.Go(func() { s.wsdev.Run(devCtx) })
 	wg.Go(func() { s.intake.RunSeen(devCtx) }) // last seen of OSC, serial and local-audio devices
 	wg.Go(func() { s.serial.Run(devCtx) })
+	wg.Go(func() { s.straps.Run(devCtx) })
 	if s.osc != nil {
 		wg.Go(func() { s.osc.Run(devCtx) })
 	}

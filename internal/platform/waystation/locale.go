@@ -120,4 +120,5 @@ var messagesZH = map[string]string{
 	"reminder %s closes when the contact is logged (POST /v1/clients/%s/contacts)":              "提醒 %s 在记录回访后自动消除（POST /v1/clients/%s/contacts）",
 	"reminder %s is already closed":                                                             "提醒 %s 已处理",
 	"no reminder %s":                                                                            "没有提醒 %s",
+	"profile %s is a Bluetooth heart-rate strap: give its Bluetooth address, such as A0:9E:1A:12:34:56 (bluetoothctl devices lists them)": "型号配置 %s 是蓝牙心率带：请填写其蓝牙地址，如 A0:9E:1A:12:34:56（bluetoothctl devices 可列出）",
 }
