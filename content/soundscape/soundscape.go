@@ -57,6 +57,7 @@ type voice interface {
 var cueParams = []Param{
 	{Name: "cue_bpm", Min: 0, Max: 20, Default: 0, Step: 0.5, Unit: "breaths/min", TitleEN: "Breathing cue (0 = off)", TitleZH: "呼吸提示音（0为关闭）"},
 	{Name: "cue_inhale", Min: 0.2, Max: 0.8, Default: 0.4, Step: 0.05, TitleEN: "Share of each breath spent breathing in", TitleZH: "吸气占比"},
+	{Name: "layer", Min: 0, Max: 1, Default: 0, Step: 0.05, TitleEN: "Chime layer (joins as the heart's coherence rises)", TitleZH: "风铃音层（心率一致性升高时加入）"},
 }
 
 var all = []Soundscape{
@@ -167,6 +168,7 @@ type Generator struct {
 	target map[string]float64
 	voice  voice
 	cue    cue
+	chimes chimes
 }
 
 // New starts a soundscape at the given sample rate, with params checked by
@@ -178,7 +180,7 @@ func New(id string, rate beep.SampleRate, params map[string]float64, seed uint64
 	}
 	s, _ := Get(id)
 	r := float64(rate)
-	return &Generator{id: id, rate: r, target: full, voice: s.newGen(r, seed), cue: newCue(r)}, nil
+	return &Generator{id: id, rate: r, target: full, voice: s.newGen(r, seed), cue: newCue(r), chimes: newChimes(r)}, nil
 }
 
 // ID returns the soundscape's id.
@@ -218,6 +220,7 @@ func hasKey(m map[string]float64, k string) bool { _, ok := m[k]; return ok }
 func (g *Generator) Stream(samples [][2]float64) (int, bool) {
 	g.voice.render(samples, g.target)
 	g.cue.add(samples, g.target["cue_bpm"], g.target["cue_inhale"])
+	g.chimes.add(samples, g.target["layer"])
 	return len(samples), true
 }
 
@@ -382,3 +385,48 @@ func (g *Generator) Remaining() int { return -1 }
 
 // Close does nothing: a soundscape holds no resources.
 func (g *Generator) Close() error { return nil }
+
+// chimes is the music layer that joins in biofeedback: soft bell notes of
+// the C major pentatonic scale (C5 D5 E5 G5 A5), one every two seconds in
+// a slow up-and-down figure, each fading over about a second and a half.
+// Its level follows the layer parameter over a few seconds, so it comes
+// and goes gently.
+type chimes struct {
+	rate  float64
+	level float64 // glides to the layer's value with a 1.5 s time constant
+	k     float64
+	t     int // samples since the last note
+	note  int
+	bell  [2]osc
+	env   float64
+}
+
+// chimeNotes are the figure's pitches in Hz.
+var chimeNotes = []float64{523.25, 587.33, 659.25, 783.99, 880.00, 783.99, 659.25, 587.33}
+
+// chimeLevel is the layer's loudest amplitude: under the soundscape.
+const chimeLevel = 0.06
+
+func newChimes(rate float64) chimes {
+	return chimes{rate: rate, k: 1 - math.Exp(-1/(1.5*rate)), env: 0}
+}
+
+func (c *chimes) add(out [][2]float64, layer float64) {
+	every := int(2 * c.rate)
+	decay := math.Exp(-1 / (0.45 * c.rate))
+	for i := range out {
+		c.level += c.k * (layer - c.level)
+		if c.level < 1e-5 && layer == 0 {
+			continue
+		}
+		if c.t++; c.t >= every {
+			c.t, c.env = 0, 1
+			c.note = (c.note + 1) % len(chimeNotes)
+		}
+		c.env *= decay
+		hz := chimeNotes[c.note]
+		v := c.level * chimeLevel * c.env * (0.85*c.bell[0].next(hz, c.rate) + 0.15*c.bell[1].next(hz*2.76, c.rate))
+		out[i][0] += v
+		out[i][1] += v
+	}
+}

@@ -207,7 +207,7 @@ func TestCheckNamesWhatIsWrong(t *testing.T) {
 		want   string
 	}{
 		{"thunder", nil, `no soundscape "thunder" (known: rain, sea, drone, bowl, binaural)`},
-		{"rain", map[string]float64{"volume": 1}, `soundscape rain has no parameter "volume" (it has: intensity, brightness, cue_bpm, cue_inhale)`},
+		{"rain", map[string]float64{"volume": 1}, `soundscape rain has no parameter "volume" (it has: intensity, brightness, cue_bpm, cue_inhale, layer)`},
 		{"binaural", map[string]float64{"beat_hz": 100}, "soundscape binaural: beat_hz = 100 is outside 0.5-40"},
 		{"sea", map[string]float64{"swell_s": math.NaN()}, "soundscape sea: swell_s = NaN is outside 4-20"},
 		{"drone", map[string]float64{"cue_bpm": 1}, "cue_bpm = 1: give 0 (off) or 2-20"},
@@ -286,5 +286,47 @@ func TestCuePaceChangeStartsANewBreath(t *testing.T) {
 	}
 	if j := maxJump(cue[3*44100-100 : 3*44100+44100]); j > 0.01 {
 		t.Errorf("the cue jumps by %.4f across the change", j)
+	}
+}
+
+// The chime layer: silent at 0; at 1 it is the pentatonic figure, a note
+// every two seconds (measured: the difference's spectrum peaks at a note
+// of the figure); set back to 0 it fades out over a few seconds, without
+// a click.
+func TestChimeLayerJoinsAndLeaves(t *testing.T) {
+	with, _ := New("rain", rate, map[string]float64{"layer": 1}, 5)
+	without, _ := New("rain", rate, nil, 5)
+	a, b := render(with, 12*44100), render(without, 12*44100)
+	diff := make([]float64, len(a))
+	for i := range a {
+		diff[i] = a[i][0] - b[i][0]
+	}
+	// After 8 s the level is near full: a note struck at 8 s rings.
+	hz := peakHz(diff[8*44100+100:8*44100+100+8192], 44100)
+	found := false
+	for _, n := range chimeNotes {
+		if math.Abs(hz-n) < 8 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the layer's spectrum peaks at %.1f Hz, not a note of %v", hz, chimeNotes)
+	}
+	silent, _ := New("rain", rate, nil, 5)
+	if d := render(silent, 44100); d[0] != b[0] {
+		t.Error("a soundscape without the layer changed")
+	}
+	with.Set(map[string]float64{"layer": 0})
+	out := render(with, 10*44100)
+	if j := maxJump(out); j > 0.2 {
+		t.Errorf("turning the layer off jumps by %.3f", j)
+	}
+	rest := render(without, 10*44100)
+	var late float64
+	for i := 9 * 44100; i < 10*44100; i++ {
+		late = math.Max(late, math.Abs(out[i][0]-rest[i][0]))
+	}
+	if late > 0.001 {
+		t.Errorf("10 s after the layer was turned off it is still at %.4f", late)
 	}
 }

@@ -255,6 +255,10 @@ func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 // with every committed batch, so it only hands the pace on to Run.
 func (a *Adapter) Observe(evs []waystation.Event) {
 	for _, ev := range evs {
+		if ev.Kind == "coherence" && strings.HasPrefix(ev.Stream, "s-") {
+			a.observeCoherence(ev)
+			continue
+		}
 		if ev.Kind != "breathing.changed" || !strings.HasPrefix(ev.Stream, "s-") {
 			continue
 		}
@@ -277,11 +281,37 @@ func (a *Adapter) Observe(evs []waystation.Event) {
 	}
 }
 
-// paceChange is a kiosk's new breathing pace, for the speakers of its
-// session.
+// LayerOfBand is the soundscape's chime layer for each coherence band of a
+// biofeedback step: it joins as the heart's coherence rises. A lost
+// signal ("none") changes nothing.
+var LayerOfBand = map[string]float64{"low": 0, "medium": 0.4, "high": 1}
+
+// observeCoherence hands a biofeedback step's band on to Run as the
+// layer of the session's soundscapes.
+func (a *Adapter) observeCoherence(ev waystation.Event) {
+	var c struct {
+		Band string `json:"band"`
+	}
+	layer, ok := 0.0, false
+	if json.Unmarshal(ev.Data, &c) == nil {
+		layer, ok = LayerOfBand[c.Band]
+	}
+	if !ok {
+		return
+	}
+	select {
+	case a.paces <- paceChange{stream: ev.Stream, params: map[string]float64{"layer": layer}, band: c.Band}:
+	default:
+		a.Intake.Logger.Warn("local audio: coherence changes are coming faster than they can be followed; one skipped", "session", ev.Stream)
+	}
+}
+
+// paceChange is a kiosk's new breathing pace, or a biofeedback step's
+// coherence band (band set), for the speakers of its session.
 type paceChange struct {
 	stream, source string
 	params         map[string]float64
+	band           string
 }
 
 // follow applies a pace change.
@@ -296,6 +326,19 @@ func (a *Adapter) follow(pc paceChange) {
 	a.mu.Unlock()
 	for _, s := range in {
 		st := s.player.State()
+		if pc.band != "" {
+			// The chime layer joins or leaves; a soundscape already at it
+			// is left as it is.
+			if st.Kind != player.KindSoundscape || st.Params["layer"] == pc.params["layer"] {
+				continue
+			}
+			if ok, err := s.player.Update(st.Content, pc.params); !ok || err != nil {
+				continue
+			}
+			data, _ := json.Marshal(map[string]any{"content": st.Content, "layer": pc.params["layer"], "band": pc.band})
+			a.Intake.Event(s.device, "audio.layer", data, nil)
+			continue
+		}
 		if st.Kind != player.KindSoundscape || st.Params["cue_bpm"] <= 0 {
 			continue
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"waystation/content/music"
+	"waystation/devices"
 	"waystation/devices/devicetest"
 	"waystation/internal/platform/waystation"
 )
@@ -212,5 +213,45 @@ func TestOutputLostIsLoggedAndPlayingGoesOn(t *testing.T) {
 	out := s.pull(200 * time.Millisecond)
 	if !slices.ContainsFunc(out, func(v [2]float64) bool { return v[0] != 0 }) {
 		t.Error("the soundscape stopped playing after the output was lost")
+	}
+}
+
+// inSession routes the speakers' events and readings to one session, as
+// the engine does while they are its station.
+type inSession struct{ devices.DeviceLog }
+
+func (inSession) CurrentStream(waystation.Device) string { return "s-bio" }
+
+// A biofeedback step's coherence bands move the soundscape's chime layer:
+// high brings it in, medium halfway, low out, a lost signal changes
+// nothing, and a band that leaves the layer where it is logs nothing; each
+// change is logged as audio.layer in the session.
+func TestChimeLayerFollowsCoherence(t *testing.T) {
+	s := newSite(t)
+	s.Intake.Router = inSession{}
+	if ok, _, err := s.send("audio.play", `{"content":"rain"}`); !ok || err != nil {
+		t.Fatal(err)
+	}
+	layer := func() float64 { return s.a.speakers[s.dev.ID].player.State().Params["layer"] }
+	for i, step := range []struct {
+		band string
+		want float64
+	}{{"high", 1}, {"high", 1}, {"none", 1}, {"medium", 0.4}, {"low", 0}} {
+		s.a.Observe([]waystation.Event{{Stream: "s-bio", Seq: int64(i + 1), Kind: "coherence", Data: json.RawMessage(`{"ratio":2,"band":"` + step.band + `"}`)}})
+		devicetest.Wait(t, "the layer at "+step.band, func() bool { return layer() == step.want })
+	}
+	devicetest.Wait(t, "three audio.layer events", func() bool {
+		return s.Count(`SELECT count(*) FROM events WHERE stream = 's-bio' AND kind = 'audio.layer'`) == 3
+	})
+	var bands []string
+	rows, _ := s.DB.R.Query(`SELECT json_extract(data, '$.band') FROM events WHERE stream = 's-bio' AND kind = 'audio.layer' ORDER BY seq`)
+	for rows.Next() {
+		var b string
+		rows.Scan(&b)
+		bands = append(bands, b)
+	}
+	rows.Close()
+	if !slices.Equal(bands, []string{"high", "medium", "low"}) {
+		t.Errorf("audio.layer bands %v", bands)
 	}
 }
