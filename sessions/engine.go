@@ -69,6 +69,7 @@ type Engine struct {
 
 	mu        sync.Mutex
 	runs      map[string]stepRun // session -> its step's timed run
+	closing   bool               // Close has begun
 	finderSeq uint64
 	stations  map[string]map[string]bool // session -> its stations; never changes once created
 	active    map[string]string          // device -> the active session it is a station of
@@ -134,6 +135,10 @@ func (e *Engine) setClock(f func() time.Time) { e.clock.Store(&f) }
 // failed, with the reason that the controller stopped) and raises the alerts
 // still queued.
 func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closing = true // step timers that fire from now on do nothing
+	e.runs = map[string]stepRun{}
+	e.mu.Unlock()
 	e.cancel()
 	select {
 	case <-e.stop:

@@ -50,11 +50,7 @@ func (e *Engine) startFeedback(ctx context.Context, by auth.User, s Session) {
 }
 
 func (e *Engine) scheduleFeedback(by auth.User, id string, run stepRun, band string) {
-	after := e.after
-	if after == nil {
-		after = realAfter
-	}
-	after(FeedbackEvery, func() { e.feedbackUpdate(e.ctx, by, id, run, band) })
+	e.later(FeedbackEvery, func() { e.feedbackUpdate(e.ctx, by, id, run, band) })
 }
 
 // feedbackUpdate computes one update and schedules the next.

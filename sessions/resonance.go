@@ -47,6 +47,26 @@ type afterFunc func(d time.Duration, f func()) (stop func() bool)
 
 func realAfter(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
 
+// later runs f after d on the step timer, unless the engine is closing by
+// then; Close waits for one that has begun.
+func (e *Engine) later(d time.Duration, f func()) {
+	after := e.after
+	if after == nil {
+		after = realAfter
+	}
+	after(d, func() {
+		e.mu.Lock()
+		if e.closing {
+			e.mu.Unlock()
+			return
+		}
+		e.wg.Add(1)
+		e.mu.Unlock()
+		defer e.wg.Done()
+		f()
+	})
+}
+
 // startResonance begins a run of the step the session is at.
 func (e *Engine) startResonance(ctx context.Context, by auth.User, s Session) {
 	rates := s.Plan.Steps[s.Step].Rates
@@ -94,11 +114,7 @@ func (e *Engine) resonanceEpoch(ctx context.Context, by auth.User, id string, ru
 		return
 	}
 	e.paceStations(ctx, by, s, rates[i])
-	after := e.after
-	if after == nil {
-		after = realAfter
-	}
-	after(epoch, func() { e.resonanceEpoch(e.ctx, by, id, run, rates, i+1) })
+	e.later(epoch, func() { e.resonanceEpoch(e.ctx, by, id, run, rates, i+1) })
 }
 
 // paceStations sets the breathing guide of every station that has one.

@@ -140,3 +140,21 @@ func (e *env) heartSession(code string, steps ...Step) (s Session, kiosk, headse
 	kiosk.joined(s.ID)
 	return s, kiosk, headset, hd
 }
+
+// A step timer that fires after the engine has closed does nothing: no
+// event, no command, no use of the closed store.
+func TestStepTimerAfterClose(t *testing.T) {
+	e := newEnv(t)
+	timers := e.timed()
+	s, kiosk, _, _ := e.heartSession("C-57", Step{Kind: StepResonance})
+	if name, _ := kiosk.nextCommand(); name != "breathing.set" {
+		t.Fatalf("the finder began with %s", name)
+	}
+	next := <-timers
+	e.engine.Close() // Close logs what it ends itself
+	before := e.kinds(s.ID)
+	next()
+	if after := e.kinds(s.ID); len(after) != len(before) {
+		t.Errorf("the timer after Close logged %v", after[len(before):])
+	}
+}
