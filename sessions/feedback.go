@@ -2,13 +2,9 @@ package sessions
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"waystation/internal/platform/auth"
-	"waystation/internal/platform/sqlite"
 	"waystation/sessions/eventlog"
 	"waystation/sessions/hrv"
 )
@@ -79,21 +75,12 @@ func (e *Engine) feedbackUpdate(ctx context.Context, by auth.User, id string, ru
 		if _, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: "system", Kind: "coherence", Data: mustJSON(c)}); err != nil {
 			e.logger.Error("biofeedback: not logged", "session", id, "err", err)
 		}
-		if c.Band != band {
-			e.feedbackStations(ctx, by, s, c.Band)
+		if c.Band != band { // tell the scenes
+			e.tellStations(ctx, by, s, "scene.set", mustJSON(map[string]any{"feedback": c.Band}))
 		}
 		band = c.Band
 	}
 	e.scheduleFeedback(by, id, run, band)
-}
-
-// feedbackStations tells every station that shows scenes the band.
-func (e *Engine) feedbackStations(ctx context.Context, by auth.User, s Session, band string) {
-	for _, dev := range s.Stations {
-		if _, err := e.sendIfTaken(ctx, by, s.ID, dev, "scene.set", mustJSON(map[string]any{"feedback": band})); err != nil {
-			e.logger.Warn("biofeedback: scene", "session", s.ID, "device", dev, "err", err)
-		}
-	}
 }
 
 // coherence measures the trailing 64 s of beats of the station with the
@@ -102,18 +89,11 @@ func (e *Engine) feedbackStations(ctx context.Context, by auth.User, s Session, 
 func (e *Engine) coherence(ctx context.Context, id string) (Coherence, error) {
 	var c Coherence
 	now := e.now().UTC()
-	var last string
-	err := e.db.R.QueryRowContext(ctx, `SELECT device_id, max(ts) FROM telemetry WHERE stream = ? AND name = 'rr_interval' AND ts >= ?
-		GROUP BY device_id ORDER BY count(*) DESC, device_id LIMIT 1`, id, sqlite.FormatTime(now.Add(-FeedbackLookback))).Scan(&c.Device, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, nil // no beats at all
+	dev, last, err := e.heartStation(ctx, id, now.Add(-FeedbackLookback), time.Time{})
+	if err != nil || dev == "" || now.Sub(last) > FeedbackLost {
+		return c, err // no beats, or none lately
 	}
-	if err != nil {
-		return c, fmt.Errorf("coherence beats: %w", err)
-	}
-	if t, err := sqlite.ParseTime(last); err != nil || now.Sub(t) > FeedbackLost {
-		return c, nil
-	}
+	c.Device = dev
 	rr, err := e.beats(ctx, id, c.Device, now.Add(-FeedbackLookback), time.Time{})
 	if err != nil {
 		return c, err

@@ -79,15 +79,21 @@ var timelineKinds = []string{KindLevelStarted, KindLevelOverride, KindRatingAnsw
 
 // timeline reads the events of a session the levels depend on, in order.
 func (e *Engine) timeline(ctx context.Context, id string) ([]waystation.Event, error) {
+	return e.eventsOf(ctx, id, timelineKinds...)
+}
+
+// eventsOf reads a session's events of the kinds given (at least one), in
+// order.
+func (e *Engine) eventsOf(ctx context.Context, id string, kinds ...string) ([]waystation.Event, error) {
 	q := `SELECT seq, ts, source, kind, COALESCE(data, '') FROM events WHERE stream = ? AND kind IN (?` +
-		strings.Repeat(", ?", len(timelineKinds)-1) + `) ORDER BY seq`
+		strings.Repeat(", ?", len(kinds)-1) + `) ORDER BY seq`
 	args := []any{id}
-	for _, k := range timelineKinds {
+	for _, k := range kinds {
 		args = append(args, k)
 	}
 	rows, err := e.db.R.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("timeline of %s: %w", id, err)
+		return nil, fmt.Errorf("events of %s: %w", id, err)
 	}
 	defer rows.Close()
 	var out []waystation.Event
@@ -95,7 +101,7 @@ func (e *Engine) timeline(ctx context.Context, id string) ([]waystation.Event, e
 		var ev waystation.Event
 		var data string
 		if err := rows.Scan(&ev.Seq, sqlite.ScanTime(&ev.TS), &ev.Source, &ev.Kind, &data); err != nil {
-			return nil, fmt.Errorf("timeline of %s: %w", id, err)
+			return nil, fmt.Errorf("events of %s: %w", id, err)
 		}
 		ev.Stream = id
 		if data != "" {

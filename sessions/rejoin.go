@@ -175,10 +175,6 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 		defer e.startFeedback(ctx, by, s)
 	}
 	for _, c := range stepCommands(st) {
-		for _, dev := range s.Stations {
-			if _, err := e.sendIfTaken(ctx, by, s.ID, dev, c.Name, c.Args); err != nil {
-				e.logger.Warn("start plan step", "session", s.ID, "step", s.Step+1, "device", dev, "command", c.Name, "err", err)
-			}
-		}
+		e.tellStations(ctx, by, s, c.Name, c.Args)
 	}
 }

@@ -113,17 +113,8 @@ func (e *Engine) resonanceEpoch(ctx context.Context, by auth.User, id string, ru
 		e.logger.Error("resonance finder: epoch not logged", "session", id, "err", err)
 		return
 	}
-	e.paceStations(ctx, by, s, rates[i])
+	e.tellStations(ctx, by, s, "breathing.set", mustJSON(map[string]any{"bpm": rates[i]}))
 	e.later(epoch, func() { e.resonanceEpoch(e.ctx, by, id, run, rates, i+1) })
-}
-
-// paceStations sets the breathing guide of every station that has one.
-func (e *Engine) paceStations(ctx context.Context, by auth.User, s Session, bpm float64) {
-	for _, dev := range s.Stations {
-		if _, err := e.sendIfTaken(ctx, by, s.ID, dev, "breathing.set", mustJSON(map[string]any{"bpm": bpm})); err != nil {
-			e.logger.Warn("resonance finder: pace", "session", s.ID, "device", dev, "err", err)
-		}
-	}
 }
 
 // runOf is the session's run, if one is going.
@@ -157,7 +148,7 @@ func (e *Engine) stopRun(ctx context.Context, id string, run stepRun, why string
 		return
 	}
 	if s, err := e.Get(ctx, id); err == nil && s.State.Active() {
-		e.feedbackStations(ctx, auth.User{}, s, "off")
+		e.tellStations(ctx, auth.User{}, s, "scene.set", mustJSON(map[string]any{"feedback": "off"}))
 	}
 }
 
@@ -193,7 +184,7 @@ func (e *Engine) finishResonance(ctx context.Context, by auth.User, s Session, r
 		return
 	}
 	if res.BPM != nil {
-		e.paceStations(ctx, by, s, *res.BPM)
+		e.tellStations(ctx, by, s, "breathing.set", mustJSON(map[string]any{"bpm": *res.BPM}))
 	}
 }
 
@@ -205,35 +196,26 @@ func (e *Engine) measureResonance(ctx context.Context, id string, step int) (Res
 		bpm      float64
 		from, to time.Time
 	}
-	for after := int64(0); ; {
-		page, err := e.log.Read(ctx, id, after, 1000)
-		if err != nil {
-			return res, err
+	evs, err := e.eventsOf(ctx, id, "resonance.epoch")
+	if err != nil {
+		return res, err
+	}
+	for _, ev := range evs {
+		var d struct {
+			Index int     `json:"index"`
+			BPM   float64 `json:"bpm"`
+			Step  int     `json:"step"`
 		}
-		for _, ev := range page {
-			after = ev.Seq
-			if ev.Kind != "resonance.epoch" {
-				continue
-			}
-			var d struct {
-				Index int     `json:"index"`
-				BPM   float64 `json:"bpm"`
-				Step  int     `json:"step"`
-			}
-			if json.Unmarshal(ev.Data, &d) != nil || d.Step != step {
-				continue
-			}
-			if d.Index == 0 {
-				epochs = epochs[:0] // a new run of the step
-			}
-			epochs = append(epochs, struct {
-				bpm      float64
-				from, to time.Time
-			}{d.BPM, ev.TS, time.Time{}})
+		if json.Unmarshal(ev.Data, &d) != nil || d.Step != step {
+			continue
 		}
-		if len(page) < 1000 {
-			break
+		if d.Index == 0 {
+			epochs = epochs[:0] // a new run of the step
 		}
+		epochs = append(epochs, struct {
+			bpm      float64
+			from, to time.Time
+		}{d.BPM, ev.TS, time.Time{}})
 	}
 	if len(epochs) == 0 {
 		return res, errors.New("no epochs logged")
@@ -245,11 +227,8 @@ func (e *Engine) measureResonance(ctx context.Context, id string, step int) (Res
 			epochs[i].to = epochs[i+1].from
 		}
 	}
-	// The station with the most beats over the run.
-	err := e.db.R.QueryRowContext(ctx, `SELECT device_id FROM telemetry WHERE stream = ? AND name = 'rr_interval' AND ts >= ? AND ts < ?
-		GROUP BY device_id ORDER BY count(*) DESC, device_id LIMIT 1`, id, sqlite.FormatTime(epochs[0].from), sqlite.FormatTime(now)).Scan(&res.Device)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return res, fmt.Errorf("resonance beats: %w", err)
+	if res.Device, _, err = e.heartStation(ctx, id, epochs[0].from, now); err != nil {
+		return res, err
 	}
 	var in []hrv.Epoch
 	for _, ep := range epochs {
@@ -272,6 +251,26 @@ func (e *Engine) resonanceOf(ctx context.Context, code string) float64 {
 	var bpm sql.NullFloat64
 	e.db.R.QueryRowContext(ctx, `SELECT resonance_bpm FROM clients WHERE code = ?`, code).Scan(&bpm)
 	return bpm.Float64
+}
+
+// heartStation is the station of a session that gave the most RR
+// intervals from from up to to (none: up to now), and the time of its last
+// one; "" when none gave any.
+func (e *Engine) heartStation(ctx context.Context, session string, from, to time.Time) (string, time.Time, error) {
+	q, args := `SELECT device_id, max(ts) FROM telemetry WHERE stream = ? AND name = 'rr_interval' AND ts >= ?`, []any{session, sqlite.FormatTime(from)}
+	if !to.IsZero() {
+		q, args = q+` AND ts < ?`, append(args, sqlite.FormatTime(to))
+	}
+	var dev string
+	var last time.Time
+	err := e.db.R.QueryRowContext(ctx, q+` GROUP BY device_id ORDER BY count(*) DESC, device_id LIMIT 1`, args...).Scan(&dev, sqlite.ScanTime(&last))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, nil
+	}
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("beats of %s: %w", session, err)
+	}
+	return dev, last, nil
 }
 
 // beats are a station's RR intervals in a session received from from up
