@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -219,10 +218,10 @@ func (a *API) checkinAllowed(w http.ResponseWriter, r *http.Request) bool {
 		httpjson.Errorf(w, r, waystation.EFORBIDDEN, "cross-site request refused")
 		return false
 	}
-	if wait := max(a.CheckinLimit.Wait(checkinAddr(r)), a.checkinSite.Wait("*")); wait > 0 {
+	if wait := max(a.CheckinLimit.Wait(auth.ClientAddr(r)), a.checkinSite.Wait("*")); wait > 0 {
 		secs := int(wait.Seconds()) + 1
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		a.Logger.Warn("online check-in rate-limited", "addr", checkinAddr(r))
+		a.Logger.Warn("online check-in rate-limited", "addr", auth.ClientAddr(r))
 		httpjson.Errorf(w, r, waystation.ERATELIMIT, "too many codes that were not known; try again in %d seconds", secs)
 		return false
 	}
@@ -232,16 +231,9 @@ func (a *API) checkinAllowed(w http.ResponseWriter, r *http.Request) bool {
 // checkinFailed counts an unknown code against the address and the site.
 func (a *API) checkinFailed(r *http.Request, err error) {
 	if errors.Is(err, aftercare.ErrUnknownCode) {
-		a.CheckinLimit.Fail(checkinAddr(r))
+		a.CheckinLimit.Fail(auth.ClientAddr(r))
 		a.checkinSite.Fail("*")
 	}
-}
-
-func checkinAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 // checkinCheck is the page asking whether a code can be used:

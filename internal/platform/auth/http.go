@@ -117,7 +117,7 @@ func (h *HTTP) Login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(req.Username))
-	addr := clientAddr(r)
+	addr := ClientAddr(r)
 	wait := max(h.ByName.Wait(name), h.ByAddr.Wait(addr))
 	if wait > 0 {
 		secs := int(wait.Seconds()) + 1
@@ -258,7 +258,9 @@ func SameOrigin(r *http.Request) bool {
 	return strings.EqualFold(u.Host, r.Host)
 }
 
-func clientAddr(r *http.Request) string {
+// ClientAddr is the address a request came from, without its port: what
+// login and other rate limits count by.
+func ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
