@@ -4,28 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
+	"waystation/devices/devsim"
 	"waystation/internal/platform/waystation"
 )
-
-// pacedHeart is two minutes of a heart whose RR oscillates at the
-// breathing rate, most at its resonance (a Gaussian of the distance, 0.5
-// breaths a minute wide), with noise.
-func pacedHeart(bpm, resonance float64, seed uint64) []float64 {
-	amp := 10 + 50*math.Exp(-math.Pow((bpm-resonance)/0.5, 2))
-	r := rand.New(rand.NewPCG(seed, 11))
-	var out []float64
-	for t := 0.0; t < 120; {
-		v := 900 + amp*math.Sin(2*math.Pi*bpm/60*t) + 8*r.NormFloat64()
-		out = append(out, math.Round(v))
-		t += v / 1000
-	}
-	return out
-}
 
 // The resonance step over real websockets: the kiosk's breathing guide is
 // paced at 6.5, 6.0, 5.5, 5.0 and 4.5 breaths a minute, one epoch each
@@ -46,7 +31,7 @@ func TestResonanceFinder(t *testing.T) {
 		if name != "breathing.set" || args["bpm"] != bpm {
 			t.Fatalf("epoch %d: the kiosk was sent %s %v, want breathing.set %v", i, name, args, bpm)
 		}
-		rr := pacedHeart(bpm, 5.5, uint64(i))
+		rr := devsim.PacedBeats(bpm, 5.5, 120, uint64(i))
 		beats += len(rr)
 		e.rr(headset, s.ID, hd.ID, beats, rr...)
 		select {

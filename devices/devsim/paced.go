@@ -53,3 +53,15 @@ func (h *pacedHeart) beat(bpm float64) float64 {
 	h.t += rr / 1000
 	return rr
 }
+
+// PacedBeats is seconds of RR intervals (ms) of a simulated heart with the
+// given resonance breathing at bpm, from its first beat: the heart the
+// resonance finder's tests give it.
+func PacedBeats(bpm, resonance, seconds float64, seed uint64) []float64 {
+	h := newPacedHeart(resonance, seed)
+	var out []float64
+	for h.t < seconds {
+		out = append(out, h.beat(bpm))
+	}
+	return out
+}
