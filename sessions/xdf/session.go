@@ -182,14 +182,21 @@ func coherence(name string, rr []reading) Stream {
 		return s
 	}
 	window := time.Duration(hrv.CoherenceWindow * float64(time.Second))
+	values := make([]float64, len(rr))
+	for i, r := range rr {
+		values[i] = r.value
+	}
+	// The window (t-window, t] slides over the readings, which are in time
+	// order: lo and hi only move forward.
+	lo, hi := 0, 0
 	for t := rr[0].t.Add(window); !t.After(rr[len(rr)-1].t); t = t.Add(CoherenceEvery) {
-		var values []float64
-		for _, r := range rr {
-			if r.t.After(t.Add(-window)) && !r.t.After(t) {
-				values = append(values, r.value)
-			}
+		for hi < len(rr) && !rr[hi].t.After(t) {
+			hi++
 		}
-		if ratio, _, ok := hrv.Coherence(values); ok && !math.IsInf(ratio, 0) {
+		for lo < hi && !rr[lo].t.After(t.Add(-window)) {
+			lo++
+		}
+		if ratio, _, ok := hrv.Coherence(values[lo:hi]); ok && !math.IsInf(ratio, 0) {
 			s.Times, s.Values = append(s.Times, secs(t)), append(s.Values, ratio)
 		}
 	}
