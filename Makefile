@@ -39,13 +39,24 @@ FUZZ_TARGETS := \
 # first, and the inputs are kept as seeds.
 FUZZ_DECODERS ?= 5000x
 
-.PHONY: all build build-nocgo run test apitools unit js openapi browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
+.PHONY: all build build-nocgo figures run test apitools unit js openapi browser fuzz fuzz-decoders bench bench-kiosk bench-compare drills lint deps clean
 
 all: build
 
+# The sandtray's figure pictures (Microsoft Fluent Emoji 3D, MIT) from npm,
+# pinned by content/figures/npm/package-lock.json, copied into
+# content/figures/library where the binaries embed them: at build time,
+# never at run time. Again only when the lock or the catalogue changes.
+FIGURES := content/figures
+figures: $(FIGURES)/library/.stamp
+$(FIGURES)/library/.stamp: $(FIGURES)/npm/package-lock.json $(FIGURES)/catalogue.tsv scripts/figures.sh
+	cd $(FIGURES)/npm && npm ci --no-audit --no-fund --loglevel=error
+	scripts/figures.sh
+	touch $@
+
 # Each command's binary is named waystation-NAME, except the controller's.
 # build-nocgo builds those that need no C compiler (what make run needs).
-build-nocgo:
+build-nocgo: figures
 	$(GO) build -o $(BIN)/waystation ./cmd/waystation
 	$(GO) build -o $(BIN)/waystation-devsim ./cmd/devsim
 	$(GO) build -o $(BIN)/waystation-kiosk ./cmd/kiosk
@@ -75,7 +86,7 @@ deps:
 # The fuzz targets' seeds and every input kept in testdata/fuzz run as
 # ordinary tests in `unit` (go test replays them); exploring new inputs is
 # `make fuzz`, never part of `make test`, so a correct tree always passes.
-test: deps lint apitools unit js openapi browser drills
+test: deps figures lint apitools unit js openapi browser drills
 
 # The fault drills of RELIABILITY.md against the real binary, in their quick
 # setting (F1/F2/F7: 5 kills, power cuts or restarts under load; F8: 5 kills of
@@ -91,7 +102,7 @@ drills: build apitools
 # The kiosk's end-to-end test drives the real kiosk under Xvfb by simulated
 # touch; it runs on its own after the rest, so that the other packages' tests
 # (under -race, two at a time) do not starve its frames and lose taps.
-unit: apitools
+unit: apitools figures
 	WAYSTATION_XDF=1 WAYSTATION_DBUSMOCK=1 WAYSTATION_PRISM=$(APITOOLS) $(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/cmd/kiosk$$')
 	$(GO) test -race -count=1 ./cmd/kiosk
 
@@ -117,11 +128,11 @@ openapi: apitools
 	cd $(APITOOLS) && npx --no-install redocly lint ../openapi.yaml --format=stylish
 
 # The console in Debian's headless Chromium; screenshots land in test-output/console/.
-browser: deps apitools
+browser: deps apitools figures
 	cd internal/controller/console/browsertest && npm ci --no-audit --no-fund --loglevel=error
 	WAYSTATION_BROWSER=1 WAYSTATION_PRISM=$(APITOOLS) $(GO) test -count=1 -run '^TestBrowser$$' -v ./internal/controller/console
 
-fuzz:
+fuzz: figures
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
@@ -133,7 +144,7 @@ fuzz:
 fuzz-decoders:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpenFile$$' -fuzztime 60s ./content/music
 
-bench:
+bench: figures
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
 
 # The same durable-publish workload against this controller and against NATS
@@ -146,8 +157,8 @@ bench-compare: build
 
 # The kiosk's frame times: the sandtray with 200 figures at 1920x1080 under
 # Xvfb, 600 frames after 600 empty ones (part of `make bench` too).
-bench-kiosk: deps
-	$(GO) test -run '^$$' -bench SandtrayFrames -benchtime 1x -v ./cmd/kiosk
+bench-kiosk: deps figures
+	$(GO) test -run '^$$' -bench 'SandtrayFrames|ShelfBrowse' -benchtime 1x -v ./cmd/kiosk
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' 2>/dev/null || find . -name '*.go')); \

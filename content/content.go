@@ -41,6 +41,12 @@ type Item struct {
 	TitleEN string   `json:"title_en"`
 	TitleZH string   `json:"title_zh"`
 	Tags    []string `json:"tags,omitempty"`
+	// Category, Image and Base describe sandtray figures: the shelf's
+	// section, the URL of the picture (set by the API) and, for a person in
+	// a skin tone, the figure in the default tone.
+	Category string `json:"category,omitempty"`
+	Image    string `json:"image,omitempty"`
+	Base     string `json:"base,omitempty"`
 	// Purpose, DeviceKinds and Levels describe VR programs.
 	Purpose     string   `json:"purpose,omitempty"`
 	DeviceKinds []string `json:"device_kinds,omitempty"`
@@ -125,12 +131,17 @@ var scenes = []Item{
 func init() {
 	catalogue = append(catalogue, scenes...)
 	for _, f := range figures.All() {
-		catalogue = append(catalogue, Item{ID: f.ID, Kind: KindFigure, TitleEN: f.TitleEN, TitleZH: f.TitleZH, Tags: []string{f.Category}})
+		catalogue = append(catalogue, FigureItem(f))
 	}
 	for _, s := range soundscape.List() {
 		catalogue = append(catalogue, Item{ID: s.ID, Kind: KindSoundscape, TitleEN: s.TitleEN, TitleZH: s.TitleZH,
 			Tags: s.Tags, Params: s.Params})
 	}
+}
+
+// FigureItem is a sandtray figure as a catalogue item.
+func FigureItem(f figures.Figure) Item {
+	return Item{ID: f.ID, Kind: KindFigure, TitleEN: f.TitleEN, TitleZH: f.TitleZH, Category: f.Category, Base: f.Base}
 }
 
 // List returns the built-in catalogue (VR programs and soundscapes; the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"waystation/content"
+	"waystation/content/figures"
 	"waystation/devices/wire"
 	"waystation/kiosk/drawing"
 	"waystation/kiosk/sandtray"
@@ -107,6 +108,10 @@ type State struct {
 	// Check is the self-check under way on SelfCheckScreen (a copy).
 	Check *SelfCheck
 	Tray  *sandtray.Tray // a copy
+	// Suggested are figures the counsellor put on the shelf for this
+	// client (newest first); Weapons says the site shows its weapons.
+	Suggested []string
+	Weapons   bool
 	// HelpAt is when the client last pressed the help button (zero: not
 	// pressed); HelpOffline says the controller was unreachable then.
 	HelpAt      time.Time
@@ -124,6 +129,9 @@ type State struct {
 	DrawRev      int
 	DrawMarks    []string
 }
+
+// MaxSuggested is how many suggested figures the shelf keeps.
+const MaxSuggested = 16
 
 // Model is the kiosk's state. It is safe for concurrent use: the link's
 // goroutine applies commands while the game loop draws and takes input.
@@ -414,7 +422,19 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		m.record("breathing.changed", map[string]any{"bpm": b.BPM, "inhale_ratio": b.Inhale, "hold_s": b.Hold})
 	case "sandtray.open":
 		m.st.Screen = Sandtray
+		m.st.Weapons, _ = args["weapons"].(bool)
 		m.record("sandtray.opened", nil)
+	case "sandtray.suggest":
+		id, _ := args["figure"].(string)
+		f, ok := figures.ByID(id)
+		if !ok {
+			return fmt.Errorf("no figure %q on the shelf", id)
+		}
+		m.st.Suggested = append([]string{f.ID}, slices.DeleteFunc(slices.Clone(m.st.Suggested), func(s string) bool { return s == f.ID })...)
+		if len(m.st.Suggested) > MaxSuggested {
+			m.st.Suggested = m.st.Suggested[:MaxSuggested]
+		}
+		m.record("sandtray.suggested", map[string]any{"figure": f.ID})
 	case "drawing.open":
 		return m.openDrawing(args)
 	case "sandtray.clear":

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,10 @@ func TestCommands(t *testing.T) {
 		{"breathing.set", `{"bpm":20,"inhale_ratio":0.5,"hold_s":1.5}`, CheckIn, "", "", "leaves no time to breathe out"},
 		{"breathing.set", `{"bpm":40}`, CheckIn, "", "", "out of range"},
 		{"sandtray.open", ``, Sandtray, "sandtray.opened", `null`, ""},
+		{"sandtray.open", `{"weapons":true}`, Sandtray, "sandtray.opened", `null`, ""},
+		{"sandtray.suggest", `{"figure":"lion"}`, CheckIn, "sandtray.suggested", `{"figure":"lion"}`, ""},
+		{"sandtray.suggest", `{"figure":"prisoner"}`, CheckIn, "sandtray.suggested", `{"figure":"person-standing"}`, ""},
+		{"sandtray.suggest", `{"figure":"unicorn-robot"}`, CheckIn, "", "", `no figure "unicorn-robot" on the shelf`},
 		{"sandtray.clear", ``, CheckIn, "sandtray.cleared", `null`, ""},
 		{"prompt.rating", `{"prompt":"How tense are you?","min":0,"max":10}`, Rating, "rating.shown", `{"prompt":"How tense are you?"}`, ""},
 		{"prompt.rating", `{"prompt":"","max":10}`, CheckIn, "", "", "needs a prompt"},
@@ -97,6 +102,41 @@ func TestCommands(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Suggestions: newest first, once each, at most MaxSuggested; gone with
+// the client; weapons only when the controller says so.
+func TestSuggestions(t *testing.T) {
+	f := newFixture()
+	f.cmd("s-1", "session.start", `{"lang":"zh"}`)
+	for _, id := range []string{"lion", "house", "lion", "boat"} {
+		if err := f.cmd("s-1", "sandtray.suggest", `{"figure":"`+id+`"}`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.m.State().Suggested; !slices.Equal(got, []string{"sailboat", "lion", "house"}) {
+		t.Errorf("suggested %v", got)
+	}
+	for _, fg := range figures.All()[:MaxSuggested+5] {
+		f.cmd("s-1", "sandtray.suggest", `{"figure":"`+fg.ID+`"}`)
+	}
+	if n := len(f.m.State().Suggested); n != MaxSuggested {
+		t.Errorf("%d suggested kept", n)
+	}
+	if f.m.State().Weapons {
+		t.Error("weapons shown before the tray opened")
+	}
+	f.cmd("s-1", "sandtray.open", `{"weapons":true}`)
+	if !f.m.State().Weapons {
+		t.Error("weapons: true not taken")
+	}
+	f.cmd("s-1", "session.end", ``)
+	f.m.CheckIn(2, "calm")
+	f.now = f.now.Add(9 * time.Second)
+	f.m.Tick()
+	if st := f.m.State(); len(st.Suggested) != 0 || st.Weapons {
+		t.Errorf("the next client sees %v, weapons %v", st.Suggested, st.Weapons)
 	}
 }
 

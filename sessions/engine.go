@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"waystation/content/figures"
 	"waystation/devices/capability"
 	"waystation/devices/profile"
 	"waystation/devices/registry"
@@ -58,6 +59,9 @@ type Engine struct {
 	Profiles func() *profile.Set
 	// Scales are the measurement scales the site may give (set its Set).
 	Scales *Scales
+	// SandtrayWeapons shows the shelf's weapons on the kiosks: every
+	// sandtray.open says so (whatever a sender put there is replaced).
+	SandtrayWeapons bool
 	// Clients are the client records (codes, risk, consent, follow-ups)
 	// sessions are held for.
 	Clients *Clients
@@ -875,6 +879,26 @@ func (e *Engine) ActiveSession(deviceID string) (string, bool) {
 // a self-check's form (the kiosk never needs the scale's file), refused
 // for a scale that may not be given here.
 func (e *Engine) fillIn(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+	switch name {
+	case "sandtray.open":
+		if e.SandtrayWeapons {
+			return mustJSON(map[string]any{"weapons": true}), nil
+		}
+		return mustJSON(map[string]any{}), nil
+	case "sandtray.suggest": // a figure of the library, by its own id
+		var a struct {
+			Figure string `json:"figure"`
+		}
+		json.Unmarshal(args, &a)
+		f, ok := figures.ByID(a.Figure)
+		if !ok {
+			return nil, waystation.Errorf(waystation.EINVALID, "no figure %q on the shelf", a.Figure)
+		}
+		if f.Category == "weapons" && !e.SandtrayWeapons {
+			return nil, waystation.Errorf(waystation.EINVALID, "figure %s is a weapon, and this site does not show weapons (serve --sandtray-weapons)", f.ID)
+		}
+		return mustJSON(map[string]any{"figure": f.ID}), nil
+	}
 	if name == "drawing.open" { // a template the kiosk has, or refused here
 		var a struct {
 			Template string `json:"template"`

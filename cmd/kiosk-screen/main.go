@@ -47,7 +47,7 @@ func run(args []string) int {
 
 	var lk *link.Link
 	var model *kiosk.Model
-	if c.BenchFrames == 0 {
+	if c.BenchFrames == 0 && !c.BenchBrowse {
 		j, err := journal.Open(c.Journal)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "waystation-kiosk: %v\n", err)
@@ -76,7 +76,7 @@ func run(args []string) int {
 	model.SetLang(c.Lang)
 
 	opts := screens.Options{Model: model, Font: f.Data, FontIndex: f.Index, Shots: c.Shots, Logf: logf,
-		BenchFrames: c.BenchFrames, BenchOut: os.Stdout, PINHash: func() string { return loadPIN(c.Journal) }}
+		BenchFrames: c.BenchFrames, BenchFigures: c.BenchFigures, BenchBrowse: c.BenchBrowse, BenchOut: os.Stdout, PINHash: func() string { return loadPIN(c.Journal) }}
 	if lk != nil {
 		opts.Status = lk.Status
 	}

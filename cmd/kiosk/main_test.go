@@ -453,7 +453,7 @@ func TestKioskEndToEnd(t *testing.T) {
 		ID     int
 	}
 	json.Unmarshal(find(evs, "sandtray.place")[0].Data, &place)
-	if place.Figure != "man" || place.ID != 1 || place.X < 0.45 || place.X > 0.55 || place.Y < 0.45 || place.Y > 0.55 {
+	if place.Figure != "baby" || place.ID != 1 || place.X < 0.45 || place.X > 0.55 || place.Y < 0.45 || place.Y > 0.55 {
 		t.Errorf("sandtray.place %s", find(evs, "sandtray.place")[0].Data)
 	}
 	d0x, d0y := layout.TrayPoint(0.2, 0.7)
@@ -534,6 +534,27 @@ func TestKioskEndToEnd(t *testing.T) {
 		}
 		os.WriteFile(filepath.Join(shots, fmt.Sprintf("drawing-%d-kiosk.png", n+1)), d.PNG, 0o644)
 	}
+
+	// The shelf: three categories, a second page, people in a skin tone
+	// (placed as that figure), and a figure the counsellor suggests, shown
+	// in its own tab.
+	command(`{"device":"` + dev.ID + `","name":"sandtray.open"}`)
+	try(t, "the wild animals' tab", func() { f.tap(layout.Tab(4).Centre()) }, shotExists(shots, "shelf-wild-p1-t0-1", 1))
+	try(t, "their second page", func() { f.tap(layout.PageNext.Centre()) }, shotExists(shots, "shelf-wild-p2-t0-1", 1))
+	try(t, "the buildings' tab", func() { f.tap(layout.Tab(10).Centre()) }, shotExists(shots, "shelf-buildings-p1-t0-1", 1))
+	try(t, "people in a skin tone", func() {
+		f.tap(layout.Tab(0).Centre())
+		f.tap(layout.Tone(3).Centre())
+	}, shotExists(shots, "shelf-people-p1-t3-1", 1))
+	try(t, "a toned figure dragged to the tray", func() { f.drag(sx, sy, tx, ty) }, func() bool { return len(find(c.events(id), "sandtray.place")) == 2 })
+	json.Unmarshal(find(c.events(id), "sandtray.place")[1].Data, &place)
+	if place.Figure != "baby-medium" {
+		t.Errorf("the toned figure placed: %s", place.Figure)
+	}
+	command(`{"device":"` + dev.ID + `","name":"sandtray.suggest","args":{"figure":"lion"}}`)
+	command(`{"device":"` + dev.ID + `","name":"sandtray.suggest","args":{"figure":"bridge-at-night"}}`)
+	shot(t, shots, "shelf-suggested-p1-t3-2")
+	eventually("sandtray.suggested", func(evs []event) bool { return len(find(evs, "sandtray.suggested")) == 2 })
 
 	// The end: the tray's picture, then check-out and a clean kiosk.
 	if status, m := c.do("POST", "/v1/sessions/"+id+"/end", ""); status != 200 {

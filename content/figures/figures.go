@@ -1,128 +1,269 @@
 // Package figures is the sandtray's shelf: every miniature a client can
-// place, with its category, titles in Chinese and English, and how it is
-// drawn. It is catalogue data: the kiosk draws from it, the tray model
-// checks placements against it, the report and the console name figures by
-// it. It imports nothing of the project.
+// place, with its category, titles and search words in Chinese and
+// English, its size and its picture. It is catalogue data: the kiosk draws
+// from it, the tray model checks placements against it, the report and the
+// console name and draw figures by it. It imports nothing of the project.
+//
+// The list is catalogue.tsv, made by gen from Unicode's CLDR names
+// (emojibase-data) and committed, since trays store figure ids. The
+// pictures are Microsoft's Fluent Emoji 3D (MIT), copied into library/ by
+// `make figures` from npm at build time and embedded; LICENSES.md.
 package figures
 
-import "fmt"
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"image"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
 
-// Figure is a miniature on the shelf. Shape and Color tell the drawing
-// code how to draw it procedurally; nothing is downloaded.
+	"golang.org/x/image/draw"
+	"golang.org/x/image/webp"
+)
+
+// Figure is a miniature on the shelf.
 type Figure struct {
 	ID       string `json:"id"`
 	Category string `json:"category"`
 	TitleEN  string `json:"title_en"`
 	TitleZH  string `json:"title_zh"`
-	// Shape is the procedural form: person, animal, bird, fish, insect,
-	// building, bridge, vehicle, tree, rock, fence, object, symbol.
-	Shape string `json:"shape"`
-	// Color is the figure's main colour, #rrggbb.
-	Color string `json:"color"`
+	// Words are search words, English then Chinese (CLDR annotations).
+	Words []string `json:"words,omitempty"`
 	// Size is its footprint relative to an adult figure (1).
 	Size float64 `json:"size"`
+	// File is its picture's name in the library (a 256x256 WebP).
+	File string `json:"-"`
+	// Base is, for a person in one of five skin tones, the id of the
+	// figure in the default tone; empty otherwise.
+	Base string `json:"base,omitempty"`
+}
+
+// Category is a section of the shelf.
+type Category struct {
+	ID, TitleEN, TitleZH string
+	// ShortEN and ShortZH name its tab on the kiosk's shelf.
+	ShortEN, ShortZH string
+	// Icon is the figure its tab shows.
+	Icon string
+	// Restricted categories are shown only where the site enables them.
+	Restricted bool
 }
 
 // Categories are the shelf's sections, in the order they are shown.
-var Categories = []struct{ ID, TitleEN, TitleZH string }{
-	{"people", "People", "人物"},
-	{"family", "Family", "家庭"},
-	{"helpers", "Police and medical", "警察与医护"},
-	{"wild", "Wild animals", "野生动物"},
-	{"domestic", "Domestic animals", "家养动物"},
-	{"sea", "Sea creatures", "海洋生物"},
-	{"birds", "Birds", "鸟类"},
-	{"insects", "Insects", "昆虫"},
-	{"fantasy", "Prehistoric and fantasy", "史前与幻想"},
-	{"buildings", "Buildings", "建筑"},
-	{"bridges", "Bridges and roads", "桥梁与道路"},
-	{"vehicles", "Vehicles", "交通工具"},
-	{"plants", "Trees and plants", "树木与植物"},
-	{"rocks", "Rocks and shells", "石头与贝壳"},
-	{"fences", "Fences and walls", "围栏与墙"},
-	{"household", "Household things", "家居物品"},
-	{"spiritual", "Spiritual symbols", "精神象征"},
+var Categories = []Category{
+	{"people", "People", "人物", "People", "人物", "person", false},
+	{"family", "Family and couples", "家庭与伴侣", "Family", "家庭", "family-man-woman-girl-boy", false},
+	{"roles", "Work and roles", "职业与角色", "Work", "职业", "farmer", false},
+	{"helpers", "Police, care and authority", "警察、医护与权威", "Helpers", "警察医护", "police-officer", false},
+	{"wild", "Wild animals", "野生动物", "Wild", "野生动物", "lion", false},
+	{"domestic", "Farm animals and pets", "家畜与宠物", "Farm, pets", "家畜宠物", "dog", false},
+	{"sea", "Sea creatures", "海洋生物", "Sea", "海洋", "dolphin", false},
+	{"birds", "Birds", "鸟类", "Birds", "鸟类", "eagle", false},
+	{"insects", "Insects", "昆虫", "Insects", "昆虫", "butterfly", false},
+	{"fantasy", "Prehistoric and fantasy", "史前与幻想", "Fantasy", "幻想", "dragon", false},
+	{"buildings", "Buildings", "建筑", "Buildings", "建筑", "house", false},
+	{"roads", "Roads, bridges, walls", "道路、桥梁与围墙", "Roads", "道路桥梁", "bridge-at-night", false},
+	{"vehicles", "Vehicles", "交通工具", "Vehicles", "交通", "automobile", false},
+	{"plants", "Trees and plants", "树木与植物", "Plants", "植物", "deciduous-tree", false},
+	{"nature", "Landscape, rocks, sky", "山石与天空", "Landscape", "山石天空", "mountain", false},
+	{"household", "Household things", "家居物品", "Home", "家居", "bed", false},
+	{"food", "Food and drink", "食物与饮品", "Food", "食物", "red-apple", false},
+	{"clothes", "Clothes", "衣物", "Clothes", "衣物", "t-shirt", false},
+	{"music", "Music", "音乐", "Music", "音乐", "guitar", false},
+	{"play", "Sport and play", "运动与游戏", "Play", "游戏", "soccer-ball", false},
+	{"spiritual", "Spiritual symbols", "宗教与精神象征", "Spiritual", "精神", "candle", false},
+	{"feelings", "Feelings", "情绪与情感", "Feelings", "情绪", "slightly-smiling-face", false},
+	{"weapons", "Weapons", "武器", "Weapons", "武器", "crossed-swords", true},
 }
 
-// figureList is category, shape, colour, size, then id:English:Chinese.
-var figureList = []struct {
-	cat, shape, color string
-	size              float64
-	items             [][3]string
-}{
-	{"people", "person", "#8d6e63", 1, [][3]string{{"man", "Man", "男人"}, {"woman", "Woman", "女人"}, {"old-man", "Old man", "老爷爷"}, {"old-woman", "Old woman", "老奶奶"},
-		{"teenager", "Teenager", "青少年"}, {"worker", "Worker", "工人"}, {"farmer", "Farmer", "农民"}, {"teacher", "Teacher", "老师"},
-		{"soldier", "Soldier", "士兵"}, {"student", "Student", "学生"}, {"prisoner", "Person in custody", "被羁押的人"}, {"judge", "Judge", "法官"}}},
-	{"family", "person", "#a1887f", 0.8, [][3]string{{"baby", "Baby", "婴儿"}, {"boy", "Boy", "男孩"}, {"girl", "Girl", "女孩"}, {"mother", "Mother", "母亲"},
-		{"father", "Father", "父亲"}, {"grandparents", "Grandparents", "祖父母"}, {"pregnant-woman", "Pregnant woman", "孕妇"}, {"siblings", "Siblings", "兄弟姐妹"}}},
-	{"helpers", "person", "#1565c0", 1, [][3]string{{"police-officer", "Police officer", "警察"}, {"doctor", "Doctor", "医生"}, {"nurse", "Nurse", "护士"},
-		{"firefighter", "Firefighter", "消防员"}, {"counsellor", "Counsellor", "心理咨询师"}, {"paramedic", "Paramedic", "急救员"}}},
-	{"wild", "animal", "#795548", 1, [][3]string{{"lion", "Lion", "狮子"}, {"tiger", "Tiger", "老虎"}, {"bear", "Bear", "熊"}, {"wolf", "Wolf", "狼"},
-		{"elephant", "Elephant", "大象"}, {"giraffe", "Giraffe", "长颈鹿"}, {"snake", "Snake", "蛇"}, {"monkey", "Monkey", "猴子"}, {"fox", "Fox", "狐狸"},
-		{"deer", "Deer", "鹿"}, {"panda", "Panda", "熊猫"}, {"crocodile", "Crocodile", "鳄鱼"}}},
-	{"domestic", "animal", "#bcaaa4", 0.8, [][3]string{{"dog", "Dog", "狗"}, {"cat", "Cat", "猫"}, {"horse", "Horse", "马"}, {"cow", "Cow", "牛"},
-		{"pig", "Pig", "猪"}, {"sheep", "Sheep", "羊"}, {"rabbit", "Rabbit", "兔子"}, {"chicken", "Chicken", "鸡"}}},
-	{"sea", "fish", "#0277bd", 0.8, [][3]string{{"fish", "Fish", "鱼"}, {"shark", "Shark", "鲨鱼"}, {"whale", "Whale", "鲸"}, {"dolphin", "Dolphin", "海豚"},
-		{"octopus", "Octopus", "章鱼"}, {"turtle", "Turtle", "海龟"}, {"crab", "Crab", "螃蟹"}}},
-	{"birds", "bird", "#f9a825", 0.6, [][3]string{{"eagle", "Eagle", "鹰"}, {"owl", "Owl", "猫头鹰"}, {"dove", "Dove", "鸽子"}, {"crow", "Crow", "乌鸦"},
-		{"swan", "Swan", "天鹅"}, {"parrot", "Parrot", "鹦鹉"}}},
-	{"insects", "insect", "#558b2f", 0.4, [][3]string{{"butterfly", "Butterfly", "蝴蝶"}, {"spider", "Spider", "蜘蛛"}, {"bee", "Bee", "蜜蜂"},
-		{"ant", "Ant", "蚂蚁"}, {"scorpion", "Scorpion", "蝎子"}}},
-	{"fantasy", "animal", "#6a1b9a", 1.2, [][3]string{{"dinosaur", "Dinosaur", "恐龙"}, {"dragon", "Dragon", "龙"}, {"unicorn", "Unicorn", "独角兽"},
-		{"phoenix", "Phoenix", "凤凰"}, {"monster", "Monster", "怪物"}, {"ghost", "Ghost", "幽灵"}, {"mammoth", "Mammoth", "猛犸象"}}},
-	{"buildings", "building", "#8d6e63", 2, [][3]string{{"house", "House", "房子"}, {"school", "School", "学校"}, {"hospital", "Hospital", "医院"},
-		{"police-station", "Police station", "派出所"}, {"prison", "Prison", "监狱"}, {"temple", "Temple", "寺庙"}, {"castle", "Castle", "城堡"},
-		{"tower", "Tower", "塔"}, {"factory", "Factory", "工厂"}}},
-	{"bridges", "bridge", "#6d4c41", 2, [][3]string{{"stone-bridge", "Stone bridge", "石桥"}, {"rope-bridge", "Rope bridge", "吊桥"},
-		{"road", "Road", "道路"}, {"ladder", "Ladder", "梯子"}, {"gate", "Gate", "大门"}}},
-	{"vehicles", "vehicle", "#c62828", 1.2, [][3]string{{"car", "Car", "汽车"}, {"police-car", "Police car", "警车"}, {"ambulance", "Ambulance", "救护车"},
-		{"bus", "Bus", "公交车"}, {"train", "Train", "火车"}, {"boat", "Boat", "船"}, {"plane", "Aeroplane", "飞机"}, {"bicycle", "Bicycle", "自行车"}}},
-	{"plants", "tree", "#2e7d32", 1.5, [][3]string{{"pine-tree", "Pine tree", "松树"}, {"willow", "Willow", "柳树"}, {"dead-tree", "Dead tree", "枯树"},
-		{"flower", "Flower", "花"}, {"bamboo", "Bamboo", "竹子"}, {"cactus", "Cactus", "仙人掌"}, {"bush", "Bush", "灌木"}}},
-	{"rocks", "rock", "#90a4ae", 0.6, [][3]string{{"stone", "Stone", "石头"}, {"boulder", "Boulder", "巨石"}, {"shell", "Shell", "贝壳"},
-		{"crystal", "Crystal", "水晶"}, {"pebbles", "Pebbles", "鹅卵石"}}},
-	{"fences", "fence", "#a1887f", 1.5, [][3]string{{"wooden-fence", "Wooden fence", "木栅栏"}, {"stone-wall", "Stone wall", "石墙"},
-		{"barbed-wire", "Barbed wire", "铁丝网"}, {"hedge", "Hedge", "树篱"}}},
-	{"household", "object", "#ff8f00", 0.5, [][3]string{{"table", "Table", "桌子"}, {"chair", "Chair", "椅子"}, {"bed", "Bed", "床"},
-		{"bottle", "Bottle", "瓶子"}, {"phone", "Phone", "电话"}, {"clock", "Clock", "钟"}, {"mirror", "Mirror", "镜子"}, {"treasure-chest", "Treasure chest", "宝箱"}}},
-	{"spiritual", "symbol", "#fbc02d", 0.8, [][3]string{{"candle", "Candle", "蜡烛"}, {"buddha", "Buddha", "佛像"}, {"angel", "Angel", "天使"},
-		{"cross", "Cross", "十字架"}, {"yin-yang", "Yin and yang", "阴阳"}, {"lotus", "Lotus", "莲花"}, {"heart", "Heart", "爱心"}}},
-}
+//go:embed catalogue.tsv
+var catalogueTSV string
+
+// library holds the pictures (and a README when make figures has not run).
+//
+//go:embed library
+var library embed.FS
+
+//go:embed LICENSES.md
+var licences string
+
+// Licences is the attribution and licence text of the pictures and names,
+// shipped with every binary that shows them.
+func Licences() string { return licences }
 
 var (
-	figures = buildFigures()
-	byID    = func() map[string]Figure {
-		m := map[string]Figure{}
-		for _, f := range figures {
-			m[f.ID] = f
-		}
-		return m
-	}()
+	figures, byID = parse(catalogueTSV)
 )
 
-func buildFigures() []Figure {
+// parse reads catalogue.tsv; a malformed line is a build defect, so it
+// panics naming the line (the package test reads the same file).
+func parse(tsv string) ([]Figure, map[string]int) {
 	var out []Figure
-	for _, g := range figureList {
-		for _, it := range g.items {
-			out = append(out, Figure{ID: it[0], Category: g.cat, TitleEN: it[1], TitleZH: it[2], Shape: g.shape, Color: g.color, Size: g.size})
+	idx := map[string]int{}
+	for n, line := range strings.Split(tsv, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f, err := parseLine(line)
+		if err != nil {
+			panic(fmt.Sprintf("figures: catalogue.tsv line %d: %v", n+1, err))
+		}
+		if _, dup := idx[f.ID]; dup {
+			panic(fmt.Sprintf("figures: catalogue.tsv line %d: id %q twice", n+1, f.ID))
+		}
+		idx[f.ID] = len(out)
+		out = append(out, f)
+	}
+	return out, idx
+}
+
+func parseLine(line string) (Figure, error) {
+	c := strings.Split(line, "\t")
+	if len(c) != 9 {
+		return Figure{}, fmt.Errorf("%d columns, want 9", len(c))
+	}
+	size, err := strconv.ParseFloat(c[3], 64)
+	if err != nil || size <= 0 {
+		return Figure{}, fmt.Errorf("size %q", c[3])
+	}
+	if c[0] == "" || c[1] == "" || c[2] == "" || c[4] == "" || c[5] == "" {
+		return Figure{}, fmt.Errorf("an empty id, category, file or title")
+	}
+	var words []string
+	for _, col := range c[6:8] {
+		if col != "" {
+			words = append(words, strings.Split(col, ";")...)
 		}
 	}
-	return out
+	return Figure{ID: c[0], Category: c[1], File: c[2], Size: size, TitleEN: c[4], TitleZH: c[5], Words: words, Base: c[8]}, nil
 }
 
 // All returns the shelf, in category order.
-func All() []Figure { return append([]Figure(nil), figures...) }
+func All() []Figure { return slices.Clone(figures) }
 
-// ByID returns one figure.
+// ByID returns one figure; an id of the first shelf (before the library)
+// is read as the figure that replaced it.
 func ByID(id string) (Figure, bool) {
-	f, ok := byID[id]
-	return f, ok
+	if i, ok := byID[id]; ok {
+		return figures[i], true
+	}
+	if to, ok := replaced[id]; ok {
+		return figures[byID[to]], true
+	}
+	return Figure{}, false
 }
 
 // Check refuses an unknown figure id.
 func Check(id string) error {
-	if _, ok := byID[id]; !ok {
+	if _, ok := ByID(id); !ok {
 		return fmt.Errorf("no figure %q on the shelf", id)
 	}
 	return nil
+}
+
+// Tones returns a person's figure in its five skin tones after the
+// default one (the base figure first); a figure without tones alone.
+func Tones(id string) []Figure {
+	f, ok := ByID(id)
+	if !ok {
+		return nil
+	}
+	base := f.ID
+	if f.Base != "" {
+		base = f.Base
+	}
+	out := []Figure{figures[byID[base]]}
+	for _, g := range figures[byID[base]+1:] {
+		if g.Base != base {
+			break
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// Picture returns a figure's picture as stored: WebP bytes.
+func Picture(id string) ([]byte, error) {
+	f, ok := ByID(id)
+	if !ok {
+		return nil, fmt.Errorf("figures: no figure %q", id)
+	}
+	b, err := fs.ReadFile(library, "library/"+f.File)
+	if err != nil {
+		return nil, fmt.Errorf("figures: the picture of %q (%s) is not in this build: run make figures: %w", id, f.File, err)
+	}
+	return b, nil
+}
+
+// Image decodes a figure's picture.
+func Image(id string) (image.Image, error) {
+	b, err := Picture(id)
+	if err != nil {
+		return nil, err
+	}
+	img, err := webp.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("figures: the picture of %q: %w", id, err)
+	}
+	return img, nil
+}
+
+// Thumbnail is a figure's picture scaled to px by px (the report's trays).
+func Thumbnail(id string, px int) (*image.RGBA, error) {
+	src, err := Image(id)
+	if err != nil {
+		return nil, err
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, px, px))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	return dst, nil
+}
+
+// Search returns the figures whose titles or search words contain every
+// word of the query (Chinese or English, any case), base figures only,
+// the best first: a title that is the query, then titles that hold it,
+// then search words. At most limit results (limit <= 0: all).
+func Search(query string, limit int) []Figure {
+	words := strings.Fields(strings.ToLower(query))
+	if len(words) == 0 {
+		return nil
+	}
+	type hit struct {
+		f    Figure
+		rank int
+	}
+	var hits []hit
+	for _, f := range figures {
+		if f.Base != "" {
+			continue
+		}
+		en, zh := strings.ToLower(f.TitleEN), f.TitleZH
+		rank, all := 0, true
+		for _, w := range words {
+			switch {
+			case en == w || zh == w:
+			case strings.Contains(en, w) || strings.Contains(zh, w):
+				rank += 1
+			case slices.ContainsFunc(f.Words, func(s string) bool { return strings.Contains(strings.ToLower(s), w) }):
+				rank += 2
+			default:
+				all = false
+			}
+		}
+		if all {
+			hits = append(hits, hit{f, rank})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.rank - b.rank })
+	var out []Figure
+	for _, h := range hits {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, h.f)
+	}
+	return out
 }

@@ -83,7 +83,12 @@ var commands = []Command{
 		{Name: "inhale_ratio", Type: Number, Min: 0.2, Max: 0.8, Doc: "share of each breath spent breathing in"},
 		{Name: "hold_s", Type: Number, Min: 0, Max: 10, Doc: "pause after breathing in"},
 	}},
-	{Name: "sandtray.open", Doc: "open the digital sandtray"},
+	{Name: "sandtray.open", Doc: "open the digital sandtray", Args: []Arg{
+		{Name: "weapons", Type: Bool, Doc: "show the shelf's weapons; filled in by the controller from the site's setting (whatever a sender puts here is replaced)"},
+	}},
+	{Name: "sandtray.suggest", Doc: "put a figure on the kiosk's shelf, in its Suggested tab, for a client who cannot find it", Args: []Arg{
+		{Name: "figure", Type: String, Required: true, MaxLen: 64, ID: true, Doc: "figure id from the content catalogue (GET /v1/content?kind=figure)"},
+	}},
 	{Name: "sandtray.clear", Doc: "clear the tray"},
 	{Name: "drawing.open", Doc: "open the drawing screen on a template", Args: []Arg{
 		{Name: "template", Type: String, Required: true, MaxLen: 16, ID: true, Doc: "blank, htp (House-Tree-Person) or mandala-1 to mandala-8"},

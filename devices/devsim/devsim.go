@@ -253,6 +253,8 @@ func (d *Device) react(session, name string, raw json.RawMessage) {
 		d.Event(session, "sandtray.opened", nil)
 	case "sandtray.clear":
 		d.Event(session, "sandtray.cleared", nil)
+	case "sandtray.suggest":
+		d.Event(session, "sandtray.suggested", map[string]any{"figure": args["figure"]})
 	case "drawing.open":
 		d.Event(session, "drawing.opened", map[string]any{"template": args["template"]})
 		if d.Draw {

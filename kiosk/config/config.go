@@ -36,6 +36,8 @@ type Config struct {
 	Idle             time.Duration
 	Shots            string
 	BenchFrames      int
+	BenchFigures     int
+	BenchBrowse      bool
 }
 
 // Usage is the kiosk's one-line synopsis.
@@ -60,7 +62,9 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&c.Font, "font", "", "a font file with Chinese and Latin letters (default: Debian's fonts-noto-cjk)")
 	fs.DurationVar(&c.Idle, "idle", 10*time.Minute, "clear everything and return to the welcome screen after this long without a touch or a command")
 	fs.StringVar(&c.Shots, "screenshots", "", "save each screen as a PNG in this folder once it has settled (tests, documentation)")
-	fs.IntVar(&c.BenchFrames, "bench-frames", 0, "benchmark: place 200 figures in the tray, draw this many frames, print frame-time percentiles as JSON and exit")
+	fs.IntVar(&c.BenchFrames, "bench-frames", 0, "benchmark: place figures in the tray (--bench-figures), draw this many frames, print frame-time percentiles as JSON and exit")
+	fs.BoolVar(&c.BenchBrowse, "bench-browse", false, "benchmark: page through the whole shelf (every tab, skin tone and page), print page fill and frame times and memory as JSON and exit")
+	fs.IntVar(&c.BenchFigures, "bench-figures", 200, "benchmark: how many figures to place (up to 30: a tray a client might build; more: spread over the whole library)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -70,7 +74,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	if c.Token == "" {
 		c.Token = strings.TrimSpace(getenv(TokenEnv))
 	}
-	if c.BenchFrames == 0 {
+	if c.BenchFrames == 0 && !c.BenchBrowse {
 		if c.Controller == "" {
 			return c, fmt.Errorf("--controller is required (the controller's address, e.g. http://127.0.0.1:8080); usage: %s", Usage)
 		}

@@ -4,9 +4,7 @@
 // touch without importing ebiten (which opens a display when loaded).
 package layout
 
-import (
-	"waystation/content/figures"
-)
+import ()
 
 // The logical canvas.
 const (
@@ -76,26 +74,51 @@ var (
 	Shelf = Rect{20, 30, 430, 1020}
 )
 
-// Shelf grid.
+// Shelf grid: category tabs (an icon and a short name), a row of skin
+// tones for categories of people, the figures in pages, and the page bar.
 const (
-	TabCols  = 3
-	tabW     = 136
-	tabH     = 50
-	CellCols = 3
-	cellW    = 136
-	cellH    = 150
+	TabCols  = 4
+	tabW     = 103
+	tabH     = 58
+	CellCols = 4
+	CellRows = 4
+	cellW    = 103
+	cellH    = 119
+	toneW    = 66
+	toneH    = 52
+	// Tones is how many skin-tone choices the tone row holds (the default
+	// and five tones).
+	Tones = 6
 )
 
-// Tab is the i-th category's tab (figures.Categories).
+// Tab is the i-th tab of the shelf (figures.Categories, then "suggested").
 func Tab(i int) Rect {
 	return Rect{Shelf.X + float64(i%TabCols)*(tabW+6), Shelf.Y + float64(i/TabCols)*(tabH+6), tabW, tabH}
 }
 
-// Cell is the i-th figure's place on the shelf.
+// tabRows is how many rows of tabs the shelf holds (room for 24).
+const tabRows = 6
+
+// Tone is the i-th skin-tone choice (0 the default).
+func Tone(i int) Rect {
+	return Rect{Shelf.X + float64(i)*(toneW+6), Shelf.Y + tabRows*(tabH+6) + 6, toneW, toneH}
+}
+
+// Cell is the i-th figure's place on a shelf page (CellCols x CellRows).
 func Cell(i int) Rect {
-	top := Shelf.Y + float64((len(figures.Categories)+TabCols-1)/TabCols)*(tabH+6) + 14
+	top := Shelf.Y + tabRows*(tabH+6) + 6 + toneH + 8
 	return Rect{Shelf.X + float64(i%CellCols)*(cellW+6), top + float64(i/CellCols)*(cellH+6), cellW, cellH}
 }
+
+// PerPage is how many figures a shelf page shows.
+const PerPage = CellCols * CellRows
+
+// PagePrev, PageNext and PageLabel are the page bar's parts.
+var (
+	PagePrev  = Rect{Shelf.X, Shelf.Y + Shelf.H - 60, 120, 60}
+	PageLabel = Rect{Shelf.X + 126, Shelf.Y + Shelf.H - 60, Shelf.W - 252, 60}
+	PageNext  = Rect{Shelf.X + Shelf.W - 120, Shelf.Y + Shelf.H - 60, 120, 60}
+)
 
 // Tool is a button under the tray.
 type Tool struct {

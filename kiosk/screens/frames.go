@@ -47,6 +47,6 @@ func (g *Game) frameKey() string {
 	return fmt.Sprint(st.Screen, "|", check, "|", st.Lang, "|", st.Session, "|", st.Scene, "|", st.Guide, "|", st.Bright, "|", st.Motion, "|",
 		st.Breathing.BPM, st.Breathing.Inhale, st.Breathing.Hold, st.Breathing.Start.UnixNano(), "|", st.Prompt.Text, st.Prompt.Min, st.Prompt.Max, "|",
 		g.helpShown(), st.HelpOffline, st.Online, "|", st.Generation, "|", g.pinOpen, g.settings, g.pin, g.pinMsg, "|",
-		g.distress, g.mood, g.selected, g.category, g.mode, "|", h.Sum64(), "|",
+		g.distress, g.mood, g.selected, g.tab, g.page, g.tone, len(st.Suggested), st.Weapons, g.mode, "|", h.Sum64(), "|", g.atlas.made, g.atlas.ready(), "|",
 		st.DrawTemplate, st.DrawRev, st.DrawMarks, g.draw.color, g.draw.width, g.draw.tool, g.draw.strokeLen())
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2/inpututil"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
+	"waystation/content/figures"
 	"waystation/kiosk"
 	"waystation/kiosk/layout"
 	"waystation/kiosk/link"
@@ -45,16 +46,23 @@ type Options struct {
 	// that many frames, writes frame-time percentiles to BenchOut as JSON
 	// and stops.
 	BenchFrames int
+	// BenchFigures is how many figures the benchmark places (0: 200).
+	BenchFigures int
+	// BenchBrowse pages through the whole shelf, then writes the pages'
+	// fill times, frame times and memory to BenchOut as JSON and ends.
+	BenchBrowse bool
 	BenchOut    io.Writer
 	Logf        func(format string, args ...any)
 }
 
 // Game is the ebiten game of the kiosk.
 type Game struct {
-	o      Options
-	m      *kiosk.Model
-	font   *fontSet
-	atlas  *atlas
+	o     Options
+	m     *kiosk.Model
+	font  *fontSet
+	atlas *atlas
+	// browse is the shelf benchmark, when asked for.
+	browse *browseBench
 	scenes *scenes
 
 	st      kiosk.State
@@ -68,20 +76,36 @@ type Game struct {
 	mood     string
 
 	// the sandtray's screen
-	category int
-	mode     string // move, dig or heap
-	selected int    // placement id, 0 for none
-	drag     *drag
-	pinch    *pinch
-	sandImg  *ebiten.Image
-	sandPix  []byte
-	sandOf   []float64
-	trayImg  *ebiten.Image
+	// tab, page and tone are the shelf's: the tab chosen (a category id
+	// or "suggested"), its page and the skin tone of its people; shelf
+	// keeps the tab's list for the frame loop.
+	tab   string
+	page  int
+	tone  int
+	shelf struct {
+		tab  string
+		tone int
+		list []figures.Figure
+	}
+	// suggested and suggestedTop are the suggestions seen, to show the
+	// tab when one arrives.
+	suggested    int
+	suggestedTop string
+	mode         string // move, dig or heap
+	selected     int    // placement id, 0 for none
+	drag         *drag
+	pinch        *pinch
+	sandImg      *ebiten.Image
+	sandPix      []byte
+	sandOf       []float64
+	trayImg      *ebiten.Image
 	// the tray drawn once while it does not change
 	layer       *ebiten.Image
 	layerSand   []float64
 	layerPlaced []sandtray.Placement
 	layerMoving int
+	// layerPartial says the layer lacks a figure whose sprite was not made.
+	layerPartial bool
 
 	// the drawing screen's
 	draw drawState
@@ -165,8 +189,15 @@ func New(o Options) (*Game, error) {
 		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
 		trayImg: ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{},
 		voice: newVoice()}
+	if o.BenchBrowse {
+		g.browse = &browseBench{out: o.BenchOut}
+	}
 	if o.BenchFrames > 0 {
-		g.bench = &bench{frames: o.BenchFrames, out: o.BenchOut}
+		g.bench = &bench{frames: o.BenchFrames, figures: o.BenchFigures, out: o.BenchOut}
+		if g.bench.figures <= 0 {
+			g.bench.figures = BenchFigures
+		}
+		g.atlas.sync = true // sprites made before measuring, not while
 	}
 	return g, nil
 }
@@ -226,16 +257,27 @@ func (g *Game) Update() error {
 			return err
 		}
 	}
+	if g.browse != nil {
+		if g.browse.done {
+			return ebiten.Termination
+		}
+		g.browse.update(g)
+	}
 	g.m.Tick()
 	g.st = g.m.State()
 	if g.st.Generation != g.gen {
 		// Everything of the client before is gone, including what this
 		// screen held for them.
-		g.gen, g.distress, g.mood, g.selected, g.drag, g.pinch, g.category, g.mode = g.st.Generation, -1, "", 0, nil, nil, 0, "move"
+		g.gen, g.distress, g.mood, g.selected, g.drag, g.pinch, g.tab, g.page, g.tone, g.mode = g.st.Generation, -1, "", 0, nil, nil, "", 0, 0, "move"
 		g.draw = drawState{img: g.draw.img}
 	}
 	if g.st.Screen == kiosk.DrawingScreen {
 		g.syncDrawing()
+	}
+	if n := len(g.st.Suggested); n > 0 && (g.st.Suggested[0] != g.suggestedTop || n != g.suggested) {
+		// The counsellor suggested a figure: the shelf shows it.
+		g.suggestedTop, g.suggested = g.st.Suggested[0], n
+		g.chooseTab(suggestedTab)
 	}
 	// Check-in and check-out start with nothing chosen; a scene's time
 	// (its motion, its guide's steps) starts when another scene begins,
@@ -280,7 +322,10 @@ func (g *Game) input(p pointer) {
 		}
 		return
 	}
-	if p.pressed && layout.Corner.Has(p.x, p.y) {
+	// The technician's corner, except where the sandtray's shelf has a
+	// control there (its first tabs): the client's tap wins, and the
+	// technician taps the screen's very edge.
+	if p.pressed && layout.Corner.Has(p.x, p.y) && !(g.st.Screen == kiosk.Sandtray && g.shelfControlAt(p.x, p.y)) {
 		g.cornerTap()
 		return
 	}
@@ -394,11 +439,12 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	if g.bench != nil && g.bench.frame(screen) {
 		return
 	}
+	g.atlas.nextFrame()
 	st := g.st
 	now := time.Now()
 	// Screenshots (tests) are taken of settled frames counted as drawn, so
 	// that mode draws every frame.
-	if !g.frames.Due(now, redraw.Interval(st.Screen, now.Before(st.IdentifyUntil), g.settings)) && g.o.Shots == "" {
+	if !g.frames.Due(now, redraw.Interval(st.Screen, now.Before(st.IdentifyUntil), g.settings)) && g.o.Shots == "" && g.bench == nil && g.browse == nil {
 		return // the last frame stays on screen
 	}
 	screen.Clear()
@@ -487,6 +533,9 @@ func (g *Game) Draw(screen *ebiten.Image) {
 		g.drawTech(screen)
 	}
 	g.shot(screen)
+	if g.browse != nil {
+		g.browse.drawn(g)
+	}
 }
 
 func vectorDim(dst *ebiten.Image, a uint8) {
@@ -512,7 +561,13 @@ func (g *Game) shot(screen *ebiten.Image) {
 		}
 	}
 	if g.st.Screen == kiosk.Sandtray {
+		if g.tab != "" && (g.tab != figures.Categories[0].ID || g.page > 0 || g.tone > 0) {
+			key = fmt.Sprintf("shelf-%s-p%d-t%d", g.tab, g.page+1, g.tone) // the shelf browsed
+		}
 		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
+		if g.atlas.missing {
+			key += "-loading" // a figure still being drawn: not the picture to keep
+		}
 	}
 	if g.st.Screen == kiosk.DrawingScreen {
 		items, _ := g.m.DrawItems()
@@ -581,7 +636,9 @@ func (g *Game) Snapshot(t *sandtray.Tray) ([]byte, error) {
 }
 
 func (g *Game) snapshot(t *sandtray.Tray) ([]byte, error) {
+	g.atlas.sync = true // every figure in the picture, now
 	g.renderTray(g.trayImg, t, 0, 0, 0, nil)
+	g.atlas.sync = false
 	for _, w := range []int{800, 640, 480, 320} {
 		h := w * 5 / 8
 		small := ebiten.NewImage(w, h)

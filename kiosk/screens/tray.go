@@ -1,6 +1,7 @@
 package screens
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -14,15 +15,106 @@ import (
 	"waystation/kiosk/sandtray"
 )
 
-func (g *Game) shelfFigures() []figures.Figure {
-	cat := figures.Categories[g.category].ID
-	var out []figures.Figure
-	for _, f := range figures.All() {
-		if f.Category == cat {
-			out = append(out, f)
+// suggestedTab is the shelf's tab of the figures the counsellor suggested.
+const suggestedTab = "suggested"
+
+// shelfTab is a tab of the shelf: a category, or the suggestions.
+type shelfTab struct {
+	id, en, zh, icon string
+}
+
+// shelfTabs are the tabs shown: the counsellor's suggestions first when
+// there are any, then the categories (the restricted ones where the site
+// enables them).
+func (g *Game) shelfTabs() []shelfTab {
+	var out []shelfTab
+	if len(g.st.Suggested) > 0 {
+		out = append(out, shelfTab{suggestedTab, "Suggested", "推荐给你", g.st.Suggested[0]})
+	}
+	for _, c := range figures.Categories {
+		if c.Restricted && !g.st.Weapons {
+			continue
 		}
+		out = append(out, shelfTab{c.ID, c.ShortEN, c.ShortZH, c.Icon})
 	}
 	return out
+}
+
+// shelfList is every figure of the tab chosen, in the skin tone chosen.
+func (g *Game) shelfList() []figures.Figure {
+	if g.tab == suggestedTab {
+		var out []figures.Figure
+		for _, id := range g.st.Suggested {
+			if f, ok := figures.ByID(id); ok {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	if g.shelf.tab == g.tab && g.shelf.tone == g.tone {
+		return g.shelf.list
+	}
+	var out []figures.Figure
+	for _, f := range figures.All() {
+		if f.Category != g.tab || f.Base != "" {
+			continue
+		}
+		if ts := figures.Tones(f.ID); g.tone > 0 && len(ts) > g.tone {
+			f = ts[g.tone]
+		}
+		out = append(out, f)
+	}
+	g.shelf.tab, g.shelf.tone, g.shelf.list = g.tab, g.tone, out
+	return out
+}
+
+// toned says whether the tab's figures come in skin tones.
+func (g *Game) toned() bool {
+	for _, f := range g.shelfList() {
+		if len(figures.Tones(f.ID)) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// pages is how many pages the tab's figures fill.
+func (g *Game) pages() int { return max(1, (len(g.shelfList())+layout.PerPage-1)/layout.PerPage) }
+
+// shelfFigures are the figures on the page shown.
+func (g *Game) shelfFigures() []figures.Figure {
+	list := g.shelfList()
+	g.page = min(g.page, g.pages()-1)
+	from := g.page * layout.PerPage
+	return list[from:min(len(list), from+layout.PerPage)]
+}
+
+// shelfControlAt says whether a tab, a skin tone or a figure of the shelf
+// is at a point.
+func (g *Game) shelfControlAt(x, y float64) bool {
+	for i := range g.shelfTabs() {
+		if layout.Tab(i).Has(x, y) {
+			return true
+		}
+	}
+	if g.toned() {
+		for i := range layout.Tones {
+			if layout.Tone(i).Has(x, y) {
+				return true
+			}
+		}
+	}
+	for i := range g.shelfFigures() {
+		if layout.Cell(i).Has(x, y) {
+			return true
+		}
+	}
+	return false
+}
+
+// chooseTab shows a tab's first page.
+func (g *Game) chooseTab(id string) {
+	g.tab, g.page = id, 0
 }
 
 // footprint is a placed figure's drawn size on the canvas.
@@ -69,11 +161,27 @@ func (g *Game) act(a sandtray.Action) int {
 // sizing of the chosen figure.
 func (g *Game) trayInput(p pointer) {
 	if p.pressed {
-		for i := range figures.Categories {
+		for i, tb := range g.shelfTabs() {
 			if layout.Tab(i).Has(p.x, p.y) {
-				g.category = i
+				g.chooseTab(tb.id)
 				return
 			}
+		}
+		if g.toned() {
+			for i := range layout.Tones {
+				if layout.Tone(i).Has(p.x, p.y) {
+					g.tone = i
+					return
+				}
+			}
+		}
+		if layout.PagePrev.Has(p.x, p.y) {
+			g.page = (g.page + g.pages() - 1) % g.pages()
+			return
+		}
+		if layout.PageNext.Has(p.x, p.y) {
+			g.page = (g.page + 1) % g.pages()
+			return
 		}
 		for i, f := range g.shelfFigures() {
 			if layout.Cell(i).Has(p.x, p.y) {
@@ -222,37 +330,7 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	lang := g.st.Lang
 	dst.Fill(hex("#e6dac6")) // a clear, cheaper than a gradient
 	g.panel(dst, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
-	for i, c := range figures.Categories {
-		bg := rgba(240, 230, 210, 255)
-		if i == g.category {
-			bg = colChosen
-		}
-		name := c.TitleZH
-		if lang == "en" {
-			name = c.TitleEN
-		}
-		g.button(dst, layout.Tab(i), name, 20, bg, colText)
-	}
-	for i, f := range g.shelfFigures() {
-		r := layout.Cell(i)
-		g.panel(dst, r, 12, rgba(250, 245, 235, 255))
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(0.8, 0.8)
-		op.GeoM.Translate(r.X+(r.W-SpriteSize*0.8)/2, r.Y+4)
-		dst.DrawImage(g.atlas.sprites[f.ID], op)
-		name := f.TitleZH
-		if lang == "en" {
-			name = f.TitleEN
-		}
-		// A long name ("Person in custody") shrinks to fit its tile, down to
-		// 14 px, then takes two lines.
-		size, y := g.font.fit(name, 19, r.W-8), r.Y+r.H-20
-		if size < 14 {
-			size, y = 14, r.Y+r.H-28
-			name = g.font.wrap(name, size, r.W-8)
-		}
-		g.font.draw(dst, name, size, r.X+r.W/2, y, colText, text.AlignCenter)
-	}
+	g.drawShelf(dst, lang)
 	// the tray
 	var preview *sandtray.Placement
 	if d := g.drag; d != nil && d.from == "figure" && d.moved {
@@ -290,12 +368,14 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	// a figure being dragged from the shelf follows the finger
 	if d := g.drag; d != nil && d.from == "shelf" {
 		f, _ := figures.ByID(d.figure)
-		size := footprint(f, 1)
-		op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
-		op.GeoM.Scale(size/SpriteSize, size/SpriteSize)
-		op.GeoM.Translate(d.x-size/2, d.y-size/2)
-		op.ColorScale.ScaleAlpha(0.8)
-		dst.DrawImage(g.atlas.sprites[f.ID], op)
+		if img := g.atlas.get(f.ID); img != nil {
+			size := footprint(f, 1)
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op.GeoM.Scale(size/SpriteSize, size/SpriteSize)
+			op.GeoM.Translate(d.x-size/2, d.y-size/2)
+			op.ColorScale.ScaleAlpha(0.8)
+			dst.DrawImage(img, op)
+		}
 	}
 }
 
@@ -342,14 +422,19 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 	if preview != nil {
 		moving = preview.ID
 	}
-	if g.layer == nil || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
+	if g.layer == nil || g.layerPartial || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
 		if g.layer == nil {
 			g.layer = ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H))
 		}
 		g.layer.Clear()
 		rest := *t
 		rest.Placed = slices.DeleteFunc(slices.Clone(t.Placed), func(p sandtray.Placement) bool { return p.ID == moving })
+		missing := g.atlas.missing
+		g.atlas.missing = false
 		g.renderTray(g.layer, &rest, 0, 0, 0, nil)
+		// A figure whose sprite is still being made: drawn again next frame.
+		g.layerPartial = g.atlas.missing
+		g.atlas.missing = g.atlas.missing || missing
 		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
 	}
 	op := &ebiten.DrawImageOptions{}
@@ -379,9 +464,12 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 			p = *preview
 		}
 		f, ok := figures.ByID(p.Figure)
-		img := g.atlas.sprites[p.Figure]
-		if !ok || img == nil {
+		if !ok {
 			continue
+		}
+		img := g.atlas.get(f.ID)
+		if img == nil {
+			continue // being made: the atlas asks for another frame
 		}
 		size := footprint(f, p.Scale)
 		cx, cy := ox+p.X*layout.Tray.W, oy+p.Y*layout.Tray.H
@@ -399,5 +487,85 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 		if p.ID == selected {
 			vector.StrokeCircle(dst, float32(cx), float32(cy), float32(size*0.6), 4, colChosen, false)
 		}
+	}
+}
+
+// skinTones are the tone row's swatches: the default (yellow) and the five
+// skin tones, as the pictures colour them.
+var skinTones = []string{"#ffc83d", "#f7d7c4", "#d8b094", "#bb9167", "#8e562e", "#613d30"}
+
+// drawShelf draws the tabs, the tone row, a page of figures and the page
+// bar.
+func (g *Game) drawShelf(dst *ebiten.Image, lang string) {
+	tabs := g.shelfTabs()
+	if !slices.ContainsFunc(tabs, func(t shelfTab) bool { return t.id == g.tab }) {
+		g.chooseTab(tabs[0].id)
+	}
+	for i, tb := range tabs {
+		r := layout.Tab(i)
+		bg := rgba(240, 230, 210, 255)
+		switch {
+		case tb.id == g.tab:
+			bg = colChosen
+		case tb.id == suggestedTab:
+			bg = rgba(255, 224, 130, 255)
+		}
+		g.panel(dst, r, 10, bg)
+		if img := g.atlas.get(tb.icon); img != nil {
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op.GeoM.Scale(34.0/SpriteSize, 34.0/SpriteSize)
+			op.GeoM.Translate(r.X+(r.W-34)/2, r.Y+2)
+			dst.DrawImage(img, op)
+		}
+		name := tb.zh
+		if lang == "en" {
+			name = tb.en
+		}
+		g.font.draw(dst, name, g.font.fit(name, 16, r.W-6), r.X+r.W/2, r.Y+r.H-19, colText, text.AlignCenter)
+	}
+	if g.toned() {
+		for i := range layout.Tones {
+			r := layout.Tone(i)
+			if i == g.tone {
+				g.panel(dst, r, 10, colChosen)
+			}
+			// a disc, as a panel drawn once (anti-aliasing on the screen is dear)
+			g.panel(dst, layout.Rect{X: r.X + r.W/2 - 19, Y: r.Y + r.H/2 - 19, W: 38, H: 38}, 19, hex(skinTones[i]))
+		}
+	}
+	for i, f := range g.shelfFigures() {
+		r := layout.Cell(i)
+		g.panel(dst, r, 12, rgba(250, 245, 235, 255))
+		if img := g.atlas.get(f.ID); img != nil {
+			const s = 84.0
+			op := &ebiten.DrawImageOptions{Filter: ebiten.FilterLinear}
+			op.GeoM.Scale(s/SpriteSize, s/SpriteSize)
+			op.GeoM.Translate(r.X+(r.W-s)/2, r.Y+2)
+			dst.DrawImage(img, op)
+		}
+		name := f.TitleZH
+		if lang == "en" {
+			name = f.TitleEN
+		}
+		if f.Base != "" { // the tone shows; the name is the person's
+			b, _ := figures.ByID(f.Base)
+			name = b.TitleZH
+			if lang == "en" {
+				name = b.TitleEN
+			}
+		}
+		// A long name shrinks to fit its tile, down to 14 px, then takes
+		// two lines.
+		size, y := g.font.fit(name, 17, r.W-6), r.Y+r.H-18
+		if size < 14 {
+			size, y = 14, r.Y+r.H-26
+			name = g.font.wrap(name, size, r.W-6)
+		}
+		g.font.draw(dst, name, size, r.X+r.W/2, y, colText, text.AlignCenter)
+	}
+	if n := g.pages(); n > 1 {
+		g.button(dst, layout.PagePrev, "◀", 30, rgba(250, 245, 235, 255), colText)
+		g.button(dst, layout.PageNext, "▶", 30, rgba(250, 245, 235, 255), colText)
+		g.font.draw(dst, fmt.Sprintf("%d / %d", g.page+1, n), 26, layout.PageLabel.X+layout.PageLabel.W/2, layout.PageLabel.Y+16, rgba(250, 245, 235, 255), text.AlignCenter)
 	}
 }

@@ -4,16 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/go-pdf/fpdf"
 
+	"waystation/content/figures"
 	"waystation/kiosk/drawing"
+	"waystation/kiosk/sandtray"
 	"waystation/sessions"
 )
 
@@ -44,6 +48,8 @@ type page struct {
 	*fpdf.Fpdf
 	size float64
 	lang string
+	// figures are the figure pictures registered in the document.
+	figures map[string]bool
 	// replaced is set once a character neither font has was printed as
 	// Replacement; the report then says so at its end.
 	replaced bool
@@ -402,8 +408,29 @@ func chart(p *page, pts []Point) {
 	p.line(fmt.Sprintf(tr(p.lang, "hrcaption"), t0.Format("15:04:05"), t1.Format("15:04:05")))
 }
 
-// drawTray draws a replayed tray: the sand by height (blue where dug to
-// the bottom), each figure as a coloured mark with its name.
+// figure registers a figure's picture in the document once (96 px, about
+// 190 dpi at its printed size) and returns its name there.
+func (p *page) figure(id string) (string, error) {
+	name := "figure-" + id
+	if p.figures[name] {
+		return name, nil
+	}
+	img, err := figures.Thumbnail(id, 96)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return "", err
+	}
+	p.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, &buf)
+	if p.figures == nil {
+		p.figures = map[string]bool{}
+	}
+	p.figures[name] = true
+	return name, nil
+}
+
 // drawDrawing puts a drawing in the report: its picture, rendered from
 // its events as the console and the kiosk render it, and how it was made.
 func drawDrawing(p *page, dr Drawing, T func(string) string) error {
@@ -459,6 +486,8 @@ func fmtSeconds(s float64) string {
 	return fmt.Sprintf("%d min %02.0f s", int(s)/60, math.Mod(s, 60))
 }
 
+// drawTray draws a replayed tray: the sand by height (blue where dug to
+// the bottom), each figure as its picture with its name.
 func drawTray(p *page, r TrayReplay, st TrayStep) {
 	x0, y0 := p.GetX(), p.GetY()
 	w, h := 150.0, 150.0*float64(r.Grid[1])/float64(r.Grid[0])
@@ -474,15 +503,27 @@ func drawTray(p *page, r TrayReplay, st TrayStep) {
 			p.Rect(x0+float64(x)*cw, y0+float64(y)*ch, cw+0.05, ch+0.05, "F")
 		}
 	}
-	p.SetDrawColor(38, 50, 56)
-	for _, pl := range st.Placed {
+	// Each figure as the kiosk drew it (its picture, turned, flipped and
+	// sized as placed), lowest layer first, its name under it.
+	placed := slices.Clone(st.Placed)
+	slices.SortStableFunc(placed, func(a, b sandtray.Placement) int { return a.Layer - b.Layer })
+	p.SetTextColor(38, 50, 56)
+	for _, pl := range placed {
 		f := r.Figures[pl.Figure]
-		var red, green, blue int
-		fmt.Sscanf(f.Color, "#%02x%02x%02x", &red, &green, &blue)
-		p.SetFillColor(red, green, blue)
-		rad := 2.5 * pl.Scale * math.Sqrt(max(f.Size, 0.2))
+		side := 110.0 / 1280 * w * pl.Scale * math.Sqrt(max(f.Size, 0.2)) // the kiosk's footprint, to scale
 		cx, cy := x0+pl.X*w, y0+pl.Y*h
-		p.Circle(cx, cy, rad, "FD")
+		if name, err := p.figure(f.ID); err == nil {
+			p.TransformBegin()
+			p.TransformRotate(-pl.Angle, cx, cy) // fpdf turns anticlockwise
+			if pl.Flip {
+				p.TransformMirrorHorizontal(cx)
+			}
+			p.ImageOptions(name, cx-side/2, cy-side/2, side, side, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+			p.TransformEnd()
+		} else { // a picture missing from this build: a mark where it stood
+			p.SetFillColor(120, 144, 156)
+			p.Circle(cx, cy, side/4, "F")
+		}
 		name := f.TitleEN
 		if p.lang == "zh" && f.TitleZH != "" {
 			name = f.TitleZH
@@ -490,8 +531,8 @@ func drawTray(p *page, r TrayReplay, st TrayStep) {
 		if name == "" {
 			name = pl.Figure
 		}
-		name = p.fit(name, 30, 6.5)
-		p.textAt(cx-p.width(name, 6.5)/2, cy+rad+3, name, 6.5)
+		name = p.fit(name, 30, 6)
+		p.textAt(cx-p.width(name, 6)/2, cy+side/2+2, name, 6)
 	}
 	p.SetY(y0 + h + 3)
 	p.size = 9.5

@@ -19,7 +19,7 @@ import (
 // through poppler's pdftotext, and its first page is rendered to a PNG
 // under test-output/reports with pdftoppm.
 func TestSessionReportPDF(t *testing.T) {
-	for _, tool := range []string{"pdftotext", "pdftoppm"} {
+	for _, tool := range []string{"pdftotext", "pdftoppm", "pdfimages"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed: make test installs poppler-utils (scripts/apt-packages.txt)", tool)
 		}
@@ -55,6 +55,13 @@ func TestSessionReportPDF(t *testing.T) {
 		{"sandtray.place", "device:d-k", `{"figure":"lion","x":0.3,"y":0.4}`},
 		{"plan.step", "user:" + u.ID, `{"action":"next","from":0,"to":1}`},
 		{"sandtray.dig", "device:d-k", `{"x":0.7,"y":0.7,"radius":0.15,"amount":0.9}`},
+		// a first-shelf id (the tree it became), a person in a skin tone
+		// turned and flipped, and a figure of the library
+		{"sandtray.place", "device:d-k", `{"figure":"pine-tree","x":0.1,"y":0.2}`},
+		{"sandtray.place", "device:d-k", `{"figure":"police-officer-dark","x":0.55,"y":0.35}`},
+		{"sandtray.rotate", "device:d-k", `{"id":3,"angle":20}`},
+		{"sandtray.flip", "device:d-k", `{"id":3}`},
+		{"sandtray.place", "device:d-k", `{"figure":"dragon","x":0.85,"y":0.6}`},
 	}...)
 	for i, e := range events {
 		exec1(`INSERT INTO events (stream, seq, ts, source, kind, data) VALUES ('s-r1', ?, ?, ?, ?, ?)`, i+1, ft(time.Duration(i)*time.Minute), e.source, e.kind, e.data)
@@ -88,7 +95,7 @@ func TestSessionReportPDF(t *testing.T) {
 	for _, want := range []string{"Session report", "C-2001", "来访者说今天睡得不好", "slept badly", "distress 7/10", "distress 4/10",
 		"Client asked for help", "acknowledged by ana after 1m0s", "Craving assessment", "85.7", "11.2", "VR program · Cue-reactivity assessment", "Mean heart rate per 10 s",
 		"smiled � at the end; �� ok", "Characters the report's fonts cannot show (emoji, say) are printed as �",
-		"Sandtray at the end of plan step 1", "Sandtray: the final tray, after 2 actions", "Lion"} {
+		"Sandtray at the end of plan step 1", "Sandtray: the final tray, after 7 actions", "Lion", "Evergreen tree", "Police officer (dark", "Dragon"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
 		}
@@ -115,6 +122,15 @@ func TestSessionReportPDF(t *testing.T) {
 	if strings.Contains(string(out), "cue-assessment ") || strings.Contains(string(out), "Session report") {
 		t.Errorf("the Chinese PDF shows ids or English headings:\n%s", out)
 	}
+	// The trays draw the figures' pictures: one image each in the PDF
+	// (registered once, drawn in both trays).
+	list, err := exec.Command("pdfimages", "-list", pdf).Output()
+	if err != nil {
+		t.Fatalf("pdfimages: %v", err)
+	}
+	if n := strings.Count(string(list), " 96    96 "); n < 4 {
+		t.Errorf("%d figure pictures (96x96) in the PDF, want the 4 figures':\n%s", n, list)
+	}
 	shots, _ := filepath.Abs("../../test-output/reports")
 	os.MkdirAll(shots, 0o755)
 	os.WriteFile(filepath.Join(shots, "session-report.pdf"), buf.Bytes(), 0o600)
@@ -122,6 +138,10 @@ func TestSessionReportPDF(t *testing.T) {
 		t.Fatalf("pdftoppm: %v %s", err, out)
 	}
 	if out, err := exec.Command("pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", zhPDF, filepath.Join(shots, "session-report-zh")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	// The page with the final tray, to look at.
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "110", "-f", "2", "-l", "2", "-singlefile", pdf, filepath.Join(shots, "session-report-tray")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v %s", err, out)
 	}
 	if fi, err := os.Stat(filepath.Join(shots, "session-report.png")); err != nil || fi.Size() < 5000 {

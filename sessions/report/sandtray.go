@@ -67,7 +67,7 @@ func replayTray(evs []waystation.Event) TrayReplay {
 			st.Refused = err.Error()
 		}
 		if f, ok := figures.ByID(a.Figure); ok {
-			r.Figures[f.ID] = f
+			r.Figures[a.Figure] = f // keyed as recorded: a first-shelf id too
 		}
 		st.Placed, st.Sand = append([]sandtray.Placement(nil), tray.Placed...), tray.SandString()
 		r.Steps = append(r.Steps, st)

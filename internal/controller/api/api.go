@@ -4,12 +4,16 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"waystation/content"
+	"waystation/content/figures"
 	"waystation/content/music"
 	"waystation/devices"
 	"waystation/devices/pairing"
@@ -78,6 +82,7 @@ func (a *API) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/profiles", a.Auth.Require(a.profiles, any...))
 	mux.HandleFunc("POST /v1/profiles/reload", a.Auth.Require(a.reloadProfiles, auth.Admin, auth.Technician))
 	mux.HandleFunc("GET /v1/content", a.Auth.Require(a.content, any...))
+	mux.HandleFunc("GET /v1/content/figures/{id}/image", a.Auth.Require(a.figureImage, any...))
 	mux.HandleFunc("GET /v1/audit", a.Auth.Require(a.auditList, auth.Admin))
 	mux.HandleFunc("POST /v1/content/rescan", a.Auth.Require(a.rescan, auth.Admin, auth.Technician))
 	a.sessionRoutes(mux)
@@ -93,6 +98,23 @@ func (a *API) Routes(mux *http.ServeMux) {
 func (a *API) content(w http.ResponseWriter, r *http.Request) {
 	kind := r.URL.Query().Get("kind")
 	items := content.List(kind)
+	if q := r.URL.Query().Get("q"); q != "" {
+		// A search of the sandtray's figures, Chinese or English: the
+		// best 60, people in the default tone.
+		if kind != content.KindFigure {
+			httpjson.Errorf(w, r, waystation.EINVALID, "q searches figures only: add kind=figure")
+			return
+		}
+		items = []content.Item{}
+		for _, f := range figures.Search(q, 60) {
+			items = append(items, content.FigureItem(f))
+		}
+	}
+	for i, it := range items {
+		if it.Kind == content.KindFigure {
+			items[i].Image = "/v1/content/figures/" + it.ID + "/image"
+		}
+	}
 	if kind == "" || kind == "scale" {
 		scales, err := a.Sessions.Scales.List(r.Context())
 		if err != nil {
@@ -111,6 +133,32 @@ func (a *API) content(w http.ResponseWriter, r *http.Request) {
 		skipped = append(skipped, a.Music.Skipped()...)
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"items": items, "skipped": skipped})
+}
+
+// figureImage answers a sandtray figure's picture (WebP, 256x256), as the
+// kiosk and the report draw it.
+func (a *API) figureImage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	f, ok := figures.ByID(id)
+	if !ok {
+		httpjson.Errorf(w, r, waystation.ENOTFOUND, "no figure %q on the shelf", id)
+		return
+	}
+	b, err := figures.Picture(f.ID)
+	if err != nil {
+		httpjson.Errorf(w, r, waystation.EUNAVAILABLE, "%v", err)
+		return
+	}
+	etag := fmt.Sprintf(`"%x"`, sha256.Sum256(b))
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "image/webp")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
 }
 
 // rescan reads the music folder again and answers what changed:

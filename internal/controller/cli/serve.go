@@ -32,6 +32,7 @@ func runServe(env *Env, args []string) error {
 	oscListen := fs.String("osc-listen", osc.DefaultListen, `UDP HOST:PORT where OSC devices send to the controller ("off": no OSC)`)
 	audioOut := fs.String("audio-out", "default", "where the room speakers play: "+output.Specs+` ("default": the sound card, or the null output when there is none)`)
 	musicDir := fs.String("music", "", "the music folder (default: DATA/music)")
+	weapons := fs.Bool("sandtray-weapons", false, "show the sandtray's weapons (knife, sword, pistol, bomb...) on the kiosks' shelf; off by default")
 	debugListen := fs.String("debug-listen", "", "serve Go's profiler (/debug/pprof/) on this loopback HOST:PORT, for measuring under load (default: none)")
 	if _, err := parse(fs, args, 0, 0, ""); err != nil {
 		return err
@@ -46,7 +47,7 @@ func runServe(env *Env, args []string) error {
 	}
 	return serve.Run(env.Context, serve.Config{
 		Addr: *addr, DataDir: *data, ProfilesDir: *profiles, ScalesDir: *scales, Demo: *demo, KioskApp: *kioskApp, OSCListen: *oscListen,
-		AudioOut: *audioOut, MusicDir: *musicDir, DebugListen: *debugListen,
+		AudioOut: *audioOut, MusicDir: *musicDir, DebugListen: *debugListen, SandtrayWeapons: *weapons,
 		Logger: slog.Default(), Out: env.Stdout,
 	})
 }

@@ -140,6 +140,10 @@ func TestBrowser(t *testing.T) {
 					{"move", map[string]any{"id": 1, "x": 0.45, "y": 0.6}},
 					{"dig", map[string]any{"x": 0.2, "y": 0.8, "radius": 0.12, "amount": 0.8}},
 					{"rotate", map[string]any{"id": 2, "angle": 30}},
+					{"place", map[string]any{"figure": "prisoner", "x": 0.15, "y": 0.25}},
+					{"place", map[string]any{"figure": "police-officer-medium", "x": 0.58, "y": 0.22}},
+					{"place", map[string]any{"figure": "dragon", "x": 0.85, "y": 0.75}},
+					{"place", map[string]any{"figure": "pine-tree", "x": 0.88, "y": 0.3}},
 				} {
 					d.Event(session, "sandtray."+a.kind, a.data)
 				}

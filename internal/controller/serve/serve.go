@@ -30,7 +30,9 @@ type Config struct {
 	// ResonanceEpoch is how long the resonance finder paces each rate;
 	// 0 is two minutes. Tests with a simulated heart shorten it.
 	ResonanceEpoch time.Duration
-	Demo           bool
+	// SandtrayWeapons shows the shelf's weapons on the site's kiosks.
+	SandtrayWeapons bool
+	Demo            bool
 	// KioskApp is the waystation-kiosk binary the demo starts for its
 	// sandtray kiosk when a display is available; "" starts none.
 	KioskApp string

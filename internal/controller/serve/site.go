@@ -193,6 +193,7 @@ func (s *site) openSessions(ctx context.Context) error {
 		Adapters: map[string]devices.Adapter{profile.TransportWebsocket: s.wsdev}}
 	s.engine = sessions.NewEngine(s.db, s.elog, s.reg, s.adapters, s.log)
 	s.engine.ResonanceEpoch = s.cfg.ResonanceEpoch
+	s.engine.SandtrayWeapons = s.cfg.SandtrayWeapons
 	s.engine.RequireConsent, s.engine.Profiles = true, s.profiles
 	s.engine.Scales.Set = s.scales.Load
 	s.engine.OnAlert = s.live.BroadcastAlert

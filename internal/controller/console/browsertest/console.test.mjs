@@ -136,13 +136,29 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     assert.equal(await page.locator("#timeline li[data-kind='audio.started']").count(), 1, "moving a parameter does not restart the soundscape");
 
     // The client works in the sandtray; the counsellor replays it step by step.
+    // The tray draws the kiosk's pictures of the figures, a first-shelf id
+    // ("prisoner", "pine-tree") as the figure that replaced it.
     await station.locator("button[data-cmd='sandtray.open']").click();
-    await page.waitForSelector("#tray-label[data-step='5']");
-    await page.click("#tray-prev");
-    await page.click("#tray-prev");
+    await page.waitForSelector("#tray-label[data-step='9']");
+    assert.match(await page.textContent("#tray-label"), /Evergreen tree/);
+    await page.waitForFunction(() => {
+      const c = document.querySelector("#tray"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let green = 0; // the dragon and the tree: neither sand nor water is green
+      for (let i = 0; i < d.length; i += 4) if (d[i + 1] > d[i] + 20 && d[i + 2] < 150) green++;
+      return green > 200;
+    });
+    await shot(page, "12-sandtray");
+    for (let i = 0; i < 6; i++) await page.click("#tray-prev");
     await page.waitForSelector("#tray-label[data-step='3']");
     assert.match(await page.textContent("#tray-label"), /moved Lion/);
-    await shot(page, "12-sandtray");
+    // The counsellor finds a figure for the client (Chinese or English) and
+    // puts it on the kiosk's shelf.
+    await station.locator("input.figure-search").fill("狮子");
+    await station.locator(".figure-results button[data-figure='lion']").click();
+    await page.waitForSelector("#timeline li[data-kind='sandtray.suggested']");
+    await station.locator("input.figure-search").fill("bridge");
+    await station.locator(".figure-results button[data-figure='bridge-at-night'] img").waitFor();
+    await shot(page, "12b-suggest");
 
     // The client draws House-Tree-Person; the picture grows in the console
     // as the strokes come, and the counsellor replays it step by step.

@@ -8,6 +8,7 @@ import { alertItem } from "../alerts.js";
 import { deviceBadge } from "./rooms.js";
 import { lang, t } from "../i18n.js";
 import { drawingsCard, templateName } from "../drawings.js";
+import { drawFigure, suggestRow } from "../figures.js";
 
 // The session view keeps the newest maxTimeline entries of its log on the
 // page (the PDF report and the e-file hold them all), and each device's
@@ -175,6 +176,7 @@ export function sessionView(view, id) {
         box.append(h("div", { class: "row" }, h("label", { text: t("cmd.breathing") }), bpm, out, btn(t("cmd.breathing_set"), "breathing.set", () => ({ bpm: Number(bpm.value) }))));
       }
       if (can("sandtray.open")) box.append(h("div", { class: "row" }, btn(t("cmd.sandtray_open"), "sandtray.open", {}), can("sandtray.clear") ? btn(t("cmd.sandtray_clear"), "sandtray.clear", {}) : null));
+      if (can("sandtray.suggest")) box.append(suggestRow(view, (f) => cmd(devID, "sandtray.suggest", { figure: f.id }), disabled));
       if (can("drawing.open")) {
         const tmpls = ["htp", "blank", "mandala-1", "mandala-2", "mandala-3", "mandala-4", "mandala-5", "mandala-6", "mandala-7", "mandala-8"];
         const sel = h("select", { "aria-label": t("cmd.drawing"), class: "drawing-template" }, tmpls.map((x) => h("option", { value: x, text: templateName(x) })));
@@ -433,6 +435,7 @@ export function sessionView(view, id) {
         return t("kiosk.distress") + " " + d.distress + "/10 · " + t("mood." + d.mood);
       case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";
       case "sandtray.snapshot": return t("kiosk.snapshot").replace("{n}", d.figures || 0);
+      case "sandtray.suggested": return d.figure || "";
       case "drawing.opened": return templateName(d.template);
       case "drawing.stroke": return t("draw.points").replace("{n}", (d.points || []).length / 3);
       case "drawing.element": return t("draw.el." + d.element);
@@ -594,30 +597,23 @@ export function sessionView(view, id) {
       ctx.fillStyle = d < r.water_below ? "#4fc3f7" : "rgb(" + (190 + d * 6) + "," + (160 + d * 6) + "," + (110 + d * 6) + ")";
       ctx.fillRect(x * cw, y * ch, cw + 0.5, ch + 0.5);
     }
+    // Each figure as the kiosk drew it: its picture, sized as on the
+    // kiosk's tray (110 px a unit on 1280), turned and flipped as placed.
     const placed = st.placed.slice().sort((a, b) => a.layer - b.layer);
+    const again = () => drawTray(canvas, r, st);
     for (const p of placed) {
-      const f = r.figures[p.figure] || { color: "#555", size: 1 };
-      const rad = 14 * p.scale * Math.sqrt(f.size || 1), px = p.x * canvas.width, py = p.y * canvas.height;
+      const f = r.figures[p.figure] || { id: p.figure, size: 1 };
+      const side = (110 / 1280) * canvas.width * p.scale * Math.sqrt(Math.max(f.size || 1, 0.2)), px = p.x * canvas.width, py = p.y * canvas.height;
       ctx.save();
       ctx.translate(px, py);
       ctx.rotate((p.angle * Math.PI) / 180);
       if (p.flip) ctx.scale(-1, 1);
-      ctx.fillStyle = f.color;
-      ctx.strokeStyle = "#263238";
-      ctx.beginPath();
-      if (f.shape === "building" || f.shape === "fence" || f.shape === "bridge") ctx.rect(-rad, -rad * 0.7, rad * 2, rad * 1.4);
-      else ctx.arc(0, 0, rad, 0, 2 * Math.PI);
-      ctx.fill();
-      ctx.stroke();
-      ctx.beginPath();
-      ctx.moveTo(0, 0);
-      ctx.lineTo(rad, 0);
-      ctx.stroke();
+      drawFigure(ctx, f.id, side, again);
       ctx.restore();
       ctx.fillStyle = "#263238";
-      ctx.font = "12px sans-serif";
+      ctx.font = "11px sans-serif";
       ctx.textAlign = "center";
-      ctx.fillText(titleOf(f), px, py + rad + 13);
+      ctx.fillText(titleOf(f), px, py + side / 2 + 11);
     }
   }
   view.onAlerts = renderAlerts;
