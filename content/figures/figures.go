@@ -218,7 +218,7 @@ func Thumbnail(id string, px int) (*image.RGBA, error) {
 		return nil, err
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, px, px))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
 	return dst, nil
 }
 

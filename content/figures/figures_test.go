@@ -153,3 +153,21 @@ func TestCategoryIcons(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkThumbnail is what a kiosk sprite or a report's picture costs:
+// the WebP decoded and scaled.
+func BenchmarkThumbnail(b *testing.B) {
+	for b.Loop() {
+		if _, err := Thumbnail("lion", 128); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for b.Loop() {
+		if _, err := Image("lion"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

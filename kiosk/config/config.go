@@ -38,6 +38,7 @@ type Config struct {
 	BenchFrames      int
 	BenchFigures     int
 	BenchBrowse      bool
+	CPUProfile       string
 }
 
 // Usage is the kiosk's one-line synopsis.
@@ -64,6 +65,7 @@ func Parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	fs.StringVar(&c.Shots, "screenshots", "", "save each screen as a PNG in this folder once it has settled (tests, documentation)")
 	fs.IntVar(&c.BenchFrames, "bench-frames", 0, "benchmark: place figures in the tray (--bench-figures), draw this many frames, print frame-time percentiles as JSON and exit")
 	fs.BoolVar(&c.BenchBrowse, "bench-browse", false, "benchmark: page through the whole shelf (every tab, skin tone and page), print page fill and frame times and memory as JSON and exit")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a Go CPU profile of the whole run to this file (for measuring with go tool pprof)")
 	fs.IntVar(&c.BenchFigures, "bench-figures", 200, "benchmark: how many figures to place (up to 30: a tray a client might build; more: spread over the whole library)")
 	if err := fs.Parse(args); err != nil {
 		return c, err

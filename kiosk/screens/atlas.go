@@ -119,11 +119,26 @@ func (a *atlas) get(id string) *ebiten.Image {
 		a.missing = true
 		return nil
 	}
-	img := ebiten.NewImageFromImage(rgba)
+	// Each sprite its own texture, not a place on ebiten's shared atlas: a
+	// sprite let go then gives its memory back instead of leaving a hole
+	// in an atlas page that only grows while the shelf is browsed.
+	img := ebiten.NewImageWithOptions(rgba.Bounds(), &ebiten.NewImageOptions{Unmanaged: true})
+	img.WritePixels(rgba.Pix)
 	a.sprites[id] = &sprite{img: img, used: a.frame}
 	a.made++
 	a.evict()
 	return img
+}
+
+// keep marks the sprites of figures drawn from a cached image (the
+// shelf's, the tray's) as used in this frame, so that the atlas keeps them
+// for when that image is drawn again.
+func (a *atlas) keep(id string) {
+	if f, ok := figures.ByID(id); ok {
+		if s := a.sprites[f.ID]; s != nil {
+			s.used = a.frame
+		}
+	}
 }
 
 // evict lets the least recently drawn sprites go beyond atlasMax, never

@@ -106,6 +106,10 @@ type Game struct {
 	layerMoving int
 	// layerPartial says the layer lacks a figure whose sprite was not made.
 	layerPartial bool
+	// the shelf drawn once while it does not change
+	shelfImg     *ebiten.Image
+	shelfKey     string
+	shelfPartial bool
 
 	// the drawing screen's
 	draw drawState
@@ -184,10 +188,10 @@ func New(o Options) (*Game, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}
-	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}, fits: map[fitKey]float64{}},
+	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}, fits: map[fitKey]float64{}, wraps: map[fitKey]string{}},
 		atlas: newAtlas(), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
 		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
-		trayImg: ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{},
+		trayImg: newTarget(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{},
 		voice: newVoice()}
 	if o.BenchBrowse {
 		g.browse = &browseBench{out: o.BenchOut}

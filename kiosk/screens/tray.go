@@ -329,8 +329,7 @@ func (g *Game) tool(key string) {
 func (g *Game) drawSandtray(dst *ebiten.Image) {
 	lang := g.st.Lang
 	dst.Fill(hex("#e6dac6")) // a clear, cheaper than a gradient
-	g.panel(dst, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
-	g.drawShelf(dst, lang)
+	g.drawShelfCached(dst, lang)
 	// the tray
 	var preview *sandtray.Placement
 	if d := g.drag; d != nil && d.from == "figure" && d.moved {
@@ -424,7 +423,7 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 	}
 	if g.layer == nil || g.layerPartial || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
 		if g.layer == nil {
-			g.layer = ebiten.NewImage(int(layout.Tray.W), int(layout.Tray.H))
+			g.layer = newTarget(int(layout.Tray.W), int(layout.Tray.H))
 		}
 		g.layer.Clear()
 		rest := *t
@@ -436,6 +435,10 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 		g.layerPartial = g.atlas.missing
 		g.atlas.missing = g.atlas.missing || missing
 		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
+	} else { // the placed figures' sprites are kept while they are in the tray
+		for _, p := range t.Placed {
+			g.atlas.keep(p.Figure)
+		}
 	}
 	op := &ebiten.DrawImageOptions{}
 	op.GeoM.Translate(layout.Tray.X, layout.Tray.Y)
@@ -493,6 +496,36 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 // skinTones are the tone row's swatches: the default (yellow) and the five
 // skin tones, as the pictures colour them.
 var skinTones = []string{"#ffc83d", "#f7d7c4", "#d8b094", "#bb9167", "#8e562e", "#613d30"}
+
+// drawShelfCached draws the shelf from an image of it, drawn again only
+// when what it shows changes (its tab, page, tone, language, the
+// suggestions, a sprite made): a still shelf then costs one image a frame
+// instead of some sixty (software GL pays for each).
+func (g *Game) drawShelfCached(dst *ebiten.Image, lang string) {
+	key := fmt.Sprint(g.tab, "|", g.page, "|", g.tone, "|", lang, "|", g.st.Suggested, "|", g.st.Weapons, "|", g.atlas.made)
+	if g.shelfImg == nil || key != g.shelfKey || g.shelfPartial {
+		if g.shelfImg == nil {
+			g.shelfImg = newTarget(int(layout.Shelf.X+layout.Shelf.W+8), int(layout.Shelf.Y+layout.Shelf.H+8))
+		}
+		g.shelfImg.Clear()
+		g.panel(g.shelfImg, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
+		missing := g.atlas.missing
+		g.atlas.missing = false
+		g.drawShelf(g.shelfImg, lang)
+		// A picture still being made: the shelf is drawn again next frame.
+		g.shelfPartial = g.atlas.missing
+		g.atlas.missing = g.atlas.missing || missing
+		g.shelfKey = fmt.Sprint(g.tab, "|", g.page, "|", g.tone, "|", lang, "|", g.st.Suggested, "|", g.st.Weapons, "|", g.atlas.made)
+	} else { // kept while shown
+		for _, f := range g.shelfFigures() {
+			g.atlas.keep(f.ID)
+		}
+		for _, t := range g.shelfTabs() {
+			g.atlas.keep(t.icon)
+		}
+	}
+	dst.DrawImage(g.shelfImg, nil)
+}
 
 // drawShelf draws the tabs, the tone row, a page of figures and the page
 // bar.
