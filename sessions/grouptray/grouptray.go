@@ -1,0 +1,280 @@
+// Package grouptray is the group sandtray's authority (团体沙盘): one tray
+// shared by up to eight members' kiosks, held by the controller, which
+// puts every action in one order, records who made it and holds the rules
+// the counsellor chose. Group sandplay's rules: the turn order is drawn by
+// lot and kept; in turns, one action a turn (place a figure, move, turn or
+// resize one, dig or heap); nobody removes another member's figure, and
+// moving one uses the turn; the build is silent, then the group shares,
+// the counsellor putting one member's actions in the spotlight step by
+// step. The tray itself is kiosk/sandtray's model, as on a single kiosk.
+package grouptray
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"waystation/kiosk/sandtray"
+)
+
+// Rules say who may act when.
+type Rules string
+
+// The rules a counsellor chooses between.
+const (
+	// Free lets every member act at any time.
+	Free Rules = "free"
+	// Turns lets one member act at a time, one action a turn, in the
+	// order drawn by lot.
+	Turns Rules = "turns"
+)
+
+// Phase is the group's stage.
+type Phase string
+
+// The phases, in order.
+const (
+	Build   Phase = "build"
+	Sharing Phase = "sharing"
+)
+
+// Members are between MinMembers and MaxMembers.
+const (
+	MinMembers = 2
+	MaxMembers = 8
+)
+
+// The refusals a member's kiosk is told (the contract's error texts).
+var (
+	ErrNotYourTurn   = errors.New("not your turn")
+	ErrNotYourFigure = errors.New("not your figure")
+	ErrSharing       = errors.New("the build is over: the group is sharing")
+)
+
+// groupKinds are the actions a member may take; clearing the tray and
+// undo (which would take back another member's action) are not a member's.
+var groupKinds = []string{sandtray.Place, sandtray.Move, sandtray.Rotate, sandtray.Scale, sandtray.Flip,
+	sandtray.Raise, sandtray.Lower, sandtray.Remove, sandtray.Dig, sandtray.Heap}
+
+// Step is one action taken, with its author and its place in the order,
+// or the counsellor's control of the group (Member empty): "skip" (the
+// turn passes), "rules:free", "rules:turns", "share".
+type Step struct {
+	Seq     int             `json:"seq"`
+	Member  string          `json:"member,omitempty"`
+	Action  sandtray.Action `json:"action"`
+	Control string          `json:"control,omitempty"`
+}
+
+// Tray is a group's tray. It is not safe for concurrent use: the
+// controller holds it under its session's lock.
+type Tray struct {
+	tray    *sandtray.Tray
+	order   []string
+	rules   Rules
+	phase   Phase
+	turn    int
+	authors map[int]string // placement id -> member
+	steps   []Step
+}
+
+// New starts a group's tray for members (their client codes), the turn
+// order drawn by lot from seed (kept in the session's log, so that a
+// replay draws the same order).
+func New(members []string, rules Rules, seed uint64) (*Tray, error) {
+	if len(members) < MinMembers || len(members) > MaxMembers {
+		return nil, fmt.Errorf("a group tray has %d to %d members, got %d", MinMembers, MaxMembers, len(members))
+	}
+	seen := map[string]bool{}
+	for _, m := range members {
+		if m == "" || seen[m] {
+			return nil, fmt.Errorf("member %q is empty or listed twice", m)
+		}
+		seen[m] = true
+	}
+	if err := checkRules(rules); err != nil {
+		return nil, err
+	}
+	order := slices.Clone(members)
+	rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	return &Tray{tray: sandtray.New(), order: order, rules: rules, phase: Build, authors: map[int]string{}}, nil
+}
+
+func checkRules(r Rules) error {
+	if r != Free && r != Turns {
+		return fmt.Errorf("rules %q are not free or turns", r)
+	}
+	return nil
+}
+
+// Order is the turn order drawn by lot.
+func (t *Tray) Order() []string { return slices.Clone(t.order) }
+
+// Rules are the rules in force.
+func (t *Tray) Rules() Rules { return t.rules }
+
+// Phase is the group's stage.
+func (t *Tray) Phase() Phase { return t.phase }
+
+// Turn is whose turn it is under the turns rules ("" under free rules or
+// while sharing).
+func (t *Tray) Turn() string {
+	if t.rules != Turns || t.phase != Build {
+		return ""
+	}
+	return t.order[t.turn]
+}
+
+// Author is the member who placed a figure ("" for none on the tray).
+func (t *Tray) Author(id int) string { return t.authors[id] }
+
+// Apply takes a member's action, or refuses it with a reason and changes
+// nothing. A placed figure's new id comes back.
+func (t *Tray) Apply(member string, a sandtray.Action) (int, error) {
+	if !slices.Contains(t.order, member) {
+		return 0, fmt.Errorf("%s is not a member of this group", member)
+	}
+	if t.phase != Build {
+		return 0, ErrSharing
+	}
+	if !slices.Contains(groupKinds, a.Kind) {
+		return 0, fmt.Errorf("%s is not a member's action in a group tray (the counsellor clears it)", a.Kind)
+	}
+	if t.rules == Turns && t.order[t.turn] != member {
+		return 0, ErrNotYourTurn
+	}
+	if a.Kind == sandtray.Remove {
+		if author, ok := t.authors[a.ID]; ok && author != member {
+			return 0, ErrNotYourFigure
+		}
+	}
+	id, err := t.tray.Apply(a)
+	if err != nil {
+		return 0, err
+	}
+	if a.Kind == sandtray.Place {
+		t.authors[id] = member
+		a.ID = id
+	}
+	if a.Kind == sandtray.Remove {
+		delete(t.authors, a.ID)
+	}
+	t.steps = append(t.steps, Step{Seq: len(t.steps) + 1, Member: member, Action: a})
+	if t.rules == Turns {
+		t.turn = (t.turn + 1) % len(t.order)
+	}
+	return id, nil
+}
+
+// Skip passes the turn to the next member (the counsellor's, for a member
+// who does not want to act).
+func (t *Tray) Skip() {
+	if t.rules == Turns && t.phase == Build {
+		t.turn = (t.turn + 1) % len(t.order)
+		t.control("skip")
+	}
+}
+
+func (t *Tray) control(c string) {
+	t.steps = append(t.steps, Step{Seq: len(t.steps) + 1, Control: c})
+}
+
+// SetRules switches between free and turns; turns start again with the
+// first member of the order.
+func (t *Tray) SetRules(r Rules) error {
+	if err := checkRules(r); err != nil {
+		return err
+	}
+	if r != t.rules {
+		t.rules, t.turn = r, 0
+		t.control("rules:" + string(r))
+	}
+	return nil
+}
+
+// Share ends the silent build: the tray takes no more actions.
+func (t *Tray) Share() {
+	if t.phase != Sharing {
+		t.phase = Sharing
+		t.control("share")
+	}
+}
+
+// Steps are every action taken, in order.
+func (t *Tray) Steps() []Step { return slices.Clone(t.steps) }
+
+// Spotlight is one member's actions, in order: what the trays show, one
+// by one, while that member shares.
+func (t *Tray) Spotlight(member string) []Step {
+	var out []Step
+	for _, s := range t.steps {
+		if s.Member == member && member != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Placement is a figure on the tray with its author.
+type Placement struct {
+	sandtray.Placement
+	Member string `json:"member"`
+}
+
+// State is the tray as it is now, with each figure's author: what a kiosk
+// that joins or comes back is sent.
+type State struct {
+	Sand   []float64   `json:"sand"`
+	Placed []Placement `json:"placed"`
+	Order  []string    `json:"order"`
+	Rules  Rules       `json:"rules"`
+	Phase  Phase       `json:"phase"`
+	Turn   string      `json:"turn,omitempty"`
+}
+
+// State returns the tray as it is now.
+func (t *Tray) State() State {
+	st := State{Sand: slices.Clone(t.tray.Sand), Placed: []Placement{}, Order: t.Order(), Rules: t.rules, Phase: t.phase, Turn: t.Turn()}
+	for _, p := range t.tray.Placed {
+		st.Placed = append(st.Placed, Placement{Placement: p, Member: t.authors[p.ID]})
+	}
+	return st
+}
+
+// Replay builds a group's tray again from its members, rules, seed and
+// logged steps (the controller's log is the truth): every kiosk's final
+// tray equals the replay's. A step the rules refuse now was refused then,
+// and is an error naming it.
+func Replay(members []string, rules Rules, seed uint64, steps []Step) (*Tray, error) {
+	t, err := New(members, rules, seed)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range steps {
+		switch s.Control {
+		case "":
+		case "skip":
+			t.Skip()
+			continue
+		case "share":
+			t.Share()
+			continue
+		case "rules:free", "rules:turns":
+			if err := t.SetRules(Rules(s.Control[len("rules:"):])); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			return nil, fmt.Errorf("step %d: unknown control %q", s.Seq, s.Control)
+		}
+		a := s.Action
+		if a.Kind == sandtray.Place {
+			a.ID = 0
+		}
+		if _, err := t.Apply(s.Member, a); err != nil {
+			return nil, fmt.Errorf("step %d (%s by %s): %w", s.Seq, s.Action.Kind, s.Member, err)
+		}
+	}
+	return t, nil
+}
