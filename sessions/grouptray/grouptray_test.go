@@ -75,7 +75,7 @@ func TestTurns(t *testing.T) {
 		turn   string
 	}{
 		{second, place("lion", 0.2, 0.2), ErrNotYourTurn, first},
-		{first, place("lion", 0.2, 0.2), nil, second},                                   // figure 1, first's
+		{first, place("lion", 0.2, 0.2), nil, second},                                     // figure 1, first's
 		{second, sandtray.Action{Kind: sandtray.Remove, ID: 1}, ErrNotYourFigure, second}, // not hers to remove
 		{second, sandtray.Action{Kind: sandtray.Move, ID: 1, X: 0.5, Y: 0.5}, nil, third}, // moving it uses the turn
 		{third, sandtray.Action{Kind: sandtray.Undo}, nil, third},                         // refused below: not a member's action
