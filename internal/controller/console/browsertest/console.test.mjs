@@ -232,6 +232,14 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     await page.setViewportSize({ width: 800, height: 1280 });
     await page.waitForFunction(() => { const i = document.querySelector("#drawing-1"); const r = i.getBoundingClientRect(); return r.width > 300 && r.width <= 760 && Math.abs(r.width / r.height - 4 / 3) < 0.02; });
     await page.locator("#drawcard").screenshot({ path: `${OUT_DIR}/15-drawing-zh-portrait.png` });
+    // The tray's replay names its figures in Chinese; the figure search
+    // finds them in Chinese, upright too.
+    await page.waitForSelector("#tray-label:has-text('放置')");
+    await station.locator("input.figure-search").fill("龙");
+    await station.locator(".figure-results button[data-figure='dragon']:has-text('龙')").waitFor();
+    await station.locator(".figure-results button[data-figure='dragon'] img").scrollIntoViewIfNeeded();
+    await station.screenshot({ path: `${OUT_DIR}/12c-suggest-zh-portrait.png` });
+    await page.locator("#traycard").screenshot({ path: `${OUT_DIR}/12d-sandtray-zh-portrait.png` });
     await page.setViewportSize({ width: 1280, height: 900 });
     // Every entry of the log is named in Chinese, commands and their
     // arguments too: no event kinds, command ids or JSON.
