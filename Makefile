@@ -31,6 +31,7 @@ FUZZ_TARGETS := \
 	./kiosk:FuzzCommand \
 	./kiosk/journal:FuzzOpen \
 	./kiosk/drawing:FuzzDecode \
+	./sessions/grouptray:FuzzFromEvents \
 	./internal/controller/api:FuzzContract
 # Damaged audio files through beep's third-party decoders: slower per input
 # (about 3 ms), so fewer of them in `make fuzz`; `make fuzz-decoders` for

@@ -59,7 +59,7 @@ var groupKinds = []string{sandtray.Place, sandtray.Move, sandtray.Rotate, sandtr
 
 // Step is one action taken, with its author and its place in the order,
 // or the counsellor's control of the group (Member empty): "skip" (the
-// turn passes), "rules:free", "rules:turns", "share".
+// turn passes), "rules:free", "rules:turns", "clear", "share".
 type Step struct {
 	Seq     int             `json:"seq"`
 	Member  string          `json:"member,omitempty"`
@@ -193,6 +193,14 @@ func (t *Tray) SetRules(r Rules) error {
 	return nil
 }
 
+// Clear empties the tray (the counsellor's, as on a single kiosk); the
+// turn stays where it was.
+func (t *Tray) Clear() {
+	t.tray.Apply(sandtray.Action{Kind: sandtray.Clear})
+	clear(t.authors)
+	t.control("clear")
+}
+
 // Share ends the silent build: the tray takes no more actions.
 func (t *Tray) Share() {
 	if t.phase != Sharing {
@@ -259,6 +267,9 @@ func Replay(members []string, rules Rules, seed uint64, steps []Step) (*Tray, er
 			continue
 		case "share":
 			t.Share()
+			continue
+		case "clear":
+			t.Clear()
 			continue
 		case "rules:free", "rules:turns":
 			if err := t.SetRules(Rules(s.Control[len("rules:"):])); err != nil {
