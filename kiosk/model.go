@@ -426,10 +426,10 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		m.record("sandtray.opened", nil)
 	case "sandtray.suggest":
 		id, _ := args["figure"].(string)
-		f, ok := figures.ByID(id)
-		if !ok {
-			return fmt.Errorf("no figure %q on the shelf", id)
+		if err := figures.Check(id); err != nil {
+			return err
 		}
+		f, _ := figures.ByID(id)
 		m.st.Suggested = append([]string{f.ID}, slices.DeleteFunc(slices.Clone(m.st.Suggested), func(s string) bool { return s == f.ID })...)
 		if len(m.st.Suggested) > MaxSuggested {
 			m.st.Suggested = m.st.Suggested[:MaxSuggested]

@@ -39,6 +39,9 @@ type atlas struct {
 	made    int
 	// sync makes sprites on the caller's goroutine (snapshots, benchmark).
 	sync bool
+
+	logf        func(format string, args ...any)
+	missingOnce sync.Once
 }
 
 type sprite struct {
@@ -46,8 +49,8 @@ type sprite struct {
 	used uint64
 }
 
-func newAtlas() *atlas {
-	a := &atlas{work: make(chan string, 64), decoded: map[string]*image.RGBA{}, queued: map[string]bool{}, sprites: map[string]*sprite{}}
+func newAtlas(logf func(format string, args ...any)) *atlas {
+	a := &atlas{logf: logf, work: make(chan string, 64), decoded: map[string]*image.RGBA{}, queued: map[string]bool{}, sprites: map[string]*sprite{}}
 	go a.worker()
 	return a
 }
@@ -56,7 +59,7 @@ func newAtlas() *atlas {
 // loop has the other core).
 func (a *atlas) worker() {
 	for id := range a.work {
-		img := decodeSprite(id)
+		img := a.decodeSprite(id)
 		a.mu.Lock()
 		a.decoded[id] = img
 		a.mu.Unlock()
@@ -64,10 +67,12 @@ func (a *atlas) worker() {
 }
 
 // decodeSprite is a figure's picture at SpriteSize; a figure whose picture
-// is not in this build gets an empty sprite (logged once by the caller).
-func decodeSprite(id string) *image.RGBA {
+// is not in this build gets an empty sprite, and the first such is logged
+// (the error names make figures).
+func (a *atlas) decodeSprite(id string) *image.RGBA {
 	img, err := figures.Thumbnail(id, SpriteSize)
 	if err != nil {
+		a.missingOnce.Do(func() { a.logf("kiosk: figures are drawn empty: %v", err) })
 		return image.NewRGBA(image.Rect(0, 0, SpriteSize, SpriteSize))
 	}
 	return img
@@ -98,7 +103,7 @@ func (a *atlas) get(id string) *ebiten.Image {
 	}
 	var rgba *image.RGBA
 	if a.sync {
-		rgba = decodeSprite(id)
+		rgba = a.decodeSprite(id)
 	} else {
 		a.mu.Lock()
 		rgba = a.decoded[id]
@@ -128,6 +133,17 @@ func (a *atlas) get(id string) *ebiten.Image {
 	a.made++
 	a.evict()
 	return img
+}
+
+// complete runs draw (into a cached image) and says whether every sprite
+// it asked for was there; the frame still says a sprite was missing.
+func (a *atlas) complete(draw func()) bool {
+	before := a.missing
+	a.missing = false
+	draw()
+	partial := a.missing
+	a.missing = before || partial
+	return !partial
 }
 
 // keep marks the sprites of figures drawn from a cached image (the

@@ -83,9 +83,10 @@ type Game struct {
 	page  int
 	tone  int
 	shelf struct {
-		tab  string
-		tone int
-		list []figures.Figure
+		tab   string
+		tone  int
+		list  []figures.Figure
+		toned bool
 	}
 	// suggested and suggestedTop are the suggestions seen, to show the
 	// tab when one arrives.
@@ -189,7 +190,7 @@ func New(o Options) (*Game, error) {
 		o.Logf = func(string, ...any) {}
 	}
 	g := &Game{o: o, m: o.Model, font: &fontSet{src: srcs[o.FontIndex], faces: map[float64]*text.GoTextFace{}, fits: map[fitKey]float64{}, wraps: map[fitKey]string{}},
-		atlas: newAtlas(), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
+		atlas: newAtlas(o.Logf), scenes: newScenes(), mode: "move", snapReq: make(chan snapReq, 1),
 		sandImg: ebiten.NewImage(sandtray.GridW, sandtray.GridH), sandPix: make([]byte, sandtray.GridW*sandtray.GridH*4),
 		trayImg: newTarget(int(layout.Tray.W), int(layout.Tray.H)), distress: -1, panels: map[panelKey]*ebiten.Image{},
 		voice: newVoice()}

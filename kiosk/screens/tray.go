@@ -55,27 +55,31 @@ func (g *Game) shelfList() []figures.Figure {
 		return g.shelf.list
 	}
 	var out []figures.Figure
+	toned := false
 	for _, f := range figures.All() {
 		if f.Category != g.tab || f.Base != "" {
 			continue
 		}
-		if ts := figures.Tones(f.ID); g.tone > 0 && len(ts) > g.tone {
-			f = ts[g.tone]
+		if ts := figures.Tones(f.ID); len(ts) > 1 {
+			toned = true
+			if g.tone > 0 && len(ts) > g.tone {
+				f = ts[g.tone]
+			}
 		}
 		out = append(out, f)
 	}
-	g.shelf.tab, g.shelf.tone, g.shelf.list = g.tab, g.tone, out
+	g.shelf.tab, g.shelf.tone, g.shelf.list, g.shelf.toned = g.tab, g.tone, out, toned
 	return out
 }
 
-// toned says whether the tab's figures come in skin tones.
+// toned says whether the tab's figures come in skin tones (the suggested
+// figures are shown as the counsellor chose them).
 func (g *Game) toned() bool {
-	for _, f := range g.shelfList() {
-		if len(figures.Tones(f.ID)) > 1 {
-			return true
-		}
+	if g.tab == suggestedTab {
+		return false
 	}
-	return false
+	g.shelfList()
+	return g.shelf.toned
 }
 
 // pages is how many pages the tab's figures fill.
@@ -428,12 +432,8 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 		g.layer.Clear()
 		rest := *t
 		rest.Placed = slices.DeleteFunc(slices.Clone(t.Placed), func(p sandtray.Placement) bool { return p.ID == moving })
-		missing := g.atlas.missing
-		g.atlas.missing = false
-		g.renderTray(g.layer, &rest, 0, 0, 0, nil)
 		// A figure whose sprite is still being made: drawn again next frame.
-		g.layerPartial = g.atlas.missing
-		g.atlas.missing = g.atlas.missing || missing
+		g.layerPartial = !g.atlas.complete(func() { g.renderTray(g.layer, &rest, 0, 0, 0, nil) })
 		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
 	} else { // the placed figures' sprites are kept while they are in the tray
 		for _, p := range t.Placed {
@@ -502,20 +502,21 @@ var skinTones = []string{"#ffc83d", "#f7d7c4", "#d8b094", "#bb9167", "#8e562e", 
 // suggestions, a sprite made): a still shelf then costs one image a frame
 // instead of some sixty (software GL pays for each).
 func (g *Game) drawShelfCached(dst *ebiten.Image, lang string) {
-	key := fmt.Sprint(g.tab, "|", g.page, "|", g.tone, "|", lang, "|", g.st.Suggested, "|", g.st.Weapons, "|", g.atlas.made)
+	tabs := g.shelfTabs()
+	if !slices.ContainsFunc(tabs, func(t shelfTab) bool { return t.id == g.tab }) {
+		g.chooseTab(tabs[0].id)
+	}
+	g.shelfFigures() // the page within the tab's pages
+	key := fmt.Sprint(g.tab, "|", g.page, "|", g.tone, "|", lang, "|", g.st.Suggested, "|", g.st.Weapons)
 	if g.shelfImg == nil || key != g.shelfKey || g.shelfPartial {
 		if g.shelfImg == nil {
 			g.shelfImg = newTarget(int(layout.Shelf.X+layout.Shelf.W+8), int(layout.Shelf.Y+layout.Shelf.H+8))
 		}
 		g.shelfImg.Clear()
 		g.panel(g.shelfImg, layout.R(layout.Shelf.X-8, layout.Shelf.Y-8, layout.Shelf.W+16, layout.Shelf.H+16), 16, rgba(120, 90, 60, 255))
-		missing := g.atlas.missing
-		g.atlas.missing = false
-		g.drawShelf(g.shelfImg, lang)
 		// A picture still being made: the shelf is drawn again next frame.
-		g.shelfPartial = g.atlas.missing
-		g.atlas.missing = g.atlas.missing || missing
-		g.shelfKey = fmt.Sprint(g.tab, "|", g.page, "|", g.tone, "|", lang, "|", g.st.Suggested, "|", g.st.Weapons, "|", g.atlas.made)
+		g.shelfPartial = !g.atlas.complete(func() { g.drawShelf(g.shelfImg, lang) })
+		g.shelfKey = key
 	} else { // kept while shown
 		for _, f := range g.shelfFigures() {
 			g.atlas.keep(f.ID)
@@ -530,11 +531,7 @@ func (g *Game) drawShelfCached(dst *ebiten.Image, lang string) {
 // drawShelf draws the tabs, the tone row, a page of figures and the page
 // bar.
 func (g *Game) drawShelf(dst *ebiten.Image, lang string) {
-	tabs := g.shelfTabs()
-	if !slices.ContainsFunc(tabs, func(t shelfTab) bool { return t.id == g.tab }) {
-		g.chooseTab(tabs[0].id)
-	}
-	for i, tb := range tabs {
+	for i, tb := range g.shelfTabs() {
 		r := layout.Tab(i)
 		bg := rgba(240, 230, 210, 255)
 		switch {

@@ -1,10 +1,13 @@
 package grouptray
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
+	"waystation/internal/platform/jsonerr"
 	"waystation/kiosk/sandtray"
 )
 
@@ -84,7 +87,7 @@ func FromEvents(evs []Event) (*Tray, error) {
 			}
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(ev.Data, &m); err != nil {
-				return nil, fmt.Errorf("event %d (%s): %v", i+1, ev.Kind, err)
+				return nil, fmt.Errorf("event %d (%s): %s", i+1, ev.Kind, jsonerr.Message(err))
 			}
 			raw, ok := m["member"]
 			var member string
@@ -109,11 +112,13 @@ func FromEvents(evs []Event) (*Tray, error) {
 	return Replay(started.Members, started.Rules, started.Seed, steps)
 }
 
+// strictJSON decodes one object with no unknown fields, its errors in
+// words (jsonerr).
 func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return err
+		return errors.New(jsonerr.Message(err))
 	}
 	if d.More() {
 		return fmt.Errorf("data after the object")

@@ -581,7 +581,7 @@ export function sessionView(view, id) {
       label.textContent = t("tray.step") + " " + (i + 1) + " / " + r.steps.length + " · " + fmtTime(st.ts) + " · " + t("tray.act." + st.action.kind) +
         (f ? " " + titleOf(f) : "") + (st.refused ? " · " + t("tray.refused") + ": " + st.refused : "");
       label.dataset.step = String(i + 1);
-      drawTray(canvas, r, st);
+      drawTray(canvas, r, st, show);
     };
     step.addEventListener("input", show);
     const move = (d) => () => { step.value = String(Math.min(r.steps.length, Math.max(1, Number(step.value) + d))); show(); };
@@ -589,7 +589,7 @@ export function sessionView(view, id) {
       h("div", { class: "row" }, h("button", { type: "button", id: "tray-prev", onclick: move(-1) }, "◀"), step, h("button", { type: "button", id: "tray-next", onclick: move(1) }, "▶")), label);
     show();
   }
-  function drawTray(canvas, r, st) {
+  function drawTray(canvas, r, st, redraw) {
     const ctx = canvas.getContext("2d");
     const [gw, gh] = r.grid, cw = canvas.width / gw, ch = canvas.height / gh;
     for (let y = 0; y < gh; y++) for (let x = 0; x < gw; x++) {
@@ -600,7 +600,6 @@ export function sessionView(view, id) {
     // Each figure as the kiosk drew it: its picture, sized as on the
     // kiosk's tray (110 px a unit on 1280), turned and flipped as placed.
     const placed = st.placed.slice().sort((a, b) => a.layer - b.layer);
-    const again = () => drawTray(canvas, r, st);
     for (const p of placed) {
       const f = r.figures[p.figure] || { id: p.figure, size: 1 };
       const side = (110 / 1280) * canvas.width * p.scale * Math.sqrt(Math.max(f.size || 1, 0.2)), px = p.x * canvas.width, py = p.y * canvas.height;
@@ -608,7 +607,7 @@ export function sessionView(view, id) {
       ctx.translate(px, py);
       ctx.rotate((p.angle * Math.PI) / 180);
       if (p.flip) ctx.scale(-1, 1);
-      drawFigure(ctx, f.id, side, again);
+      drawFigure(ctx, f.id, side, redraw); // a picture that loads later redraws the step shown then
       ctx.restore();
       ctx.fillStyle = "#263238";
       ctx.font = "11px sans-serif";
