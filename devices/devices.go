@@ -115,6 +115,14 @@ type Router interface {
 	// transports that name no session (OSC, serial), go now: the active
 	// session the device is a station of, else its own log.
 	CurrentStream(d waystation.Device) string
+	// Admit is shown every event before it is stored, routed to stream.
+	// It returns the record to store, perhaps changed (a group session's
+	// member stamped in: whom the event is about is the controller's to
+	// say, never the device's), or takes the event over (handled: a group
+	// tray's action, which its authority orders, stores or refuses) and
+	// then calls done once, from a goroutine that must not block, with
+	// nil when the event is stored.
+	Admit(d waystation.Device, rec eventlog.Record, done func(error)) (out eventlog.Record, handled bool)
 }
 
 // DeviceLog is the Router used without sessions: events naming no session
@@ -131,6 +139,11 @@ func (DeviceLog) Route(_ context.Context, d waystation.Device, session string) (
 
 // CurrentStream implements Router.
 func (DeviceLog) CurrentStream(d waystation.Device) string { return d.ID }
+
+// Admit implements Router: every event is stored as it came.
+func (DeviceLog) Admit(_ waystation.Device, rec eventlog.Record, _ func(error)) (eventlog.Record, bool) {
+	return rec, false
+}
 
 // Intake is where every adapter delivers what its devices send. One Intake
 // serves all transports, so a reading is checked, a fault logged and a
@@ -325,11 +338,16 @@ func (in *Intake) Fault(d waystation.Device, kind string, data map[string]any, t
 func (in *Intake) Event(d waystation.Device, kind string, data json.RawMessage, ts *time.Time) error {
 	in.Heard(d.ID)
 	rec := eventlog.Record{Stream: in.Router.CurrentStream(d), Source: "device:" + d.ID, Kind: kind, Data: data, DeviceTS: ts}
-	return in.Log.AppendAsync(context.Background(), []eventlog.Record{rec}, func(_ []eventlog.Result, err error) {
+	done := func(err error) {
 		if err != nil {
 			in.Logger.Error("store device event", "device", d.ID, "kind", kind, "err", err)
 		}
-	})
+	}
+	rec, handled := in.Router.Admit(d, rec, done)
+	if handled {
+		return nil
+	}
+	return in.Log.AppendAsync(context.Background(), []eventlog.Record{rec}, func(_ []eventlog.Result, err error) { done(err) })
 }
 
 // Online records that a device is online with the given firmware ("" when

@@ -198,12 +198,19 @@ func (e *Engine) storeAssessment(ctx context.Context, s Session) error {
 			return err
 		}
 		for i, a := range all {
+			client := s.Client
+			if s.Group() { // a group's: kept for the member whose station measured it
+				if client = s.MemberOf(a.Device); client == "" {
+					continue
+				}
+				a.Client = client
+			}
 			data, err := json.Marshal(a)
 			if err != nil {
 				return err
 			}
 			if _, err := tx.Exec(`INSERT INTO assessments (session_id, device_id, is_primary, client_code, computed, data) VALUES (?, ?, ?, ?, ?, ?)`,
-				s.ID, a.Device, i == 0, s.Client, sqlite.FormatTime(a.Computed), string(data)); err != nil {
+				s.ID, a.Device, i == 0, client, sqlite.FormatTime(a.Computed), string(data)); err != nil {
 				return err
 			}
 		}

@@ -53,6 +53,9 @@ func (cl *Clients) AddClient(ctx context.Context, by auth.User, code string, ris
 func (cl *Clients) GetClient(ctx context.Context, code string) (Client, error) {
 	var c Client
 	var risk string
+	if strings.EqualFold(code, GroupCode) { // the pseudo-client of group sessions is no one
+		return c, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q (register the code first)", code)
+	}
 	err := cl.db.R.QueryRowContext(ctx, `SELECT code, risk, created FROM clients WHERE code = ?`, code).Scan(&c.Code, &risk, sqlite.ScanTime(&c.Created))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, waystation.Errorf(waystation.ENOTFOUND, "unknown client %q (register the code first)", code)
@@ -66,7 +69,7 @@ func (cl *Clients) GetClient(ctx context.Context, code string) (Client, error) {
 
 // ListClients returns every client by code.
 func (cl *Clients) ListClients(ctx context.Context) ([]Client, error) {
-	rows, err := cl.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients WHERE code != 'STAFF' ORDER BY code`)
+	rows, err := cl.db.R.QueryContext(ctx, `SELECT code, risk, created FROM clients WHERE code NOT IN ('STAFF', '_GROUP') ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("list clients: %w", err)
 	}

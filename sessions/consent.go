@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"waystation/devices/capability"
@@ -113,15 +114,40 @@ func (e *Engine) RequiredScopes(ctx context.Context, s Session) []string {
 }
 
 // ConsentFor returns what a session will record and, of that, what its
-// client has no consent on file for (withdrawn consents do not count).
+// client has no consent on file for (withdrawn consents do not count); for
+// a group, what any member lacks (MembersConsent says who).
 func (e *Engine) ConsentFor(ctx context.Context, s Session) (records, missing []string, err error) {
 	if s.Client == StaffCode {
 		// A staff session keeps nothing of the person: no consent is asked.
 		return e.RequiredScopes(ctx, s), []string{}, nil
 	}
-	cs, err := e.Clients.Consents(ctx, s.Client)
+	if s.Group() {
+		records, byMember, err := e.MembersConsent(ctx, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		missing = []string{}
+		for _, sc := range records {
+			for _, m := range byMember {
+				if slices.Contains(m, sc) {
+					missing = append(missing, sc)
+					break
+				}
+			}
+		}
+		return records, missing, nil
+	}
+	records = e.RequiredScopes(ctx, s)
+	missing, err = e.missingConsent(ctx, s.Client, records)
+	return records, missing, err
+}
+
+// missingConsent returns the scopes of records a client has no consent on
+// file for.
+func (e *Engine) missingConsent(ctx context.Context, code string, records []string) ([]string, error) {
+	cs, err := e.Clients.Consents(ctx, code)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	have := map[string]bool{}
 	for _, c := range cs {
@@ -131,11 +157,11 @@ func (e *Engine) ConsentFor(ctx context.Context, s Session) (records, missing []
 			}
 		}
 	}
-	records, missing = e.RequiredScopes(ctx, s), []string{}
+	missing := []string{}
 	for _, sc := range records {
 		if !have[sc] {
 			missing = append(missing, sc)
 		}
 	}
-	return records, missing, nil
+	return missing, nil
 }

@@ -76,25 +76,28 @@ func RiskHistory(ctx context.Context, db *sql.DB, code string) ([]RiskChange, er
 // riskChanged makes the alerts of a client's active sessions escalate by
 // its new risk tier (Clients.SetRisk tells it).
 func (e *Engine) riskChanged(code string, risk Risk) {
-	rows, err := e.db.R.QueryContext(context.Background(), `SELECT id FROM sessions WHERE client_code = ? AND state IN ('running', 'paused', 'interrupted')`, code)
+	rows, err := e.db.R.QueryContext(context.Background(), `SELECT id, client_code FROM sessions WHERE state IN ('running', 'paused', 'interrupted')
+		AND (client_code = ? OR id IN (SELECT session_id FROM session_members WHERE client_code = ?))`, code, code)
 	if err != nil {
 		e.logger.Error("risk tier changed, but the active sessions' alerts were not told", "client", code, "err", err)
 		return
 	}
 	defer rows.Close()
-	var ids []string
+	var ids, owners []string
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, owner string
+		if err := rows.Scan(&id, &owner); err != nil {
 			e.logger.Error("risk tier changed, but the active sessions' alerts were not told", "client", code, "err", err)
 			return
 		}
-		ids = append(ids, id)
+		ids, owners = append(ids, id), append(owners, owner)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, id := range ids {
-		if _, ok := e.risks[id]; ok {
+	for i, id := range ids {
+		if owners[i] == GroupCode {
+			delete(e.risks, id) // the highest of the members': read again
+		} else if _, ok := e.risks[id]; ok {
 			e.risks[id] = risk
 		}
 	}

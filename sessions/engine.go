@@ -103,6 +103,14 @@ type Engine struct {
 	stops  map[string]uint64
 	sendMu sync.Mutex
 
+	// groups caches each session's routing (group or not, its stations'
+	// members); trays are the group trays held (nil: a session read and
+	// found with none), pushes their updates for the kiosks, in order.
+	groups     map[string]groupInfo
+	trays      map[string]*groupRun
+	pushes     queue[groupPush]
+	groupStart sync.Mutex
+
 	cmdSeq  atomic.Int64
 	cmdBoot string
 	ctx     context.Context // ends the ack waiters at Close
@@ -122,6 +130,7 @@ func NewEngine(db *sqlite.DB, log *eventlog.Log, reg *registry.Registry, sender 
 		cmdBoot: waystation.NewID(""), ctx: ctx, cancel: cancel,
 		alerts: newQueue[pendingAlert](), scoring: newQueue[scaleDone](), forget: newQueue[string](), stop: make(chan struct{}),
 		Thresholds: DefaultThresholds, over: map[overKey]*overState{}, risks: map[string]Risk{},
+		groups: map[string]groupInfo{}, trays: map[string]*groupRun{}, pushes: newQueue[groupPush](),
 	}
 	e.setClock(time.Now)
 	e.Clients = &Clients{db: db, now: e.now, onRisk: e.riskChanged}
@@ -204,6 +213,7 @@ func (e *Engine) Load(ctx context.Context) error {
 	e.wg.Go(func() { e.runAlerts(e.stop) })
 	e.wg.Go(func() { drain(e.stop, &e.scoring, e.scoreOne) })
 	e.wg.Go(func() { drain(e.stop, &e.forget, e.forgetOne) })
+	e.wg.Go(func() { drain(e.stop, &e.pushes, e.pushOne) })
 	return nil
 }
 
@@ -224,10 +234,15 @@ func source(u auth.User) string {
 
 // NewSession is what a counsellor gives to plan a session.
 type NewSession struct {
-	Room     string          `json:"room"`
-	Client   string          `json:"client"`
-	Stations []string        `json:"stations"`
-	Plan     json.RawMessage `json:"plan"`
+	Room   string `json:"room"`
+	Client string `json:"client"`
+	// Clients make a group session of 2 to 12 members, instead of Client.
+	Clients []string `json:"clients,omitempty"`
+	// Members assigns each of some members a station of the session
+	// (member code -> device id); the rest share the stations.
+	Members  map[string]string `json:"members,omitempty"`
+	Stations []string          `json:"stations"`
+	Plan     json.RawMessage   `json:"plan"`
 	// Staff makes a staff self-care session: no client code, no consent,
 	// and at its end nothing kept but counts (see forgetStaff).
 	Staff bool `json:"staff,omitempty"`
@@ -247,8 +262,13 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 	}
 	// The staff pseudo-client is stored with the session, in its
 	// transaction: a refused staff session stores nothing.
+	if len(ns.Members) > 0 && len(ns.Clients) == 0 {
+		return Session{}, waystation.Errorf(waystation.EINVALID, "members assign stations to a group's clients: give \"clients\" too")
+	}
 	client := staffClient
-	if !ns.Staff {
+	if len(ns.Clients) > 0 {
+		client = Client{Code: GroupCode}
+	} else if !ns.Staff {
 		if client, err = e.Clients.GetClient(ctx, ns.Client); err != nil {
 			return Session{}, err
 		}
@@ -284,8 +304,25 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 		ID: waystation.NewID("s-"), RoomID: room.ID, Room: room.Name, Client: client.Code, Risk: client.Risk,
 		CounsellorID: by.ID, Counsellor: by.Name, Stations: stations, Plan: plan, State: Planned, Created: e.now().UTC(),
 	}
+	planned := map[string]any{"room": room.Name, "client": client.Code, "risk": client.Risk, "stations": stations, "plan": plan}
+	if client.Code == GroupCode {
+		if s.Clients, s.Members, s.Risk, err = e.group(ctx, ns, stations); err != nil {
+			return Session{}, err
+		}
+		if e.RequireConsent { // a member without consent is not added
+			if err := e.groupConsent(ctx, s); err != nil {
+				return Session{}, err
+			}
+		}
+		planned = map[string]any{"room": room.Name, "clients": s.Clients, "members": s.Members, "risk": s.Risk, "stations": stations, "plan": plan}
+	}
 	planJSON := mustJSON(plan)
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {
+		if s.Group() { // the pseudo-client first: the session refers to it
+			if err := addGroupClient(tx, by, s.Created); err != nil {
+				return err
+			}
+		}
 		if ns.Staff {
 			if err := addStaffClient(tx, by, s.Created); err != nil {
 				return err
@@ -301,11 +338,16 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 				return err
 			}
 		}
+		if s.Group() {
+			return storeMembers(tx, s)
+		}
 		return nil
-	}, eventlog.Record{Stream: s.ID, Source: source(by), Kind: "session.planned",
-		Data: mustJSON(map[string]any{"room": room.Name, "client": client.Code, "risk": client.Risk, "stations": stations, "plan": plan})})
+	}, eventlog.Record{Stream: s.ID, Source: source(by), Kind: "session.planned", Data: mustJSON(planned)})
 	if err != nil {
 		return Session{}, err
+	}
+	if s.Group() {
+		s.Client = ""
 	}
 	e.mu.Lock()
 	e.stations[s.ID] = seen
@@ -341,7 +383,7 @@ func (e *Engine) scan(ctx context.Context, sc interface{ Scan(...any) error }) (
 	}
 	s.Risk, s.State = Risk(risk), State(state)
 	json.Unmarshal([]byte(plan), &s.Plan)
-	return s, nil
+	return s, e.loadMembers(ctx, &s)
 }
 
 // Get returns a session with its stations.
@@ -475,7 +517,11 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 	if err != nil {
 		return s, err
 	}
-	if action == "start" && e.RequireConsent && s.Client != StaffCode {
+	if action == "start" && e.RequireConsent && s.Group() {
+		if err := e.groupConsent(ctx, s); err != nil {
+			return s, err
+		}
+	} else if action == "start" && e.RequireConsent && s.Client != StaffCode {
 		_, missing, err := e.ConsentFor(ctx, s)
 		if err != nil {
 			return s, err
@@ -517,6 +563,9 @@ func (e *Engine) Transition(ctx context.Context, by auth.User, id, action string
 		return s, err
 	}
 	e.mu.Lock()
+	if !tr.to.Active() {
+		delete(e.trays, id) // read back from the log should it be asked for
+	}
 	for _, d := range s.Stations {
 		if tr.to.Active() {
 			e.active[d] = id
@@ -755,6 +804,13 @@ const MaxNote = 4000
 
 // Note adds a counsellor's note to a session.
 func (e *Engine) Note(ctx context.Context, by auth.User, id, text string) (waystation.Event, error) {
+	return e.NoteFor(ctx, by, id, text, "")
+}
+
+// NoteFor adds a counsellor's note to a session; in a group session, about
+// one member (it reaches their e-file, and no one else's) or, member
+// empty, the group's.
+func (e *Engine) NoteFor(ctx context.Context, by auth.User, id, text, member string) (waystation.Event, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "the note is empty")
@@ -762,10 +818,22 @@ func (e *Engine) Note(ctx context.Context, by auth.User, id, text string) (wayst
 	if len([]rune(text)) > MaxNote {
 		return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "the note is longer than %d characters", MaxNote)
 	}
-	if _, err := e.Get(ctx, id); err != nil {
+	s, err := e.Get(ctx, id)
+	if err != nil {
 		return waystation.Event{}, err
 	}
-	res, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: source(by), Kind: "note.added", Data: mustJSON(map[string]string{"text": text, "by": by.Name})})
+	data := map[string]string{"text": text, "by": by.Name}
+	switch {
+	case member != "" && !s.Group():
+		return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "member is for a group session's notes; session %s is %s's", id, s.Client)
+	case member != "":
+		i := slices.IndexFunc(s.Clients, func(c string) bool { return strings.EqualFold(c, member) })
+		if i < 0 {
+			return waystation.Event{}, waystation.Errorf(waystation.EINVALID, "%s is not a member of this group (%s)", member, strings.Join(s.Clients, ", "))
+		}
+		data["member"] = s.Clients[i]
+	}
+	res, err := e.log.Append(ctx, eventlog.Record{Stream: id, Source: source(by), Kind: "note.added", Data: mustJSON(data)})
 	if err != nil {
 		return waystation.Event{}, err
 	}

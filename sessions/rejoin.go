@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"waystation/internal/platform/auth"
+	"waystation/internal/platform/waystation"
 )
 
 // System is who the engine acts as when no person asked: a station told
@@ -55,6 +56,7 @@ func (e *Engine) rejoin(ctx context.Context, device, session string) {
 			return
 		}
 	}
+	e.rejoinGroupTray(ctx, device, session)
 }
 
 // sentCommand is a command.sent event's name and arguments.
@@ -71,35 +73,28 @@ func (e *Engine) lastScreen(ctx context.Context, session, device string) ([]sent
 	var screen *sentCommand
 	settings := map[string]sentCommand{}
 	var order []string
-	after := int64(0)
-	for {
-		page, err := e.log.Read(ctx, session, after, 1000)
-		if err != nil {
-			return nil, err
+	err := e.log.Each(ctx, session, 0, func(ev waystation.Event) bool {
+		if ev.Kind != "command.sent" {
+			return true
 		}
-		for _, ev := range page {
-			after = ev.Seq
-			if ev.Kind != "command.sent" {
-				continue
-			}
-			var c sentCommand
-			if json.Unmarshal(ev.Data, &c) != nil || c.Device != device {
-				continue
-			}
-			switch {
-			case slices.Contains(screenCommands, c.Name):
-				screen, settings, order = &c, map[string]sentCommand{}, nil
-			case slices.Contains(settingCommands, c.Name):
-				if _, seen := settings[c.Name]; seen {
-					order = slices.DeleteFunc(order, func(n string) bool { return n == c.Name })
-				}
-				settings[c.Name] = c
-				order = append(order, c.Name)
-			}
+		var c sentCommand
+		if json.Unmarshal(ev.Data, &c) != nil || c.Device != device {
+			return true
 		}
-		if len(page) < 1000 {
-			break
+		switch {
+		case slices.Contains(screenCommands, c.Name):
+			screen, settings, order = &c, map[string]sentCommand{}, nil
+		case slices.Contains(settingCommands, c.Name):
+			if _, seen := settings[c.Name]; seen {
+				order = slices.DeleteFunc(order, func(n string) bool { return n == c.Name })
+			}
+			settings[c.Name] = c
+			order = append(order, c.Name)
 		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []sentCommand
 	if screen != nil {
@@ -176,5 +171,12 @@ func (e *Engine) startStep(ctx context.Context, by auth.User, s Session) {
 	}
 	for _, c := range stepCommands(st) {
 		e.tellStations(ctx, by, s, c.Name, c.Args)
+	}
+	if st.Kind == StepSandtray && s.Group() {
+		// The group's members build one tray, when two or more have a
+		// kiosk of their own; otherwise each kiosk has its own tray.
+		if _, err := e.startGroupTray(ctx, by, s, ""); err != nil {
+			e.logger.Info("sandtray step: no group tray", "session", s.ID, "reason", waystation.ErrorMessage(err))
+		}
 	}
 }

@@ -267,8 +267,11 @@ func (e *Engine) ClientScales(ctx context.Context, code string) ([]ScaleResult, 
 	if _, err := e.Clients.GetClient(ctx, code); err != nil {
 		return nil, err
 	}
+	// Of a group session, those of the client's own station.
 	rows, err := e.db.R.QueryContext(ctx, `SELECT ev.stream, ev.ts, ev.data FROM events ev JOIN sessions s ON s.id = ev.stream
-		WHERE s.client_code = ? AND ev.kind = 'scale.scored' ORDER BY ev.seq`, code)
+		WHERE ev.kind = 'scale.scored' AND (s.client_code = ? OR s.client_code = ? AND EXISTS (SELECT 1 FROM session_members m
+			WHERE m.session_id = s.id AND m.client_code = ? AND m.device_id = json_extract(ev.data, '$.device')))
+		ORDER BY ev.seq`, code, GroupCode, code)
 	if err != nil {
 		return nil, fmt.Errorf("client scales: %w", err)
 	}

@@ -73,20 +73,26 @@ func CheckCode(code string) error {
 
 // Session is one counselling session.
 type Session struct {
-	ID           string     `json:"id"`
-	RoomID       string     `json:"room_id"`
-	Room         string     `json:"room"`
-	Client       string     `json:"client"`
-	Risk         Risk       `json:"risk"`
-	CounsellorID string     `json:"counsellor_id"`
-	Counsellor   string     `json:"counsellor"`
-	Stations     []string   `json:"stations"`
-	Plan         Plan       `json:"plan"`
-	Step         int        `json:"step"`
-	State        State      `json:"state"`
-	Created      time.Time  `json:"created"`
-	Started      *time.Time `json:"started,omitempty"`
-	Ended        *time.Time `json:"ended,omitempty"`
+	ID     string `json:"id"`
+	RoomID string `json:"room_id"`
+	Room   string `json:"room"`
+	Client string `json:"client"`
+	// Clients are a group session's members, in the order given (Client
+	// is then empty).
+	Clients []string `json:"clients,omitempty"`
+	// Members maps a group member to the station assigned to them;
+	// members who share the session's stations are not in it.
+	Members      map[string]string `json:"members,omitempty"`
+	Risk         Risk              `json:"risk"`
+	CounsellorID string            `json:"counsellor_id"`
+	Counsellor   string            `json:"counsellor"`
+	Stations     []string          `json:"stations"`
+	Plan         Plan              `json:"plan"`
+	Step         int               `json:"step"`
+	State        State             `json:"state"`
+	Created      time.Time         `json:"created"`
+	Started      *time.Time        `json:"started,omitempty"`
+	Ended        *time.Time        `json:"ended,omitempty"`
 }
 
 // Step kinds of a plan.

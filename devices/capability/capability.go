@@ -90,6 +90,12 @@ var commands = []Command{
 		{Name: "figure", Type: String, Required: true, MaxLen: 64, ID: true, Doc: "figure id from the content catalogue (GET /v1/content?kind=figure)"},
 	}},
 	{Name: "sandtray.clear", Doc: "clear the tray"},
+	{Name: "sandtray.group", Doc: "the group tray the controller holds for a group session's kiosks: all of it (when it starts, and to a kiosk that comes back) or its next step; the kiosk shows it and sends its member's actions, which the controller orders or refuses", Args: []Arg{
+		{Name: "seq", Type: Int, Required: true, Min: 0, Max: 1e9, Doc: "the steps taken so far, this one included; a kiosk ignores a step it has, and a step after a gap (the whole tray follows)"},
+		{Name: "you", Type: String, MaxLen: 32, Doc: "the member this kiosk is (their client code); empty on a shared station, which only shows the tray"},
+		{Name: "state", Type: Object, Doc: "the whole tray: sand, placed (each with its member), order, rules, phase, turn, spotlight"},
+		{Name: "step", Type: Object, Doc: "the next step: member and action, or the counsellor's control; with the turn, rules and phase after it"},
+	}},
 	{Name: "drawing.open", Doc: "open the drawing screen on a template", Args: []Arg{
 		{Name: "template", Type: String, Required: true, MaxLen: 16, ID: true, Doc: "blank, htp (House-Tree-Person) or mandala-1 to mandala-8"},
 	}},

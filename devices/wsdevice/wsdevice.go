@@ -693,14 +693,22 @@ func (c *conn) event(e *wire.Event) {
 		DeviceTS: e.TS, DeviceID: c.device.ID, DSeq: e.DSeq,
 	}
 	dseq := e.DSeq
-	err = c.s.Log.AppendAsync(ctx, []eventlog.Record{rec}, func(_ []eventlog.Result, err error) {
+	done := func(err error) {
 		<-c.inflight
 		if err != nil {
+			if waystation.ErrorCode(err) != waystation.EUNAVAILABLE {
+				c.log.Info("event refused", "kind", rec.Kind, "dseq", dseq, "msg", waystation.ErrorMessage(err))
+			}
 			c.sendFrame(wire.Error{Type: wire.TypeError, Code: waystation.ErrorCode(err), Message: waystation.ErrorMessage(err), DSeq: dseq})
 			return
 		}
 		c.sendFrame(wire.Stored{Type: wire.TypeStored, DSeq: dseq})
-	})
+	}
+	rec, handled := c.s.Router.Admit(c.device, rec, done)
+	if handled {
+		return
+	}
+	err = c.s.Log.AppendAsync(ctx, []eventlog.Record{rec}, func(_ []eventlog.Result, err error) { done(err) })
 	if err != nil {
 		<-c.inflight
 		c.refuse(waystation.ErrorCode(err), waystation.ErrorMessage(err), dseq, "")

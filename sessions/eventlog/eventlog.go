@@ -495,6 +495,27 @@ func (l *Log) finish(batch []*request, results [][]Result, events []waystation.E
 	}
 }
 
+// Each calls f with every event of a stream with seq > after, in order,
+// a page at a time, until f returns false.
+func (l *Log) Each(ctx context.Context, stream string, after int64, f func(waystation.Event) bool) error {
+	const page = 1000
+	for {
+		evs, err := l.Read(ctx, stream, after, page)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			after = ev.Seq
+			if !f(ev) {
+				return nil
+			}
+		}
+		if len(evs) < page {
+			return nil
+		}
+	}
+}
+
 // Read returns up to limit events of a stream with seq > after, in order.
 func (l *Log) Read(ctx context.Context, stream string, after int64, limit int) ([]waystation.Event, error) {
 	if limit <= 0 || limit > 10000 {

@@ -53,63 +53,83 @@ func (s Step) Event() Event {
 }
 
 // FromEvents rebuilds a group's tray from a session's events in their
-// order: the first group event must be KindStarted; other events (the
-// session's, a kiosk's own) are passed over. A malformed event, or a step
-// the rules refuse, is an error naming the event by its place.
+// order (Parse, then Replay).
 func FromEvents(evs []Event) (*Tray, error) {
-	var t *Tray
-	var started Started
-	var steps []Step
+	started, steps, _, err := Parse(evs)
+	if err != nil {
+		return nil, err
+	}
+	return Replay(started.Members, started.Rules, started.Seed, steps)
+}
+
+// Parse reads a group tray's start and steps from a session's events in
+// their order: the first group event must be KindStarted; other events
+// (the session's, a kiosk's own) are passed over. at[i] is the index in
+// evs of steps[i]. A malformed event is an error naming it by its place;
+// whether the rules allow each step is Replay's (or Do's) to say.
+func Parse(evs []Event) (started Started, steps []Step, at []int, err error) {
+	seen := false
 	for i, ev := range evs {
 		switch {
 		case ev.Kind == KindStarted:
-			if t != nil {
-				return nil, fmt.Errorf("event %d: a second %s", i+1, KindStarted)
+			if seen {
+				return started, nil, nil, fmt.Errorf("event %d: a second %s", i+1, KindStarted)
 			}
 			if err := strictJSON(ev.Data, &started); err != nil {
-				return nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
+				return started, nil, nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
 			}
-			var err error
-			if t, err = New(started.Members, started.Rules, started.Seed); err != nil {
-				return nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
+			if _, err := New(started.Members, started.Rules, started.Seed); err != nil {
+				return started, nil, nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
 			}
+			seen = true
 		case ev.Kind == KindControl:
 			var c struct {
 				Control string `json:"control"`
 			}
 			if err := strictJSON(ev.Data, &c); err != nil {
-				return nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
+				return started, nil, nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
 			}
-			steps = append(steps, Step{Seq: len(steps) + 1, Control: c.Control})
+			steps, at = append(steps, Step{Seq: len(steps) + 1, Control: c.Control}), append(at, i)
 		case strings.HasPrefix(ev.Kind, sandtray.EventPrefix):
 			if _, isAction, _ := sandtray.FromEvent(ev.Kind, nil); !isAction {
 				continue // sandtray.opened, .snapshot, .suggested: not actions
 			}
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(ev.Data, &m); err != nil {
-				return nil, fmt.Errorf("event %d (%s): %s", i+1, ev.Kind, jsonerr.Message(err))
-			}
-			raw, ok := m["member"]
-			var member string
-			if !ok || json.Unmarshal(raw, &member) != nil || member == "" {
-				return nil, fmt.Errorf("event %d (%s): no member", i+1, ev.Kind)
-			}
-			delete(m, "member")
-			b, _ := json.Marshal(m)
-			a, _, err := sandtray.FromEvent(ev.Kind, b)
+			member, a, err := MemberAction(ev.Kind, ev.Data)
 			if err != nil {
-				return nil, fmt.Errorf("event %d: %w", i+1, err)
+				return started, nil, nil, fmt.Errorf("event %d (%s): %w", i+1, ev.Kind, err)
 			}
-			steps = append(steps, Step{Seq: len(steps) + 1, Member: member, Action: a})
+			if member == "" {
+				return started, nil, nil, fmt.Errorf("event %d (%s): no member", i+1, ev.Kind)
+			}
+			steps, at = append(steps, Step{Seq: len(steps) + 1, Member: member, Action: a}), append(at, i)
 		}
-		if t == nil && len(steps) > 0 {
-			return nil, fmt.Errorf("event %d (%s) comes before %s", i+1, ev.Kind, KindStarted)
+		if !seen && len(steps) > 0 {
+			return started, nil, nil, fmt.Errorf("event %d (%s) comes before %s", i+1, ev.Kind, KindStarted)
 		}
 	}
-	if t == nil {
-		return nil, fmt.Errorf("no %s: not a group tray", KindStarted)
+	if !seen {
+		return started, nil, nil, fmt.Errorf("no %s: not a group tray", KindStarted)
 	}
-	return Replay(started.Members, started.Rules, started.Seed, steps)
+	return started, steps, at, nil
+}
+
+// MemberAction reads a "sandtray.<action>" event's data: the action and
+// the "member" beside its fields ("" when there is none, as a kiosk
+// sends it: the controller, not the kiosk, says whose it is).
+func MemberAction(kind string, data []byte) (member string, a sandtray.Action, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return "", a, errors.New(jsonerr.Message(err))
+	}
+	if raw, ok := m["member"]; ok {
+		if err := json.Unmarshal(raw, &member); err != nil {
+			return "", a, fmt.Errorf("member: %s", jsonerr.Message(err))
+		}
+		delete(m, "member")
+	}
+	b, _ := json.Marshal(m)
+	a, _, err = sandtray.FromEvent(kind, b)
+	return member, a, err
 }
 
 // strictJSON decodes one object with no unknown fields, its errors in

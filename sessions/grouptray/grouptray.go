@@ -239,11 +239,16 @@ type State struct {
 	Rules  Rules       `json:"rules"`
 	Phase  Phase       `json:"phase"`
 	Turn   string      `json:"turn,omitempty"`
+	// NextID is the number the next figure placed gets.
+	NextID int `json:"next_id"`
 }
+
+// SandString is the sand as kiosk/sandtray writes it: a digit a cell.
+func (t *Tray) SandString() string { return t.tray.SandString() }
 
 // State returns the tray as it is now.
 func (t *Tray) State() State {
-	st := State{Sand: slices.Clone(t.tray.Sand), Placed: []Placement{}, Order: t.Order(), Rules: t.rules, Phase: t.phase, Turn: t.Turn()}
+	st := State{Sand: slices.Clone(t.tray.Sand), Placed: []Placement{}, Order: t.Order(), Rules: t.rules, Phase: t.phase, Turn: t.Turn(), NextID: t.tray.NextID}
 	for _, p := range t.tray.Placed {
 		st.Placed = append(st.Placed, Placement{Placement: p, Member: t.authors[p.ID]})
 	}
@@ -260,32 +265,38 @@ func Replay(members []string, rules Rules, seed uint64, steps []Step) (*Tray, er
 		return nil, err
 	}
 	for _, s := range steps {
-		switch s.Control {
-		case "":
-		case "skip":
-			t.Skip()
-			continue
-		case "share":
-			t.Share()
-			continue
-		case "clear":
-			t.Clear()
-			continue
-		case "rules:free", "rules:turns":
-			if err := t.SetRules(Rules(s.Control[len("rules:"):])); err != nil {
-				return nil, err
-			}
-			continue
-		default:
-			return nil, fmt.Errorf("step %d: unknown control %q", s.Seq, s.Control)
-		}
-		a := s.Action
-		if a.Kind == sandtray.Place {
-			a.ID = 0
-		}
-		if _, err := t.Apply(s.Member, a); err != nil {
-			return nil, fmt.Errorf("step %d (%s by %s): %w", s.Seq, s.Action.Kind, s.Member, err)
+		if err := t.Do(s); err != nil {
+			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// Do takes one logged step again: a member's action or a control. A step
+// the rules refuse is an error naming it, and changes nothing.
+func (t *Tray) Do(s Step) error {
+	switch s.Control {
+	case "":
+	case "skip":
+		t.Skip()
+		return nil
+	case "share":
+		t.Share()
+		return nil
+	case "clear":
+		t.Clear()
+		return nil
+	case "rules:free", "rules:turns":
+		return t.SetRules(Rules(s.Control[len("rules:"):]))
+	default:
+		return fmt.Errorf("step %d: unknown control %q", s.Seq, s.Control)
+	}
+	a := s.Action
+	if a.Kind == sandtray.Place {
+		a.ID = 0
+	}
+	if _, err := t.Apply(s.Member, a); err != nil {
+		return fmt.Errorf("step %d (%s by %s): %w", s.Seq, s.Action.Kind, s.Member, err)
+	}
+	return nil
 }

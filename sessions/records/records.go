@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"waystation/internal/platform/sqlite"
@@ -59,18 +60,21 @@ type Client struct {
 
 // Session is one of the client's sessions.
 type Session struct {
-	ID         string             `json:"id"`
-	Room       string             `json:"room"`
-	Counsellor string             `json:"counsellor"`
-	State      string             `json:"state"`
-	Created    time.Time          `json:"created"`
-	Started    *time.Time         `json:"started,omitempty"`
-	Ended      *time.Time         `json:"ended,omitempty"`
-	Purged     *time.Time         `json:"purged,omitempty"`
-	Plan       json.RawMessage    `json:"plan"`
-	Notes      []Note             `json:"notes"`
-	Ratings    []Rating           `json:"ratings"`
-	Events     []waystation.Event `json:"events,omitempty"` // export only
+	ID         string          `json:"id"`
+	Room       string          `json:"room"`
+	Counsellor string          `json:"counsellor"`
+	State      string          `json:"state"`
+	Created    time.Time       `json:"created"`
+	Started    *time.Time      `json:"started,omitempty"`
+	Ended      *time.Time      `json:"ended,omitempty"`
+	Purged     *time.Time      `json:"purged,omitempty"`
+	Plan       json.RawMessage `json:"plan"`
+	// Group marks a group session: what the file shows of it is this
+	// client's part only (see ForMember).
+	Group   bool               `json:"group,omitempty"`
+	Notes   []Note             `json:"notes"`
+	Ratings []Rating           `json:"ratings"`
+	Events  []waystation.Event `json:"events,omitempty"` // export only
 }
 
 // Note is a counsellor's note in a session.
@@ -117,8 +121,9 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 	if f.Followups, err = sessions.Followups(ctx, db.R, code); err != nil {
 		return f, err
 	}
-	rows, err := db.R.QueryContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan
-		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id WHERE s.client_code = ? ORDER BY s.created`, code)
+	rows, err := db.R.QueryContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan, s.client_code = ?
+		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id
+		WHERE s.client_code = ? OR s.id IN (SELECT session_id FROM session_members WHERE client_code = ?) ORDER BY s.created`, sessions.GroupCode, code, code)
 	if err != nil {
 		return f, fmt.Errorf("client file: %w", err)
 	}
@@ -127,7 +132,7 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 		var s Session
 		var started, ended, purged sql.NullString
 		var plan string
-		if err := rows.Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan); err != nil {
+		if err := rows.Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan, &s.Group); err != nil {
 			rows.Close()
 			return f, err
 		}
@@ -139,7 +144,13 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 	f.Distress = []Rating{}
 	for i := range f.Sessions {
 		s := &f.Sessions[i]
-		if err := fill(ctx, db, s, events); err != nil {
+		var view *MemberView
+		if s.Group {
+			if view, err = ForMember(ctx, db, s.ID, code); err != nil {
+				return f, err
+			}
+		}
+		if err := fill(ctx, db, s, events, view); err != nil {
 			return f, err
 		}
 		f.Distress = append(f.Distress, s.Ratings...)
@@ -162,12 +173,15 @@ func ClientFile(ctx context.Context, db *sqlite.DB, code string, events bool) (F
 }
 
 // fill reads a session's notes and ratings from its events, and keeps the
-// events themselves when asked.
-func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool) error {
+// events themselves when asked; of a group session, only what view shows.
+func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool, view *MemberView) error {
 	s.Notes, s.Ratings = []Note{}, []Rating{}
 	evs, err := sessionEvents(ctx, db, s.ID)
 	if err != nil {
 		return err
+	}
+	if view != nil {
+		evs = view.Filter(evs)
 	}
 	for _, ev := range evs {
 		switch ev.Kind {
@@ -198,15 +212,17 @@ func fill(ctx context.Context, db *sqlite.DB, s *Session, events bool) error {
 }
 
 // SessionOf reads one session with its client, notes, ratings and events.
-func SessionOf(ctx context.Context, db *sqlite.DB, id string) (Session, Client, error) {
+// A group session is read as one member sees it (member, a client code;
+// ForMember says what that is); member is empty for a one-client session,
+// or that client.
+func SessionOf(ctx context.Context, db *sqlite.DB, id, member string) (Session, Client, error) {
 	var s Session
 	var c Client
-	var risk, plan string
+	var owner, risk, plan string
 	var started, ended, purged sql.NullString
-	err := db.R.QueryRowContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan,
-		c.code, c.risk, c.minor, c.legal_hold, c.created
-		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id JOIN clients c ON c.code = s.client_code WHERE s.id = ?`, id).
-		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan, &c.Code, &risk, &c.Minor, &c.LegalHold, sqlite.ScanTime(&c.Created))
+	err := db.R.QueryRowContext(ctx, `SELECT s.id, r.name, u.name, s.state, s.created, s.started, s.ended, s.purged, s.plan, s.client_code
+		FROM sessions s JOIN rooms r ON r.id = s.room_id JOIN users u ON u.id = s.counsellor_id WHERE s.id = ?`, id).
+		Scan(&s.ID, &s.Room, &s.Counsellor, &s.State, sqlite.ScanTime(&s.Created), &started, &ended, &purged, &plan, &owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, c, waystation.Errorf(waystation.ENOTFOUND, "no session %q", id)
 	}
@@ -215,8 +231,23 @@ func SessionOf(ctx context.Context, db *sqlite.DB, id string) (Session, Client, 
 	}
 	s.Started, s.Ended, s.Purged = timeOf(started), timeOf(ended), timeOf(purged)
 	s.Plan = json.RawMessage(plan)
+	var view *MemberView
+	code := owner
+	if owner == sessions.GroupCode {
+		if view, err = ForMember(ctx, db, id, member); err != nil {
+			return s, c, err
+		}
+		s.Group, code = true, view.Member
+	} else if member != "" && !strings.EqualFold(member, owner) {
+		return s, c, waystation.Errorf(waystation.EINVALID, "session %s is %s's, not %s's", id, owner, member)
+	}
+	err = db.R.QueryRowContext(ctx, `SELECT code, risk, minor, legal_hold, created FROM clients WHERE code = ?`, code).
+		Scan(&c.Code, &risk, &c.Minor, &c.LegalHold, sqlite.ScanTime(&c.Created))
+	if err != nil {
+		return s, c, fmt.Errorf("session record: client %s: %w", code, err)
+	}
 	c.Risk = sessions.Risk(risk)
-	return s, c, fill(ctx, db, &s, true)
+	return s, c, fill(ctx, db, &s, true, view)
 }
 
 func timeOf(s sql.NullString) *time.Time {
@@ -228,6 +259,12 @@ func timeOf(s sql.NullString) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// SessionEvents reads all of a session's events in order (unfiltered: a
+// group session's are every member's).
+func SessionEvents(ctx context.Context, db *sqlite.DB, id string) ([]waystation.Event, error) {
+	return sessionEvents(ctx, db, id)
 }
 
 // sessionEvents reads a session's events in order.
@@ -258,7 +295,8 @@ func sessionEvents(ctx context.Context, db *sqlite.DB, id string) ([]waystation.
 // them), and a drawing.done from the same station finishes it.
 func drawings(ctx context.Context, db *sqlite.DB, code string) ([]FileDrawing, error) {
 	rows, err := db.R.QueryContext(ctx, `SELECT ev.stream, ev.ts, ev.source, ev.kind, COALESCE(ev.data, '') FROM events ev JOIN sessions s ON s.id = ev.stream
-		WHERE s.client_code = ? AND ev.kind IN ('drawing.opened', 'drawing.done') ORDER BY ev.seq`, code)
+		WHERE (s.client_code = ? OR s.client_code = ? AND json_extract(ev.data, '$.member') = ?)
+		AND ev.kind IN ('drawing.opened', 'drawing.done') ORDER BY ev.seq`, code, sessions.GroupCode, code)
 	if err != nil {
 		return nil, fmt.Errorf("client file: drawings: %w", err)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"waystation/content/figures"
 	"waystation/kiosk/drawing"
-	"waystation/kiosk/sandtray"
 	"waystation/sessions"
 )
 
@@ -506,7 +505,7 @@ func drawTray(p *page, r TrayReplay, st TrayStep) {
 	// Each figure as the kiosk drew it (its picture, turned, flipped and
 	// sized as placed), lowest layer first, its name under it.
 	placed := slices.Clone(st.Placed)
-	slices.SortStableFunc(placed, func(a, b sandtray.Placement) int { return a.Layer - b.Layer })
+	slices.SortStableFunc(placed, func(a, b Placed) int { return a.Layer - b.Layer })
 	p.SetTextColor(38, 50, 56)
 	for _, pl := range placed {
 		f := r.Figures[pl.Figure]

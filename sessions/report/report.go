@@ -54,16 +54,35 @@ type Point struct {
 	BPM float64   `json:"bpm"`
 }
 
-// Load gathers a session's report.
-func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
+// Load gathers a session's report; a group session's is one member's
+// (member, a client code: records.MemberView says what it holds), and
+// member is empty for a one-client session, or that client.
+func Load(ctx context.Context, db *sqlite.DB, id, member string) (Data, error) {
 	var d Data
 	var err error
-	if d.Session, d.Client, err = records.SessionOf(ctx, db, id); err != nil {
+	if d.Session, d.Client, err = records.SessionOf(ctx, db, id, member); err != nil {
 		return d, err
 	}
 	d.Made = time.Now().UTC()
+	// Of a group session, the member's station's alerts and readings only
+	// (none when they share the stations).
+	only, station := "", any(nil)
+	var view *records.MemberView
+	if d.Session.Group {
+		if view, err = records.ForMember(ctx, db, id, d.Client.Code); err != nil {
+			return d, err
+		}
+		only, station = ` AND a.device_id IS ?`, view.Station
+		if view.Station == "" {
+			only = ` AND 0`
+		}
+	}
+	args := []any{id}
+	if only == ` AND a.device_id IS ?` {
+		args = append(args, station)
+	}
 	rows, err := db.R.QueryContext(ctx, `SELECT a.kind, a.level, COALESCE(a.device_id, ''), a.raised, a.acked, COALESCE(u.name, ''), a.resolved
-		FROM alerts a LEFT JOIN users u ON u.id = a.acked_by WHERE a.session_id = ? ORDER BY a.raised`, id)
+		FROM alerts a LEFT JOIN users u ON u.id = a.acked_by WHERE a.session_id = ?`+only+` ORDER BY a.raised`, args...)
 	if err != nil {
 		return d, fmt.Errorf("report: %w", err)
 	}
@@ -79,8 +98,8 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	rows.Close()
 	// Mean heart rate per 10 s (timestamps are RFC 3339 text: the first 18
 	// characters are the 10-second bucket).
-	rows, err = db.R.QueryContext(ctx, `SELECT substr(ts, 1, 18), avg(value) FROM telemetry WHERE stream = ? AND name = 'heart_rate'
-		GROUP BY substr(ts, 1, 18) ORDER BY 1`, id)
+	rows, err = db.R.QueryContext(ctx, `SELECT substr(ts, 1, 18), avg(value) FROM telemetry a WHERE stream = ? AND name = 'heart_rate'`+only+`
+		GROUP BY substr(ts, 1, 18) ORDER BY 1`, args...)
 	if err != nil {
 		return d, fmt.Errorf("report: %w", err)
 	}
@@ -96,6 +115,15 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 	}
 	rows.Close()
 	d.Sandtray = replayTray(d.Session.Events) // the events are loaded already
+	if view != nil {
+		// The group's tray is the group's: every member's actions make
+		// it, shown with no other member's code.
+		all, err := records.SessionEvents(ctx, db, id)
+		if err != nil {
+			return d, err
+		}
+		d.Sandtray = anonymous(replayTray(all), view.Member)
+	}
 	d.Drawings = replayDrawings(id, d.Session.Events)
 	d.SelfChecks = []sessions.Scored{}
 	for _, ev := range d.Session.Events {
@@ -105,7 +133,7 @@ func Load(ctx context.Context, db *sqlite.DB, id string) (Data, error) {
 		}
 	}
 	var raw string
-	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1`, id).Scan(&raw)
+	err = db.R.QueryRowContext(ctx, `SELECT data FROM assessments WHERE session_id = ? AND is_primary = 1 AND client_code = ?`, id, d.Client.Code).Scan(&raw)
 	if err == nil {
 		var a sessions.Assessment
 		if json.Unmarshal([]byte(raw), &a) == nil && len(a.Levels) > 0 {

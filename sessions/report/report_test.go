@@ -73,7 +73,7 @@ func TestSessionReportPDF(t *testing.T) {
 	exec1(`INSERT INTO assessments (session_id, device_id, is_primary, client_code, computed, data) VALUES ('s-r1', 'd-h', 1, 'C-2001', ?, ?)`, ft(20*time.Minute),
 		`{"levels":[{"level":0,"phase":"baseline","craving":2,"mean_hr":74.5,"mean_hr_change":0},{"level":1,"phase":"cue","craving":6,"mean_hr":85.7,"mean_hr_change":11.2}]}`)
 
-	d, err := Load(ctx, db, "s-r1")
+	d, err := Load(ctx, db, "s-r1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestSessionReportPDF(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(shots, "session-report.png")); err != nil || fi.Size() < 5000 {
 		t.Errorf("first page PNG: %v %v", fi, err)
 	}
-	if _, err := Load(ctx, db, "s-nope"); err == nil || !strings.Contains(err.Error(), `no session "s-nope"`) {
+	if _, err := Load(ctx, db, "s-nope", ""); err == nil || !strings.Contains(err.Error(), `no session "s-nope"`) {
 		t.Errorf("unknown session: %v", err)
 	}
 }

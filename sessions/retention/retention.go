@@ -105,7 +105,9 @@ func Run(ctx context.Context, db *sqlite.DB, log *audit.Log, now time.Time, dryR
 		return r, nil
 	}
 	r.Cutoff = now.UTC().Add(-time.Duration(days) * 24 * time.Hour)
-	rows, err := db.R.QueryContext(ctx, `SELECT s.id, s.client_code, s.ended, c.legal_hold FROM sessions s JOIN clients c ON c.code = s.client_code
+	rows, err := db.R.QueryContext(ctx, `SELECT s.id, s.client_code, s.ended, c.legal_hold OR EXISTS (SELECT 1 FROM session_members m JOIN clients mc ON mc.code = m.client_code
+			WHERE m.session_id = s.id AND mc.legal_hold)
+		FROM sessions s JOIN clients c ON c.code = s.client_code
 		WHERE s.state IN ('ended', 'aborted') AND s.purged IS NULL AND s.ended < ? ORDER BY s.ended`, sqlite.FormatTime(r.Cutoff))
 	if err != nil {
 		return r, fmt.Errorf("retention: %w", err)

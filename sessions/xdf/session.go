@@ -46,7 +46,7 @@ func secs(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 // session's markers. Times are the controller's clock in Unix seconds. A
 // stream with no samples is left out.
 func Session(ctx context.Context, db *sqlite.DB, id string) ([]Stream, error) {
-	s, _, err := records.SessionOf(ctx, db, id)
+	s, _, err := records.SessionOf(ctx, db, id, "")
 	if err != nil {
 		return nil, err
 	}

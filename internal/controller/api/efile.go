@@ -155,7 +155,11 @@ func (a *API) setRetention(w http.ResponseWriter, r *http.Request) {
 
 // sessionReport is the data of a session's report (report.Data).
 func (a *API) sessionReport(w http.ResponseWriter, r *http.Request) {
-	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"))
+	if err := emptyParam(r, "client"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"), r.URL.Query().Get("client"))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -165,7 +169,11 @@ func (a *API) sessionReport(w http.ResponseWriter, r *http.Request) {
 
 // sessionReportPDF is a session's report as a PDF download.
 func (a *API) sessionReportPDF(w http.ResponseWriter, r *http.Request) {
-	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"))
+	if err := emptyParam(r, "client"); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	d, err := report.Load(r.Context(), a.DB, r.PathValue("id"), r.URL.Query().Get("client"))
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return

@@ -36,6 +36,8 @@ func (a *API) sessionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/sessions/{id}/commands", c(a.command))
 	mux.HandleFunc("POST /v1/sessions/{id}/notes", c(a.note))
 	mux.HandleFunc("POST /v1/sessions/{id}/step", c(a.step))
+	mux.HandleFunc("GET /v1/sessions/{id}/sandtray/group", c(a.groupTray))
+	mux.HandleFunc("POST /v1/sessions/{id}/sandtray/group", c(a.groupControl))
 	mux.HandleFunc("POST /v1/sessions/{id}/level", c(a.level))
 	mux.HandleFunc("GET /v1/sessions/{id}/assessment", c(a.assessment))
 	mux.HandleFunc("GET /v1/sessions/{id}/events", c(a.events))
@@ -146,6 +148,10 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 	// What the session records, and what of it the client has not
 	// consented to (the console asks for it before the start).
 	records, missing, err := a.Sessions.ConsentFor(r.Context(), s)
+	var byMember map[string][]string
+	if err == nil && s.Group() { // and who lacks what
+		_, byMember, err = a.Sessions.MembersConsent(r.Context(), s)
+	}
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -154,7 +160,9 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 		sessions.Session
 		Records        []string `json:"records"`
 		ConsentMissing []string `json:"consent_missing"`
-	}{s, records, missing})
+		// MembersMissing is, for a group, each member's missing consent.
+		MembersMissing map[string][]string `json:"consent_missing_by_member,omitempty"`
+	}{s, records, missing, byMember})
 }
 
 // consents lists a client's consents, withdrawn ones too: {"consents":[...]}.
@@ -241,12 +249,15 @@ func (a *API) command(w http.ResponseWriter, r *http.Request) {
 func (a *API) note(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Text string `json:"text"`
+		// Member is, in a group session, the member the note is about;
+		// a note without one is the group's (in no member's e-file).
+		Member string `json:"member"`
 	}
 	if err := httpjson.Decode(w, r, &req); err != nil {
 		httpjson.Error(w, r, err)
 		return
 	}
-	ev, err := a.Sessions.Note(r.Context(), user(r), r.PathValue("id"), req.Text)
+	ev, err := a.Sessions.NoteFor(r.Context(), user(r), r.PathValue("id"), req.Text, req.Member)
 	if err != nil {
 		httpjson.Error(w, r, err)
 		return
@@ -276,6 +287,56 @@ func (a *API) step(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpjson.Write(w, http.StatusOK, s)
+}
+
+// groupTray is a group session's shared tray as it is now (404 when none
+// was started).
+func (a *API) groupTray(w http.ResponseWriter, r *http.Request) {
+	v, err := a.Sessions.GroupTray(r.Context(), r.PathValue("id"))
+	if err == nil && v == nil {
+		err = waystation.Errorf(waystation.ENOTFOUND, "session %s has no group tray", r.PathValue("id"))
+	}
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, v)
+}
+
+// groupControl is the counsellor's control of a group tray:
+// {"control":"start","rules":"turns|free"}, {"control":"skip|share|clear|rules:free|rules:turns"},
+// {"control":"spotlight","member":"C-1"} ("" ends it).
+func (a *API) groupControl(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Control string `json:"control"`
+		Rules   string `json:"rules"`
+		Member  string `json:"member"`
+	}
+	if err := httpjson.Decode(w, r, &req); err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	arg := req.Member
+	switch {
+	case req.Control == sessions.GroupStart:
+		arg = req.Rules
+		if req.Member != "" {
+			httpjson.Errorf(w, r, waystation.EINVALID, "member is for the spotlight, not start")
+			return
+		}
+	case req.Rules != "":
+		httpjson.Errorf(w, r, waystation.EINVALID, "rules are for start; switch them with the control rules:free or rules:turns")
+		return
+	case req.Member != "" && req.Control != sessions.GroupSpotlight:
+		httpjson.Errorf(w, r, waystation.EINVALID, "member is for the spotlight")
+		return
+	}
+	v, err := a.Sessions.GroupControl(r.Context(), user(r), r.PathValue("id"), req.Control, arg)
+	if err != nil {
+		httpjson.Error(w, r, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, v)
 }
 
 // MaxPage bounds one page of events.

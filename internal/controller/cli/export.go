@@ -133,7 +133,7 @@ func zipExport(env *Env, db *sqlite.DB, js []byte, f records.File) ([]byte, erro
 	}
 	w.Write(js)
 	for _, s := range f.Sessions {
-		d, err := report.Load(env.Context, db, s.ID)
+		d, err := report.Load(env.Context, db, s.ID, f.Client.Code) // a group session's: this client's part
 		if err != nil {
 			return nil, err
 		}
