@@ -64,7 +64,8 @@ func main() {
 type options struct {
 	profile, profiles, controller, token, firmware string
 	osc, oscController                             string
-	serial, pair, draw                             bool
+	serial, pair, draw, groupTray                  bool
+	groupThink                                     time.Duration
 	script                                         string
 	journal                                        string
 	load                                           int
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.BoolVar(&o.serial, "serial", false, "serial devices: open a pseudo-terminal and print its path (register it with --port)")
 	fs.StringVar(&o.script, "script", "", "websocket VR devices: a JSON file of RR intervals and rating answers per program level, instead of the simulated body")
 	fs.BoolVar(&o.draw, "draw", false, "kiosk profiles: answer drawing.open by drawing a scripted picture over a few seconds (strokes, a fill, an undo), then drawing.done")
+	fs.BoolVar(&o.groupTray, "group-tray", false, "kiosk profiles: in a group session's shared sandtray, act as the kiosk's member: place a figure, or move one of theirs, when it is their turn")
+	fs.DurationVar(&o.groupThink, "group-think", devsim.GroupThink, "with --group-tray: how long the member thinks before acting (a random 0.5 to 1.5 times this)")
 	fs.StringVar(&o.journal, "journal", "", "kiosk profiles: run the kiosk app headless with its journal in `DIR` and a client tapping --rate times a second")
 	fs.IntVar(&o.load, "load", 0, fmt.Sprintf("run N websocket devices at once (at most %d), registered in --data and removed at the end", maxLoad))
 	fs.StringVar(&o.data, "data", or("WAYSTATION_DATA", "data"), "load mode: the controller's data folder, where the devices are registered (env WAYSTATION_DATA)")
@@ -232,13 +235,15 @@ func (o *options) start(ctx context.Context, stdout io.Writer, logger *slog.Logg
 			return err
 		}
 		fmt.Fprintf(stdout, "paired as %s %q in %s\n", done.Device, done.Name, done.Room)
-		(&devsim.Device{URL: wsURL(base), Token: done.Token, Profile: p, Firmware: o.firmware, Logger: log, Script: script, Draw: o.draw}).Run(ctx)
+		(&devsim.Device{URL: wsURL(base), Token: done.Token, Profile: p, Firmware: o.firmware, Logger: log, Script: script, Draw: o.draw,
+			GroupTray: o.groupTray, GroupThinkMS: int(o.groupThink.Milliseconds())}).Run(ctx)
 		return nil
 	case p.Transport == profile.TransportWebsocket:
 		if o.token == "" {
 			return usagef("profile %s is a websocket device: give --token (from waystation device add), or --load N", p.ID)
 		}
-		d := &devsim.Device{URL: wsURL(base), Token: o.token, Profile: p, Firmware: o.firmware, Logger: log, Script: script, Draw: o.draw}
+		d := &devsim.Device{URL: wsURL(base), Token: o.token, Profile: p, Firmware: o.firmware, Logger: log, Script: script, Draw: o.draw,
+			GroupTray: o.groupTray, GroupThinkMS: int(o.groupThink.Milliseconds())}
 		d.Run(ctx)
 		return nil
 	}

@@ -51,6 +51,12 @@ type Device struct {
 	// kiosk records in it the breathing pace it is told (breathing.set);
 	// a heart with a Resonance follows it.
 	Pace *Pace
+	// GroupTray makes a kiosk's member act on a group session's shared
+	// tray (sandtray.group) when it is their turn: place a figure, or move
+	// one of theirs, GroupThinkMS after their turn came (GroupThink when
+	// 0). Every simulated kiosk keeps the group tray it is shown.
+	GroupTray    bool
+	GroupThinkMS int
 	// Resonance, with Pace, makes the device's RR intervals oscillate at
 	// the paced breathing rate, most at this rate (breaths a minute): the
 	// heart the resonance finder looks for.
@@ -63,6 +69,7 @@ type Device struct {
 	session  string           // the session of the last command
 	program  string           // the program launched last
 	body     *body            // the client's heart and the headset's battery
+	group    *group           // the group tray as shown, when one is
 	ctx      context.Context  // Run's
 	// answering owns the goroutines answering self-checks; Run waits for
 	// them.
@@ -70,6 +77,7 @@ type Device struct {
 
 	// Sent and Stored count events sent (resends excluded) and confirmed.
 	Sent, Stored atomic.Int64
+	refusals     []string // the controller's last refusals of events, newest last
 }
 
 // Run connects, and reconnects after every drop with backoff and jitter,
@@ -190,10 +198,21 @@ func (d *Device) session1(ctx context.Context) error {
 			if f.DSeq != 0 && f.Code != "unavailable" {
 				d.mu.Lock()
 				delete(d.unstored, f.DSeq) // final for that event
+				session := d.session
+				d.refusals = append(d.refusals[max(0, len(d.refusals)-99):], f.Message) // the last 100
 				d.mu.Unlock()
+				d.groupRefused(session, f.DSeq)
 			}
 			d.Logger.Warn("simulated device: controller refused a frame", "code", f.Code, "msg", f.Message)
 		case wire.TypeCommand:
+			if f.Name == "sandtray.group" {
+				ok, reason := d.groupCommand(f.Session, f.Args)
+				d.write(map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": ok, "error": reason})
+				d.mu.Lock()
+				d.session = f.Session
+				d.mu.Unlock()
+				continue
+			}
 			d.write(map[string]any{"type": wire.TypeAck, "id": f.ID, "ok": true})
 			d.react(f.Session, f.Name, f.Args)
 		}
@@ -218,8 +237,17 @@ func (d *Device) writeRaw(b []byte) error {
 	return d.ws.WriteMessage(websocket.TextMessage, b)
 }
 
-// Event logs an event of the device, kept until the controller stores it.
-func (d *Device) Event(session, kind string, data any) {
+// Refusals returns the controller's reasons for refusing the device's
+// events, in order.
+func (d *Device) Refusals() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.refusals...)
+}
+
+// Event logs an event of the device, kept until the controller stores it,
+// and returns its dseq.
+func (d *Device) Event(session, kind string, data any) int64 {
 	d.mu.Lock()
 	if d.unstored == nil { // Event may come before Run
 		d.unstored = map[int64][]byte{}
@@ -232,6 +260,7 @@ func (d *Device) Event(session, kind string, data any) {
 	d.mu.Unlock()
 	d.Sent.Add(1)
 	d.writeRaw(b) // on failure it is resent after reconnecting
+	return seq
 }
 
 // react answers a command with what the device would log doing it.
