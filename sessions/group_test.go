@@ -33,6 +33,11 @@ type groupKiosk struct {
 	frames chan map[string]any
 	dseq   int64
 	done   chan struct{}
+	// onStep, if set, is told of each member's step as it arrives: the
+	// kiosk's own member, the step's member, which of their actions it is
+	// (0, 1, ...), and when. It is called with the kiosk's lock held.
+	onStep func(you, member string, n int, at time.Time)
+	count  map[string]int
 }
 
 func (e *env) groupKiosk(token string) *groupKiosk {
@@ -47,6 +52,11 @@ func (e *env) groupKiosk(token string) *groupKiosk {
 	w := d.expect("welcome")
 	last, _ := w["last_dseq"].(float64) // a kiosk goes on from what the controller holds
 	g := &groupKiosk{t: e.t, ws: d.ws, frames: make(chan map[string]any, 64), done: make(chan struct{}), dseq: int64(last)}
+	return g
+}
+
+// start starts reading the kiosk's frames.
+func (g *groupKiosk) start() *groupKiosk {
 	go g.read()
 	return g
 }
@@ -88,6 +98,12 @@ func (g *groupKiosk) read() {
 				ok, reason = false, err.Error()
 			} else if err := g.mirror.Apply(c); err != nil {
 				ok, reason = false, err.Error()
+			} else if c.Step != nil && c.Step.Member != "" && g.onStep != nil {
+				if g.count == nil {
+					g.count = map[string]int{}
+				}
+				g.onStep(g.mirror.You, c.Step.Member, g.count[c.Step.Member], time.Now())
+				g.count[c.Step.Member]++
 			}
 		}
 		g.mu.Unlock()
@@ -265,7 +281,7 @@ func TestGroupTrayTurns(t *testing.T) {
 	s, stations, tokens := e.groupSession(3)
 	var ks []*groupKiosk
 	for _, tok := range tokens {
-		ks = append(ks, e.groupKiosk(tok))
+		ks = append(ks, e.groupKiosk(tok).start())
 	}
 	if _, err := e.engine.Transition(ctx, e.alice, s.ID, "start"); err != nil {
 		t.Fatal(err)
@@ -338,7 +354,7 @@ func TestGroupTrayTurns(t *testing.T) {
 	// A kiosk drops out and comes back: it is sent the tray as it is now.
 	ks[1].ws.Close()
 	<-ks[1].done
-	ks[1] = e.groupKiosk(tokens[1])
+	ks[1] = e.groupKiosk(tokens[1]).start()
 	ks[1].waitSeq(taken)
 	byMember["C-2"] = ks[1]
 	first, second = byMember[order[0]], byMember[order[1]]
@@ -428,7 +444,7 @@ func TestGroupEventsCarryTheirMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	own, shared := e.groupKiosk(t1), e.groupKiosk(t2)
+	own, shared := e.groupKiosk(t1).start(), e.groupKiosk(t2).start()
 	e.engine.Transition(ctx, e.alice, s.ID, "start")
 	if got := own.act(s.ID, "checkin.rating", `{"value":6,"member":"C-2"}`); got != "" {
 		t.Fatal(got)
