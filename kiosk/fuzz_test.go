@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"waystation/devices/wire"
+	"waystation/sessions/grouptray"
 )
 
 // FuzzCommand sends arbitrary commands from the controller: a refused one
@@ -17,6 +18,11 @@ func FuzzCommand(f *testing.F) {
 		f.Add(c[0], c[1], "s-1")
 	}
 	f.Add("scale.start", form3, "s-1")
+	gt, _ := grouptray.New([]string{"A", "B"}, grouptray.Turns, 1)
+	v := gt.View("")
+	state, _ := json.Marshal(grouptray.Command{Seq: 0, You: "A", State: &v})
+	f.Add("sandtray.group", string(state), "s-1")
+	f.Add("sandtray.group", `{"seq":1,"you":"A","step":{"seq":1,"member":"B","action":{"kind":"place","id":1,"figure":"lion","x":0.5,"y":0.5},"rules":"turns","phase":"build"}}`, "s-1")
 	f.Fuzz(func(t *testing.T, name, args, session string) {
 		var n int
 		m := NewModel(func(string, string, any) error { n++; return nil }, func() time.Time { return time.Unix(0, 0) })

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"waystation/devices/wire"
 	"waystation/kiosk/drawing"
 	"waystation/kiosk/sandtray"
+	"waystation/sessions/grouptray"
 )
 
 // Screen is what the kiosk shows.
@@ -108,6 +110,9 @@ type State struct {
 	// Check is the self-check under way on SelfCheckScreen (a copy).
 	Check *SelfCheck
 	Tray  *sandtray.Tray // a copy
+	// Group is the group tray this kiosk shows, in a group session's
+	// shared sandtray (nil otherwise); Tray is then its tray.
+	Group *GroupView
 	// Suggested are figures the counsellor put on the shelf for this
 	// client (newest first); Weapons says the site shows its weapons.
 	Suggested []string
@@ -129,6 +134,32 @@ type State struct {
 	DrawRev      int
 	DrawMarks    []string
 }
+
+// GroupView is the group tray as the screen shows it (a copy): who this
+// kiosk's member is (You), the turn order drawn and whose turn it is, the
+// rules and the phase, each figure's member, the member sharing now and
+// their actions; Notice is what the kiosk last told its member (a key of
+// the screen's words, or the controller's own words), at NoticeAt.
+type GroupView struct {
+	You, Turn      string
+	Order          []string
+	Rules, Phase   string
+	MyTurn         bool
+	Authors        map[int]string
+	Spotlight      string
+	SpotlightSteps []grouptray.Step
+	Notice         string
+	NoticeAt       time.Time
+}
+
+// Notices a group tray shows its member.
+const (
+	NoticeNotYourTurn   = "group.notyourturn"
+	NoticeNotYourFigure = "group.notyourfigure"
+	NoticeSharing       = "group.sharing"
+	NoticeNotMember     = "group.notmember"
+	NoticeCounsellor    = "group.counsellor"
+)
 
 // MaxSuggested is how many suggested figures the shelf keeps.
 const MaxSuggested = 16
@@ -165,7 +196,12 @@ type Model struct {
 	applied    map[string]string
 	rejoinedAt time.Time
 	tray       *sandtray.Tray
-	held       []held // while a command is applied
+	// group is the group tray the controller holds, as this kiosk was
+	// shown it (nil outside a group's shared sandtray).
+	group    *grouptray.Mirror
+	notice   string
+	noticeAt time.Time
+	held     []held // while a command is applied
 	// draw is the drawing on the drawing screen, opened at drawOpened;
 	// drawRev counts its changes.
 	draw       *drawing.Drawing
@@ -190,6 +226,7 @@ func (m *Model) reset() {
 	m.st = State{Screen: Attract, Lang: lang, Bright: 1, Motion: 1, Guide: "none", Online: online, Generation: gen,
 		Breathing: Breathing{BPM: 6, Inhale: 0.4, Start: m.now()}}
 	m.tray = sandtray.New()
+	m.group, m.notice = nil, ""
 	m.draw = nil
 	m.drawRev++
 	m.st.DrawRev = m.drawRev
@@ -221,6 +258,12 @@ func (m *Model) State() State {
 	defer m.mu.Unlock()
 	s := m.st
 	s.Tray = m.copyTray()
+	if g := m.group; g != nil && g.Tray != nil {
+		s.Tray = &sandtray.Tray{Sand: slices.Clone(g.Tray.Sand), Placed: slices.Clone(g.Tray.Placed), NextID: g.Tray.NextID}
+		s.Group = &GroupView{You: g.You, Turn: g.Turn, Order: slices.Clone(g.Order), Rules: string(g.Rules), Phase: string(g.Phase),
+			MyTurn: g.MyTurn(), Authors: maps.Clone(g.Authors), Spotlight: g.Spotlight, SpotlightSteps: slices.Clone(g.SpotlightSteps),
+			Notice: m.notice, NoticeAt: m.noticeAt}
+	}
 	s.Check = copyCheck(m.st.Check)
 	s.DrawMarks = slices.Clone(m.st.DrawMarks)
 	return s
@@ -271,7 +314,7 @@ func (m *Model) Command(cmd wire.Command) error {
 	defer m.mu.Unlock()
 	// A refused command changes nothing and records nothing: what it did
 	// before refusing (joining its session, say) is undone.
-	st, tray, used, ended := m.st, m.tray, m.trayUsed, m.ended
+	st, tray, used, ended, group := m.st, m.tray, m.trayUsed, m.ended, m.group
 	draw, drawOpened, drawRev := m.draw, m.drawOpened, m.drawRev
 	goodbye, sceneEnd, active := m.goodbyeAt, m.sceneEnd, m.lastActive
 	m.held = []held{}
@@ -279,7 +322,7 @@ func (m *Model) Command(cmd wire.Command) error {
 	events := m.held
 	m.held = nil
 	if err != nil {
-		m.st, m.tray, m.trayUsed, m.ended = st, tray, used, ended
+		m.st, m.tray, m.trayUsed, m.ended, m.group = st, tray, used, ended, group
 		m.draw, m.drawOpened, m.drawRev = draw, drawOpened, drawRev
 		m.goodbyeAt, m.sceneEnd, m.lastActive = goodbye, sceneEnd, active
 		return err
@@ -423,7 +466,21 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 	case "sandtray.open":
 		m.st.Screen = Sandtray
 		m.st.Weapons, _ = args["weapons"].(bool)
+		m.group = nil // a group tray follows, when the group has one
 		m.record("sandtray.opened", nil)
+	case "sandtray.group":
+		var c grouptray.Command
+		if err := json.Unmarshal(cmd.Args, &c); err != nil {
+			return fmt.Errorf("sandtray.group: %v", err)
+		}
+		g := &grouptray.Mirror{}
+		if m.group != nil {
+			g = m.group.Clone()
+		}
+		if err := g.Apply(c); err != nil {
+			return err // the controller sends the whole tray
+		}
+		m.group = g
 	case "sandtray.suggest":
 		id, _ := args["figure"].(string)
 		if err := figures.Check(id); err != nil {
@@ -611,7 +668,11 @@ func (m *Model) DismissHelp() {
 
 // Tray applies a client's sandtray action; a refused action changes
 // nothing and records nothing. It returns the new placement's number for a
-// place.
+// place. In a group's shared tray the controller orders every action: the
+// kiosk sends its member's action, applies nothing itself (the controller's
+// step comes back) and returns 0; an action the rules refuse is refused
+// here first when the kiosk can tell (not their turn, another's figure,
+// the counsellor's clear and undo), with a notice for the member.
 func (m *Model) Tray(a sandtray.Action) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -619,6 +680,9 @@ func (m *Model) Tray(a sandtray.Action) (int, error) {
 		return 0, ErrWrongScreen
 	}
 	m.touch()
+	if g := m.group; g != nil && g.Tray != nil {
+		return 0, m.groupAction(g, a)
+	}
 	id, err := m.tray.Apply(a)
 	if err != nil {
 		return 0, err
@@ -627,12 +691,63 @@ func (m *Model) Tray(a sandtray.Action) (int, error) {
 	if a.Kind == sandtray.Place {
 		a.ID = id
 	}
+	m.record(sandtray.EventPrefix+a.Kind, actionFields(a))
+	return id, nil
+}
+
+// actionFields are an action's fields as its event's data.
+func actionFields(a sandtray.Action) map[string]any {
 	data, _ := json.Marshal(a)
 	var fields map[string]any
 	json.Unmarshal(data, &fields)
 	delete(fields, "kind")
-	m.record(sandtray.EventPrefix+a.Kind, fields)
-	return id, nil
+	return fields
+}
+
+// groupAction sends a member's action on the group tray. Callers hold mu.
+func (m *Model) groupAction(g *grouptray.Mirror, a sandtray.Action) error {
+	var why string
+	switch {
+	case g.You == "":
+		why = NoticeNotMember
+	case a.Kind == sandtray.Clear || a.Kind == sandtray.Undo || a.Kind == sandtray.Redo:
+		why = NoticeCounsellor
+	case g.Phase == grouptray.Sharing:
+		why = NoticeSharing
+	case !g.MyTurn():
+		why = NoticeNotYourTurn
+	case a.Kind == sandtray.Remove && g.Authors[a.ID] != "" && !g.Mine(a.ID):
+		why = NoticeNotYourFigure
+	}
+	if why != "" {
+		m.notice, m.noticeAt = why, m.now()
+		return errors.New(why)
+	}
+	if err := sandtray.Check(a); err != nil {
+		return err
+	}
+	m.trayUsed = true
+	m.record(sandtray.EventPrefix+a.Kind, actionFields(a))
+	return nil
+}
+
+// Refused takes the controller's refusal of an event this kiosk sent
+// (its error frame's words): in a group tray, the member is told.
+func (m *Model) Refused(message string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.group == nil {
+		return
+	}
+	switch {
+	case strings.Contains(message, grouptray.ErrNotYourTurn.Error()):
+		message = NoticeNotYourTurn
+	case strings.Contains(message, grouptray.ErrNotYourFigure.Error()):
+		message = NoticeNotYourFigure
+	case strings.Contains(message, "sharing"):
+		message = NoticeSharing
+	}
+	m.notice, m.noticeAt = message, m.now()
 }
 
 // Tick moves time on: a scene's end, the goodbye screen's clearing, and

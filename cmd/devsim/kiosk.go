@@ -60,6 +60,7 @@ func (k *headlessKiosk) run(ctx context.Context) error {
 		return err
 	}, nil)
 	lk.OnCommand = model.Command
+	lk.OnRefused = model.Refused
 	lk.OnStatus = func(s link.Status) { model.SetOnline(s.Online) }
 	// The link outlives ctx by the drain.
 	linkCtx, stopLink := context.WithCancel(context.WithoutCancel(ctx))

@@ -83,6 +83,7 @@ func run(args []string) int {
 			return err
 		}, nil)
 		lk.OnCommand = model.Command
+		lk.OnRefused = model.Refused
 		lk.OnStatus = func(s link.Status) {
 			model.SetOnline(s.Online)
 			if s.Online { // the welcome says what the PIN is now, or that there is none

@@ -34,7 +34,7 @@ var (
 	buildErr  error
 )
 
-// binaries builds the three commands once for all tests.
+// binaries builds the commands once for all tests.
 func binaries(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -42,7 +42,7 @@ func binaries(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		for _, c := range [][2]string{{"waystation", "../waystation"}, {"waystation-kiosk", "."}, {"waystation-kiosk-screen", "../kiosk-screen"}} {
+		for _, c := range [][2]string{{"waystation", "../waystation"}, {"waystation-kiosk", "."}, {"waystation-kiosk-screen", "../kiosk-screen"}, {"waystation-devsim", "../devsim"}} {
 			out, err := exec.Command("go", "build", "-o", filepath.Join(binDir, c[0]), c[1]).CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("go build %s: %v\n%s", c[1], err, out)

@@ -57,6 +57,10 @@ type Link struct {
 	// is never called from Event, so a caller may hold its own lock while
 	// recording an event.
 	OnStatus func(Status)
+	// OnRefused, if set, is told the controller's words when it refuses
+	// one of the kiosk's events for good (a group tray's "not your
+	// turn"), from the link's reader: it must not block.
+	OnRefused func(message string)
 
 	// RetryAfter is how long the link waits to resend its unstored events
 	// when the controller could not take one for now ("unavailable": its
@@ -250,6 +254,9 @@ func (l *Link) connect(ctx context.Context) (welcomed bool, err error) {
 				l.retryLater(connCtx)
 			case f.DSeq != 0:
 				l.Journal.Stored(f.DSeq) // final for that event
+				if l.OnRefused != nil {
+					l.OnRefused(f.Message)
+				}
 			}
 			l.Logger.Warn("kiosk: the controller refused a frame", "code", f.Code, "msg", f.Message, "dseq", f.DSeq)
 		case wire.TypeCommand:

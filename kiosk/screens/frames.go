@@ -48,5 +48,5 @@ func (g *Game) frameKey() string {
 		st.Breathing.BPM, st.Breathing.Inhale, st.Breathing.Hold, st.Breathing.Start.UnixNano(), "|", st.Prompt.Text, st.Prompt.Min, st.Prompt.Max, "|",
 		g.helpShown(), st.HelpOffline, st.Online, "|", st.Generation, "|", g.pinOpen, g.settings, g.pin, g.pinMsg, "|",
 		g.distress, g.mood, g.selected, g.tab, g.page, g.tone, len(st.Suggested), st.Weapons, g.mode, "|", h.Sum64(), "|", g.atlas.made, g.atlas.ready(), "|",
-		st.DrawTemplate, st.DrawRev, st.DrawMarks, g.draw.color, g.draw.width, g.draw.tool, g.draw.strokeLen())
+		st.DrawTemplate, st.DrawRev, st.DrawMarks, g.draw.color, g.draw.width, g.draw.tool, g.draw.strokeLen(), "|", g.groupKey())
 }

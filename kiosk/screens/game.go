@@ -105,6 +105,7 @@ type Game struct {
 	layerSand   []float64
 	layerPlaced []sandtray.Placement
 	layerMoving int
+	layerGroup  bool // drawn with a group's member rings
 	// layerPartial says the layer lacks a figure whose sprite was not made.
 	layerPartial bool
 	// the shelf drawn once while it does not change
@@ -570,6 +571,7 @@ func (g *Game) shot(screen *ebiten.Image) {
 			key = fmt.Sprintf("shelf-%s-p%d-t%d", g.tab, g.page+1, g.tone) // the shelf browsed
 		}
 		key += fmt.Sprintf("-%d", len(g.st.Tray.Placed))
+		key += g.groupShotKey()
 		if g.atlas.missing {
 			key += "-loading" // a figure still being drawn: not the picture to keep
 		}

@@ -194,7 +194,7 @@ func (g *Game) trayInput(p pointer) {
 			}
 		}
 		for _, t := range layout.Tools() {
-			if t.Rect.Has(p.x, p.y) {
+			if t.Rect.Has(p.x, p.y) && (g.st.Group == nil || !groupHidesTool(t.Key)) {
 				g.tool(t.Key)
 				return
 			}
@@ -361,7 +361,11 @@ func (g *Game) drawSandtray(dst *ebiten.Image) {
 	if len(g.st.Tray.Placed) == 0 {
 		g.font.draw(dst, say(lang, "tray.hint"), 34, layout.Tray.X+layout.Tray.W/2, layout.Tray.Y+60, rgba(90, 70, 40, 255), text.AlignCenter)
 	}
+	g.drawGroup(dst, lang)
 	for _, t := range layout.Tools() {
+		if g.st.Group != nil && groupHidesTool(t.Key) {
+			continue
+		}
 		bg := rgba(250, 245, 235, 255)
 		if t.Key == g.mode {
 			bg = colChosen
@@ -425,7 +429,8 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 	if preview != nil {
 		moving = preview.ID
 	}
-	if g.layer == nil || g.layerPartial || moving != g.layerMoving || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
+	group := g.st.Group != nil // the members' rings are in the image
+	if g.layer == nil || g.layerPartial || moving != g.layerMoving || group != g.layerGroup || !slices.Equal(t.Sand, g.layerSand) || !slices.Equal(t.Placed, g.layerPlaced) {
 		if g.layer == nil {
 			g.layer = newTarget(int(layout.Tray.W), int(layout.Tray.H))
 		}
@@ -434,7 +439,7 @@ func (g *Game) drawTrayCached(dst *ebiten.Image, preview *sandtray.Placement) {
 		rest.Placed = slices.DeleteFunc(slices.Clone(t.Placed), func(p sandtray.Placement) bool { return p.ID == moving })
 		// A figure whose sprite is still being made: drawn again next frame.
 		g.layerPartial = !g.atlas.complete(func() { g.renderTray(g.layer, &rest, 0, 0, 0, nil) })
-		g.layerMoving, g.layerSand, g.layerPlaced = moving, slices.Clone(t.Sand), slices.Clone(t.Placed)
+		g.layerMoving, g.layerSand, g.layerPlaced, g.layerGroup = moving, slices.Clone(t.Sand), slices.Clone(t.Placed), group
 	} else { // the placed figures' sprites are kept while they are in the tray
 		for _, p := range t.Placed {
 			g.atlas.keep(p.Figure)
@@ -486,6 +491,7 @@ func (g *Game) renderFigures(dst *ebiten.Image, figs []sandtray.Placement, ox, o
 		}
 		op.GeoM.Rotate(p.Angle * math.Pi / 180)
 		op.GeoM.Translate(cx, cy)
+		g.drawMemberRing(dst, p.ID, cx, cy, size)
 		dst.DrawImage(img, op)
 		if p.ID == selected {
 			vector.StrokeCircle(dst, float32(cx), float32(cy), float32(size*0.6), 4, colChosen, false)

@@ -3,6 +3,7 @@ package grouptray
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"waystation/kiosk/sandtray"
@@ -105,6 +106,9 @@ func (m *Mirror) Apply(c Command) error {
 		a := s.Action
 		if a.Kind == sandtray.Place {
 			a.ID = 0
+			if m.Tray.NextID != s.Action.ID { // the controller numbered it otherwise: out of step
+				return fmt.Errorf("%w: step %d placed figure %d at the controller, %d would be here", ErrGap, c.Seq, s.Action.ID, m.Tray.NextID)
+			}
 		}
 		id, err := m.Tray.Apply(a)
 		if err != nil {
@@ -112,9 +116,6 @@ func (m *Mirror) Apply(c Command) error {
 		}
 		switch a.Kind {
 		case sandtray.Place:
-			if id != s.Action.ID {
-				return fmt.Errorf("%w: step %d placed figure %d here, %d at the controller", ErrGap, c.Seq, id, s.Action.ID)
-			}
 			m.Authors[id] = s.Member
 		case sandtray.Remove:
 			delete(m.Authors, a.ID)
@@ -125,6 +126,17 @@ func (m *Mirror) Apply(c Command) error {
 	}
 	m.Seq, m.Turn, m.Rules, m.Phase, m.You = c.Seq, s.Turn, s.Rules, s.Phase, c.You
 	return nil
+}
+
+// Clone returns a copy of the mirror that shares nothing with it.
+func (m *Mirror) Clone() *Mirror {
+	c := *m
+	if m.Tray != nil {
+		c.Tray = &sandtray.Tray{Sand: slices.Clone(m.Tray.Sand), Placed: slices.Clone(m.Tray.Placed), NextID: m.Tray.NextID}
+	}
+	c.Authors = maps.Clone(m.Authors)
+	c.Order, c.SpotlightSteps = slices.Clone(m.Order), slices.Clone(m.SpotlightSteps)
+	return &c
 }
 
 // Mine reports whether the figure is this kiosk's member's.
