@@ -259,7 +259,6 @@ func (m *Model) State() State {
 	s := m.st
 	s.Tray = m.copyTray()
 	if g := m.group; g != nil && g.Tray != nil {
-		s.Tray = &sandtray.Tray{Sand: slices.Clone(g.Tray.Sand), Placed: slices.Clone(g.Tray.Placed), NextID: g.Tray.NextID}
 		s.Group = &GroupView{You: g.You, Turn: g.Turn, Order: slices.Clone(g.Order), Rules: string(g.Rules), Phase: string(g.Phase),
 			MyTurn: g.MyTurn(), Authors: maps.Clone(g.Authors), Spotlight: g.Spotlight, SpotlightSteps: slices.Clone(g.SpotlightSteps),
 			Notice: m.notice, NoticeAt: m.noticeAt}
@@ -269,9 +268,14 @@ func (m *Model) State() State {
 	return s
 }
 
+// copyTray copies the tray shown: the kiosk's own, or in a group's shared
+// sandtray the group's. Callers hold mu.
 func (m *Model) copyTray() *sandtray.Tray {
-	t := &sandtray.Tray{Sand: slices.Clone(m.tray.Sand), Placed: slices.Clone(m.tray.Placed), NextID: m.tray.NextID}
-	return t
+	t := m.tray
+	if g := m.group; g != nil && g.Tray != nil {
+		t = g.Tray
+	}
+	return &sandtray.Tray{Sand: slices.Clone(t.Sand), Placed: slices.Clone(t.Placed), NextID: t.NextID}
 }
 
 // SetOnline records whether the controller is reachable.
@@ -545,7 +549,7 @@ func (m *Model) end(session string) error {
 	if m.trayUsed && m.Snapshot != nil {
 		tray = m.copyTray()
 	}
-	gen, placed := m.st.Generation, len(m.tray.Placed)
+	gen, placed := m.st.Generation, len(m.copyTray().Placed)
 	m.mu.Unlock()
 	if tray == nil {
 		return nil

@@ -246,6 +246,10 @@ type NewSession struct {
 	// Staff makes a staff self-care session: no client code, no consent,
 	// and at its end nothing kept but counts (see forgetStaff).
 	Staff bool `json:"staff,omitempty"`
+	// DryRun checks the session and returns it as it would be planned,
+	// storing nothing and asking no consent (the console asks a group's
+	// missing consents before it plans the group).
+	DryRun bool `json:"-"`
 }
 
 // Create plans a session.
@@ -309,12 +313,19 @@ func (e *Engine) Create(ctx context.Context, by auth.User, ns NewSession) (Sessi
 		if s.Clients, s.Members, s.Risk, err = e.group(ctx, ns, stations); err != nil {
 			return Session{}, err
 		}
-		if e.RequireConsent { // a member without consent is not added
+		if e.RequireConsent && !ns.DryRun { // a member without consent is not added
 			if err := e.groupConsent(ctx, s); err != nil {
 				return Session{}, err
 			}
 		}
 		planned = map[string]any{"room": room.Name, "clients": s.Clients, "members": s.Members, "risk": s.Risk, "stations": stations, "plan": plan}
+	}
+	if ns.DryRun {
+		s.ID = ""
+		if s.Group() {
+			s.Client = ""
+		}
+		return s, nil
 	}
 	planJSON := mustJSON(plan)
 	_, err = e.log.AppendWith(ctx, func(tx *sql.Tx) error {

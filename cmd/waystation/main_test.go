@@ -80,9 +80,10 @@ func TestServeBinary(t *testing.T) {
 		t.Errorf("version: %v", version)
 	}
 
-	// The demo's simulated headset and kiosk come online by themselves.
+	// The demo's simulated headset, kiosk and the group room's four
+	// kiosks come online by themselves.
 	online := 0.0
-	for i := 0; i < 100 && online < 2; i++ {
+	for i := 0; i < 100 && online < 6; i++ {
 		resp, err := http.Get(base + "/healthz")
 		if err != nil {
 			t.Fatal(err)
@@ -92,8 +93,8 @@ func TestServeBinary(t *testing.T) {
 		online, _ = health["devices_online"].(float64)
 		time.Sleep(50 * time.Millisecond)
 	}
-	if online != 2 {
-		t.Errorf("demo devices online: %v, want 2", online)
+	if online != 6 {
+		t.Errorf("demo devices online: %v, want 6", online)
 	}
 	// make run's kiosk window: the kiosk app started for the sandtray
 	// kiosk, with its token in the environment, when there is a display.
@@ -168,7 +169,7 @@ func TestDemoTextIsWhole(t *testing.T) {
 	if block := out[start:end]; strings.Contains(block, "level=") {
 		t.Errorf("a log line inside the demo text:\n%s", block)
 	}
-	for _, want := range []string{"demo-counsellor", "demo-technician", "demo-admin", "Sandtray kiosk"} {
+	for _, want := range []string{"demo-counsellor", "demo-technician", "demo-admin", "Sandtray kiosk", "Group kiosk 4"} {
 		if !strings.Contains(out[start:end], want) {
 			t.Errorf("the demo text does not name %s", want)
 		}

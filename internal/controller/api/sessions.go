@@ -108,10 +108,21 @@ func (a *API) getClient(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, cl)
 }
 
+// createSession plans a session; with ?dry_run=true it only checks it and
+// says what it would record and which consents are missing (by member, for
+// a group: a member without consent cannot be added), storing nothing.
 func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 	var ns sessions.NewSession
 	if err := httpjson.Decode(w, r, &ns); err != nil {
 		httpjson.Error(w, r, err)
+		return
+	}
+	switch dry := r.URL.Query().Get("dry_run"); dry {
+	case "", "false":
+	case "true":
+		ns.DryRun = true
+	default:
+		httpjson.Errorf(w, r, waystation.EINVALID, "dry_run is true or false, not %q", dry)
 		return
 	}
 	s, err := a.Sessions.Create(r.Context(), user(r), ns)
@@ -119,7 +130,11 @@ func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	httpjson.Write(w, http.StatusCreated, s)
+	if !ns.DryRun {
+		httpjson.Write(w, http.StatusCreated, s)
+		return
+	}
+	a.withConsent(w, r, s)
 }
 
 func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
@@ -145,8 +160,13 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, r, err)
 		return
 	}
-	// What the session records, and what of it the client has not
-	// consented to (the console asks for it before the start).
+	a.withConsent(w, r, s)
+}
+
+// withConsent writes a session with what it records and, of that, what
+// its client (a group: any member, and each member's) has not consented
+// to: the console asks for it before the start.
+func (a *API) withConsent(w http.ResponseWriter, r *http.Request, s sessions.Session) {
 	records, missing, err := a.Sessions.ConsentFor(r.Context(), s)
 	var byMember map[string][]string
 	if err == nil && s.Group() { // and who lacks what

@@ -2,11 +2,13 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -83,6 +85,17 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A group room: three kiosks, one each for a group's members, who
+	// check in and then build the shared sandtray in their turns.
+	reg.AddRoom(ctx, "Group room")
+	var groupKiosks, groupTokens []string
+	for i := range 3 {
+		d, token, err := reg.Add(ctx, set, registry.NewDevice{Profile: "kiosk-ws-1", Name: fmt.Sprintf("Group kiosk %d", i+1), Room: "Group room"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		groupKiosks, groupTokens = append(groupKiosks, d.ID), append(groupTokens, token)
+	}
 	script, err := devsim.DecodeScript([]byte(`{"rating_delay_ms": 100, "levels": [
 		{"level": 0, "rr_ms": [800, 820, 790, 810], "rating": 2},
 		{"level": 1, "rr_ms": [700, 710, 690, 700], "rating": 6},
@@ -156,6 +169,17 @@ func TestBrowser(t *testing.T) {
 		sims.Add(1)
 		go func() { defer sims.Done(); d.Run(simCtx) }()
 	}
+	for i, token := range groupTokens {
+		distress := []int{3, 6, 8}[i]
+		d := &devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: token, Profile: kioskProfile, Logger: quiet, GroupTray: true, GroupThinkMS: 500,
+			After: func(d *devsim.Device, session, name string, _ map[string]any) {
+				if name == "session.start" {
+					d.Event(session, "checkin.rating", map[string]any{"distress": distress, "mood": "calm"})
+				}
+			}}
+		sims.Add(1)
+		go func() { defer sims.Done(); d.Run(simCtx) }()
+	}
 	// A new kiosk waits unpaired; the technician's part of the browser test
 	// pairs it with the code it shows.
 	codes := make(chan string, 1)
@@ -202,7 +226,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(), "BASE_URL="+base+"/", "USERNAME=counsellor", "PASSWORD=counsellor password",
 		"KIOSK_ID="+kiosk.ID, "SPEAKERS_ID="+speakers.ID, "OUT_DIR="+out,
 		"TECH_USER=tech", "TECH_PASSWORD=technician password", "PAIR_CODE="+pairCode,
-		"ADMIN_USER=boss", "ADMIN_PASSWORD=admin password")
+		"ADMIN_USER=boss", "ADMIN_PASSWORD=admin password", "GROUP_KIOSKS="+strings.Join(groupKiosks, ","))
 	output, err := cmd.CombinedOutput()
 	t.Logf("browser test output:\n%s", output)
 	if err != nil {
@@ -214,7 +238,8 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Logf("%d REST calls of the console checked against the API document by Prism", px.Calls())
 	}
-	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "21-resonance", "21b-resonance-efile", "22-coherence", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders"} {
+	for _, name := range []string{"01-rooms", "02-new-session", "03-session-live", "04-alert", "05-session-zh", "06-assessment", "07-client-history", "08-audio", "09-devices", "10-audit", "11-report", "12-sandtray", "13-drawing", "14-drawing-zh", "15-drawing-zh-portrait", "16-outcomes", "17-outcomes-zh", "16a-aftercare", "21-resonance", "21b-resonance-efile", "22-coherence", "16b-aftercare-relapsed", "16c-aftercare-zh", "18-checkin-phone", "18-checkin-phone-done", "19-checkin-phone-zh", "19-checkin-phone-zh-done", "20-reminders",
+		"23-group-new", "24-group-live", "25-group-zh-portrait", "26-group-sharing-zh", "27-group-efile"} {
 		if info, err := os.Stat(filepath.Join(out, name+".png")); err != nil || info.Size() < 5000 {
 			t.Errorf("screenshot %s missing or empty: %v", name, err)
 		}

@@ -24,6 +24,9 @@ import (
 type demoDevice struct {
 	room, name, profile string
 	simulate            bool // run a simulated device for it
+	// group makes a simulated kiosk's member build a group session's
+	// shared sandtray in their turn (devsim --group-tray).
+	group bool
 }
 
 var demoAccounts = []struct {
@@ -35,17 +38,23 @@ var demoAccounts = []struct {
 	{"demo-admin", auth.Admin},
 }
 
-var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner"}
+var demoRooms = []string{"Relaxation room", "VR station", "Sandtray corner", "Group room"}
 
 var demoDevices = []demoDevice{
-	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", true},
-	{"Relaxation room", "Room speakers", "speakers-local-1", false},
-	{"VR station", "VR headset 1", "vrstation-ws-1", true},
+	{"Relaxation room", "Relaxation kiosk", "kiosk-ws-1", true, false},
+	{"Relaxation room", "Room speakers", "speakers-local-1", false, false},
+	{"VR station", "VR headset 1", "vrstation-ws-1", true, false},
 	// Their addresses are where their simulators run at this start.
-	{"VR station", "VR headset 2 (OSC)", "vr-osc-1", true},
-	{"VR station", "Biofeedback sensor", "biosensor-serial-1", true},
+	{"VR station", "VR headset 2 (OSC)", "vr-osc-1", true, false},
+	{"VR station", "Biofeedback sensor", "biosensor-serial-1", true, false},
 	// Left for the kiosk app (waystation-kiosk) to connect with its token.
-	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", false},
+	{"Sandtray corner", "Sandtray kiosk", "kiosk-ws-1", false, false},
+	// A group counselling room: a kiosk for each of four members, whose
+	// simulated members build a group's shared sandtray in their turns.
+	{"Group room", "Group kiosk 1", "kiosk-ws-1", true, true},
+	{"Group room", "Group kiosk 2", "kiosk-ws-1", true, true},
+	{"Group room", "Group kiosk 3", "kiosk-ws-1", true, true},
+	{"Group room", "Group kiosk 4", "kiosk-ws-1", true, true},
 }
 
 // seedDemo creates the demo site where it is missing, and gives every demo
@@ -58,6 +67,8 @@ type demoSim struct {
 	// app says the device is left for a real app (the sandtray kiosk for
 	// waystation-kiosk), not simulated.
 	app bool
+	// group: a group room's kiosk (demoDevice.group).
+	group bool
 }
 
 // addresses gives the OSC and serial devices' addresses at this start, by
@@ -127,7 +138,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", dd.room, dd.name, id, dd.profile, token)
 		if p.Transport == profile.TransportWebsocket {
-			sims = append(sims, demoSim{profile: p, token: token, app: !dd.simulate})
+			sims = append(sims, demoSim{profile: p, token: token, app: !dd.simulate, group: dd.group})
 		}
 	}
 	tw.Flush()
@@ -149,6 +160,7 @@ func seedDemo(ctx context.Context, reg *registry.Registry, accounts *auth.Store,
 	tw.Flush()
 	fmt.Fprintf(out, "\nThe VR headsets, the biofeedback sensor and the relaxation kiosk are simulated by the controller itself;\nthe sandtray kiosk is the kiosk app (waystation-kiosk), in a window when this machine has a display.\n")
 	fmt.Fprintf(out, "the room speakers play on this machine's sound output (the log says which), with generated demo tracks.\n")
+	fmt.Fprintf(out, "The group room's four kiosks are simulated too: plan a group session there (New session, Group session, a kiosk per member)\nand its members build the shared sandtray in their turns.\n")
 	fmt.Fprintf(out, "A real device connects to ws://%s/v1/devices/ws with the header Authorization: Bearer TOKEN.\n", addr)
 	fmt.Fprintf(out, "\nConsole: http://%s/  (log in as demo-counsellor)\n\n", addr)
 	if _, err := final.Write(buf.Bytes()); err != nil {

@@ -460,7 +460,8 @@ func (s *site) startDemo(ctx context.Context, addr string) error {
 		}
 		sims.Go(func() {
 			// The demo's simulated kiosk draws when asked (drawing.open).
-			(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: d.token, Profile: d.profile, Logger: simLog, Draw: true}).Run(simCtx)
+			(&devsim.Device{URL: "ws://" + addr + "/v1/devices/ws", Token: d.token, Profile: d.profile, Logger: simLog, Draw: true,
+				GroupTray: d.group, GroupThinkMS: 2500}).Run(simCtx)
 		})
 	}
 	return nil

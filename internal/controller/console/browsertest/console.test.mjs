@@ -50,6 +50,7 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     // Start a session with the kiosk as its station.
     await page.click("a[href='#/new']");
     await page.fill("#client", "C-2001");
+    await page.selectOption("#room", { label: "Relaxation room" });
     await page.selectOption("#risk", "high");
     await page.selectOption("#plan", "relax");
     assert.ok(await page.isChecked(`#st-${KIOSK_ID}`), "the kiosk in the room is chosen by default");
@@ -266,7 +267,7 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     const startSession = async (client, plan, room) => {
       await page.click("a[href='#/new']");
       await page.fill("#client", client);
-      if (room) await page.selectOption("#room", { label: room });
+      await page.selectOption("#room", { label: room || "Relaxation room" });
       await page.selectOption("#plan", plan);
       await page.click("#create");
       await page.waitForSelector("#act-start");
@@ -483,6 +484,7 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     await page.click("#lang");
     // A staff self-care session: no client code, no consent, started at once.
     await page.goto(BASE_URL + "#/new");
+    await page.selectOption("#room", { label: "Relaxation room" });
     await page.check("#staff");
     assert.ok(await page.isDisabled("#client"), "no client code for a staff session");
     await page.click("#create");
@@ -571,6 +573,7 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     // shown once.
     await page.selectOption("#add-profile", "vrstation-ws-1");
     await page.fill("#add-name", "Headset 9");
+    await page.selectOption("#add-room", { label: "Relaxation room" });
     await page.click("#add-go");
     await page.waitForSelector("#token-box:has-text('New token for Headset 9')");
     assert.match(await page.textContent("#token"), /^wsd_/);
@@ -658,6 +661,109 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
     assert.equal(res, 401, "a disabled account's login has ended");
     await shot(admin.page, "15-users");
     assert.deepEqual(admin.problems, [], "the admin's page logged no errors");
+  } finally {
+    await browser.close();
+  }
+});
+
+// A group session from the console: three members, each at a kiosk of
+// their own (simulated kiosks whose members check in and build in their
+// turn). The counsellor plans it, records each member's consent, starts
+// the shared sandtray, sees whose turn it is and each member's check-in,
+// writes a note about one member, then runs the sharing round with the
+// spotlight, in English and in Chinese on an upright tablet.
+test("a counsellor runs a group session with a shared sandtray", { timeout: 150_000 }, async () => {
+  const kiosks = (process.env.GROUP_KIOSKS || "").split(",").filter(Boolean);
+  assert.equal(kiosks.length, 3, "GROUP_KIOSKS lists the group room's three kiosks");
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    // Expected failed loads: the login probe (401) and the group tray
+    // asked for before it starts (404).
+    page.on("console", (m) => { if (m.type() === "error" && !/status of (401|404)/.test(m.text())) problems.push(`console error: ${m.text()}`); });
+    page.setDefaultTimeout(20_000);
+    await page.goto(BASE_URL);
+    await page.fill("#username", USERNAME);
+    await page.fill("#password", PASSWORD);
+    await page.click("#login");
+    await page.waitForSelector("#logout:visible");
+
+    // Plan it: the members' codes, and each kiosk its member's.
+    await page.click("a[href='#/new']");
+    await page.check("#group");
+    await page.selectOption("#room", { label: "Group room" });
+    await page.fill("#client", "G-101, G-102, G-103");
+    for (const [i, dev] of kiosks.entries()) {
+      assert.ok(await page.isChecked(`#st-${dev}`), "the group room's kiosks are chosen");
+      await page.selectOption(`select.member[data-device="${dev}"]`, `G-10${i + 1}`);
+    }
+    // No member has consented yet: a member without consent cannot be
+    // added, so the form names each with what they lack, and records it.
+    await page.click("#create");
+    await page.waitForSelector("#group-consents .consent[data-member='G-103']");
+    assert.equal(await page.locator("#group-consents .consent[data-member]").count(), 3, "a consent row per member");
+    await shot(page, "23-group-new");
+    for (const code of ["G-101", "G-102", "G-103"]) {
+      assert.match(await page.textContent(`#consent-${code}`), new RegExp(`${code} has no consent for: kiosk use`));
+      await page.click(`#consent-record-${code}`);
+      await page.waitForSelector(`#consent-${code}`, { state: "detached" });
+    }
+    await page.click("#create");
+    await page.waitForSelector("h1#group-session").catch(async (e) => {
+      throw new Error(`${e.message}; the form says: ${await page.textContent("form p.err")}`);
+    });
+    assert.match(await page.textContent("h1#group-session"), /G-101.*G-102.*G-103/);
+    await page.click("#act-start");
+    await page.waitForSelector("#state.running");
+
+    // The shared tray: the members build in their turns.
+    await page.click("#group-start");
+    await page.waitForSelector("#group-status[data-rules='turns']");
+    await page.waitForSelector("#groupcard tr.turn");
+    await page.waitForFunction(() => document.querySelectorAll("#timeline li[data-kind^='sandtray.'] .member").length >= 4);
+    // Each member's check-in, from their own kiosk.
+    for (const [code, distress] of [["G-101", "3"], ["G-102", "6"], ["G-103", "8"]]) {
+      await page.waitForSelector(`#groupcard tr[data-member='${code}'] td.num:has-text('${distress}')`);
+    }
+    // A note about one member.
+    await page.selectOption("#note-member", "G-102");
+    await page.fill("#note", "G-102 spoke for the first time");
+    await page.click("#addnote");
+    await page.waitForSelector("#timeline li[data-kind='note.added'] .member:has-text('G-102')");
+    await page.waitForSelector("#tray-label:has-text('G-10')");
+    assert.equal(await page.locator("button.report-member").count(), 3, "a report button per member");
+    await shot(page, "24-group-live");
+
+    // Chinese, upright: the same card in the other language.
+    await page.click("#lang");
+    await page.setViewportSize({ width: 800, height: 1280 });
+    await page.waitForSelector("#groupcard h2:has-text('团体成员')");
+    await page.waitForSelector("#group-share:has-text('结束摆放')");
+    await page.locator("#groupcard").screenshot({ path: `${OUT_DIR}/25-group-zh-portrait.png` });
+    // The sharing round: one member in the spotlight.
+    await page.click("#group-share");
+    await page.waitForSelector("#group-status[data-phase='sharing']");
+    await page.click("button[data-spotlight='G-101']");
+    await page.waitForSelector("#groupcard tr.spot[data-member='G-101']");
+    await page.waitForSelector("#timeline li[data-kind='sandtray.group.spotlight']");
+    await page.locator("#groupcard").screenshot({ path: `${OUT_DIR}/26-group-sharing-zh.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.click("#lang");
+
+    // The member's e-file lists the group session, with their own note.
+    await page.goto(BASE_URL + "#/client/G-102");
+    await page.waitForSelector("#sesscard .badge:has-text('Group')");
+    const efile = await page.textContent("#sesscard");
+    assert.match(efile, /G-102 spoke for the first time/);
+    await shot(page, "27-group-efile");
+    assert.deepEqual(problems, []);
   } finally {
     await browser.close();
   }

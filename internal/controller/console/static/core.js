@@ -22,7 +22,9 @@ export function h(tag, attrs, ...kids) {
 export const $ = (sel) => document.querySelector(sel);
 export const main = () => $("#main");
 
-// Every write carries an Idempotency-Key (see WriteKeys).
+// Every write carries an Idempotency-Key (see WriteKeys); a dry run
+// (?dry_run=true) writes nothing and its answer changes as the store
+// does (a consent recorded since), so it carries none.
 export const writeKeys = new WriteKeys();
 export const writeKey = (method, path, body) => writeKeys.key(method, path, body);
 export async function api(method, path, body) {
@@ -32,7 +34,9 @@ export async function api(method, path, body) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
   }
-  if (method !== "GET" && path !== "/v1/login" && path !== "/v1/logout") opts.headers["Idempotency-Key"] = writeKey(method, path, opts.body);
+  if (method !== "GET" && path !== "/v1/login" && path !== "/v1/logout" && !/[?&]dry_run=true/.test(path)) {
+    opts.headers["Idempotency-Key"] = writeKey(method, path, opts.body);
+  }
   const resp = await fetch(path, opts);
   let data = null;
   try { data = await resp.json(); } catch (e) { data = null; }
@@ -45,12 +49,13 @@ export async function api(method, path, body) {
   return data;
 }
 
-// downloadReport fetches a session's PDF and saves it; a report that
+// downloadReport fetches a session's PDF (a group member's, given the member) and saves it; a report that
 // cannot be made says why instead of a download that silently fails.
-export async function downloadReport(button, s) {
+export async function downloadReport(button, s, member) {
   button.disabled = true;
   try {
-    const resp = await fetch("/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf", { headers: { "Accept-Language": lang === "zh" ? "zh-CN" : "en" } });
+    const resp = await fetch("/v1/sessions/" + encodeURIComponent(s.id) + "/report.pdf" + (member ? "?client=" + encodeURIComponent(member) : ""),
+      { headers: { "Accept-Language": lang === "zh" ? "zh-CN" : "en" } });
     if (!resp.ok) {
       let msg = resp.statusText;
       try { const d = await resp.json(); msg = (d.error && d.error.message) || msg; } catch (e) { /* not JSON */ }

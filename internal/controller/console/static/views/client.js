@@ -68,7 +68,8 @@ export async function clientView(view, code) {
   const sessCard = h("section", { class: "card wide", id: "sesscard" }, h("h2", { text: t("efile.sessions") }),
     h("table", { class: "list" }, h("tr", {}, ["efile.date", "efile.room", "efile.counsellor", "efile.state", "efile.distress", "efile.notes"].map((k) => h("th", { text: t(k) }))),
       ...file.sessions.map((s) => h("tr", { "data-session": s.id },
-        h("td", {}, h("a", { href: "#/session/" + s.id, text: fmtDate(s.started || s.created) })), h("td", { text: s.room }), h("td", { text: s.counsellor }),
+        h("td", {}, h("a", { href: "#/session/" + s.id, text: fmtDate(s.started || s.created) }), s.group ? h("span", { class: "badge", text: t("group.title") }) : null),
+        h("td", { text: s.room }), h("td", { text: s.counsellor }),
         h("td", { text: t("state." + s.state) + (s.purged ? " · " + t("efile.purged") : "") }),
         h("td", { text: s.ratings.map((r) => (r.kind === "checkin.rating" ? "↘ " : "↗ ") + r.value).join("  ") }),
         h("td", { text: s.notes.map((n) => n.text).join(" · ") })))));

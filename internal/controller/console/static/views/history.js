@@ -10,7 +10,8 @@ export async function historyView(view) {
   if (!shown()) return;
   const rows = data.sessions.map((s) => h("tr", {},
     h("td", {}, h("a", { href: "#/session/" + s.id, text: s.id })),
-    h("td", {}, h("a", { href: "#/client/" + encodeURIComponent(s.client), text: s.client })), h("td", { text: s.room }),
+    h("td", {}, ...(s.clients || [s.client]).flatMap((c, i) => [i ? ", " : "", h("a", { href: "#/client/" + encodeURIComponent(c), text: c })]),
+      s.clients ? h("span", { class: "badge", text: t("group.title") }) : null), h("td", { text: s.room }),
     h("td", {}, h("span", { class: "state " + s.state, text: t("state." + s.state) })),
     h("td", { text: s.counsellor }), h("td", { text: fmtDate(s.created) })));
   main().replaceChildren(h("h1", { text: t("history.title") }),

@@ -22,7 +22,7 @@ export function sessionView(view, id) {
   const topic = "session/" + id;
   // lastSeq is the newest event shown; hr holds each device's heart
   // readings of the chart's last ten minutes, at most maxPoints each.
-  const v = { id, session: null, lastSeq: 0, dropped: 0, hr: {}, assessment: null, source: "", audioNow: {}, lastCmd: {} };
+  const v = { id, session: null, lastSeq: 0, dropped: 0, hr: {}, assessment: null, source: "", audioNow: {}, lastCmd: {}, group: null, ratings: {} };
   main().replaceChildren(h("p", { text: t("loading") }));
 
   const header = h("section", { class: "card head" });
@@ -37,6 +37,7 @@ export function sessionView(view, id) {
   const alerts = h("section", { class: "card", id: "alerts" });
   const assess = h("section", { class: "card wide", id: "assessment", hidden: true });
   const trayCard = h("section", { class: "card wide", id: "traycard", hidden: true });
+  const groupCard = h("section", { class: "card wide", id: "groupcard", hidden: true });
   const drawings = drawingsCard(id);
   // A half-typed note is kept on this tablet (per user and session) until
   // it is saved, so a login that ends elsewhere or a restart loses nothing.
@@ -48,7 +49,7 @@ export function sessionView(view, id) {
     if (!noteText.value.trim()) return;
     addNote.disabled = true;
     try {
-      await api("POST", "/v1/sessions/" + id + "/notes", { text: noteText.value });
+      await api("POST", "/v1/sessions/" + id + "/notes", { text: noteText.value, ...(noteFor.value ? { member: noteFor.value } : {}) });
       noteText.value = "";
       localStorage.removeItem(draftKey);
     } catch (e) { fail(e); } finally { countNote(); }
@@ -67,7 +68,11 @@ export function sessionView(view, id) {
     countNote();
   });
   countNote();
-  const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText, h("div", { class: "row" }, addNote, noteCount));
+  // In a group, a note is about one member (it reaches their e-file only)
+  // or the whole group's (in no member's e-file).
+  const noteFor = h("select", { id: "note-member", hidden: true, "aria-label": t("group.note_for") });
+  const notes = h("section", { class: "card" }, h("h2", { text: t("notes.title") }), noteText,
+    h("div", { class: "row" }, noteFor, addNote, noteCount));
   const timeline = h("ol", { id: "timeline", class: "timeline", reversed: true });
   const older = h("p", { id: "timeline-older", class: "muted small", hidden: true, text: t("timeline.older") });
   const log = h("section", { class: "card wide" }, h("h2", { text: t("timeline.title") }), timeline, older);
@@ -84,36 +89,50 @@ export function sessionView(view, id) {
     if (s.state === "paused" || s.state === "interrupted") buttons.push(["resume", "primary"]);
     if (["running", "paused", "interrupted"].includes(s.state)) buttons.push(["end", "danger"]);
     if (["planned", "running", "paused", "interrupted"].includes(s.state)) buttons.push(["abort", "ghost"]);
+    const memberLinks = () => (s.clients || []).flatMap((c, i) => [i ? ", " : "", h("a", { class: "member", href: "#/client/" + encodeURIComponent(c), text: c })]);
     header.replaceChildren(
       s.client === "STAFF"
         ? h("h1", { id: "staff-session" }, t("new.staff"), " ", h("span", { class: "badge", text: t("staff.nothing_kept") }))
-        : h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
-          h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
+        : s.clients
+          ? h("h1", { id: "group-session" }, t("group.title") + " ", ...memberLinks(), " ", h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) }))
+          : h("h1", {}, t("client") + " ", h("a", { id: "clientcode", href: "#/client/" + encodeURIComponent(s.client), text: s.client }), " ",
+            h("span", { class: "badge risk-" + s.risk, text: t("risk." + s.risk) })),
       h("p", {}, h("span", { text: s.room + " · " + s.counsellor + " · " }), h("span", { id: "state", class: "state " + s.state, text: t("state." + s.state) })),
       h("div", { class: "actions" }, buttons.map(([a, cls]) => h("button", { type: "button", class: cls, id: "act-" + a,
         disabled: a === "start" && (s.consent_missing || []).length > 0, onclick: transition(a) }, t("act." + a))),
-        h("button", { type: "button", id: "report-pdf", class: "ghost", onclick: (e) => downloadReport(e.currentTarget, s) }, t("report.pdf"))));
-    if (s.state === "planned" && (s.consent_missing || []).length) header.append(consentBox(s));
+        ...(s.clients
+          ? s.clients.map((c) => h("button", { type: "button", class: "ghost report-member", "data-member": c, onclick: (e) => downloadReport(e.currentTarget, s, c) }, t("group.report") + " " + c))
+          : [h("button", { type: "button", id: "report-pdf", class: "ghost", onclick: (e) => downloadReport(e.currentTarget, s) }, t("report.pdf"))])));
+    if (s.state === "planned" && s.clients) {
+      for (const [code, missing] of Object.entries(s.consent_missing_by_member || {})) header.append(consentBox(code, missing));
+    } else if (s.state === "planned" && (s.consent_missing || []).length) header.append(consentBox(s.client, s.consent_missing));
+    noteFor.hidden = !s.clients;
+    if (s.clients && noteFor.options.length !== s.clients.length + 1) {
+      noteFor.replaceChildren(h("option", { value: "", text: t("group.note_for") + " " + t("group.note_group") }),
+        ...s.clients.map((c) => h("option", { value: c, text: t("group.note_for") + " " + c })));
+    }
   }
   // A planned session whose client has not consented to all it records:
   // the counsellor records the consent given (by the client, or for a
   // minor by a guardian) before the start.
-  function consentBox(s) {
-    const boxes = s.consent_missing.map((sc) => h("label", {}, h("input", { type: "checkbox", value: sc, checked: true, "data-scope": sc }), " " + t("scope." + sc)));
-    const by = h("select", { id: "consent-by" }, ["client", "guardian"].map((b) => h("option", { value: b, text: t("consent.by_" + b) })));
-    const guardian = h("input", { id: "consent-guardian", placeholder: t("consent.guardian"), maxlength: 100, hidden: true });
+  function consentBox(code, missing) {
+    const s = v.session, group = !!s.clients, sfx = group ? "-" + code : "";
+    const boxes = missing.map((sc) => h("label", {}, h("input", { type: "checkbox", value: sc, checked: true, "data-scope": sc }), " " + t("scope." + sc)));
+    const by = h("select", { id: "consent-by" + sfx }, ["client", "guardian"].map((b) => h("option", { value: b, text: t("consent.by_" + b) })));
+    const guardian = h("input", { id: "consent-guardian" + sfx, placeholder: t("consent.guardian"), maxlength: 100, hidden: true });
     by.addEventListener("change", () => (guardian.hidden = by.value !== "guardian"));
-    const record = h("button", { type: "button", class: "primary", id: "consent-record", onclick: async () => {
+    const record = h("button", { type: "button", class: "primary", id: "consent-record" + sfx, onclick: async () => {
       const scopes = boxes.map((l) => l.firstChild).filter((b) => b.checked).map((b) => b.value);
       try {
-        await api("POST", "/v1/clients/" + encodeURIComponent(s.client) + "/consents", { scopes, by: by.value, guardian: guardian.value });
+        await api("POST", "/v1/clients/" + encodeURIComponent(code) + "/consents", { scopes, by: by.value, guardian: guardian.value });
         v.session = await api("GET", "/v1/sessions/" + id);
         renderHead();
         toast(t("consent.recorded"));
       } catch (e) { fail(e); }
     } }, t("consent.record"));
-    return h("div", { class: "consent", id: "consent" },
-      h("p", {}, h("strong", { text: t("consent.missing") + " " }), s.consent_missing.map((sc) => t("scope." + sc)).join(", ")),
+    return h("div", { class: "consent", id: "consent" + sfx, "data-member": group ? code : null },
+      group ? h("p", {}, h("strong", { text: t("group.missing", { code, scopes: missing.map((sc) => t("scope." + sc)).join(", ") }) }))
+        : h("p", {}, h("strong", { text: t("consent.missing") + " " }), missing.map((sc) => t("scope." + sc)).join(", ")),
       h("p", { class: "muted", text: t("consent.help") }),
       h("div", { class: "row" }, ...boxes, by, guardian, record));
   }
@@ -424,7 +443,10 @@ export function sessionView(view, id) {
       case "command.acked": return cmdName(d.name) + " ✓ " + deviceName(d.device);
       case "command.failed": return cmdName(d.name) + " ✗ " + (d.error || "");
       case "plan.step": return t("step." + (d.action === "goto" ? "next" : d.action)) + " → " + ((d.to || 0) + 1) + ". " + stepLabel(d.step || {});
-      case "session.planned": return t("client") + " " + d.client + " · " + d.room + " · " + (d.stations || []).map(deviceName).join(", ");
+      case "session.planned": return (d.clients ? t("group.title") + " " + d.clients.join(", ") : t("client") + " " + d.client) + " · " + d.room + " · " + (d.stations || []).map(deviceName).join(", ");
+      case "sandtray.group.started": return t("group.rules." + d.rules) + " · " + (d.members || []).join(", ");
+      case "sandtray.group.control": return d.control === "rules:free" ? t("group.rules_free") : d.control === "rules:turns" ? t("group.rules_turns") : t("group." + d.control);
+      case "sandtray.group.spotlight": return d.member ? t("group.spotlight") + " " + d.member : t("group.spotlight_end");
       case "session.started": case "session.paused": case "session.resumed": case "session.ended": case "session.aborted": case "session.interrupted":
         return d.reason || "";
       case "alert.raised": case "alert.escalated": case "alert.acked":
@@ -436,6 +458,11 @@ export function sessionView(view, id) {
       case "help.requested": return d.online === false ? t("kiosk.help_offline") : "";
       case "sandtray.snapshot": return t("kiosk.snapshot").replace("{n}", d.figures || 0);
       case "sandtray.suggested": return d.figure || "";
+      case "sandtray.place": case "sandtray.move": case "sandtray.rotate": case "sandtray.scale": case "sandtray.flip":
+      case "sandtray.raise": case "sandtray.lower": case "sandtray.remove": case "sandtray.dig": case "sandtray.heap":
+        // What was done, not its numbers (the replay shows where); the
+        // member is shown beside it.
+        return [d.figure || "", d.id ? "#" + d.id : "", d.angle !== undefined ? Math.round(d.angle) + "°" : "", d.scale ? "× " + d.scale : ""].filter(Boolean).join(" · ");
       case "drawing.opened": return templateName(d.template);
       case "drawing.stroke": return t("draw.points").replace("{n}", (d.points || []).length / 3);
       case "drawing.element": return t("draw.el." + d.element);
@@ -483,6 +510,7 @@ export function sessionView(view, id) {
       h("time", { text: fmtTime(ev.ts) }), " ",
       h("strong", { text: t("kind." + ev.kind) === "kind." + ev.kind ? ev.kind : t("kind." + ev.kind) }), " ",
       h("span", { class: "muted", text: sourceName(ev.source) }), " ",
+      ev.data && ev.data.member ? h("span", { class: "member", text: ev.data.member }) : null, ev.data && ev.data.member ? " " : null,
       h("span", { class: "summary", text: summary(ev) }),
       ev.kind === "sandtray.snapshot" && ev.data && ev.data.png
         ? h("img", { class: "tray-snapshot", src: "data:image/png;base64," + ev.data.png, alt: t("kiosk.snapshot").replace("{n}", ev.data.figures || 0) }) : null,
@@ -497,6 +525,13 @@ export function sessionView(view, id) {
       (v.lastCmd[ev.data.device] = v.lastCmd[ev.data.device] || {})[ev.data.name] = ev.data.args || {};
     }
     if (/^sandtray\./.test(ev.kind)) view.later(loadTray, 300, "tray");
+    if (v.session && v.session.clients) {
+      if ((ev.kind === "checkin.rating" || ev.kind === "checkout.rating") && ev.data && ev.data.member) {
+        (v.ratings[ev.data.member] = v.ratings[ev.data.member] || {})[ev.kind] = ev.data.distress ?? ev.data.value;
+        view.later(renderGroup, 100, "group-render");
+      }
+      if (/^sandtray\./.test(ev.kind) || /^session\./.test(ev.kind)) view.later(loadGroup, 200, "group");
+    }
     if (/^drawing\./.test(ev.kind)) view.later(drawings.load, 300, "drawings");
     if (/^session\./.test(ev.kind) || ev.kind === "plan.step") refresh();
     if (/^(level\.|rating\.answer|assessment\.|plan\.step|session\.)/.test(ev.kind)) assessSoon();
@@ -564,6 +599,66 @@ export function sessionView(view, id) {
       ctx.stroke();
     });
   }
+  // The group card: a group session's members (their stations, check-in
+  // and check-out, place in the turn order), whose turn it is, and the
+  // counsellor's hand on the shared sandtray (start, skip, rules, clear,
+  // the sharing round and its spotlight). The colours are the kiosks' (in
+  // app.css as .dot.m0 to .m7 too: the page allows no inline style).
+  const memberColours = ["#d32f2f", "#1976d2", "#388e3c", "#f57c00", "#7b1fa2", "#0097a7", "#fbc02d", "#5d4037"];
+  async function loadGroup() {
+    if (!v.session.clients) return;
+    try { v.group = await api("GET", "/v1/sessions/" + id + "/sandtray/group"); } catch (e) { v.group = null; }
+    if (view.alive) renderGroup();
+  }
+  const groupAct = (body) => async (e) => {
+    if (body.control === "clear" && !confirm(t("group.confirm_clear"))) return;
+    e.currentTarget.disabled = true;
+    try { v.group = await api("POST", "/v1/sessions/" + id + "/sandtray/group", body); } catch (err) { fail(err); }
+    renderGroup();
+  };
+  function renderGroup() {
+    const s = v.session, g = v.group;
+    if (!s.clients) { groupCard.hidden = true; return; }
+    groupCard.hidden = false;
+    const active = ["running", "paused", "interrupted"].includes(s.state);
+    const order = g ? g.order : [];
+    const head = h("tr", {}, ["group.member", "group.station", "group.order", "group.checkin", "group.checkout", ""].map((k) => h("th", { text: k ? t(k) : "" })));
+    const rows = s.clients.map((code) => {
+      const pos = order.indexOf(code);
+      const r = v.ratings[code] || {};
+      const turn = g && g.phase === "build" && g.turn === code;
+      const dev = (s.members || {})[code];
+      return h("tr", { "data-member": code, class: turn ? "turn" : g && g.spotlight === code ? "spot" : "" },
+        h("td", {}, pos >= 0 ? h("span", { class: "dot m" + (pos % memberColours.length) }) : null, " ",
+          h("a", { href: "#/client/" + encodeURIComponent(code), text: code })),
+        h("td", { text: dev ? deviceName(dev) : t("group.shared") }),
+        h("td", { text: pos >= 0 ? String(pos + 1) : "—" }),
+        h("td", { class: "num", text: r["checkin.rating"] ?? "—" }),
+        h("td", { class: "num", text: r["checkout.rating"] ?? "—" }),
+        h("td", {}, turn ? h("strong", { class: "turn-now", text: t("group.turn_now") }) : null,
+          g && g.phase === "sharing" && pos >= 0 && active
+            ? h("button", { type: "button", class: g.spotlight === code ? "primary" : "", "data-spotlight": code,
+              onclick: groupAct({ control: "spotlight", member: g.spotlight === code ? "" : code }) }, g.spotlight === code ? t("group.spotlight_end") : t("group.spotlight"))
+            : null));
+    });
+    const kids = [h("h2", { text: t("group.card") }), h("table", { class: "members" }, h("thead", {}, head), h("tbody", {}, rows))];
+    if (!g) {
+      kids.push(h("p", { class: "muted", id: "group-none", text: t("group.none") }));
+      if (active) kids.push(h("div", { class: "actions" },
+        h("button", { type: "button", class: "primary", id: "group-start", onclick: groupAct({ control: "start", rules: "turns" }) }, t("group.start_turns")),
+        h("button", { type: "button", id: "group-start-free", onclick: groupAct({ control: "start", rules: "free" }) }, t("group.start_free"))));
+    } else {
+      kids.push(h("p", { id: "group-status", "data-phase": g.phase, "data-rules": g.rules, "data-turn": g.turn || "",
+        text: t("group.status", { rules: t("group.rules." + g.rules), phase: t("group.phase." + g.phase), n: g.seq }) }));
+      if (active && g.phase === "build") kids.push(h("div", { class: "actions" },
+        g.rules === "turns" ? h("button", { type: "button", id: "group-skip", onclick: groupAct({ control: "skip" }) }, t("group.skip")) : null,
+        h("button", { type: "button", id: "group-rules", onclick: groupAct({ control: g.rules === "turns" ? "rules:free" : "rules:turns" }) },
+          t(g.rules === "turns" ? "group.rules_free" : "group.rules_turns")),
+        h("button", { type: "button", class: "ghost", id: "group-clear", onclick: groupAct({ control: "clear" }) }, t("group.clear")),
+        h("button", { type: "button", class: "primary", id: "group-share", onclick: groupAct({ control: "share" }) }, t("group.share"))));
+    }
+    groupCard.replaceChildren(...kids);
+  }
   // The sandtray, replayed step by step by the controller from the
   // session's sandtray events with the kiosk's own model.
   async function loadTray() {
@@ -578,7 +673,8 @@ export function sessionView(view, id) {
       const i = Number(step.value) - 1, st = r.steps[i];
       const pl = st.placed.find((p) => p.id === st.action.id);
       const f = r.figures[st.action.figure || (pl && pl.figure)];
-      label.textContent = t("tray.step") + " " + (i + 1) + " / " + r.steps.length + " · " + fmtTime(st.ts) + " · " + t("tray.act." + st.action.kind) +
+      label.textContent = t("tray.step") + " " + (i + 1) + " / " + r.steps.length + " · " + fmtTime(st.ts) + " · " + (st.member ? st.member + " · " : "") +
+        (st.control ? t(st.control.startsWith("rules:") ? "group.rules_" + st.control.slice(6) : "group." + st.control) : t("tray.act." + st.action.kind)) +
         (f ? " " + titleOf(f) : "") + (st.refused ? " · " + t("tray.refused") + ": " + st.refused : "");
       label.dataset.step = String(i + 1);
       drawTray(canvas, r, st, show);
@@ -609,6 +705,11 @@ export function sessionView(view, id) {
       if (p.flip) ctx.scale(-1, 1);
       drawFigure(ctx, f.id, side, redraw); // a picture that loads later redraws the step shown then
       ctx.restore();
+      const at = r.group && p.member ? r.group.order.indexOf(p.member) : -1;
+      if (at >= 0) { // a group tray: the member's colour, as on the kiosks
+        ctx.strokeStyle = memberColours[at % memberColours.length]; ctx.lineWidth = 3;
+        ctx.beginPath(); ctx.arc(px, py, side * 0.55, 0, 2 * Math.PI); ctx.stroke();
+      }
       ctx.fillStyle = "#263238";
       ctx.font = "11px sans-serif";
       ctx.textAlign = "center";
@@ -625,8 +726,8 @@ export function sessionView(view, id) {
       for (const s of tel.series) v.hr[s.device] = keepRecent(s.points, null, chartSpan, maxPoints);
     } catch (e) { return fail(e); }
     if (!view.alive) return;
-    main().replaceChildren(h("div", { class: "session" }, header, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, trayCard, drawings.card, log));
-    renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment(); loadTray(); drawings.load();
+    main().replaceChildren(h("div", { class: "session" }, header, groupCard, h("div", { class: "cols" }, h("div", {}, steer, plan), h("div", {}, alerts, hrCard, notes)), assess, trayCard, drawings.card, log));
+    renderHead(); renderPlan(); renderSteer(); renderAlerts(); drawChart(); loadAssessment(); loadTray(); drawings.load(); renderGroup(); loadGroup();
     // Readings change the heart figures: refresh them now and then while
     // a VR step runs.
     view.every(() => {
