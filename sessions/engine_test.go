@@ -176,6 +176,28 @@ func (e *env) waitKinds(session string, want ...string) {
 	e.t.Fatalf("events of %s: %v, want %v", session, e.kinds(session), want)
 }
 
+// refusedCreate is a session that Create must refuse, with its words.
+type refusedCreate struct {
+	ns   NewSession
+	want string
+}
+
+// refusedCreates checks each create is refused in its words and that none
+// stored a session.
+func (e *env) refusedCreates(cases []refusedCreate) {
+	e.t.Helper()
+	for _, c := range cases {
+		if _, err := e.engine.Create(context.Background(), e.alice, c.ns); err == nil || !strings.Contains(err.Error(), c.want) {
+			e.t.Errorf("Create(%+v): %v, want %q", c.ns, err, c.want)
+		}
+	}
+	var n int
+	e.db.R.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n)
+	if n != 0 {
+		e.t.Errorf("%d sessions stored by refused creates", n)
+	}
+}
+
 func TestClientsAndCreateErrors(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -198,10 +220,7 @@ func TestClientsAndCreateErrors(t *testing.T) {
 		}
 	}
 	k, _ := e.device("kiosk-ws-1", "Kiosk", "Relaxation room")
-	createErrs := []struct {
-		ns   NewSession
-		want string
-	}{
+	createErrs := []refusedCreate{
 		{NewSession{Room: "Attic", Client: "C-1042", Stations: []string{k.ID}}, `unknown room "Attic"`},
 		{NewSession{Room: "Relaxation room", Client: "C-9", Stations: []string{k.ID}}, `unknown client "C-9"`},
 		{NewSession{Room: "Relaxation room", Client: "C-1042"}, "needs 1 to 16 stations"},
@@ -211,16 +230,7 @@ func TestClientsAndCreateErrors(t *testing.T) {
 		{NewSession{Room: "Relaxation room", Client: "C-1042", Stations: []string{k.ID}, Plan: json.RawMessage(`{"steps":[{"kind":"relaxation","bpm":40}]}`)}, "bpm must be from 2 to 20"},
 		{NewSession{Room: "Relaxation room", Client: "C-1042", Stations: []string{k.ID}, Plan: json.RawMessage(`{"stepz":[]}`)}, `plan: unknown field "stepz"`},
 	}
-	for _, c := range createErrs {
-		if _, err := e.engine.Create(ctx, e.alice, c.ns); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Create(%+v): %v, want %q", c.ns, err, c.want)
-		}
-	}
-	var n int
-	e.db.R.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n)
-	if n != 0 {
-		t.Errorf("%d sessions stored by refused creates", n)
-	}
+	e.refusedCreates(createErrs)
 }
 
 func TestStateMachine(t *testing.T) {

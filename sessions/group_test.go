@@ -205,10 +205,7 @@ func TestGroupSessionCreate(t *testing.T) {
 	k1, _ := e.device("kiosk-ws-1", "Kiosk 1", "Relaxation room")
 	k2, _ := e.device("kiosk-ws-1", "Kiosk 2", "Relaxation room")
 	room := "Relaxation room"
-	errs := []struct {
-		ns   NewSession
-		want string
-	}{
+	errs := []refusedCreate{
 		{NewSession{Room: room, Clients: []string{"C-1"}, Stations: []string{k1.ID}}, "a group has 2 to 12 members (clients), got 1"},
 		{NewSession{Room: room, Client: "C-1", Clients: []string{"C-1", "C-2"}, Stations: []string{k1.ID}}, `give "client" for one client or "clients" for a group, not both`},
 		{NewSession{Room: room, Clients: []string{"C-1", "c-1"}, Stations: []string{k1.ID}}, "client C-1 is listed twice in the group"},
@@ -220,16 +217,7 @@ func TestGroupSessionCreate(t *testing.T) {
 		{NewSession{Room: room, Client: "C-1", Members: map[string]string{"C-1": k1.ID}, Stations: []string{k1.ID}}, `give "clients" too`},
 		{NewSession{Room: room, Clients: []string{"C-1", "C-2"}, Staff: true, Stations: []string{k1.ID}}, "a staff session has no clients"},
 	}
-	for _, c := range errs {
-		if _, err := e.engine.Create(ctx, e.alice, c.ns); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Create(%+v): %v, want %q", c.ns, err, c.want)
-		}
-	}
-	var n int
-	e.db.R.QueryRow(`SELECT count(*) FROM sessions`).Scan(&n)
-	if n != 0 {
-		t.Errorf("%d sessions stored by refused creates", n)
-	}
+	e.refusedCreates(errs)
 
 	// Consent: the plan's sandtray and the kiosks need kiosk and sandtray.
 	e.engine.RequireConsent = true

@@ -13,14 +13,16 @@ for (const v of ["BASE_URL", "USERNAME", "PASSWORD", "KIOSK_ID", "SPEAKERS_ID", 
 }
 mkdirSync(OUT_DIR, { recursive: true });
 const shot = (page, name) => page.screenshot({ path: `${OUT_DIR}/${name}.png`, fullPage: true });
+// launch starts Debian's headless Chromium (CHROMIUM names another).
+const launch = () => chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
 const timeline = (page) => page.$$eval("#timeline li", (lis) => lis.map((li) => `${li.dataset.seq}:${li.dataset.kind}`));
 
 test("a counsellor runs a session from the console", { timeout: 330_000 }, async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
     const page = await context.newPage();
@@ -509,11 +511,7 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
 test("a technician pairs a device from the devices page", { timeout: 90_000 }, async () => {
   const { TECH_USER, TECH_PASSWORD, PAIR_CODE } = process.env;
   assert.ok(TECH_USER && TECH_PASSWORD && PAIR_CODE, "TECH_USER, TECH_PASSWORD and PAIR_CODE are set by the Go test");
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const login = async (user, password) => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
@@ -675,11 +673,7 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
 test("a counsellor runs a group session with a shared sandtray", { timeout: 150_000 }, async () => {
   const kiosks = (process.env.GROUP_KIOSKS || "").split(",").filter(Boolean);
   assert.equal(kiosks.length, 3, "GROUP_KIOSKS lists the group room's three kiosks");
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
     const page = await context.newPage();
