@@ -15,7 +15,7 @@ import (
 	"waystation/devices/wire"
 	"waystation/kiosk/drawing"
 	"waystation/kiosk/sandtray"
-	"waystation/sessions/grouptray"
+	"waystation/kiosk/sandtray/groupview"
 )
 
 // Screen is what the kiosk shows.
@@ -147,7 +147,7 @@ type GroupView struct {
 	MyTurn         bool
 	Authors        map[int]string
 	Spotlight      string
-	SpotlightSteps []grouptray.Step
+	SpotlightSteps []groupview.Step
 	Notice         string
 	NoticeAt       time.Time
 }
@@ -198,7 +198,7 @@ type Model struct {
 	tray       *sandtray.Tray
 	// group is the group tray the controller holds, as this kiosk was
 	// shown it (nil outside a group's shared sandtray).
-	group    *grouptray.Mirror
+	group    *groupview.Mirror
 	notice   string
 	noticeAt time.Time
 	held     []held // while a command is applied
@@ -473,11 +473,11 @@ func (m *Model) command(cmd wire.Command, args map[string]any) error {
 		m.group = nil // a group tray follows, when the group has one
 		m.record("sandtray.opened", nil)
 	case "sandtray.group":
-		var c grouptray.Command
+		var c groupview.Command
 		if err := json.Unmarshal(cmd.Args, &c); err != nil {
 			return fmt.Errorf("sandtray.group: %v", err)
 		}
-		g := &grouptray.Mirror{}
+		g := &groupview.Mirror{}
 		if m.group != nil {
 			g = m.group.Clone()
 		}
@@ -709,14 +709,14 @@ func actionFields(a sandtray.Action) map[string]any {
 }
 
 // groupAction sends a member's action on the group tray. Callers hold mu.
-func (m *Model) groupAction(g *grouptray.Mirror, a sandtray.Action) error {
+func (m *Model) groupAction(g *groupview.Mirror, a sandtray.Action) error {
 	var why string
 	switch {
 	case g.You == "":
 		why = NoticeNotMember
 	case a.Kind == sandtray.Clear || a.Kind == sandtray.Undo || a.Kind == sandtray.Redo:
 		why = NoticeCounsellor
-	case g.Phase == grouptray.Sharing:
+	case g.Phase == groupview.Sharing:
 		why = NoticeSharing
 	case !g.MyTurn():
 		why = NoticeNotYourTurn
@@ -744,9 +744,9 @@ func (m *Model) Refused(message string) {
 		return
 	}
 	switch {
-	case strings.Contains(message, grouptray.ErrNotYourTurn.Error()):
+	case strings.Contains(message, groupview.NotYourTurn):
 		message = NoticeNotYourTurn
-	case strings.Contains(message, grouptray.ErrNotYourFigure.Error()):
+	case strings.Contains(message, groupview.NotYourFigure):
 		message = NoticeNotYourFigure
 	case strings.Contains(message, "sharing"):
 		message = NoticeSharing

@@ -231,7 +231,7 @@ func (e *Engine) take(run *groupRun, d waystation.Device, member string, rec eve
 	}
 	steps := run.tray.Steps()
 	step := steps[len(steps)-1]
-	ev := step.Event()
+	ev := grouptray.EventOf(step)
 	rec.Kind, rec.Data = ev.Kind, ev.Data
 	if rec.DSeq > 0 {
 		run.dseq[d.ID] = rec.DSeq
@@ -397,7 +397,7 @@ func (e *Engine) GroupControl(ctx context.Context, by auth.User, id, control, ar
 		return run.stateView(), waystation.Errorf(waystation.EINVALID, "unknown group tray control %q (start, skip, share, clear, rules:free, rules:turns, spotlight)", control)
 	}
 	if steps := run.tray.Steps(); len(steps) > before {
-		logged = eventlog.Record{Stream: id, Source: source(by), Kind: grouptray.KindControl, Data: steps[len(steps)-1].Event().Data}
+		logged = eventlog.Record{Stream: id, Source: source(by), Kind: grouptray.KindControl, Data: grouptray.EventOf(steps[len(steps)-1]).Data}
 	}
 	if logged.Kind != "" {
 		if _, err := e.log.Append(ctx, logged); err != nil {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"waystation/kiosk/sandtray"
-	"waystation/sessions/grouptray"
+	"waystation/kiosk/sandtray/groupview"
 )
 
 // GroupThink is how long the simulated member thinks before acting on
@@ -22,7 +22,7 @@ var groupFigures = []string{"house", "evergreen-tree", "deciduous-tree", "lion",
 // kiosk keeps one), and, with GroupTray, whether its member is acting.
 type group struct {
 	mu     sync.Mutex
-	mirror grouptray.Mirror
+	mirror groupview.Mirror
 	acting bool
 	last   int64 // dseq of the member's last action
 	rng    *rand.Rand
@@ -32,7 +32,7 @@ type group struct {
 // ack's ok, and why not (a step after a gap: the controller then sends
 // the whole tray). A member's turn coming sets them acting.
 func (d *Device) groupCommand(session string, raw json.RawMessage) (bool, string) {
-	var c grouptray.Command
+	var c groupview.Command
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return false, err.Error()
 	}
@@ -85,7 +85,7 @@ func (d *Device) groupAct(ctx context.Context, session string) {
 			return
 		}
 		a := g.choose()
-		free := g.mirror.Rules == grouptray.Free
+		free := g.mirror.Rules == groupview.Free
 		if !free {
 			g.acting = false // the next step with the member's turn starts them again
 		}

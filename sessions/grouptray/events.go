@@ -37,8 +37,8 @@ type Event struct {
 	Data []byte
 }
 
-// Event is a step as the event the log stores.
-func (s Step) Event() Event {
+// EventOf is a step as the event the log stores.
+func EventOf(s Step) Event {
 	if s.Control != "" {
 		b, _ := json.Marshal(map[string]string{"control": s.Control})
 		return Event{Kind: KindControl, Data: b}

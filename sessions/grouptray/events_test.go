@@ -30,9 +30,9 @@ func TestEventsRoundTrip(t *testing.T) {
 	start, _ := json.Marshal(Started{Members: members, Rules: Turns, Seed: 5})
 	evs := []Event{{Kind: "session.started", Data: []byte(`{}`)}, {Kind: KindStarted, Data: start}, {Kind: "sandtray.opened", Data: []byte(`null`)}}
 	for _, s := range g.Steps() {
-		evs = append(evs, s.Event())
+		evs = append(evs, EventOf(s))
 	}
-	if ev := g.Steps()[0].Event(); ev.Kind != "sandtray.place" || !strings.Contains(string(ev.Data), `"member":"`+o[0]+`"`) {
+	if ev := EventOf(g.Steps()[0]); ev.Kind != "sandtray.place" || !strings.Contains(string(ev.Data), `"member":"`+o[0]+`"`) {
 		t.Errorf("a member's place is logged as %s %s", ev.Kind, ev.Data)
 	}
 	r, err := FromEvents(evs)
@@ -82,7 +82,7 @@ func FuzzFromEvents(f *testing.F) {
 		var again []Event
 		again = append(again, evs[0])
 		for _, s := range g.Steps() {
-			again = append(again, s.Event())
+			again = append(again, EventOf(s))
 		}
 		r, err := FromEvents(again)
 		if err != nil {

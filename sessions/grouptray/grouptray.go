@@ -16,28 +16,43 @@ import (
 	"slices"
 
 	"waystation/kiosk/sandtray"
+	"waystation/kiosk/sandtray/groupview"
 )
 
-// Rules say who may act when.
-type Rules string
+// The group tray's shared types are the kiosk's view of it
+// (kiosk/sandtray/groupview): the authority sends what a kiosk mirrors.
+type (
+	// Rules say who may act when.
+	Rules = groupview.Rules
+	// Phase is the group's stage.
+	Phase = groupview.Phase
+	// Step is one action taken, with its author and its place in the order,
+	// or the counsellor's control of the group.
+	Step = groupview.Step
+	// Placement is a figure on the tray with its author.
+	Placement = groupview.Placement
+	// State is the tray as it is now, with each figure's author.
+	State = groupview.State
+	// View is the tray as the kiosks are sent it and the console shown.
+	View = groupview.View
+	// StepView is a step as the kiosks are sent it.
+	StepView = groupview.StepView
+	// Command is the arguments of a kiosk's "sandtray.group" command.
+	Command = groupview.Command
+	// Mirror is a kiosk's copy of the group tray.
+	Mirror = groupview.Mirror
+)
 
-// The rules a counsellor chooses between.
+// The rules and phases.
 const (
-	// Free lets every member act at any time.
-	Free Rules = "free"
-	// Turns lets one member act at a time, one action a turn, in the
-	// order drawn by lot.
-	Turns Rules = "turns"
+	Free    = groupview.Free
+	Turns   = groupview.Turns
+	Build   = groupview.Build
+	Sharing = groupview.Sharing
 )
 
-// Phase is the group's stage.
-type Phase string
-
-// The phases, in order.
-const (
-	Build   Phase = "build"
-	Sharing Phase = "sharing"
-)
+// ErrGap is a step that does not follow the steps a mirror holds.
+var ErrGap = groupview.ErrGap
 
 // Members are between MinMembers and MaxMembers.
 const (
@@ -47,25 +62,15 @@ const (
 
 // The refusals a member's kiosk is told (the contract's error texts).
 var (
-	ErrNotYourTurn   = errors.New("not your turn")
-	ErrNotYourFigure = errors.New("not your figure")
-	ErrSharing       = errors.New("the build is over: the group is sharing")
+	ErrNotYourTurn   = errors.New(groupview.NotYourTurn)
+	ErrNotYourFigure = errors.New(groupview.NotYourFigure)
+	ErrSharing       = errors.New(groupview.SharingNow)
 )
 
 // groupKinds are the actions a member may take; clearing the tray and
 // undo (which would take back another member's action) are not a member's.
 var groupKinds = []string{sandtray.Place, sandtray.Move, sandtray.Rotate, sandtray.Scale, sandtray.Flip,
 	sandtray.Raise, sandtray.Lower, sandtray.Remove, sandtray.Dig, sandtray.Heap}
-
-// Step is one action taken, with its author and its place in the order,
-// or the counsellor's control of the group (Member empty): "skip" (the
-// turn passes), "rules:free", "rules:turns", "clear", "share".
-type Step struct {
-	Seq     int             `json:"seq"`
-	Member  string          `json:"member,omitempty"`
-	Action  sandtray.Action `json:"action"`
-	Control string          `json:"control,omitempty"`
-}
 
 // Tray is a group's tray. It is not safe for concurrent use: the
 // controller holds it under its session's lock.
@@ -222,25 +227,6 @@ func (t *Tray) Spotlight(member string) []Step {
 		}
 	}
 	return out
-}
-
-// Placement is a figure on the tray with its author.
-type Placement struct {
-	sandtray.Placement
-	Member string `json:"member"`
-}
-
-// State is the tray as it is now, with each figure's author: what a kiosk
-// that joins or comes back is sent.
-type State struct {
-	Sand   []float64   `json:"sand"`
-	Placed []Placement `json:"placed"`
-	Order  []string    `json:"order"`
-	Rules  Rules       `json:"rules"`
-	Phase  Phase       `json:"phase"`
-	Turn   string      `json:"turn,omitempty"`
-	// NextID is the number the next figure placed gets.
-	NextID int `json:"next_id"`
 }
 
 // SandString is the sand as kiosk/sandtray writes it: a digit a cell.
