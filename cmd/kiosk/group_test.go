@@ -23,7 +23,7 @@ import (
 // member's colour; the client's figure dragged in their turn is taken
 // (stored with their member code); dragged out of turn it is refused on
 // the kiosk with a notice; the sharing round shows one member in the
-// spotlight. Screenshots in test-output/kiosk/group.
+// spotlight. Screenshots in test-output/kiosk-group.
 func TestGroupTrayOnKiosk(t *testing.T) {
 	if _, err := exec.LookPath("xdotool"); err != nil {
 		t.Fatal("xdotool is not installed: make test installs it (scripts/apt-packages.txt)")
@@ -31,7 +31,7 @@ func TestGroupTrayOnKiosk(t *testing.T) {
 	bin := binaries(t)
 	display := xvfb.Start(t, "1280x720x24")
 	data, journal := t.TempDir(), t.TempDir()
-	shots := filepath.Join("..", "..", "test-output", "kiosk", "group")
+	shots := filepath.Join("..", "..", "test-output", "kiosk-group") // TestKioskEndToEnd empties test-output/kiosk
 	os.RemoveAll(shots)
 	os.MkdirAll(shots, 0o755)
 
