@@ -27,7 +27,7 @@ test("a counsellor runs a session from the console", { timeout: 330_000 }, async
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
     const page = await context.newPage();
     const problems = [];
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("pageerror", (e) => problems.push(`page error: ${e.stack || e.message}`));
     // The only failed loads expected are the two 401s this test causes: the
     // login probe before logging in, and the wrong password.
     let unauthorized = 0;
@@ -518,7 +518,7 @@ test("a technician pairs a device from the devices page", { timeout: 90_000 }, a
       const page = await context.newPage();
       const problems = [];
       const refused = { 401: 0, 403: 0, 404: 0 };
-      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      page.on("pageerror", (e) => problems.push(`page error: ${e.stack || e.message}`));
       page.on("console", (m) => {
         if (m.type() !== "error") return;
         const s = /status of (401|403|404)/.exec(m.text());
@@ -678,7 +678,7 @@ test("a counsellor runs a group session with a shared sandtray", { timeout: 150_
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
     const page = await context.newPage();
     const problems = [];
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("pageerror", (e) => problems.push(`page error: ${e.stack || e.message}`));
     // Expected failed loads: the login probe (401) and the group tray
     // asked for before it starts (404).
     page.on("console", (m) => { if (m.type() === "error" && !/status of (401|404)/.test(m.text())) problems.push(`console error: ${m.text()}`); });
