@@ -108,12 +108,12 @@ func Build(ctx context.Context, db *sqlite.DB, site string, r Record) (Message, 
 	return Message{Site: site, Seq: r.Seq, Kind: r.Kind, At: r.Created, Data: data}, nil
 }
 
-// Drop empties the outbox: a site not joined to a region (serve without
-// --region) has no exporter to read it, and drops it with its daily jobs.
-func Drop(ctx context.Context, db *sqlite.DB) (int64, error) {
-	res, err := db.W.ExecContext(ctx, `DELETE FROM export_outbox`)
-	if err != nil {
-		return 0, fmt.Errorf("export outbox: %w", err)
+// Enable starts recording changes for a stream (the exporter, when the
+// site joins a region): until a stream is in export_state the triggers
+// record nothing, so a site that exports nowhere keeps no outbox.
+func Enable(ctx context.Context, db *sqlite.DB, stream string) error {
+	if _, err := db.W.ExecContext(ctx, `INSERT INTO export_state (stream, acked) VALUES (?, 0) ON CONFLICT (stream) DO NOTHING`, stream); err != nil {
+		return fmt.Errorf("export state: %w", err)
 	}
-	return res.RowsAffected()
+	return nil
 }

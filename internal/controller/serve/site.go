@@ -37,7 +37,6 @@ import (
 	"waystation/sessions"
 	"waystation/sessions/aftercare"
 	"waystation/sessions/eventlog"
-	"waystation/sessions/export"
 	"waystation/sessions/hub"
 	"waystation/sessions/retention"
 	"waystation/sessions/scale"
@@ -372,11 +371,6 @@ func (s *site) startJobs(ctx context.Context) {
 			}
 			if len(r.Sessions) > 0 {
 				s.log.Info("retention: session content purged", "sessions", len(r.Sessions), "events", r.Events, "readings", r.Readings, "held", len(r.Held), "days", r.Days)
-			}
-			// No region to export to (issue 25's --region is to come):
-			// nothing reads the outbox, so it does not grow.
-			if _, err := export.Drop(jobsCtx, s.db); err != nil {
-				s.log.Error("export outbox not emptied", "err", err)
 			}
 		}
 	})
